@@ -1,0 +1,55 @@
+/**
+ * Errors with a stable string `code`, so callers branch on the code rather than on message text.
+ * Messages say what was wrong and what to do about it.
+ */
+export type TelemetryErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_UNKNOWN_KEY'
+  | 'NDJSON_MALFORMED'
+  | 'TFEVENTS_CORRUPT'
+  | 'WANDB_CORRUPT'
+  | 'NVML_UNAVAILABLE'
+  | 'SINK_DOWN'
+  | 'CLI_USAGE';
+
+export class TelemetryError extends Error {
+  readonly code: TelemetryErrorCode;
+
+  constructor(code: TelemetryErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TelemetryError';
+    this.code = code;
+  }
+}
+
+/** A config field failed validation: names the field, the bad value and what is accepted. */
+export class ConfigError extends TelemetryError {
+  readonly field: string;
+
+  constructor(field: string, value: unknown, expected: string) {
+    super('CONFIG_INVALID', `config field "${field}" is ${describe(value)}; expected ${expected}`);
+    this.name = 'ConfigError';
+    this.field = field;
+  }
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || value === undefined || typeof value !== 'object') return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof TypeError) return Object.prototype.toString.call(value);
+    throw error;
+  }
+}
+
+/** The errno-style `code` of a Node system error, or undefined for anything else. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,53 @@
+/**
+ * Health of the optional sinks. A sink that fails says so once (a warning naming the sink, the
+ * path and what to do), then stays down; the state is exported as the gauge `codex.sink.up{sink}`
+ * so a dead sink is visible on dashboards, never silent.
+ */
+import { diag } from '@opentelemetry/api';
+
+export type SinkName = 'ndjson' | 'ndjson_eval' | 'tensorboard' | 'wandb' | 'prometheus' | 'otlp' | 'system' | 'nvml';
+
+export type WarnFn = (message: string) => void;
+
+export const defaultWarn: WarnFn = (message) => {
+  process.emitWarning(message, { code: 'CODEX_TELEMETRY' });
+};
+
+export class SinkHealth {
+  private readonly states = new Map<string, { up: boolean; reason?: string }>();
+  private readonly warn: WarnFn;
+
+  constructor(warn: WarnFn = defaultWarn) {
+    this.warn = warn;
+  }
+
+  /** Registers a sink as up. Registering again keeps the current state. */
+  register(sink: SinkName | string): void {
+    if (!this.states.has(sink)) this.states.set(sink, { up: true });
+  }
+
+  /** Marks a sink down; only the first call per sink warns. Returns true when it was up before. */
+  markDown(sink: SinkName | string, reason: string): boolean {
+    const state = this.states.get(sink);
+    if (state && !state.up) {
+      diag.debug(`codex-telemetry: sink ${sink} still down: ${reason}`);
+      return false;
+    }
+    this.states.set(sink, { up: false, reason });
+    this.warn(`codex-telemetry: ${sink} sink disabled: ${reason}. Training continues; other sinks keep writing.`);
+    return true;
+  }
+
+  isUp(sink: SinkName | string): boolean {
+    return this.states.get(sink)?.up ?? false;
+  }
+
+  reason(sink: SinkName | string): string | undefined {
+    return this.states.get(sink)?.reason;
+  }
+
+  /** Snapshot for gauges and reports: sink name → up. */
+  entries(): Array<[string, boolean]> {
+    return [...this.states].map(([sink, state]) => [sink, state.up]);
+  }
+}
