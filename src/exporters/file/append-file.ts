@@ -1,0 +1,309 @@
+/**
+ * Buffered append-only file writer shared by every file sink (NDJSON, TensorBoard, W&B).
+ *
+ * - `append()` only queues bytes: the training loop never waits on the disk.
+ * - A timer (and a high-water mark) turns the queue into one positional `fs.write` at a time,
+ *   off the main thread. Records are queued whole and written in order, so a hard kill can
+ *   leave at most a torn final record.
+ * - Writes are positional (we track the offset ourselves rather than using O_APPEND), so the
+ *   synchronous last-chance flush at process exit can rewrite a write that was still in flight
+ *   at the same offset, which makes it safe to call at any moment.
+ * - A write that fails for a reason retrying cannot fix (ENOSPC, EACCES, EROFS, a removed
+ *   directory...) marks the sink down once through SinkHealth; the file then becomes a no-op.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { diag } from '@opentelemetry/api';
+import { errnoCode } from '../../errors.js';
+import type { SinkHealth } from '../../pipeline/sink-health.js';
+
+/** Errors worth a bounded retry: the device was momentarily busy, not broken. */
+const RETRYABLE_CODES = new Set(['EAGAIN', 'EBUSY', 'EINTR']);
+/** A short, bounded retry: long enough for a busy device, short enough not to pile up data. */
+const MAX_RETRIES = 5;
+const RETRY_DELAY_MS = 20;
+/** Flush early once this much is queued, so one write stays around a megabyte. */
+const DEFAULT_HIGH_WATER_BYTES = 1 << 20;
+const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+
+export interface AppendFileOptions {
+  path: string;
+  /** Sink name for health reports, e.g. `ndjson`. */
+  sink: string;
+  health: SinkHealth;
+  /** Flush queued bytes this often; 0 disables the timer (flush on demand and at high water). */
+  flushIntervalMs?: number;
+  highWaterBytes?: number;
+  /** Bytes written at the start of a new (empty) file, e.g. a format header. */
+  header?: Uint8Array;
+  /** Truncate an existing file instead of appending to it. */
+  truncate?: boolean;
+}
+
+type Chunk = Uint8Array | string;
+
+export class AppendFile {
+  readonly sink: string;
+  private readonly health: SinkHealth;
+  private readonly highWaterBytes: number;
+  private readonly flushIntervalMs: number;
+  private filePath: string;
+  private fd: number | undefined;
+  private position = 0;
+  private queue: Chunk[] = [];
+  private queuedBytes = 0;
+  private inflight: { buffer: Buffer; position: number } | undefined;
+  private writing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private flushScheduled = false;
+  private closed = false;
+  private down = false;
+  private droppedBytes = 0;
+
+  constructor(options: AppendFileOptions) {
+    this.sink = options.sink;
+    this.health = options.health;
+    this.filePath = options.path;
+    this.highWaterBytes = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.health.register(this.sink);
+    this.openSync(options.path, options.header, options.truncate ?? false);
+    if (this.fd !== undefined && this.flushIntervalMs > 0) {
+      this.timer = setInterval(() => this.scheduleFlush(), this.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  get path(): string {
+    return this.filePath;
+  }
+
+  /** True while the file accepts bytes. */
+  get up(): boolean {
+    return !this.down && !this.closed;
+  }
+
+  /** Bytes the file holds once everything queued is written. */
+  get size(): number {
+    return this.position + this.queuedBytes;
+  }
+
+  /** Bytes dropped because the sink was down or closed. */
+  get dropped(): number {
+    return this.droppedBytes;
+  }
+
+  /** Queues one whole record (or several whole records). Never blocks, never throws. */
+  append(chunk: Chunk): void {
+    const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (this.down || this.closed) {
+      this.droppedBytes += length;
+      return;
+    }
+    this.queue.push(chunk);
+    this.queuedBytes += length;
+    if (this.queuedBytes >= this.highWaterBytes) this.scheduleFlush();
+  }
+
+  /** Resolves once every byte appended before the call is written (or the sink went down). */
+  async flush(): Promise<void> {
+    while ((this.queue.length > 0 || this.writing) && !this.down) {
+      if (!this.writing) this.startWrite();
+      await this.writing;
+    }
+  }
+
+  /** Flushes, then asks the kernel to make the bytes durable. */
+  async sync(): Promise<void> {
+    await this.flush();
+    const fd = this.fd;
+    if (fd === undefined || this.down) return;
+    await new Promise<void>((resolve) => {
+      fs.fdatasync(fd, (error) => {
+        if (error) diag.debug(`codex-telemetry: fdatasync ${this.filePath}: ${error.message}`);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Blocking flush for `process.on('exit')`, where no callback will ever run again. Rewrites an
+   * in-flight write at its own offset (same bytes, so harmless if it already landed), then the queue.
+   */
+  flushSync(): void {
+    if (this.fd === undefined || this.down) return;
+    try {
+      if (this.inflight) this.writeAllSync(this.inflight.buffer, this.inflight.position);
+      const buffer = this.takeQueue();
+      if (buffer.byteLength > 0) {
+        // `position` already counts the in-flight write, so the queue goes right after it.
+        this.writeAllSync(buffer, this.position);
+        this.position += buffer.byteLength;
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /**
+   * Closes the current file and continues in `nextPath` (which may be the same path after the
+   * caller renamed the old file away). Used for rotation; the old file is complete when it resolves.
+   */
+  async reopen(
+    nextPath: string,
+    options: { header?: Uint8Array; beforeOpen?: () => void } = {},
+  ): Promise<void> {
+    await this.flush();
+    if (this.down || this.closed) return;
+    this.closeFd();
+    try {
+      options.beforeOpen?.();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.filePath = nextPath;
+    this.position = 0;
+    this.openSync(nextPath, options.header, false);
+  }
+
+  /** Flushes, syncs and closes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sync();
+    this.closed = true;
+    this.closeFd();
+  }
+
+  private openSync(filePath: string, header: Uint8Array | undefined, truncate: boolean): void {
+    try {
+      fs.mkdirSync(path.dirname(filePath), { recursive: true });
+      const fd = fs.openSync(filePath, truncate ? 'w' : fs.constants.O_WRONLY | fs.constants.O_CREAT);
+      this.fd = fd;
+      this.position = truncate ? 0 : fs.fstatSync(fd).size;
+      if (header && this.position === 0) {
+        this.writeAllSync(header, 0);
+        this.position = header.byteLength;
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.writing || this.down || this.queue.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (!this.writing) this.startWrite();
+    });
+  }
+
+  private startWrite(): void {
+    if (this.fd === undefined || this.down || this.queue.length === 0) return;
+    const buffer = this.takeQueue();
+    const position = this.position;
+    this.position += buffer.byteLength;
+    this.inflight = { buffer, position };
+    this.writing = this.writeAll(this.fd, buffer, position).finally(() => {
+      this.inflight = undefined;
+      this.writing = undefined;
+      if (this.queuedBytes >= this.highWaterBytes) this.scheduleFlush();
+    });
+  }
+
+  private async writeAll(fd: number, buffer: Buffer, position: number): Promise<void> {
+    let offset = 0;
+    let retries = 0;
+    while (offset < buffer.byteLength) {
+      try {
+        offset += await writeAsync(fd, buffer, offset, buffer.byteLength - offset, position + offset);
+        retries = 0;
+      } catch (error) {
+        const code = errnoCode(error);
+        if (code !== undefined && RETRYABLE_CODES.has(code) && retries < MAX_RETRIES) {
+          retries += 1;
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * retries));
+          continue;
+        }
+        this.fail(error);
+        return;
+      }
+    }
+  }
+
+  private writeAllSync(buffer: Uint8Array, position: number): void {
+    let offset = 0;
+    while (offset < buffer.byteLength) {
+      offset += fs.writeSync(
+        this.fd as number,
+        buffer,
+        offset,
+        buffer.byteLength - offset,
+        position + offset,
+      );
+    }
+  }
+
+  private takeQueue(): Buffer {
+    const queue = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (queue.length === 1) {
+      const only = queue[0] as Chunk;
+      return typeof only === 'string'
+        ? Buffer.from(only, 'utf8')
+        : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+    }
+    if (queue.every((chunk) => typeof chunk === 'string')) return Buffer.from(queue.join(''), 'utf8');
+    return Buffer.concat(
+      queue.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)),
+    );
+  }
+
+  private fail(error: unknown): void {
+    const code = errnoCode(error) ?? 'error';
+    const message = error instanceof Error ? error.message : String(error);
+    this.droppedBytes += this.queuedBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (!this.down) {
+      this.down = true;
+      this.health.markDown(
+        this.sink,
+        `cannot write ${this.filePath} (${code}: ${message}); check the path, permissions and free space`,
+      );
+    }
+    this.closeFd();
+  }
+
+  private closeFd(): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd === undefined) return;
+    try {
+      fs.closeSync(fd);
+    } catch (error) {
+      diag.debug(
+        `codex-telemetry: close ${this.filePath}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}
+
+function writeAsync(
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.write(fd, buffer, offset, length, position, (error, written) => {
+      if (error) reject(error);
+      else resolve(written);
+    });
+  });
+}
