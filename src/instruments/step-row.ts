@@ -16,7 +16,7 @@ export interface StepRow {
   readonly step: Step;
   /** Unix time in seconds (fractional), when the row was logged. */
   readonly ts: number;
-  /** Scalar names, in the order they were logged. */
+  /** Scalar names (after a trip through the pipeline: in the order names were first seen). */
   readonly names: readonly string[];
   /** Values matching `names`; non-finite values are kept as they are. */
   readonly values: readonly number[];
