@@ -11,7 +11,12 @@ export class FanOutExporter implements FileSinkExporter {
   private readonly exporters: FileSinkExporter[];
 
   constructor(exporters: FileSinkExporter[]) {
-    this.exporters = exporters;
+    this.exporters = [...exporters];
+  }
+
+  /** Adds a sink (e.g. an evaluation stream opened mid-run); it sees collections from now on. */
+  add(exporter: FileSinkExporter): void {
+    this.exporters.push(exporter);
   }
 
   get children(): readonly FileSinkExporter[] {
@@ -28,9 +33,14 @@ export class FanOutExporter implements FileSinkExporter {
     for (const exporter of this.exporters) {
       try {
         exporter.export(metrics, (result) => {
-          if (result.code !== ExportResultCode.SUCCESS) failure ??= result.error ?? new Error(`${exporter.sinkName} export failed`);
+          if (result.code !== ExportResultCode.SUCCESS)
+            failure ??= result.error ?? new Error(`${exporter.sinkName} export failed`);
           if (--pending === 0) {
-            resultCallback(failure ? { code: ExportResultCode.FAILED, error: failure } : { code: ExportResultCode.SUCCESS });
+            resultCallback(
+              failure
+                ? { code: ExportResultCode.FAILED, error: failure }
+                : { code: ExportResultCode.SUCCESS },
+            );
           }
         });
       } catch (error) {

@@ -4,7 +4,15 @@
  * across metrics.
  */
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { PHASE_ATTR, SEQ_ATTR, STEP_ATTR, STEP_SCOPE, type Phase, type Step, type StepRow } from '../instruments/step-row.js';
+import {
+  PHASE_ATTR,
+  SEQ_ATTR,
+  STEP_ATTR,
+  STEP_SCOPE,
+  type Phase,
+  type Step,
+  type StepRow,
+} from '../instruments/step-row.js';
 
 interface MutableRow {
   phase: Phase;

@@ -5,7 +5,8 @@
  */
 import { diag } from '@opentelemetry/api';
 
-export type SinkName = 'ndjson' | 'ndjson_eval' | 'tensorboard' | 'wandb' | 'prometheus' | 'otlp' | 'system' | 'nvml';
+export type SinkName =
+  'ndjson' | 'ndjson_eval' | 'tensorboard' | 'wandb' | 'prometheus' | 'otlp' | 'system' | 'nvml';
 
 export type WarnFn = (message: string) => void;
 
@@ -34,7 +35,9 @@ export class SinkHealth {
       return false;
     }
     this.states.set(sink, { up: false, reason });
-    this.warn(`codex-telemetry: ${sink} sink disabled: ${reason}. Training continues; other sinks keep writing.`);
+    this.warn(
+      `codex-telemetry: ${sink} sink disabled: ${reason}. Training continues; other sinks keep writing.`,
+    );
     return true;
   }
 

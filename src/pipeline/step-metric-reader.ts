@@ -37,7 +37,11 @@ export class StepMetricReader extends MetricReader {
       cardinalitySelector: () => 2000,
     });
     if (!Number.isFinite(options.exportIntervalMillis) || options.exportIntervalMillis < 0) {
-      throw new ConfigError('exportIntervalMillis', options.exportIntervalMillis, 'a number of milliseconds >= 0');
+      throw new ConfigError(
+        'exportIntervalMillis',
+        options.exportIntervalMillis,
+        'a number of milliseconds >= 0',
+      );
     }
     this.exporter = options.exporter;
     if (options.exportIntervalMillis > 0) {

@@ -54,7 +54,10 @@ export class NdjsonExporter implements FileSinkExporter {
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     if (this.shutdownPromise || !this.file.up) {
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error(`${this.sinkName} sink is not writable`) });
+      resultCallback({
+        code: ExportResultCode.FAILED,
+        error: new Error(`${this.sinkName} sink is not writable`),
+      });
       return;
     }
     let chunk = '';

@@ -1,0 +1,375 @@
+/**
+ * The training-facing API: start telemetry from a TrainConfig, `log()` scalars per step, open
+ * evaluation streams, `shutdown()`.
+ *
+ * Two MeterProviders, by design (README, "Architecture"):
+ * - the file provider feeds NDJSON / TensorBoard / W&B through a StepMetricReader that exports every
+ *   logged (step, name) exactly once, in order, from the StepProducer;
+ * - the backend provider feeds Prometheus and OTLP with last-value gauges, counters and a step-time
+ *   histogram, with no step label, so their cardinality stays bounded.
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { diag, type Meter } from '@opentelemetry/api';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+  type Resource,
+} from '@opentelemetry/resources';
+import {
+  resolveEvaluationConfig,
+  resolveTrainConfig,
+  type EvaluationConfig,
+  type ResolvedTrainConfig,
+  type TrainConfig,
+} from './config.js';
+import { FanOutExporter } from './exporters/fan-out-exporter.js';
+import type { FileSinkExporter } from './exporters/file-sink.js';
+import { NdjsonExporter } from './exporters/ndjson/ndjson-exporter.js';
+import { METER_TRAINING, METRIC_STEP_DURATION } from './instruments/names.js';
+import { StepProducer } from './instruments/step-producer.js';
+import {
+  INT64_MAX,
+  INT64_MIN,
+  normalizeStep,
+  type Phase,
+  type Step,
+  type StepRow,
+} from './instruments/step-row.js';
+import { TrainingInstruments } from './instruments/training-instruments.js';
+import { installExitHooks } from './pipeline/exit-hooks.js';
+import { defaultWarn, SinkHealth, type WarnFn } from './pipeline/sink-health.js';
+import { StepMetricReader } from './pipeline/step-metric-reader.js';
+
+export interface StartOptions {
+  /** Environment to read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where degradation warnings go (default process.emitWarning). */
+  warn?: WarnFn;
+  /** Where informational lines go, e.g. the /metrics URL (default: stderr). */
+  info?: (line: string) => void;
+}
+
+export interface LogOptions {
+  /** Training step (int64: bigint beyond 2^53). Default: the previous step + 1 (0 first). */
+  step?: Step;
+  /** Push this step to the files now instead of at the next flush interval. */
+  commit?: boolean;
+}
+
+export type Scalars = Readonly<Record<string, number>>;
+
+/** Where each sink writes, for the demo and for users who want to print it. */
+export interface OutputPaths {
+  metricsOut?: string;
+  evalMetricsOut: string[];
+  tensorboardDir?: string;
+  wandbRunDir?: string;
+  metricsUrl?: string;
+}
+
+export class Telemetry {
+  readonly config: ResolvedTrainConfig;
+  readonly health: SinkHealth;
+  readonly resource: Resource;
+  /** Unix seconds when the run started. */
+  readonly startTime: number;
+  private readonly producer: StepProducer;
+  private readonly fileReader: StepMetricReader;
+  private readonly fileProvider: MeterProvider;
+  private readonly fanOut: FanOutExporter;
+  private readonly backendProvider: MeterProvider | undefined;
+  private readonly training: TrainingInstruments | undefined;
+  private readonly fileStepDuration;
+  private readonly evalExporters = new Map<string, NdjsonExporter>();
+  private readonly warn: WarnFn;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly removeExitHooks: (() => void) | undefined;
+  private nextTrainStep: Step = 0;
+  private lastTrainTs: number | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private badInputWarned = false;
+  private droppedAfterShutdown = 0;
+  readonly paths: OutputPaths;
+
+  private constructor(parts: {
+    config: ResolvedTrainConfig;
+    health: SinkHealth;
+    resource: Resource;
+    warn: WarnFn;
+    env: NodeJS.ProcessEnv;
+    fileExporters: FileSinkExporter[];
+    backendReaders: MetricReader[];
+    paths: OutputPaths;
+  }) {
+    this.config = parts.config;
+    this.health = parts.health;
+    this.resource = parts.resource;
+    this.warn = parts.warn;
+    this.env = parts.env;
+    this.paths = parts.paths;
+    this.startTime = nowSeconds();
+    this.fanOut = new FanOutExporter(parts.fileExporters);
+    this.producer = new StepProducer({
+      resource: this.resource,
+      onHighWater: () => this.fileReader.requestExport(),
+    });
+    this.fileReader = new StepMetricReader({
+      exporter: this.fanOut,
+      producers: [this.producer],
+      exportIntervalMillis: Math.round(this.config.flushInterval * 1000),
+    });
+    this.fileProvider = new MeterProvider({ resource: this.resource, readers: [this.fileReader] });
+    this.fileStepDuration = this.fileProvider
+      .getMeter(METER_TRAINING)
+      .createHistogram(METRIC_STEP_DURATION, {
+        description: 'Wall time between consecutive training steps',
+        unit: 's',
+      });
+    if (parts.backendReaders.length > 0) {
+      this.backendProvider = new MeterProvider({ resource: this.resource, readers: parts.backendReaders });
+      this.training = new TrainingInstruments({
+        meter: this.backendProvider.getMeter(METER_TRAINING),
+        health: this.health,
+        maxScalarNames: this.config.maxScalarNames,
+        warn: this.warn,
+      });
+    }
+    if (this.config.installExitHandlers) {
+      this.removeExitHooks = installExitHooks({
+        shutdown: (exitCode) => this.shutdown(exitCode),
+        flushSync: (exitCode) => this.flushSync(exitCode),
+      });
+    }
+  }
+
+  /** Validates the config once, opens every enabled sink, and returns the running telemetry. */
+  static async start(config: TrainConfig = {}, options: StartOptions = {}): Promise<Telemetry> {
+    const env = options.env ?? process.env;
+    const resolved = resolveTrainConfig(config, env);
+    const warn = options.warn ?? defaultWarn;
+    const health = new SinkHealth(warn);
+    const resource = buildResource(resolved, env);
+    const fileExporters: FileSinkExporter[] = [];
+    const paths: OutputPaths = { evalMetricsOut: [] };
+    if (resolved.ndjson) {
+      const train = new NdjsonExporter({
+        path: resolved.metricsOut,
+        runId: resolved.runId,
+        phases: ['train', 'system'],
+        health,
+        sinkName: 'ndjson',
+        flushIntervalMs: Math.round(resolved.flushInterval * 1000),
+        extraTags: rankTags(resolved),
+      });
+      fileExporters.push(train);
+      paths.metricsOut = train.path;
+    }
+    const backendReaders: MetricReader[] = [];
+    return new Telemetry({
+      config: resolved,
+      health,
+      resource,
+      warn,
+      env,
+      fileExporters,
+      backendReaders,
+      paths,
+    });
+  }
+
+  /** The meter of the backend provider, for user-defined instruments (undefined without backends). */
+  get meter(): Meter | undefined {
+    return this.backendProvider?.getMeter(METER_TRAINING);
+  }
+
+  /** Logs training scalars for one step. Never throws; returns false when the row was not accepted. */
+  log(values: Scalars, options: LogOptions = {}): boolean {
+    const step = options.step ?? this.nextTrainStep;
+    const accepted = this.record('train', step, values);
+    if (accepted && options.commit) void this.fileReader.exportOnce();
+    return accepted;
+  }
+
+  /** Opens an evaluation stream: same schema, its own file, `tags.phase = "eval"`. */
+  evaluation(config: EvaluationConfig = {}): EvaluationStream {
+    const { metricsFilename } = resolveEvaluationConfig(config, this.config, this.env);
+    if (this.config.ndjson && !this.evalExporters.has(metricsFilename)) {
+      const exporter = new NdjsonExporter({
+        path: metricsFilename,
+        runId: this.config.runId,
+        phases: ['eval'],
+        health: this.health,
+        sinkName: this.evalExporters.size === 0 ? 'ndjson_eval' : `ndjson_eval_${this.evalExporters.size}`,
+        flushIntervalMs: Math.round(this.config.flushInterval * 1000),
+        extraTags: rankTags(this.config),
+      });
+      this.evalExporters.set(metricsFilename, exporter);
+      this.fanOut.add(exporter);
+      this.paths.evalMetricsOut.push(exporter.path);
+    }
+    return new EvaluationStream(this, metricsFilename);
+  }
+
+  /** @internal Records an evaluation row (EvaluationStream calls this). */
+  recordEval(values: Scalars, step: Step): boolean {
+    return this.record('eval', step, values);
+  }
+
+  /** @internal Records a system sample: one row of flat keys (docs/system-keys.md). */
+  recordSystem(sample: { ts: number; seq: number; values: Readonly<Record<string, number>> }): void {
+    if (this.shutdownPromise) return;
+    this.producer.push({
+      phase: 'system',
+      step: sample.seq,
+      ts: sample.ts,
+      names: Object.keys(sample.values),
+      values: Object.values(sample.values),
+    });
+  }
+
+  /** Writes everything logged so far to the file sinks (bytes handed to the kernel). */
+  async flush(): Promise<void> {
+    await this.fileReader.forceFlush();
+  }
+
+  /** Flushes and closes every sink. Idempotent; `exitCode` ends the W&B run (default 0). */
+  shutdown(exitCode = 0): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown(exitCode);
+    return this.shutdownPromise;
+  }
+
+  /** Rows refused because they arrived after shutdown(). */
+  get rowsDroppedAfterShutdown(): number {
+    return this.droppedAfterShutdown;
+  }
+
+  private async doShutdown(_exitCode: number): Promise<void> {
+    this.removeExitHooks?.();
+    await this.fileProvider.shutdown();
+    if (this.backendProvider) await this.backendProvider.shutdown();
+  }
+
+  /** Exit-time path: encode what is queued and write it with blocking calls. */
+  private flushSync(_exitCode: number): void {
+    if (this.shutdownPromise) {
+      this.fanOut.flushSync();
+      return;
+    }
+    try {
+      this.fileReader.exportSync(this.producer.drainSync().resourceMetrics);
+      this.fanOut.flushSync();
+    } catch (error) {
+      diag.error('codex-telemetry: exit-time flush failed', error);
+    }
+  }
+
+  private record(phase: Exclude<Phase, 'system'>, rawStep: Step, values: Scalars): boolean {
+    if (this.shutdownPromise) {
+      this.droppedAfterShutdown++;
+      return false;
+    }
+    const step = checkStep(rawStep);
+    if (step === undefined || values === null || typeof values !== 'object') {
+      this.badInput(`log() needs an int64 step and an object of numbers; got step ${String(rawStep)}`);
+      return false;
+    }
+    const names = Object.keys(values);
+    const numbers = new Array<number>(names.length);
+    let kept = 0;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const value = values[name];
+      if (typeof value !== 'number') {
+        this.badInput(`scalar "${name}" is ${typeof value}, not a number; it was skipped`);
+        continue;
+      }
+      names[kept] = name;
+      numbers[kept++] = value;
+    }
+    names.length = kept;
+    numbers.length = kept;
+    const ts = nowSeconds();
+    const row: StepRow = { phase, step, ts, names, values: numbers };
+    this.producer.push(row);
+    this.training?.record(phase, step, ts, names, numbers);
+    if (phase === 'train') {
+      if (this.lastTrainTs !== undefined) this.fileStepDuration.record(ts - this.lastTrainTs);
+      this.lastTrainTs = ts;
+      this.nextTrainStep = typeof step === 'bigint' ? normalizeStep(step + 1n) : normalizeStep(step + 1);
+    }
+    return true;
+  }
+
+  private badInput(message: string): void {
+    if (this.badInputWarned) {
+      diag.debug(`codex-telemetry: ${message}`);
+      return;
+    }
+    this.badInputWarned = true;
+    this.warn(`codex-telemetry: ${message} (further bad input is reported at debug level)`);
+  }
+}
+
+export class EvaluationStream {
+  readonly metricsFilename: string;
+  private readonly telemetry: Telemetry;
+  private nextStep: Step = 0;
+
+  constructor(telemetry: Telemetry, metricsFilename: string) {
+    this.telemetry = telemetry;
+    this.metricsFilename = metricsFilename;
+  }
+
+  /** Logs evaluation scalars for a step (usually the training step the eval ran at). */
+  log(values: Scalars, options: { step?: Step } = {}): boolean {
+    const step = options.step ?? this.nextStep;
+    const accepted = this.telemetry.recordEval(values, step);
+    if (accepted) this.nextStep = typeof step === 'bigint' ? step + 1n : step + 1;
+    return accepted;
+  }
+}
+
+/** Starts telemetry; the runbook's entry point. */
+export function startTelemetry(config: TrainConfig = {}, options: StartOptions = {}): Promise<Telemetry> {
+  return Telemetry.start(config, options);
+}
+
+function checkStep(step: Step): Step | undefined {
+  if (typeof step === 'number') {
+    return Number.isSafeInteger(step) ? step : undefined;
+  }
+  if (typeof step === 'bigint') {
+    return step >= INT64_MIN && step <= INT64_MAX ? normalizeStep(step) : undefined;
+  }
+  return undefined;
+}
+
+/** Unix seconds with sub-millisecond resolution (Date.now() only has milliseconds). */
+export function nowSeconds(): number {
+  return (performance.timeOrigin + performance.now()) / 1000;
+}
+
+function rankTags(config: ResolvedTrainConfig): Record<string, number> | undefined {
+  if (config.worldSize <= 1) return undefined;
+  return { rank: config.rank, local_rank: config.localRank, world_size: config.worldSize };
+}
+
+function buildResource(config: ResolvedTrainConfig, env: NodeJS.ProcessEnv): Resource {
+  const ours = resourceFromAttributes({
+    'service.name': config.serviceName,
+    'service.instance.id': `${config.runId}-${config.rank}`,
+    'host.name': os.hostname(),
+    'codex.run_id': config.runId,
+    'codex.run_name': config.runName,
+    'codex.rank': config.rank,
+    'codex.local_rank': config.localRank,
+    'codex.world_size': config.worldSize,
+  });
+  // OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME win over our defaults, as OTel users expect.
+  const fromEnv =
+    env === process.env ? detectResources({ detectors: [envDetector] }) : resourceFromAttributes({});
+  return ours.merge(fromEnv);
+}
