@@ -35,15 +35,29 @@ export function decodeStepRows(resourceMetrics: ResourceMetrics): StepRow[] {
 }
 
 function decode(resourceMetrics: ResourceMetrics): StepRow[] {
-  const bySeq = new Map<number, MutableRow>();
-  for (const scopeMetrics of resourceMetrics.scopeMetrics) {
-    if (scopeMetrics.scope.name !== STEP_SCOPE) continue;
+  const scopes = resourceMetrics.scopeMetrics.filter((scope) => scope.scope.name === STEP_SCOPE);
+  // Sequence numbers of one collection are contiguous: index rows by (seq - min) in an array,
+  // which keeps them in logged order without a sort or a hash map.
+  let min = Infinity;
+  let max = -Infinity;
+  for (const scopeMetrics of scopes) {
+    for (const metric of scopeMetrics.metrics) {
+      for (const point of metric.dataPoints) {
+        const seq = point.attributes[SEQ_ATTR] as number;
+        if (seq < min) min = seq;
+        if (seq > max) max = seq;
+      }
+    }
+  }
+  if (min === Infinity) return [];
+  const rows = new Array<MutableRow | undefined>(max - min + 1);
+  for (const scopeMetrics of scopes) {
     for (const metric of scopeMetrics.metrics) {
       const name = metric.descriptor.name;
       for (const point of metric.dataPoints) {
         const attributes = point.attributes;
-        const seq = attributes[SEQ_ATTR] as number;
-        let row = bySeq.get(seq);
+        const index = (attributes[SEQ_ATTR] as number) - min;
+        let row = rows[index];
         if (row === undefined) {
           const rawStep = attributes[STEP_ATTR];
           row = {
@@ -53,24 +67,14 @@ function decode(resourceMetrics: ResourceMetrics): StepRow[] {
             names: [],
             values: [],
           };
-          bySeq.set(seq, row);
+          rows[index] = row;
         }
         row.names.push(name);
         row.values.push(point.value as number);
       }
     }
   }
-  const seqs = [...bySeq.keys()];
-  // Metrics are emitted in first-seen order, so rows are nearly sorted; sort only when needed.
-  let sorted = true;
-  for (let i = 1; i < seqs.length; i++) {
-    if ((seqs[i] as number) < (seqs[i - 1] as number)) {
-      sorted = false;
-      break;
-    }
-  }
-  if (!sorted) seqs.sort((a, b) => a - b);
-  return seqs.map((seq) => bySeq.get(seq) as MutableRow);
+  return rows.filter((row): row is MutableRow => row !== undefined);
 }
 
 /** Ordinary OTel metrics collected alongside the step rows (histograms, counters). */

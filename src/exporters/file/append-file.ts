@@ -42,6 +42,9 @@ export interface AppendFileOptions {
 
 type Chunk = Uint8Array | string;
 
+/** Linux's IOV_MAX: the most buffers one writev takes. */
+const MAX_IOVECS = 1024;
+
 export class AppendFile {
   readonly sink: string;
   private readonly health: SinkHealth;
@@ -50,9 +53,9 @@ export class AppendFile {
   private filePath: string;
   private fd: number | undefined;
   private position = 0;
-  private queue: Chunk[] = [];
+  private queue: Uint8Array[] = [];
   private queuedBytes = 0;
-  private inflight: { buffer: Buffer; position: number } | undefined;
+  private inflight: { buffers: Uint8Array[]; position: number } | undefined;
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
@@ -95,13 +98,14 @@ export class AppendFile {
 
   /** Queues one whole record (or several whole records). Never blocks, never throws. */
   append(chunk: Chunk): void {
-    const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    // Encode strings now: one UTF-8 pass, and the queue then knows its exact size.
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     if (this.down || this.closed) {
-      this.droppedBytes += length;
+      this.droppedBytes += bytes.byteLength;
       return;
     }
-    this.queue.push(chunk);
-    this.queuedBytes += length;
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.byteLength;
     if (this.queuedBytes >= this.highWaterBytes) this.scheduleFlush();
   }
 
@@ -133,12 +137,12 @@ export class AppendFile {
   flushSync(): void {
     if (this.fd === undefined || this.down) return;
     try {
-      if (this.inflight) this.writeAllSync(this.inflight.buffer, this.inflight.position);
-      const buffer = this.takeQueue();
-      if (buffer.byteLength > 0) {
+      if (this.inflight) this.writeAllSync(this.inflight.buffers, this.inflight.position);
+      const { buffers, bytes } = this.takeQueue();
+      if (bytes > 0) {
         // `position` already counts the in-flight write, so the queue goes right after it.
-        this.writeAllSync(buffer, this.position);
-        this.position += buffer.byteLength;
+        this.writeAllSync(buffers, this.position);
+        this.position += bytes;
       }
     } catch (error) {
       this.fail(error);
@@ -184,7 +188,7 @@ export class AppendFile {
       this.fd = fd;
       this.position = truncate ? 0 : fs.fstatSync(fd).size;
       if (header && this.position === 0) {
-        this.writeAllSync(header, 0);
+        this.writeAllSync([header], 0);
         this.position = header.byteLength;
       }
     } catch (error) {
@@ -203,23 +207,27 @@ export class AppendFile {
 
   private startWrite(): void {
     if (this.fd === undefined || this.down || this.queue.length === 0) return;
-    const buffer = this.takeQueue();
+    const { buffers, bytes } = this.takeQueue();
     const position = this.position;
-    this.position += buffer.byteLength;
-    this.inflight = { buffer, position };
-    this.writing = this.writeAll(this.fd, buffer, position).finally(() => {
+    this.position += bytes;
+    this.inflight = { buffers, position };
+    this.writing = this.writeAll(this.fd, buffers, position).finally(() => {
       this.inflight = undefined;
       this.writing = undefined;
       if (this.queuedBytes >= this.highWaterBytes) this.scheduleFlush();
     });
   }
 
-  private async writeAll(fd: number, buffer: Buffer, position: number): Promise<void> {
-    let offset = 0;
+  private async writeAll(fd: number, buffers: Uint8Array[], position: number): Promise<void> {
+    let pending = buffers;
+    let at = position;
     let retries = 0;
-    while (offset < buffer.byteLength) {
+    while (pending.length > 0) {
+      const batch = pending.length > MAX_IOVECS ? pending.slice(0, MAX_IOVECS) : pending;
       try {
-        offset += await writeAsync(fd, buffer, offset, buffer.byteLength - offset, position + offset);
+        const written = await writevAsync(fd, batch, at);
+        at += written;
+        pending = advance(pending, written);
         retries = 0;
       } catch (error) {
         const code = errnoCode(error);
@@ -234,33 +242,23 @@ export class AppendFile {
     }
   }
 
-  private writeAllSync(buffer: Uint8Array, position: number): void {
-    let offset = 0;
-    while (offset < buffer.byteLength) {
-      offset += fs.writeSync(
-        this.fd as number,
-        buffer,
-        offset,
-        buffer.byteLength - offset,
-        position + offset,
-      );
+  private writeAllSync(buffers: Uint8Array[], position: number): void {
+    let pending = buffers;
+    let at = position;
+    while (pending.length > 0) {
+      const batch = pending.length > MAX_IOVECS ? pending.slice(0, MAX_IOVECS) : pending;
+      const written = fs.writevSync(this.fd as number, batch, at);
+      at += written;
+      pending = advance(pending, written);
     }
   }
 
-  private takeQueue(): Buffer {
-    const queue = this.queue;
+  private takeQueue(): { buffers: Uint8Array[]; bytes: number } {
+    const buffers = this.queue;
+    const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    if (queue.length === 1) {
-      const only = queue[0] as Chunk;
-      return typeof only === 'string'
-        ? Buffer.from(only, 'utf8')
-        : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
-    }
-    if (queue.every((chunk) => typeof chunk === 'string')) return Buffer.from(queue.join(''), 'utf8');
-    return Buffer.concat(
-      queue.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)),
-    );
+    return { buffers, bytes };
   }
 
   private fail(error: unknown): void {
@@ -293,17 +291,27 @@ export class AppendFile {
   }
 }
 
-function writeAsync(
-  fd: number,
-  buffer: Buffer,
-  offset: number,
-  length: number,
-  position: number,
-): Promise<number> {
+function writevAsync(fd: number, buffers: Uint8Array[], position: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    fs.write(fd, buffer, offset, length, position, (error, written) => {
+    fs.writev(fd, buffers, position, (error, written) => {
       if (error) reject(error);
       else resolve(written);
     });
   });
+}
+
+/** Drops `written` bytes from the front of a buffer list (a short write leaves a partial buffer). */
+function advance(buffers: Uint8Array[], written: number): Uint8Array[] {
+  let index = 0;
+  let left = written;
+  while (index < buffers.length && left >= (buffers[index] as Uint8Array).byteLength) {
+    left -= (buffers[index] as Uint8Array).byteLength;
+    index++;
+  }
+  const rest = buffers.slice(index);
+  if (left > 0 && rest.length > 0) {
+    const first = rest[0] as Uint8Array;
+    rest[0] = first.subarray(left);
+  }
+  return rest;
 }

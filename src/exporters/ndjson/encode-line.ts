@@ -32,6 +32,7 @@ export interface LineEncoderOptions {
 export class LineEncoder {
   private readonly afterTs: string;
   private readonly nameCache = new Map<string, string>();
+  private readonly namePartCache = new Map<string, string>();
   private readonly tagsCache = new Map<string, string>();
   private readonly extraTags: string;
 
@@ -56,9 +57,19 @@ export class LineEncoder {
     }
     let out = '';
     for (let i = 0; i < row.names.length; i++) {
-      out += `${head},"name":${this.jsonName(row.names[i] as string)},"value":${encodeValue(row.values[i] as number)}${tail}`;
+      out += head + this.namePart(row.names[i] as string) + encodeValue(row.values[i] as number) + tail;
     }
     return out;
+  }
+
+  /** `,"name":<json>,"value":` cached per name: most of a line is this constant text. */
+  private namePart(name: string): string {
+    let part = this.namePartCache.get(name);
+    if (part === undefined) {
+      part = `,"name":${JSON.stringify(name)},"value":`;
+      this.namePartCache.set(name, part);
+    }
+    return part;
   }
 
   private jsonName(name: string): string {

@@ -1,0 +1,134 @@
+/**
+ * NDJSON hot path: µs per `log()` with 5 scalars, end to end (bytes on disk after shutdown), and the
+ * exporter's own write path, each beside pino writing the same records to a sync destination in
+ * the same run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { startTelemetry } from '../src/telemetry.js';
+import { NdjsonExporter } from '../src/exporters/ndjson/ndjson-exporter.js';
+import { StepProducer } from '../src/instruments/step-producer.js';
+import { SinkHealth } from '../src/pipeline/sink-health.js';
+import type { Bench, BenchResult } from './types.js';
+
+const NAMES = ['loss', 'lr', 'throughput', 'grad_norm', 'tokens_per_s'] as const;
+
+function scalars(step: number): Record<string, number> {
+  return {
+    loss: 1 / (step + 1),
+    lr: 3e-4 * (1 - step * 1e-7),
+    throughput: 1200.5 + (step % 17),
+    grad_norm: 0.73,
+    tokens_per_s: 240_000 + step,
+  };
+}
+
+async function ours(file: string, steps: number): Promise<number> {
+  const telemetry = await startTelemetry(
+    { metricsOut: file, systemMetricsInterval: 0, installExitHandlers: false, flushInterval: 0.2 },
+    { env: {} },
+  );
+  const start = process.hrtime.bigint();
+  for (let step = 0; step < steps; step++) {
+    telemetry.log(scalars(step), { step });
+    // A training loop yields to the event loop between steps (awaiting the GPU, a data loader);
+    // yield every 1000 steps so background writes can proceed, as they would there.
+    if (step % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await telemetry.shutdown();
+  return Number(process.hrtime.bigint() - start) / 1e3;
+}
+
+function pinoBaseline(file: string, steps: number, runId: string): number {
+  const destination = pino.destination({ dest: file, sync: true });
+  const logger = pino({ base: null, timestamp: false }, destination);
+  const start = process.hrtime.bigint();
+  for (let step = 0; step < steps; step++) {
+    const values = scalars(step);
+    const ts = Date.now() / 1000;
+    for (const name of NAMES)
+      logger.info({ v: 1, ts, run_id: runId, step, name, value: values[name], tags: { phase: 'train' } });
+  }
+  destination.flushSync();
+  destination.end();
+  return Number(process.hrtime.bigint() - start) / 1e3;
+}
+
+async function exporterOnly(file: string, steps: number): Promise<number> {
+  const health = new SinkHealth(() => undefined);
+  const exporter = new NdjsonExporter({
+    path: file,
+    runId: 'bench001',
+    phases: ['train'],
+    health,
+    flushIntervalMs: 0,
+  });
+  const producer = new StepProducer();
+  const batch = 4096;
+  let elapsed = 0n;
+  for (let first = 0; first < steps; first += batch) {
+    for (let step = first; step < Math.min(steps, first + batch); step++) {
+      const values = scalars(step);
+      producer.push({
+        phase: 'train',
+        step,
+        ts: 1.7e9 + step / 1000,
+        names: [...NAMES],
+        values: NAMES.map((n) => values[n]),
+      });
+    }
+    const rm = producer.drainSync().resourceMetrics;
+    const start = process.hrtime.bigint();
+    exporter.export(rm, () => undefined);
+    elapsed += process.hrtime.bigint() - start;
+  }
+  // Bytes handed to the kernel, as pino's sync destination does; the fsync at close is left out
+  // of both sides.
+  const start = process.hrtime.bigint();
+  await exporter.forceFlush();
+  elapsed += process.hrtime.bigint() - start;
+  await exporter.shutdown();
+  return Number(elapsed) / 1e3;
+}
+
+export const run: Bench = async ({ quick, tmpDir }) => {
+  const steps = quick ? 20_000 : 200_000;
+  const lines = steps * NAMES.length;
+  const oursFile = path.join(tmpDir, 'ours.ndjson');
+  const pinoFile = path.join(tmpDir, 'pino.ndjson');
+  const exporterFile = path.join(tmpDir, 'exporter.ndjson');
+  // Warm up both paths once so JIT tiers are comparable.
+  await ours(oursFile, 5000);
+  pinoBaseline(pinoFile, 5000, 'bench001');
+  const oursUs = await ours(oursFile, steps);
+  const pinoUs = pinoBaseline(pinoFile, steps, 'bench001');
+  const exporterUs = await exporterOnly(exporterFile, steps);
+  for (const file of [oursFile, pinoFile, exporterFile]) fs.rmSync(file, { force: true });
+  const results: BenchResult[] = [];
+  const perLogOurs = oursUs / steps;
+  const perLogPino = pinoUs / steps;
+  results.push({
+    figure: 'NDJSON log() with 5 scalars, end to end to disk',
+    unit: 'µs/log',
+    ours: perLogOurs,
+    baseline: perLogPino,
+    baselineName: 'pino 10, sync destination, 5 lines per log',
+    ratio: perLogPino / perLogOurs,
+    goal: '>= 1x pino',
+    met: perLogPino / perLogOurs >= 1,
+  });
+  const exporterRate = lines / (exporterUs / 1e6);
+  const pinoRate = lines / (pinoUs / 1e6);
+  results.push({
+    figure: 'NDJSON exporter write path (decode rows + encode + write to kernel)',
+    unit: 'lines/s',
+    ours: exporterRate,
+    baseline: pinoRate,
+    baselineName: 'pino 10, sync destination',
+    ratio: exporterRate / pinoRate,
+    goal: '>= 4x pino',
+    met: exporterRate / pinoRate >= 4,
+  });
+  return results;
+};

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/** Bin glue for `codex-telemetry`: parse, dispatch, set process.exitCode. */
+import { createRequire } from 'node:module';
+import { runDemo } from './demo.js';
+import { parseCli } from './parse-cli.js';
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseCli(argv);
+  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  switch (parsed.command) {
+    case 'help':
+      process.stdout.write(parsed.text);
+      return 0;
+    case 'version': {
+      const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+      process.stdout.write(`${pkg.version}\n`);
+      return 0;
+    }
+    case 'usage-error':
+      process.stderr.write(`codex-telemetry: ${parsed.message}\n`);
+      return 2;
+    case 'demo':
+      return runDemo(parsed.options, io);
+    default:
+      process.stderr.write(`codex-telemetry: "${parsed.command}" is not available in this build\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`codex-telemetry: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
