@@ -122,12 +122,10 @@ export class Telemetry {
       exportIntervalMillis: Math.round(this.config.flushInterval * 1000),
     });
     this.fileProvider = new MeterProvider({ resource: this.resource, readers: [this.fileReader] });
-    this.fileStepDuration = this.fileProvider
-      .getMeter(METER_TRAINING)
-      .createHistogram(METRIC_STEP_DURATION, {
-        description: 'Wall time between consecutive training steps',
-        unit: 's',
-      });
+    this.fileStepDuration = this.fileProvider.getMeter(METER_TRAINING).createHistogram(METRIC_STEP_DURATION, {
+      description: 'Wall time between consecutive training steps',
+      unit: 's',
+    });
     if (parts.backendReaders.length > 0) {
       this.backendProvider = new MeterProvider({ resource: this.resource, readers: parts.backendReaders });
       this.training = new TrainingInstruments({
