@@ -27,7 +27,8 @@ import {
 } from './config.js';
 import { FanOutExporter } from './exporters/fan-out-exporter.js';
 import type { FileSinkExporter } from './exporters/file-sink.js';
-import { NdjsonExporter } from './exporters/ndjson/ndjson-exporter.js';
+import { NdjsonExporter, type NdjsonExporterOptions } from './exporters/ndjson/ndjson-exporter.js';
+import { RotationPolicy } from './exporters/file/rotation-policy.js';
 import { METER_TRAINING, METRIC_STEP_DURATION } from './instruments/names.js';
 import { StepProducer } from './instruments/step-producer.js';
 import {
@@ -85,6 +86,7 @@ export class Telemetry {
   private readonly fileStepDuration;
   private readonly evalExporters = new Map<string, NdjsonExporter>();
   private readonly warn: WarnFn;
+  private readonly info: (line: string) => void;
   private readonly env: NodeJS.ProcessEnv;
   private readonly removeExitHooks: (() => void) | undefined;
   private nextTrainStep: Step = 0;
@@ -99,6 +101,7 @@ export class Telemetry {
     health: SinkHealth;
     resource: Resource;
     warn: WarnFn;
+    info: (line: string) => void;
     env: NodeJS.ProcessEnv;
     fileExporters: FileSinkExporter[];
     backendReaders: MetricReader[];
@@ -108,6 +111,7 @@ export class Telemetry {
     this.health = parts.health;
     this.resource = parts.resource;
     this.warn = parts.warn;
+    this.info = parts.info;
     this.env = parts.env;
     this.paths = parts.paths;
     this.startTime = nowSeconds();
@@ -148,6 +152,7 @@ export class Telemetry {
     const env = options.env ?? process.env;
     const resolved = resolveTrainConfig(config, env);
     const warn = options.warn ?? defaultWarn;
+    const info = options.info ?? defaultInfo;
     const health = new SinkHealth(warn);
     const resource = buildResource(resolved, env);
     const fileExporters: FileSinkExporter[] = [];
@@ -161,6 +166,7 @@ export class Telemetry {
         sinkName: 'ndjson',
         flushIntervalMs: Math.round(resolved.flushInterval * 1000),
         extraTags: rankTags(resolved),
+        ...ndjsonRotation(resolved, info),
       });
       fileExporters.push(train);
       paths.metricsOut = train.path;
@@ -171,6 +177,7 @@ export class Telemetry {
       health,
       resource,
       warn,
+      info,
       env,
       fileExporters,
       backendReaders,
@@ -203,6 +210,7 @@ export class Telemetry {
         sinkName: this.evalExporters.size === 0 ? 'ndjson_eval' : `ndjson_eval_${this.evalExporters.size}`,
         flushIntervalMs: Math.round(this.config.flushInterval * 1000),
         extraTags: rankTags(this.config),
+        ...ndjsonRotation(this.config, this.info),
       });
       this.evalExporters.set(metricsFilename, exporter);
       this.fanOut.add(exporter);
@@ -348,6 +356,25 @@ function checkStep(step: Step): Step | undefined {
 /** Unix seconds with sub-millisecond resolution (Date.now() only has milliseconds). */
 export function nowSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
+}
+
+const defaultInfo = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+function ndjsonRotation(
+  config: ResolvedTrainConfig,
+  info: (line: string) => void,
+): Pick<NdjsonExporterOptions, 'rotation' | 'gzipSegments' | 'keepSegments' | 'info'> {
+  return {
+    rotation: new RotationPolicy({
+      maxBytes: config.metricsRotateBytes,
+      maxSeconds: config.metricsRotateSeconds,
+    }),
+    gzipSegments: config.metricsRotateGzip,
+    keepSegments: config.metricsRotateKeep,
+    info,
+  };
 }
 
 function rankTags(config: ResolvedTrainConfig): Record<string, number> | undefined {

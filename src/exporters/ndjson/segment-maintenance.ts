@@ -1,0 +1,42 @@
+/**
+ * Work on closed NDJSON segments, off the training thread: gzip (write `.gz.tmp`, rename, then
+ * remove the plain file, so a crash leaves either a whole plain segment or a whole `.gz`) and the
+ * cap on kept segments (oldest removed first, with a log line).
+ */
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { diag } from '@opentelemetry/api';
+import { errnoCode } from '../../errors.js';
+import { listSegments } from './segments.js';
+
+export async function gzipSegment(segment: string): Promise<string> {
+  const target = `${segment}.gz`;
+  const temporary = `${target}.tmp`;
+  await pipeline(fs.createReadStream(segment), zlib.createGzip(), fs.createWriteStream(temporary));
+  await fs.promises.rename(temporary, target);
+  await fs.promises.unlink(segment);
+  return target;
+}
+
+/** Removes the oldest closed segments beyond `keep` (0 = keep all). Returns the removed paths. */
+export async function pruneSegments(
+  activePath: string,
+  keep: number,
+  info: (line: string) => void,
+): Promise<string[]> {
+  if (keep <= 0) return [];
+  const segments = listSegments(activePath);
+  const removed: string[] = [];
+  for (const segment of segments.slice(0, Math.max(0, segments.length - keep))) {
+    try {
+      await fs.promises.unlink(segment.path);
+      removed.push(segment.path);
+      info(`codex-telemetry: removed old metrics segment ${segment.path} (keeping the newest ${keep})`);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT')
+        diag.warn(`codex-telemetry: cannot remove ${segment.path}: ${String(error)}`);
+    }
+  }
+  return removed;
+}
