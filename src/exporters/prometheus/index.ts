@@ -1,0 +1,12 @@
+/** The Prometheus sink: what the pipeline wires. */
+export { createPrometheusReader, PROMETHEUS_SINK } from './create-reader.js';
+export type { PrometheusReader, PrometheusReaderOptions } from './create-reader.js';
+export { secondsHistogramViews, STEP_DURATION_BUCKETS_SECONDS } from './histogram-views.js';
+export {
+  DEFAULT_PROMETHEUS_HOST,
+  DEFAULT_PROMETHEUS_PORT,
+  metricsUrl,
+  portForRank,
+  prometheusOptionsFromEnv,
+} from './options.js';
+export type { PrometheusEnvOptions } from './options.js';
