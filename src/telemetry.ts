@@ -51,6 +51,11 @@ export interface StartOptions {
   warn?: WarnFn;
   /** Where informational lines go, e.g. the /metrics URL (default: stderr). */
   info?: (line: string) => void;
+  /** Phases the train NDJSON stream holds (default train + system). The bridge, whose trainer
+   * already wrote the train stream, keeps only system samples there. */
+  ndjsonPhases?: Phase[];
+  /** Root of the process tree the system sampler watches (default: this process). */
+  watchPid?: number;
 }
 
 export interface LogOptions {
@@ -90,6 +95,7 @@ export class Telemetry {
   private readonly env: NodeJS.ProcessEnv;
   private readonly removeExitHooks: (() => void) | undefined;
   private nextTrainStep: Step = 0;
+  private watchedPid: number | undefined;
   private lastTrainTs: number | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private badInputWarned = false;
@@ -161,7 +167,7 @@ export class Telemetry {
       const train = new NdjsonExporter({
         path: resolved.metricsOut,
         runId: resolved.runId,
-        phases: ['train', 'system'],
+        phases: options.ndjsonPhases ?? ['train', 'system'],
         health,
         sinkName: 'ndjson',
         flushIntervalMs: Math.round(resolved.flushInterval * 1000),
@@ -224,6 +230,21 @@ export class Telemetry {
     return this.record('eval', step, values);
   }
 
+  /**
+   * Replays a row that was logged elsewhere (the bridge): its own phase, step and timestamp.
+   * Returns false when the row was refused (bad step, or after shutdown).
+   */
+  ingest(row: StepRow): boolean {
+    if (row.phase === 'system') {
+      if (this.shutdownPromise) return false;
+      const step = checkStep(row.step);
+      if (step === undefined) return false;
+      this.producer.push({ ...row, step });
+      return true;
+    }
+    return this.record(row.phase, row.step, undefined, row);
+  }
+
   /** @internal Records a system sample: one row of flat keys (docs/system-keys.md). */
   recordSystem(sample: { ts: number; seq: number; values: Readonly<Record<string, number>> }): void {
     if (this.shutdownPromise) return;
@@ -234,6 +255,11 @@ export class Telemetry {
       names: Object.keys(sample.values),
       values: Object.values(sample.values),
     });
+  }
+
+  /** Points the system sampler at another process tree (the bridge's child). */
+  watchProcess(pid: number | undefined): void {
+    this.watchedPid = pid;
   }
 
   /** Writes everything logged so far to the file sinks (bytes handed to the kernel). */
@@ -272,16 +298,29 @@ export class Telemetry {
     }
   }
 
-  private record(phase: Exclude<Phase, 'system'>, rawStep: Step, values: Scalars): boolean {
+  private record(
+    phase: Exclude<Phase, 'system'>,
+    rawStep: Step,
+    values: Scalars | undefined,
+    replayed?: StepRow,
+  ): boolean {
     if (this.shutdownPromise) {
       this.droppedAfterShutdown++;
       return false;
     }
     const step = checkStep(rawStep);
-    if (step === undefined || values === null || typeof values !== 'object') {
+    if (step === undefined || (replayed === undefined && (values === null || typeof values !== 'object'))) {
       this.badInput(`log() needs an int64 step and an object of numbers; got step ${String(rawStep)}`);
       return false;
     }
+    if (replayed) {
+      const row: StepRow = { ...replayed, phase, step };
+      this.producer.push(row);
+      this.training?.record(phase, step, row.ts, row.names, row.values);
+      if (phase === 'train') this.afterTrainStep(step, row.ts);
+      return true;
+    }
+    values = values as Scalars;
     const names = Object.keys(values);
     const numbers = new Array<number>(names.length);
     let kept = 0;
@@ -301,12 +340,15 @@ export class Telemetry {
     const row: StepRow = { phase, step, ts, names, values: numbers };
     this.producer.push(row);
     this.training?.record(phase, step, ts, names, numbers);
-    if (phase === 'train') {
-      if (this.lastTrainTs !== undefined) this.fileStepDuration.record(ts - this.lastTrainTs);
-      this.lastTrainTs = ts;
-      this.nextTrainStep = typeof step === 'bigint' ? normalizeStep(step + 1n) : normalizeStep(step + 1);
-    }
+    if (phase === 'train') this.afterTrainStep(step, ts);
     return true;
+  }
+
+  private afterTrainStep(step: Step, ts: number): void {
+    if (this.lastTrainTs !== undefined && ts >= this.lastTrainTs)
+      this.fileStepDuration.record(ts - this.lastTrainTs);
+    this.lastTrainTs = ts;
+    this.nextTrainStep = typeof step === 'bigint' ? normalizeStep(step + 1n) : normalizeStep(step + 1);
   }
 
   private badInput(message: string): void {

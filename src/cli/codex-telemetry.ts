@@ -2,6 +2,8 @@
 /** Bin glue for `codex-telemetry`: parse, dispatch, set process.exitCode. */
 import { createRequire } from 'node:module';
 import { runDemo } from './demo.js';
+import { runChild } from './run-command.js';
+import { runTail } from './tail-command.js';
 import { parseCli } from './parse-cli.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +23,15 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     case 'demo':
       return runDemo(parsed.options, io);
+    case 'tail':
+      return runTail(
+        parsed.options,
+        parsed.files,
+        { fromStart: parsed.fromStart, follow: parsed.follow },
+        io,
+      );
+    case 'run':
+      return runChild(parsed.options, parsed.child, io);
     default:
       process.stderr.write(`codex-telemetry: "${parsed.command}" is not available in this build\n`);
       return 2;

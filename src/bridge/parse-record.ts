@@ -1,0 +1,121 @@
+/**
+ * One NDJSON line → the row the bridge replays. Accepts schema v1 (docs/ndjson-schema.md) and
+ * plain flat rows (`{"step": 3, "loss": 0.2, "phase": "eval"}`), so an existing trainer's
+ * JSON-lines log works as it is. Returns a reason naming the field instead of throwing.
+ */
+import type { Phase, Step } from '../instruments/step-row.js';
+
+export interface ParsedRow {
+  phase: Phase;
+  step: Step | undefined;
+  /** Unix seconds from the line, if it has one. */
+  ts: number | undefined;
+  names: string[];
+  values: number[];
+}
+
+export type ParseResult = { ok: true; row: ParsedRow } | { ok: false; field: string; reason: string };
+
+const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const PHASES: ReadonlySet<string> = new Set(['train', 'eval', 'system']);
+/** Keys of a flat row that describe the row rather than being metrics. */
+const FLAT_RESERVED: ReadonlySet<string> = new Set([
+  'step',
+  'ts',
+  'phase',
+  'run_id',
+  'tags',
+  'v',
+  'time',
+  'timestamp',
+  'epoch_time',
+]);
+const STEP_DIGITS = /"step"\s*:\s*(-?\d+)(?=\s*[,}])/;
+
+function fail(field: string, reason: string): ParseResult {
+  return { ok: false, field, reason };
+}
+
+function numeric(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return NON_FINITE[value];
+  return undefined;
+}
+
+/** JSON.parse rounds integers beyond 2^53: read the step's digits from the text instead. */
+function exactStep(raw: unknown, line: string): Step | undefined | 'bad' {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'number' || !Number.isInteger(raw)) return 'bad';
+  if (Number.isSafeInteger(raw)) return raw;
+  const digits = STEP_DIGITS.exec(line)?.[1];
+  if (digits === undefined) return 'bad';
+  const big = BigInt(digits);
+  return big > (1n << 63n) - 1n || big < -(1n << 63n) ? 'bad' : big;
+}
+
+export function parseRecordLine(line: string): ParseResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    if (error instanceof SyntaxError) return fail('line', `not JSON (${error.message})`);
+    throw error;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return fail('line', 'not a JSON object');
+  const record = parsed as Record<string, unknown>;
+  const step = exactStep(record.step, line);
+  if (step === 'bad')
+    return fail('step', `must be an integer in int64 range, got ${JSON.stringify(record.step)}`);
+  const tsRaw = record.ts ?? record.timestamp ?? record.time;
+  if (tsRaw !== undefined && (typeof tsRaw !== 'number' || !Number.isFinite(tsRaw))) {
+    return fail('ts', `must be Unix seconds, got ${JSON.stringify(tsRaw)}`);
+  }
+  const ts = tsRaw as number | undefined;
+  const tags = record.tags;
+  const phaseRaw =
+    tags !== null && typeof tags === 'object' && !Array.isArray(tags) && 'phase' in tags
+      ? (tags as Record<string, unknown>).phase
+      : record.phase;
+  if (phaseRaw !== undefined && (typeof phaseRaw !== 'string' || !PHASES.has(phaseRaw))) {
+    return fail('phase', `must be train, eval or system, got ${JSON.stringify(phaseRaw)}`);
+  }
+  let phase = (phaseRaw as Phase | undefined) ?? 'train';
+
+  // Schema v1 scalar line.
+  if (typeof record.name === 'string' && 'value' in record) {
+    const value = numeric(record.value);
+    if (value === undefined)
+      return fail(
+        'value',
+        `must be a number or "NaN"/"Infinity"/"-Infinity", got ${JSON.stringify(record.value)}`,
+      );
+    return { ok: true, row: { phase, step, ts, names: [record.name], values: [value] } };
+  }
+  // Schema v1 system snapshot.
+  if (record.values !== null && typeof record.values === 'object' && !Array.isArray(record.values)) {
+    const names: string[] = [];
+    const values: number[] = [];
+    for (const [key, raw] of Object.entries(record.values as Record<string, unknown>)) {
+      const value = numeric(raw);
+      if (value === undefined) return fail(`values.${key}`, `must be a number, got ${JSON.stringify(raw)}`);
+      names.push(key);
+      values.push(value);
+    }
+    if (phaseRaw === undefined) phase = 'system';
+    return { ok: true, row: { phase, step, ts, names, values } };
+  }
+  // Plain flat row: every numeric key that does not describe the row is a metric.
+  const names: string[] = [];
+  const values: number[] = [];
+  for (const [key, raw] of Object.entries(record)) {
+    if (FLAT_RESERVED.has(key)) continue;
+    const value = numeric(raw);
+    if (value === undefined) continue;
+    names.push(key);
+    values.push(value);
+  }
+  if (names.length === 0)
+    return fail('line', 'has no numeric metric (expected "name"/"value", "values", or numeric keys)');
+  return { ok: true, row: { phase, step, ts, names, values } };
+}

@@ -1,0 +1,166 @@
+/**
+ * Replays NDJSON files into a running Telemetry: each line becomes a row with its own step and
+ * timestamp; consecutive schema-v1 lines of one (phase, step) are merged back into one row so
+ * TensorBoard and W&B see one event per step. Malformed lines are counted and reported with file
+ * and line number (the first few, then a running count), and skipped.
+ */
+import { isUtf8 } from 'node:buffer';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Phase, Step } from '../instruments/step-row.js';
+import { nowSeconds, type Telemetry } from '../telemetry.js';
+import { FileFollower, type FollowedLines } from './file-follower.js';
+import { parseRecordLine } from './parse-record.js';
+
+/** Report this many malformed lines in full; after that only a count every REPORT_EVERY lines. */
+const REPORT_FIRST = 10;
+const REPORT_EVERY = 1000;
+/** Flush to the sinks when this many rows are queued, so a large backlog replays in bounded memory. */
+const BACKLOG_FLUSH_ROWS = 8192;
+const DEFAULT_POLL_MS = 100;
+
+export interface TailStats {
+  lines: number;
+  rows: number;
+  malformed: number;
+  resets: number;
+}
+
+export interface TailBridgeOptions {
+  files: string[];
+  fromStart: boolean;
+  telemetry: Telemetry;
+  warn: (message: string) => void;
+  pollMs?: number;
+}
+
+interface PendingRow {
+  phase: Phase;
+  step: Step;
+  ts: number;
+  names: string[];
+  values: number[];
+}
+
+export class TailBridge {
+  readonly stats: TailStats = { lines: 0, rows: 0, malformed: 0, resets: 0 };
+  private readonly telemetry: Telemetry;
+  private readonly warn: (message: string) => void;
+  private readonly followers: FileFollower[];
+  private readonly pollMs: number;
+  private readonly nextStep = new Map<string, Step>();
+  private pending: PendingRow | undefined;
+  private sinceFlush = 0;
+
+  constructor(options: TailBridgeOptions) {
+    this.telemetry = options.telemetry;
+    this.warn = options.warn;
+    this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.followers = options.files.map(
+      (file) =>
+        new FileFollower({
+          path: file,
+          fromStart: options.fromStart,
+          onLines: (batch) => this.onLines(batch),
+          onReset: (event) => {
+            this.stats.resets++;
+            this.warn(
+              `codex-telemetry: ${event.file} was ${event.kind}${event.partialBytes > 0 ? ` (an unfinished ${event.partialBytes}-byte line was dropped)` : ''}; following the new content`,
+            );
+          },
+        }),
+    );
+  }
+
+  /** Reads everything the files hold now. Returns the bytes read. */
+  async pollOnce(): Promise<number> {
+    let total = 0;
+    for (const follower of this.followers) total += await follower.poll();
+    this.flushPending();
+    return total;
+  }
+
+  /** Follows until `signal` aborts, then reads what is left and returns. */
+  async follow(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const read = await this.pollOnce();
+      if (read === 0) await sleep(this.pollMs, undefined, { signal }).catch(() => undefined);
+    }
+    await this.drain();
+  }
+
+  /** Reads until the files stop growing, then closes them. Unfinished last lines count as malformed. */
+  async drain(): Promise<void> {
+    while ((await this.pollOnce()) > 0);
+    for (const follower of this.followers) {
+      if (follower.pendingBytes > 0) {
+        this.malformed(
+          follower.path,
+          -1,
+          'line',
+          `unfinished last line (${follower.pendingBytes} bytes, no newline)`,
+        );
+      }
+      await follower.close();
+    }
+  }
+
+  private async onLines(batch: FollowedLines): Promise<void> {
+    for (let i = 0; i < batch.lines.length; i++) {
+      const bytes = batch.lines[i] as Buffer;
+      if (bytes.length === 0) continue;
+      this.stats.lines++;
+      if (!isUtf8(bytes)) {
+        this.malformed(batch.file, batch.firstLine + i, 'line', 'invalid UTF-8');
+        continue;
+      }
+      const parsed = parseRecordLine(bytes.toString('utf8'));
+      if (!parsed.ok) {
+        this.malformed(batch.file, batch.firstLine + i, parsed.field, parsed.reason);
+        continue;
+      }
+      const { row } = parsed;
+      const key = `${batch.file}\0${row.phase}`;
+      const step = row.step ?? this.nextStep.get(key) ?? 0;
+      this.nextStep.set(key, typeof step === 'bigint' ? step + 1n : step + 1);
+      const pending = this.pending;
+      if (pending && pending.phase === row.phase && pending.step === step && row.phase !== 'system') {
+        pending.names.push(...row.names);
+        pending.values.push(...row.values);
+        continue;
+      }
+      this.flushPending();
+      this.pending = {
+        phase: row.phase,
+        step,
+        ts: row.ts ?? nowSeconds(),
+        names: row.names,
+        values: row.values,
+      };
+    }
+    this.flushPending();
+    if (this.sinceFlush >= BACKLOG_FLUSH_ROWS) {
+      this.sinceFlush = 0;
+      await this.telemetry.flush();
+    }
+  }
+
+  private flushPending(): void {
+    const row = this.pending;
+    if (!row) return;
+    this.pending = undefined;
+    if (this.telemetry.ingest(row)) {
+      this.stats.rows++;
+      this.sinceFlush++;
+    }
+  }
+
+  private malformed(file: string, line: number, field: string, reason: string): void {
+    this.stats.malformed++;
+    const where = line > 0 ? `${file}:${line}` : file;
+    if (this.stats.malformed <= REPORT_FIRST) {
+      this.warn(`codex-telemetry: skipped malformed line ${where}: field "${field}" ${reason}`);
+    } else if (this.stats.malformed % REPORT_EVERY === 0) {
+      this.warn(`codex-telemetry: ${this.stats.malformed} malformed lines skipped so far (latest ${where})`);
+    }
+  }
+}
