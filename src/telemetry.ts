@@ -41,6 +41,7 @@ import {
 } from './instruments/step-row.js';
 import { TrainingInstruments } from './instruments/training-instruments.js';
 import { installExitHooks } from './pipeline/exit-hooks.js';
+import { createPrometheusReader, secondsHistogramViews } from './exporters/prometheus/index.js';
 import { defaultWarn, SinkHealth, type WarnFn } from './pipeline/sink-health.js';
 import { StepMetricReader } from './pipeline/step-metric-reader.js';
 
@@ -131,13 +132,21 @@ export class Telemetry {
       producers: [this.producer],
       exportIntervalMillis: Math.round(this.config.flushInterval * 1000),
     });
-    this.fileProvider = new MeterProvider({ resource: this.resource, readers: [this.fileReader] });
+    this.fileProvider = new MeterProvider({
+      resource: this.resource,
+      readers: [this.fileReader],
+      views: secondsHistogramViews(),
+    });
     this.fileStepDuration = this.fileProvider.getMeter(METER_TRAINING).createHistogram(METRIC_STEP_DURATION, {
       description: 'Wall time between consecutive training steps',
       unit: 's',
     });
     if (parts.backendReaders.length > 0) {
-      this.backendProvider = new MeterProvider({ resource: this.resource, readers: parts.backendReaders });
+      this.backendProvider = new MeterProvider({
+        resource: this.resource,
+        readers: parts.backendReaders,
+        views: secondsHistogramViews(),
+      });
       this.training = new TrainingInstruments({
         meter: this.backendProvider.getMeter(METER_TRAINING),
         health: this.health,
@@ -178,6 +187,17 @@ export class Telemetry {
       paths.metricsOut = train.path;
     }
     const backendReaders: MetricReader[] = [];
+    if (resolved.prometheus) {
+      const prometheus = await createPrometheusReader({
+        host: resolved.prometheusHost,
+        port: resolved.prometheusPort,
+        localRank: resolved.localRank,
+        health,
+        log: info,
+      });
+      if (prometheus.reader) backendReaders.push(prometheus.reader);
+      paths.metricsUrl = prometheus.url;
+    }
     return new Telemetry({
       config: resolved,
       health,

@@ -60,7 +60,6 @@ export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> 
   const evaluation = telemetry.evaluation();
   const out = path.resolve(options.out ?? '.');
   io.stdout.write(`demo: run ${telemetry.config.runId}, ${options.steps} steps, writing under ${out}\n`);
-  if (telemetry.paths.metricsUrl) io.stdout.write(`metrics: ${telemetry.paths.metricsUrl}\n`);
   for (let step = 0; step < options.steps; step++) {
     telemetry.log(syntheticStep(step, options.steps), { step });
     const last = step === options.steps - 1;
