@@ -1,0 +1,38 @@
+/**
+ * OTLP/HTTP push: a PeriodicExportingMetricReader around the official exporter, switched on by the
+ * standard endpoint variables or by config. Export failures never throw out of the reader's timer
+ * (the SDK reports them through `diag`); the first one also marks the `otlp` sink down.
+ */
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import type { SinkHealth } from '../../pipeline/sink-health.js';
+import { describeOtlpMetricsUrl, exportIntervalsFromEnv, otlpEndpointConfigured } from './env.js';
+import { HealthReportingExporter } from './health-reporting-exporter.js';
+
+export const OTLP_SINK = 'otlp';
+
+export interface OtlpReaderOptions {
+  /**
+   * Decides whether to push and the export interval (`OTEL_METRIC_EXPORT_INTERVAL`/`_TIMEOUT`).
+   * The exporter package reads endpoint, headers, timeout, compression and temporality from
+   * `process.env` itself, so those follow `process.env` even when another object is passed here.
+   */
+  env: NodeJS.ProcessEnv;
+  /** Force on or off; default: on when an OTLP endpoint variable is set. */
+  enabled?: boolean;
+  health: SinkHealth;
+}
+
+/** Returns the reader to add to the MeterProvider, or undefined when OTLP is off. */
+export function createOtlpReader(options: OtlpReaderOptions): MetricReader | undefined {
+  const enabled = options.enabled ?? otlpEndpointConfigured(options.env);
+  if (!enabled) return undefined;
+  const intervals = exportIntervalsFromEnv(options.env);
+  const exporter = new HealthReportingExporter({
+    inner: new OTLPMetricExporter(),
+    health: options.health,
+    sink: OTLP_SINK,
+    target: describeOtlpMetricsUrl(process.env),
+  });
+  return new PeriodicExportingMetricReader({ exporter, ...intervals });
+}
