@@ -4,7 +4,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createOtlpReader } from '../../../src/exporters/otlp/create-reader.js';
 import { secondsHistogramViews } from '../../../src/exporters/prometheus/histogram-views.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
-import { attributesOf, metricsByName, OtlpReceiver } from './otlp-receiver.js';
+import { attributesOf, metricsByName, OtlpReceiver, type OtlpMetricsRequest } from './otlp-receiver.js';
 
 const DELTA = 1;
 const CUMULATIVE = 2;
@@ -20,6 +20,12 @@ afterEach(async () => {
   vi.unstubAllEnvs();
   await receiver.close();
 });
+
+function firstBody(): OtlpMetricsRequest {
+  const first = receiver.received[0];
+  if (first === undefined) throw new Error('the OTLP receiver got no export');
+  return first.body;
+}
 
 function recordingHealth(): { health: SinkHealth; warnings: string[] } {
   const warnings: string[] = [];
@@ -65,14 +71,14 @@ describe('createOtlpReader', () => {
     expect(first?.headers['x-codex-token']).toBe('secret42');
     expect(first?.headers['x-team']).toBe('ml');
     expect(first?.headers['content-type']).toContain('application/json');
-    const body = first?.body;
-    expect(attributesOf(body?.resourceMetrics[0]?.resource.attributes)).toMatchObject({
+    const body = firstBody();
+    expect(attributesOf(body.resourceMetrics[0]?.resource.attributes)).toMatchObject({
       'service.name': 'codex-otlp-test',
       'codex.run_id': 'run-otlp',
       'codex.rank': 1,
       'codex.world_size': 4,
     });
-    const metrics = metricsByName(body as NonNullable<typeof body>);
+    const metrics = metricsByName(body);
     const loss = metrics.get('loss');
     expect(loss?.description).toBe('training loss');
     expect(loss?.gauge?.dataPoints[0]?.asDouble).toBe(0.125);
@@ -120,7 +126,7 @@ describe('createOtlpReader', () => {
     trainingProvider(reader as MetricReader);
     await reader?.forceFlush();
     await receiver.waitFor(1);
-    const steps = metricsByName((receiver.received[0] as { body: never }).body).get('codex.steps');
+    const steps = metricsByName(firstBody()).get('codex.steps');
     expect(steps?.sum?.aggregationTemporality).toBe(DELTA);
   });
 
