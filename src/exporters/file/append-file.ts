@@ -61,6 +61,8 @@ export class AppendFile {
   private flushScheduled = false;
   private closed = false;
   private down = false;
+  /** Bumped by reopen(), so a path check that raced a rotation is ignored. */
+  private generation = 0;
   private droppedBytes = 0;
 
   constructor(options: AppendFileOptions) {
@@ -72,7 +74,12 @@ export class AppendFile {
     this.health.register(this.sink);
     this.openSync(options.path, options.header, options.truncate ?? false);
     if (this.fd !== undefined && this.flushIntervalMs > 0) {
-      this.timer = setInterval(() => this.scheduleFlush(), this.flushIntervalMs);
+      this.timer = setInterval(() => {
+        this.scheduleFlush();
+        this.checkStillLinked().catch((error: unknown) =>
+          diag.error('codex-telemetry: file check failed', error),
+        );
+      }, this.flushIntervalMs);
       this.timer.unref();
     }
   }
@@ -168,6 +175,7 @@ export class AppendFile {
     }
     this.filePath = nextPath;
     this.position = 0;
+    this.generation++;
     this.openSync(nextPath, options.header, false);
   }
 
@@ -193,6 +201,29 @@ export class AppendFile {
       }
     } catch (error) {
       this.fail(error);
+    }
+  }
+
+  /**
+   * Writes to a file whose directory was removed still succeed (into an unlinked inode), so the
+   * data would vanish silently. Once per flush interval, check that the path still names our file.
+   */
+  async checkStillLinked(): Promise<void> {
+    const fd = this.fd;
+    const generation = this.generation;
+    if (fd === undefined || this.down || this.closed) return;
+    let reason: string | undefined;
+    try {
+      const [onDisk, open] = await Promise.all([fs.promises.stat(this.filePath), fstatAsync(fd)]);
+      if (onDisk.ino !== open.ino || onDisk.dev !== open.dev)
+        reason = 'the file was replaced by another file';
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EBADF') throw error;
+      reason = code === 'EBADF' ? undefined : 'the file or its directory was removed';
+    }
+    if (reason !== undefined && generation === this.generation && this.fd === fd) {
+      this.fail(Object.assign(new Error(reason), { code: 'ENOENT' }));
     }
   }
 
@@ -289,6 +320,15 @@ export class AppendFile {
       );
     }
   }
+}
+
+function fstatAsync(fd: number): Promise<fs.Stats> {
+  return new Promise((resolve, reject) => {
+    fs.fstat(fd, (error, stats) => {
+      if (error) reject(error);
+      else resolve(stats);
+    });
+  });
 }
 
 function writevAsync(fd: number, buffers: Uint8Array[], position: number): Promise<number> {
