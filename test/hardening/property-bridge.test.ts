@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LineSplitter } from '../../src/bridge/line-splitter.js';
+import { parseRecordLine } from '../../src/bridge/parse-record.js';
+import { TailBridge } from '../../src/bridge/tail-bridge.js';
+import { startTelemetry } from '../../src/telemetry.js';
+
+const spellings = fc.constantFrom('NaN', 'Infinity', '-Infinity', 'nan', 'inf', '+Infinity', 'Inf', '-inf');
+const deepJson = fc.nat({ max: 3000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`);
+const hugeLine = fc.nat({ max: 2_000_000 }).map((size) => `{"step":1,"loss":${'9'.repeat(size)}}`);
+const bigStep = fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map((step) => `{"step":${step},"loss":1}`);
+const anyLine = fc.oneof(
+  fc.string(),
+  fc.json(),
+  deepJson,
+  bigStep,
+  spellings.map((value) => `{"step":2,"loss":"${value}"}`),
+  fc.record({ step: fc.integer(), loss: fc.double() }).map((row) => JSON.stringify(row)),
+);
+
+describe('bridge input never crashes the reader', () => {
+  it('parseRecordLine answers ok or a named field for any line, huge and deeply nested ones included', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyLine, hugeLine), (line) => {
+        const result = parseRecordLine(line);
+        if (!result.ok) {
+          expect(typeof result.field).toBe('string');
+          expect(result.reason.length).toBeGreaterThan(0);
+        } else {
+          expect(result.row.names.length).toBe(result.row.values.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts exactly the three documented non-finite spellings', () => {
+    fc.assert(
+      fc.property(spellings, (spelling) => {
+        const result = parseRecordLine(`{"name":"x","value":"${spelling}"}`);
+        expect(result.ok).toBe(['NaN', 'Infinity', '-Infinity'].includes(spelling));
+      }),
+    );
+  });
+
+  it('keeps in-range int64 steps exact and refuses the rest', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }), (step) => {
+        const result = parseRecordLine(`{"step":${step},"loss":1}`);
+        const inRange = step >= -(2n ** 63n) && step <= 2n ** 63n - 1n;
+        expect(result.ok).toBe(inRange);
+        if (result.ok) expect(BigInt(result.row.step as number | bigint)).toBe(step);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('LineSplitter yields the same lines however the bytes are chunked', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'binary' }), { maxLength: 30 }),
+        fc.array(fc.nat({ max: 50 }), { maxLength: 20 }),
+        (lines, cuts) => {
+          const bytes = Buffer.from(lines.map((line) => line.replace(/[\n\r]/g, '')).join('\n') + '\n');
+          const splitter = new LineSplitter();
+          const out: string[] = [];
+          let at = 0;
+          for (const cut of cuts) {
+            const end = Math.min(bytes.length, at + cut);
+            for (const line of splitter.push(bytes.subarray(at, end))) out.push(line.toString('latin1'));
+            at = end;
+          }
+          for (const line of splitter.push(bytes.subarray(at))) out.push(line.toString('latin1'));
+          const expected = bytes.toString('latin1').split('\n').slice(0, -1);
+          expect(out).toEqual(expected);
+          expect(splitter.pendingBytes).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('the tail bridge survives random bytes: every line is replayed or counted malformed, and it never throws', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-prop-tail-'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            anyLine.map((line) => Buffer.from(line.replace(/\n/g, ' '))),
+            fc.uint8Array({ maxLength: 200 }).map(Buffer.from),
+          ),
+          { maxLength: 40 },
+        ),
+        async (chunks) => {
+          const file = path.join(dir, 'in.ndjson');
+          const bytes = Buffer.concat(
+            chunks.flatMap((chunk) => [Buffer.from(chunk.filter((byte) => byte !== 10)), Buffer.from('\n')]),
+          );
+          fs.writeFileSync(file, bytes);
+          const telemetry = await startTelemetry(
+            { outDir: dir, systemMetricsInterval: 0, installExitHandlers: false, ndjson: false },
+            { env: {}, warn: () => undefined },
+          );
+          const bridge = new TailBridge({ files: [file], fromStart: true, telemetry, warn: () => undefined });
+          await bridge.drain();
+          await telemetry.shutdown();
+          const nonEmpty = bytes
+            .toString('latin1')
+            .split('\n')
+            .slice(0, -1)
+            .filter((line) => line.length > 0).length;
+          expect(bridge.stats.lines).toBe(nonEmpty);
+          expect(bridge.stats.malformed).toBeLessThanOrEqual(nonEmpty);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
