@@ -42,6 +42,7 @@ import {
 import { TrainingInstruments } from './instruments/training-instruments.js';
 import { installExitHooks } from './pipeline/exit-hooks.js';
 import { createPrometheusReader, secondsHistogramViews } from './exporters/prometheus/index.js';
+import { createOtlpReader } from './exporters/otlp/index.js';
 import { defaultWarn, SinkHealth, type WarnFn } from './pipeline/sink-health.js';
 import { StepMetricReader } from './pipeline/step-metric-reader.js';
 
@@ -197,6 +198,10 @@ export class Telemetry {
       });
       if (prometheus.reader) backendReaders.push(prometheus.reader);
       paths.metricsUrl = prometheus.url;
+    }
+    if (resolved.otlp) {
+      const otlp = createOtlpReader({ env, enabled: true, health });
+      if (otlp) backendReaders.push(otlp);
     }
     return new Telemetry({
       config: resolved,
