@@ -4,7 +4,11 @@
  * (the SDK reports them through `diag`); the first one also marks the `otlp` sink down.
  */
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  PeriodicExportingMetricReader,
+  type MetricProducer,
+  type MetricReader,
+} from '@opentelemetry/sdk-metrics';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 import { describeOtlpMetricsUrl, exportIntervalsFromEnv, otlpEndpointConfigured } from './env.js';
 import { HealthReportingExporter } from './health-reporting-exporter.js';
@@ -21,6 +25,8 @@ export interface OtlpReaderOptions {
   /** Force on or off; default: on when an OTLP endpoint variable is set. */
   enabled?: boolean;
   health: SinkHealth;
+  /** Extra sources merged into every export (e.g. LastValueGauges for training scalars). */
+  metricProducers?: MetricProducer[];
 }
 
 /** Returns the reader to add to the MeterProvider, or undefined when OTLP is off. */
@@ -34,5 +40,9 @@ export function createOtlpReader(options: OtlpReaderOptions): MetricReader | und
     sink: OTLP_SINK,
     target: describeOtlpMetricsUrl(process.env),
   });
-  return new PeriodicExportingMetricReader({ exporter, ...intervals });
+  return new PeriodicExportingMetricReader({
+    exporter,
+    ...intervals,
+    metricProducers: options.metricProducers,
+  });
 }

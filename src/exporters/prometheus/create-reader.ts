@@ -3,7 +3,7 @@
  * holds it, a privileged port, an address not on this host) disables this sink with one warning
  * through SinkHealth: training never crashes because a scrape endpoint could not open.
  */
-import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 import { PrometheusEndpoint } from './endpoint.js';
 import {
@@ -26,6 +26,8 @@ export interface PrometheusReaderOptions {
   /** Keep OTel scope labels on every series. Default false. */
   withScopeInfo?: boolean;
   health: SinkHealth;
+  /** Extra sources merged into every scrape (e.g. LastValueGauges for training scalars). */
+  metricProducers?: MetricProducer[];
   /** Receives `metrics: http://HOST:PORT/metrics` once the endpoint listens. */
   log?: (line: string) => void;
 }
@@ -44,7 +46,10 @@ export async function createPrometheusReader(options: PrometheusReaderOptions): 
   const { health } = options;
   health.register(PROMETHEUS_SINK);
 
-  const endpoint = new PrometheusEndpoint({ withScopeInfo: options.withScopeInfo ?? false });
+  const endpoint = new PrometheusEndpoint({
+    withScopeInfo: options.withScopeInfo ?? false,
+    metricProducers: options.metricProducers,
+  });
   const result = await endpoint.listen(host, requestedPort);
   if (!result.ok) {
     const code = result.error.code ?? result.error.name;

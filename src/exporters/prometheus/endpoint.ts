@@ -13,11 +13,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { METRICS_PATH } from './options.js';
 
 export interface EndpointOptions {
   /** Keep `otel_scope_name`/`otel_scope_version` labels on every series (doubles the bytes). */
   withScopeInfo: boolean;
+  /** Extra sources merged into every scrape, e.g. LastValueGauges. */
+  metricProducers?: MetricProducer[];
 }
 
 export type ListenResult = { ok: true; port: number } | { ok: false; error: NodeJS.ErrnoException };
@@ -27,7 +30,11 @@ export class PrometheusEndpoint extends PrometheusExporter {
   private closed: Promise<void> | undefined;
 
   constructor(options: EndpointOptions) {
-    super({ preventServerStart: true, withoutScopeInfo: !options.withScopeInfo });
+    super({
+      preventServerStart: true,
+      withoutScopeInfo: !options.withScopeInfo,
+      metricProducers: options.metricProducers,
+    });
     this.server = createServer(this.route).unref();
   }
 

@@ -3,6 +3,7 @@ import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createOtlpReader } from '../../../src/exporters/otlp/create-reader.js';
 import { secondsHistogramViews } from '../../../src/exporters/prometheus/histogram-views.js';
+import { LastValueGauges } from '../../../src/exporters/prometheus/last-value-gauges.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
 import { attributesOf, metricsByName, OtlpReceiver, type OtlpMetricsRequest } from './otlp-receiver.js';
 
@@ -97,6 +98,27 @@ describe('createOtlpReader', () => {
     expect(point?.explicitBounds).toContain(0.5);
     expect(warnings).toEqual([]);
     expect(health.isUp('otlp')).toBe(true);
+  });
+
+  it('pushes LastValueGauges passed as a metric producer under the provider’s resource', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
+    const gauges = new LastValueGauges({ scope: { name: 'codex-telemetry', version: '0.1.0' } });
+    gauges.gauge('accuracy', { unit: '1' }).set(0.875, { phase: 'eval' });
+    const reader = createOtlpReader({
+      env: process.env,
+      health: recordingHealth().health,
+      metricProducers: [gauges],
+    });
+    trainingProvider(reader as MetricReader);
+    await reader?.forceFlush();
+    await receiver.waitFor(1);
+    const body = firstBody();
+    expect(body.resourceMetrics).toHaveLength(1);
+    expect(attributesOf(body.resourceMetrics[0]?.resource.attributes)['codex.run_id']).toBe('run-otlp');
+    const accuracy = metricsByName(body).get('accuracy');
+    expect(accuracy?.unit).toBe('1');
+    expect(accuracy?.gauge?.dataPoints[0]?.asDouble).toBe(0.875);
+    expect(attributesOf(accuracy?.gauge?.dataPoints[0]?.attributes)).toEqual({ phase: 'eval' });
   });
 
   it('prefers OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as the full URL', async () => {
