@@ -1,0 +1,21 @@
+/**
+ * CRC-32C (Castagnoli) and TFRecord's masking of it. The checksum comes from @node-rs/crc32
+ * (hardware-accelerated where the CPU has SSE4.2); Node's zlib.crc32 is the IEEE polynomial and
+ * would be wrong here.
+ */
+import { crc32c as nativeCrc32c } from '@node-rs/crc32';
+
+const MASK_DELTA = 0xa282ead8;
+
+export function crc32c(bytes: Uint8Array): number {
+  return nativeCrc32c(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) >>> 0;
+}
+
+/** TFRecord stores CRCs rotated right by 15 and offset, so CRCs of CRCs do not degenerate. */
+export function maskCrc(crc: number): number {
+  return (((crc >>> 15) | (crc << 17)) + MASK_DELTA) >>> 0;
+}
+
+export function maskedCrc32c(bytes: Uint8Array): number {
+  return maskCrc(crc32c(bytes));
+}
