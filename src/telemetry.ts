@@ -29,6 +29,7 @@ import { FanOutExporter } from './exporters/fan-out-exporter.js';
 import type { FileSinkExporter } from './exporters/file-sink.js';
 import { NdjsonExporter, type NdjsonExporterOptions } from './exporters/ndjson/ndjson-exporter.js';
 import { RotationPolicy } from './exporters/file/rotation-policy.js';
+import { TensorBoardExporter } from './exporters/tensorboard/tensorboard-exporter.js';
 import { METER_TRAINING, METRIC_STEP_DURATION } from './instruments/names.js';
 import { StepProducer } from './instruments/step-producer.js';
 import {
@@ -186,6 +187,17 @@ export class Telemetry {
       });
       fileExporters.push(train);
       paths.metricsOut = train.path;
+    }
+    if (resolved.tensorboard) {
+      const tensorboard = new TensorBoardExporter({
+        logdir: resolved.tensorboardDir,
+        runName: resolved.runName,
+        health,
+        rotation: new RotationPolicy({ maxBytes: resolved.tensorboardRotateBytes }),
+        config: resolved.config,
+      });
+      fileExporters.push(tensorboard);
+      paths.tensorboardDir = resolved.tensorboardDir;
     }
     const backendReaders: MetricReader[] = [];
     if (resolved.prometheus) {

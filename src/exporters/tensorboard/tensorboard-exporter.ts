@@ -1,0 +1,169 @@
+/**
+ * TensorBoard exporter: a PushMetricExporter writing native event files, one TensorBoard run per
+ * phase under `<logdir>/<runName>/` (`train`, `eval`, `system`), so train and eval overlay on the
+ * same charts. Each logged row becomes one Event with a float32 `simple_value` per scalar (the
+ * form every TensorBoard reader accepts); OTel histograms become TensorBoard histograms.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type Histogram,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import type { Phase, Step } from '../../instruments/step-row.js';
+import type { SinkHealth } from '../../pipeline/sink-health.js';
+import { RotationPolicy } from '../file/rotation-policy.js';
+import type { FileSinkExporter } from '../file-sink.js';
+import { decodeStepRows, otherMetrics } from '../step-rows.js';
+import { frameRecord } from '../codec/tfrecord.js';
+import {
+  encodeHistogramEvent,
+  encodeScalarsEvent,
+  encodeTextEvent,
+  type HistogramValue,
+} from './event-encoder.js';
+import { EventFileWriter } from './event-file-writer.js';
+
+export const TENSORBOARD_SINK = 'tensorboard';
+/** Seconds, not the reference writers' 120 s, which loses the tail of short or crashed runs. */
+const DEFAULT_FLUSH_INTERVAL_MS = 2000;
+
+export interface TensorBoardExporterOptions {
+  /** The TensorBoard logdir (`tensorboardDir`). */
+  logdir: string;
+  runName: string;
+  health: SinkHealth;
+  flushIntervalMs?: number;
+  /** Start a new event file past this size (off by default). */
+  rotation?: RotationPolicy;
+  /** Written once as a Markdown text summary (`config`) in the train run. */
+  config?: Record<string, unknown>;
+  hostname?: string;
+  pid?: number;
+  /** Unix seconds; injectable for tests. */
+  now?: () => number;
+}
+
+export class TensorBoardExporter implements FileSinkExporter {
+  readonly sinkName = TENSORBOARD_SINK;
+  readonly runDir: string;
+  private readonly options: TensorBoardExporterOptions;
+  private readonly writers = new Map<Phase, EventFileWriter>();
+  private lastTrainStep: Step = 0;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(options: TensorBoardExporterOptions) {
+    this.options = options;
+    this.runDir = path.join(options.logdir, options.runName);
+    options.health.register(TENSORBOARD_SINK);
+    const config = options.config ?? {};
+    if (Object.keys(config).length > 0) {
+      const now = (options.now ?? (() => Date.now() / 1000))();
+      this.writer('train').append(
+        frameRecord(encodeTextEvent(now, 0, 'config/text_summary', configMarkdown(config))),
+      );
+    }
+  }
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    if (this.shutdownPromise || !this.options.health.isUp(TENSORBOARD_SINK)) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('tensorboard sink is not writable') });
+      return;
+    }
+    for (const row of decodeStepRows(metrics)) {
+      if (row.phase === 'train') this.lastTrainStep = row.step;
+      this.writer(row.phase).append(frameRecord(encodeScalarsEvent(row.ts, row.step, row.names, row.values)));
+    }
+    for (const metric of otherMetrics(metrics)) this.writeHistograms(metric);
+    resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+
+  /** Event files of the run, by phase (for printing and tests). */
+  files(): Partial<Record<Phase, string>> {
+    const files: Partial<Record<Phase, string>> = {};
+    for (const [phase, writer] of this.writers) files[phase] = writer.path;
+    return files;
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.writers.values()].map((writer) => writer.flush()));
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= Promise.all([...this.writers.values()].map((writer) => writer.close())).then(
+      () => undefined,
+    );
+    return this.shutdownPromise;
+  }
+
+  flushSync(): void {
+    for (const writer of this.writers.values()) writer.flushSync();
+  }
+
+  selectAggregationTemporality(): AggregationTemporality {
+    return AggregationTemporality.DELTA;
+  }
+
+  private writer(phase: Phase): EventFileWriter {
+    let writer = this.writers.get(phase);
+    if (writer === undefined) {
+      writer = new EventFileWriter({
+        dir: path.join(this.runDir, phase),
+        hostname: this.options.hostname ?? os.hostname(),
+        pid: this.options.pid ?? process.pid,
+        sink: TENSORBOARD_SINK,
+        health: this.options.health,
+        flushIntervalMs: this.options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
+        rotation: this.options.rotation ?? new RotationPolicy(),
+        now: this.options.now ?? (() => Date.now() / 1000),
+      });
+      this.writers.set(phase, writer);
+    }
+    return writer;
+  }
+
+  private writeHistograms(metric: MetricData): void {
+    if (metric.dataPointType !== DataPointType.HISTOGRAM) return;
+    for (const point of metric.dataPoints) {
+      const histogram = toTensorBoardHistogram(point.value);
+      if (histogram === undefined) continue;
+      const wallTime = point.endTime[0] + point.endTime[1] / 1e9;
+      this.writer('train').append(
+        frameRecord(encodeHistogramEvent(wallTime, this.lastTrainStep, metric.descriptor.name, histogram)),
+      );
+    }
+  }
+}
+
+/**
+ * OTel explicit-bucket histogram → TensorBoard's legacy HistogramProto. OTel boundaries are
+ * upper-inclusive edges with an implicit +Inf bucket; TensorBoard wants each bucket's upper
+ * limit, so the overflow bucket's limit becomes the observed max.
+ */
+export function toTensorBoardHistogram(value: Histogram): HistogramValue | undefined {
+  if (value.count === 0) return undefined;
+  const min = value.min ?? value.buckets.boundaries[0] ?? 0;
+  const max = value.max ?? value.buckets.boundaries.at(-1) ?? 0;
+  const sum = value.sum ?? 0;
+  const mean = sum / value.count;
+  const bucketLimit = [...value.buckets.boundaries, Math.max(max, value.buckets.boundaries.at(-1) ?? max)];
+  return {
+    min,
+    max,
+    num: value.count,
+    sum,
+    // OTel keeps no sum of squares; mean² · n is the lower bound TensorBoard's variance math tolerates.
+    sumSquares: mean * mean * value.count,
+    bucketLimit,
+    bucket: [...value.buckets.counts],
+  };
+}
+
+function configMarkdown(config: Record<string, unknown>): string {
+  const rows = Object.entries(config).map(([key, value]) => `| ${key} | ${JSON.stringify(value)} |`);
+  return ['| key | value |', '| --- | --- |', ...rows].join('\n');
+}
