@@ -44,6 +44,7 @@ import { TrainingInstruments } from './instruments/training-instruments.js';
 import { installExitHooks } from './pipeline/exit-hooks.js';
 import { createPrometheusReader, secondsHistogramViews } from './exporters/prometheus/index.js';
 import { createOtlpReader } from './exporters/otlp/index.js';
+import { LastValueGauges } from './exporters/prometheus/last-value-gauges.js';
 import { defaultWarn, SinkHealth, type WarnFn } from './pipeline/sink-health.js';
 import { StepMetricReader } from './pipeline/step-metric-reader.js';
 
@@ -114,6 +115,7 @@ export class Telemetry {
     env: NodeJS.ProcessEnv;
     fileExporters: FileSinkExporter[];
     backendReaders: MetricReader[];
+    scalarGauges: LastValueGauges;
     paths: OutputPaths;
   }) {
     this.config = parts.config;
@@ -151,6 +153,7 @@ export class Telemetry {
       });
       this.training = new TrainingInstruments({
         meter: this.backendProvider.getMeter(METER_TRAINING),
+        gauges: parts.scalarGauges,
         health: this.health,
         maxScalarNames: this.config.maxScalarNames,
         warn: this.warn,
@@ -200,8 +203,11 @@ export class Telemetry {
       paths.tensorboardDir = resolved.tensorboardDir;
     }
     const backendReaders: MetricReader[] = [];
+    // Scalar gauges reach both backends through one producer (faster to scrape than SDK observables).
+    const scalarGauges = new LastValueGauges({ scope: { name: METER_TRAINING } });
     if (resolved.prometheus) {
       const prometheus = await createPrometheusReader({
+        metricProducers: [scalarGauges],
         host: resolved.prometheusHost,
         port: resolved.prometheusPort,
         localRank: resolved.localRank,
@@ -212,7 +218,7 @@ export class Telemetry {
       paths.metricsUrl = prometheus.url;
     }
     if (resolved.otlp) {
-      const otlp = createOtlpReader({ env, enabled: true, health });
+      const otlp = createOtlpReader({ env, enabled: true, health, metricProducers: [scalarGauges] });
       if (otlp) backendReaders.push(otlp);
     }
     return new Telemetry({
@@ -224,6 +230,7 @@ export class Telemetry {
       env,
       fileExporters,
       backendReaders,
+      scalarGauges,
       paths,
     });
   }

@@ -4,7 +4,7 @@
  * step-time histogram in seconds. Observable instruments make the hot path a map write; the SDK
  * does its work only when a backend collects.
  */
-import type { Attributes, Histogram, Meter, ObservableGauge, ObservableResult } from '@opentelemetry/api';
+import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
 import { ValueType } from '@opentelemetry/api';
 import type { Phase } from './step-row.js';
 import {
@@ -19,6 +19,10 @@ import {
   instrumentNameFor,
 } from './names.js';
 import type { SinkHealth } from '../pipeline/sink-health.js';
+import type { GaugeSeries, LastValueGauges } from '../exporters/prometheus/last-value-gauges.js';
+
+/** Our own series; a scalar named like them would produce duplicate HELP/TYPE lines. */
+const RESERVED_PREFIX = /^codex[._]/;
 
 const PHASE_ATTRS: Record<Phase, Attributes> = {
   train: { [ATTR_PHASE]: 'train' },
@@ -26,13 +30,16 @@ const PHASE_ATTRS: Record<Phase, Attributes> = {
   system: { [ATTR_PHASE]: 'system' },
 };
 
-interface LatestValues {
-  train?: number;
-  eval?: number;
+/** The two series of one scalar name, resolved once (like bound instruments). */
+interface ScalarSeries {
+  train: GaugeSeries;
+  eval: GaugeSeries;
 }
 
 export interface TrainingInstrumentsOptions {
   meter: Meter;
+  /** Where scalar gauges live: a MetricProducer given to the backend readers. */
+  gauges: LastValueGauges;
   health: SinkHealth;
   maxScalarNames: number;
   warn: (message: string) => void;
@@ -40,8 +47,8 @@ export interface TrainingInstrumentsOptions {
 
 export class TrainingInstruments {
   private readonly meter: Meter;
-  private readonly latest = new Map<string, LatestValues>();
-  private readonly gauges = new Map<string, ObservableGauge>();
+  private readonly latest = new Map<string, ScalarSeries>();
+  private readonly gauges: LastValueGauges;
   private readonly instrumentNames = new Set<string>();
   /** Names refused a gauge; remembered so each is counted once and not retried on every log. */
   private readonly rejected = new Set<string>();
@@ -56,6 +63,7 @@ export class TrainingInstruments {
 
   constructor(options: TrainingInstrumentsOptions) {
     this.meter = options.meter;
+    this.gauges = options.gauges;
     this.maxScalarNames = options.maxScalarNames;
     this.warn = options.warn;
     this.stepDuration = this.meter.createHistogram(METRIC_STEP_DURATION, {
@@ -116,14 +124,13 @@ export class TrainingInstruments {
       let entry = this.latest.get(name);
       if (entry === undefined) {
         if (this.rejected.has(name)) continue;
-        if (!this.addGauge(name)) {
+        entry = this.addGauge(name);
+        if (entry === undefined) {
           this.rejected.add(name);
           continue;
         }
-        entry = {};
-        this.latest.set(name, entry);
       }
-      entry[phase] = values[i] as number;
+      entry[phase].set(values[i] as number);
     }
     if (phase === 'train') {
       this.counts.train++;
@@ -138,30 +145,25 @@ export class TrainingInstruments {
     }
   }
 
-  private addGauge(name: string): boolean {
+  private addGauge(name: string): ScalarSeries | undefined {
     const instrumentName = instrumentNameFor(name);
-    if (this.instrumentNames.has(instrumentName)) {
-      // Two scalar names that sanitize to one instrument: the first keeps the series.
+    if (this.instrumentNames.has(instrumentName) || RESERVED_PREFIX.test(instrumentName)) {
+      // Two scalar names that sanitize to one instrument (the first keeps the series), or a name
+      // that would collide with our own codex.* series and break the exposition format.
       this.countDropped(`scalar "${name}" maps to the already used metric name "${instrumentName}"`);
-      return false;
+      return undefined;
     }
-    if (this.gauges.size >= this.maxScalarNames) {
+    if (this.latest.size >= this.maxScalarNames) {
       this.countDropped(
         `more than maxScalarNames=${this.maxScalarNames} distinct scalar names; "${name}" and later names are not exported to Prometheus/OTLP (file sinks still get them)`,
       );
-      return false;
+      return undefined;
     }
-    const gauge = this.meter.createObservableGauge(instrumentName, {
-      description: `Last logged value of "${name}"`,
-    });
-    gauge.addCallback((result: ObservableResult) => {
-      const entry = this.latest.get(name);
-      if (entry?.train !== undefined) result.observe(entry.train, PHASE_ATTRS.train);
-      if (entry?.eval !== undefined) result.observe(entry.eval, PHASE_ATTRS.eval);
-    });
-    this.gauges.set(name, gauge);
+    const gauge = this.gauges.gauge(instrumentName, { description: `Last logged value of "${name}"` });
+    const entry = { train: gauge.series(PHASE_ATTRS.train), eval: gauge.series(PHASE_ATTRS.eval) };
+    this.latest.set(name, entry);
     this.instrumentNames.add(instrumentName);
-    return true;
+    return entry;
   }
 
   private countDropped(reason: string): void {
