@@ -16,6 +16,12 @@ export function maskCrc(crc: number): number {
   return (((crc >>> 15) | (crc << 17)) + MASK_DELTA) >>> 0;
 }
 
+/** Inverse of maskCrc, for tools that report the raw CRC a record should have had. */
+export function unmaskCrc(masked: number): number {
+  const rotated = (masked - MASK_DELTA) >>> 0;
+  return ((rotated << 15) | (rotated >>> 17)) >>> 0;
+}
+
 export function maskedCrc32c(bytes: Uint8Array): number {
   return maskCrc(crc32c(bytes));
 }
