@@ -1,0 +1,79 @@
+/**
+ * Checkpoint provenance: each checkpoint save emits a `run_manifest.json` beside the artifact,
+ * best-effort. Its absence must never fail training, so `writeRunManifest` never throws: a failure
+ * is one debug line through `diag` and an `undefined` result.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { diag } from '@opentelemetry/api';
+import { archiveMetricsFiles, type ArchivedFile } from './archive-metrics.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { buildManifest, describeCheckpoint } from './build-manifest.js';
+import { manifestLocations } from './locations.js';
+import { serializeManifest } from './serialize.js';
+import type { MetricsArchive, RunManifest, RunManifestOptions } from './types.js';
+
+/** Writes the manifest and returns its path, or undefined (after one debug line) when it could not. */
+export async function writeRunManifest(
+  checkpointPath: string,
+  options: RunManifestOptions = {},
+): Promise<string | undefined> {
+  try {
+    return (await writeRunManifestOrThrow(checkpointPath, options)).path;
+  } catch (error) {
+    diag.debug(`codex-telemetry: no run manifest for ${checkpointPath}: ${reason(error)}`);
+    return undefined;
+  }
+}
+
+/** The same, throwing, for callers that report the reason themselves (the `manifest` CLI). */
+export async function writeRunManifestOrThrow(
+  checkpointPath: string,
+  options: RunManifestOptions = {},
+): Promise<{ path: string; manifest: RunManifest }> {
+  const isDirectory = (await fs.promises.stat(checkpointPath)).isDirectory();
+  const located = manifestLocations(checkpointPath, isDirectory);
+  const manifestPath =
+    options.manifestPath === undefined ? located.manifestPath : path.resolve(options.manifestPath);
+  // Inside a checkpoint folder, the manifest and archive are ours: keep them out of its size and digest.
+  const ours = new Set([path.basename(manifestPath), path.basename(located.archiveDir)]);
+  const checkpoint = await describeCheckpoint(
+    checkpointPath,
+    options.sha256 ?? false,
+    isDirectory ? ours : new Set(),
+  );
+  const manifest = await buildManifest(checkpoint, options);
+  if (options.archiveMetrics === true) {
+    manifest.metrics_archive = await archive(located.archiveDir, path.dirname(manifestPath), options);
+  }
+  await writeFileAtomic(manifestPath, serializeManifest(manifest));
+  return { path: manifestPath, manifest };
+}
+
+async function archive(
+  archiveDir: string,
+  manifestDir: string,
+  options: RunManifestOptions,
+): Promise<MetricsArchive> {
+  const errors: string[] = [];
+  if (options.beforeArchive) {
+    try {
+      await options.beforeArchive();
+    } catch (error) {
+      // Archive what is on disk anyway: an older stream beats none, and the manifest says why.
+      errors.push(`closing the current segments failed: ${reason(error)}`);
+    }
+  }
+  let files: ArchivedFile[] = [];
+  try {
+    files = await archiveMetricsFiles(archiveDir, options.metricsFiles ?? []);
+  } catch (error) {
+    errors.push(`archiving failed: ${reason(error)}`);
+  }
+  const dir = path.relative(manifestDir, archiveDir) || '.';
+  return errors.length === 0 ? { dir, files } : { dir, files, error: errors.join('; ') };
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
