@@ -10,7 +10,8 @@ export type TelemetryErrorCode =
   | 'WANDB_CORRUPT'
   | 'NVML_UNAVAILABLE'
   | 'SINK_DOWN'
-  | 'CLI_USAGE';
+  | 'CLI_USAGE'
+  | 'PROC_MALFORMED';
 
 export class TelemetryError extends Error {
   readonly code: TelemetryErrorCode;
