@@ -20,13 +20,9 @@ import { RotationPolicy } from '../file/rotation-policy.js';
 import type { FileSinkExporter } from '../file-sink.js';
 import { decodeStepRows, otherMetrics } from '../step-rows.js';
 import { frameRecord } from '../codec/tfrecord.js';
-import {
-  encodeHistogramEvent,
-  encodeScalarsEvent,
-  encodeTextEvent,
-  type HistogramValue,
-} from './event-encoder.js';
+import { encodeHistogramEvent, encodeTextEvent, type HistogramValue } from './event-encoder.js';
 import { EventFileWriter } from './event-file-writer.js';
+import { encodeScalarsRecord, type ScalarForm } from './scalars-record.js';
 
 export const TENSORBOARD_SINK = 'tensorboard';
 /** Seconds, not the reference writers' 120 s, which loses the tail of short or crashed runs. */
@@ -40,6 +36,11 @@ export interface TensorBoardExporterOptions {
   flushIntervalMs?: number;
   /** Start a new event file past this size (off by default). */
   rotation?: RotationPolicy;
+  /**
+   * `simple_value` (default): float32, read by every TensorBoard version. `tensor`: rank-0 DT_FLOAT
+   * tensors with `scalars` plugin metadata, the TF2 form.
+   */
+  scalarForm?: ScalarForm;
   /** Written once as a Markdown text summary (`config`) in the train run. */
   config?: Record<string, unknown>;
   hostname?: string;
@@ -55,16 +56,19 @@ export class TensorBoardExporter implements FileSinkExporter {
   private readonly writers = new Map<Phase, EventFileWriter>();
   private lastTrainStep: Step = 0;
   private shutdownPromise: Promise<void> | undefined;
+  private readonly scalarForm: ScalarForm;
+  private readonly now: () => number;
 
   constructor(options: TensorBoardExporterOptions) {
     this.options = options;
+    this.scalarForm = options.scalarForm ?? 'simple_value';
+    this.now = options.now ?? (() => Date.now() / 1000);
     this.runDir = path.join(options.logdir, options.runName);
     options.health.register(TENSORBOARD_SINK);
     const config = options.config ?? {};
     if (Object.keys(config).length > 0) {
-      const now = (options.now ?? (() => Date.now() / 1000))();
       this.writer('train').append(
-        frameRecord(encodeTextEvent(now, 0, 'config/text_summary', configMarkdown(config))),
+        frameRecord(encodeTextEvent(this.now(), 0, 'config/text_summary', configMarkdown(config))),
       );
     }
   }
@@ -76,7 +80,9 @@ export class TensorBoardExporter implements FileSinkExporter {
     }
     for (const row of decodeStepRows(metrics)) {
       if (row.phase === 'train') this.lastTrainStep = row.step;
-      this.writer(row.phase).append(frameRecord(encodeScalarsEvent(row.ts, row.step, row.names, row.values)));
+      this.writer(row.phase).append(
+        encodeScalarsRecord(this.wallTime(row.ts), row.step, row.names, row.values, this.scalarForm),
+      );
     }
     for (const metric of otherMetrics(metrics)) this.writeHistograms(metric);
     resultCallback({ code: ExportResultCode.SUCCESS });
@@ -119,11 +125,16 @@ export class TensorBoardExporter implements FileSinkExporter {
         health: this.options.health,
         flushIntervalMs: this.options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
         rotation: this.options.rotation ?? new RotationPolicy(),
-        now: this.options.now ?? (() => Date.now() / 1000),
+        now: this.now,
       });
       this.writers.set(phase, writer);
     }
     return writer;
+  }
+
+  /** TensorBoard's loaders misorder or drop events with a NaN wall_time: never write one. */
+  private wallTime(seconds: number): number {
+    return Number.isFinite(seconds) ? seconds : this.now();
   }
 
   private writeHistograms(metric: MetricData): void {
@@ -131,7 +142,7 @@ export class TensorBoardExporter implements FileSinkExporter {
     for (const point of metric.dataPoints) {
       const histogram = toTensorBoardHistogram(point.value);
       if (histogram === undefined) continue;
-      const wallTime = point.endTime[0] + point.endTime[1] / 1e9;
+      const wallTime = this.wallTime(point.endTime[0] + point.endTime[1] / 1e9);
       this.writer('train').append(
         frameRecord(encodeHistogramEvent(wallTime, this.lastTrainStep, metric.descriptor.name, histogram)),
       );

@@ -8,10 +8,10 @@ import type { DecodedEvent } from '../../../src/exporters/tensorboard/event-deco
 import {
   encodeFileVersionEvent,
   encodeHistogramEvent,
-  encodeScalarsEvent,
   encodeTextEvent,
 } from '../../../src/exporters/tensorboard/event-encoder.js';
 import { readEventFile } from '../../../src/exporters/tensorboard/event-file-reader.js';
+import { encodeScalarsRecord } from '../../../src/exporters/tensorboard/scalars-record.js';
 import { TelemetryError } from '../../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../fixtures/tensorboard/', import.meta.url));
@@ -30,8 +30,15 @@ interface VectorValue {
     bucket_limit: number[];
     bucket: number[];
   };
-  tensor?: { dtype: number; shape: number[]; string_val_utf8?: string[]; float_val?: number[] };
-  metadata?: { plugin_name: string };
+  tensor?: {
+    dtype: number;
+    shape: number[];
+    string_val_utf8?: string[];
+    float_val?: number[];
+    double_val?: number[];
+    tensor_content_hex?: string;
+  };
+  metadata?: { plugin_name: string; plugin_content_hex: string };
 }
 interface VectorRecord {
   offset: number;
@@ -80,8 +87,19 @@ function expectEventMatches(actual: DecodedEvent, expected: VectorRecord['event'
       });
     }
     if (value.tensor?.string_val_utf8) expect(got?.tensor?.stringVal).toEqual(value.tensor.string_val_utf8);
-    if (value.tensor) expect(got?.tensor?.dtype).toBe(value.tensor.dtype);
-    if (value.metadata) expect(got?.pluginName).toBe(value.metadata.plugin_name);
+    if (value.tensor) {
+      expect(got?.tensor?.dtype).toBe(value.tensor.dtype);
+      expect(got?.tensor?.shape).toEqual(value.tensor.shape);
+      if (value.tensor.float_val) expect(got?.tensor?.floatVal).toEqual(value.tensor.float_val);
+      if (value.tensor.double_val) expect(got?.tensor?.doubleVal).toEqual(value.tensor.double_val);
+      if (value.tensor.tensor_content_hex !== undefined) {
+        expect(got?.tensor?.tensorContent?.toString('hex')).toBe(value.tensor.tensor_content_hex);
+      }
+    }
+    if (value.metadata) {
+      expect(got?.pluginName).toBe(value.metadata.plugin_name);
+      expect(got?.pluginContent?.toString('hex') ?? '').toBe(value.metadata.plugin_content_hex);
+    }
   }
 }
 
@@ -149,9 +167,7 @@ describe('writing events', () => {
     expect(singles).toHaveLength(inputs.length);
     inputs.forEach(([tag, value, , wallTime], i) => {
       const record = singles[i] as VectorRecord;
-      const ours = frameRecord(
-        encodeScalarsEvent(wallTime, BigInt(record.event.step_str), [tag], [num(value)]),
-      );
+      const ours = encodeScalarsRecord(wallTime, BigInt(record.event.step_str), [tag], [num(value)]);
       expect(ours.toString('hex'), tag).toBe(recordBytes(record).toString('hex'));
     });
   });
@@ -159,13 +175,13 @@ describe('writing events', () => {
   it('writes one Event with several values (one logged row) byte-identical to the multi-value golden record', () => {
     const record = golden.records.find((r) => (r.event.summary?.length ?? 0) > 1) as VectorRecord;
     const summary = record.event.summary as VectorValue[];
-    const ours = encodeScalarsEvent(
+    const ours = encodeScalarsRecord(
       record.event.wall_time,
       BigInt(record.event.step_str),
       summary.map((v) => v.tag),
       summary.map((v) => num(v.simple_value as number)),
     );
-    expect(frameRecord(ours)).toEqual(recordBytes(record));
+    expect(ours).toEqual(recordBytes(record));
   });
 
   it('writes histograms and text summaries byte-identical to tensorboardX', () => {
@@ -173,31 +189,33 @@ describe('writing events', () => {
     const bytes = fs.readFileSync(path.join(ROOT, file.file));
     for (const record of file.records.slice(1)) {
       const value = (record.event.summary as VectorValue[])[0] as VectorValue;
-      let ours: Uint8Array;
+      let ours: Buffer;
       if (value.histo) {
-        ours = encodeHistogramEvent(record.event.wall_time, BigInt(record.event.step_str), value.tag, {
-          ...value.histo,
-          sumSquares: value.histo.sum_squares,
-          bucketLimit: value.histo.bucket_limit,
-        });
+        ours = frameRecord(
+          encodeHistogramEvent(record.event.wall_time, BigInt(record.event.step_str), value.tag, {
+            ...value.histo,
+            sumSquares: value.histo.sum_squares,
+            bucketLimit: value.histo.bucket_limit,
+          }),
+        );
       } else if (value.tensor?.string_val_utf8) {
-        ours = encodeTextEvent(
-          record.event.wall_time,
-          BigInt(record.event.step_str),
-          value.tag,
-          value.tensor.string_val_utf8[0] as string,
+        ours = frameRecord(
+          encodeTextEvent(
+            record.event.wall_time,
+            BigInt(record.event.step_str),
+            value.tag,
+            value.tensor.string_val_utf8[0] as string,
+          ),
         );
       } else {
-        ours = encodeScalarsEvent(
+        ours = encodeScalarsRecord(
           record.event.wall_time,
           BigInt(record.event.step_str),
           [value.tag],
           [num(value.simple_value as number)],
         );
       }
-      expect(frameRecord(ours)).toEqual(
-        bytes.subarray(record.offset, record.offset + 12 + record.length + 4),
-      );
+      expect(ours).toEqual(bytes.subarray(record.offset, record.offset + 12 + record.length + 4));
     }
   });
 });

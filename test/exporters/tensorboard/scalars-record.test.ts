@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { frameRecord, scanRecords } from '../../../src/exporters/codec/tfrecord.js';
+import { decodeEvent } from '../../../src/exporters/tensorboard/event-decoder.js';
+import { encodeScalarsEvent } from '../../../src/exporters/tensorboard/event-encoder.js';
+import { encodeScalarsRecord } from '../../../src/exporters/tensorboard/scalars-record.js';
+
+const FIXTURES = new URL('../../fixtures/tensorboard/', import.meta.url);
+const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+const rows = fc.record({
+  wallTime: fc.double({ min: 0, max: 4e9, noNaN: true }),
+  step: fc.oneof(fc.bigInt(INT64), fc.nat()),
+  scalars: fc.array(fc.tuple(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.double()), { maxLength: 20 }),
+});
+
+describe('hand-encoded scalar records', () => {
+  it('are byte-identical to protobufjs-encoded Events framed separately, for any row', () => {
+    fc.assert(
+      fc.property(rows, ({ wallTime, step, scalars }) => {
+        const tags = scalars.map(([tag]) => tag);
+        const values = scalars.map(([, value]) => value);
+        const ours = encodeScalarsRecord(wallTime, step, tags, values);
+        expect(ours.toString('hex')).toBe(
+          frameRecord(encodeScalarsEvent(wallTime, step, tags, values)).toString('hex'),
+        );
+      }),
+    );
+  });
+
+  it('decode back to the same wall time, exact int64 step, tags and float32 values, in both forms', () => {
+    fc.assert(
+      fc.property(rows, fc.constantFrom('simple_value' as const, 'tensor' as const), (row, form) => {
+        const tags = row.scalars.map(([tag]) => tag);
+        const values = row.scalars.map(([, value]) => value);
+        const scan = scanRecords(encodeScalarsRecord(row.wallTime, row.step, tags, values, form));
+        expect(scan.ok && scan.records.length).toBe(1);
+        const event = decodeEvent(scan.records[0]?.payload as Buffer);
+        expect(event.wallTime).toBe(row.wallTime);
+        expect(event.step).toBe(BigInt(row.step));
+        expect(event.values?.map((value) => value.tag) ?? []).toEqual(tags);
+        const decoded = (event.values ?? []).map((value) =>
+          form === 'tensor' ? value.tensor?.floatVal[0] : value.simpleValue,
+        );
+        decoded.forEach((value, i) => expect(Object.is(value, Math.fround(values[i] as number))).toBe(true));
+        if (form === 'tensor') {
+          for (const value of event.values ?? []) {
+            expect(value.tensor).toMatchObject({ dtype: 1, shape: [] });
+            expect(value.pluginName).toBe('scalars');
+          }
+        }
+      }),
+    );
+  });
+
+  it("writes tensor scalars byte-identical to the golden rank-0 DT_FLOAT float_val records (TF2's form)", () => {
+    const bytes = fs.readFileSync(new URL('tensor_scalars/events.out.tfevents.1700000100.golden', FIXTURES));
+    const scan = scanRecords(bytes);
+    expect(scan.ok).toBe(true);
+    const floatVal = scan.records.filter(
+      (record) => decodeEvent(record.payload).values?.[0]?.tag === 'tf2/float_val',
+    );
+    expect(floatVal).toHaveLength(3);
+    for (const record of floatVal) {
+      const event = decodeEvent(record.payload);
+      const value = event.values?.[0]?.tensor?.floatVal[0] as number;
+      const ours = encodeScalarsRecord(event.wallTime, event.step, ['tf2/float_val'], [value], 'tensor');
+      expect(ours.toString('hex')).toBe(
+        bytes.subarray(record.offset, record.offset + 16 + record.payload.length).toString('hex'),
+      );
+    }
+  });
+
+  it('encodes a row with no scalars as an Event with an empty summary', () => {
+    const scan = scanRecords(encodeScalarsRecord(1.7e9, 3, [], []));
+    expect(scan.ok && decodeEvent(scan.records[0]?.payload as Buffer)).toEqual({
+      wallTime: 1.7e9,
+      step: 3n,
+      values: [],
+    });
+  });
+});
