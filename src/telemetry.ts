@@ -45,6 +45,7 @@ import { installExitHooks } from './pipeline/exit-hooks.js';
 import { createPrometheusReader, secondsHistogramViews } from './exporters/prometheus/index.js';
 import { createOtlpReader } from './exporters/otlp/index.js';
 import { LastValueGauges } from './exporters/prometheus/last-value-gauges.js';
+import { writeRunManifest } from './manifest/index.js';
 import { defaultWarn, SinkHealth, type WarnFn } from './pipeline/sink-health.js';
 import { StepMetricReader } from './pipeline/step-metric-reader.js';
 
@@ -78,6 +79,8 @@ export interface OutputPaths {
   tensorboardDir?: string;
   wandbRunDir?: string;
   metricsUrl?: string;
+  /** run_manifest.json files written by checkpointSaved(). */
+  manifests?: string[];
 }
 
 export class Telemetry {
@@ -299,6 +302,47 @@ export class Telemetry {
       names: Object.keys(sample.values),
       values: Object.values(sample.values),
     });
+  }
+
+  /**
+   * Writes `run_manifest.json` beside a checkpoint (best effort: resolves to its path, or undefined
+   * when it could not be written; never rejects). With `archiveMetrics`, the NDJSON streams are
+   * closed as segments first and placed beside the checkpoint, listed with their sha256.
+   */
+  async checkpointSaved(
+    checkpointPath: string,
+    options: { step?: Step; sha256?: boolean; archiveMetrics?: boolean; envKeys?: string[] } = {},
+  ): Promise<string | undefined> {
+    const step = options.step ?? (this.lastTrainTs === undefined ? undefined : this.lastLoggedStep());
+    const ndjson = this.fanOut.children.filter(
+      (child): child is NdjsonExporter => child instanceof NdjsonExporter,
+    );
+    let metricsFiles: string[] = [];
+    if (options.archiveMetrics) {
+      try {
+        await this.flush();
+        for (const stream of ndjson) await stream.rotateNow();
+        metricsFiles = ndjson.flatMap((stream) => stream.segments());
+      } catch (error) {
+        diag.debug(`codex-telemetry: closing metric segments for the archive failed: ${String(error)}`);
+      }
+    }
+    const written = await writeRunManifest(checkpointPath, {
+      step,
+      runId: this.config.runId,
+      sha256: options.sha256 ?? false,
+      archiveMetrics: options.archiveMetrics ?? false,
+      metricsFiles,
+      envKeys: options.envKeys,
+      env: this.env,
+    });
+    if (written) (this.paths.manifests ??= []).push(written);
+    return written;
+  }
+
+  private lastLoggedStep(): Step {
+    const next = this.nextTrainStep;
+    return typeof next === 'bigint' ? normalizeStep(next - 1n) : next - 1;
   }
 
   /** Points the system sampler at another process tree (the bridge's child). */

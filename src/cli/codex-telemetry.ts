@@ -2,6 +2,7 @@
 /** Bin glue for `codex-telemetry`: parse, dispatch, set process.exitCode. */
 import { createRequire } from 'node:module';
 import { runDemo } from './demo.js';
+import { manifestCommand } from './manifest-command.js';
 import { runChild } from './run-command.js';
 import { runTail } from './tail-command.js';
 import { parseCli } from './parse-cli.js';
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       );
     case 'run':
       return runChild(parsed.options, parsed.child, io);
+    case 'manifest':
+      return manifestCommand(parsed.argv, io);
     default:
       process.stderr.write(`codex-telemetry: "${parsed.command}" is not available in this build\n`);
       return 2;

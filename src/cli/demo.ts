@@ -2,6 +2,7 @@
  * `codex-telemetry demo`: a synthetic training run on defaults that writes every sink the package
  * has, serves /metrics while it runs, and prints where each file went.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TrainConfig } from '../config.js';
@@ -70,6 +71,12 @@ export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> 
         { step },
       );
     }
+    if (
+      options.checkpointEvery > 0 &&
+      (step % options.checkpointEvery === options.checkpointEvery - 1 || last)
+    ) {
+      await saveFakeCheckpoint(telemetry, out, step);
+    }
     if (options.stepDelayMs > 0) await sleep(options.stepDelayMs);
   }
   if (options.serveSeconds > 0 && telemetry.paths.metricsUrl) {
@@ -82,6 +89,19 @@ export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> 
   return 0;
 }
 
+/** A small stand-in checkpoint file, then its run_manifest.json (best effort, as in training). */
+async function saveFakeCheckpoint(telemetry: Telemetry, out: string, step: number): Promise<void> {
+  const file = path.join(out, 'checkpoints', `step-${step}.ckpt`);
+  try {
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(file, `demo checkpoint at step ${step}\n`);
+  } catch (error) {
+    telemetry.health.markDown('checkpoints', `cannot save a demo checkpoint at ${file}: ${String(error)}`);
+    return;
+  }
+  await telemetry.checkpointSaved(file, { step });
+}
+
 function printOutputs(telemetry: Telemetry, io: CliIo): void {
   const paths = telemetry.paths;
   const lines: string[] = [];
@@ -89,6 +109,7 @@ function printOutputs(telemetry: Telemetry, io: CliIo): void {
   for (const file of paths.evalMetricsOut) lines.push(`ndjson (eval): ${file}`);
   if (paths.tensorboardDir)
     lines.push(`tensorboard: ${paths.tensorboardDir}  (tensorboard --logdir ${paths.tensorboardDir})`);
+  for (const manifest of paths.manifests ?? []) lines.push(`manifest: ${manifest}`);
   if (paths.wandbRunDir)
     lines.push(`wandb offline run: ${paths.wandbRunDir}  (wandb sync ${paths.wandbRunDir})`);
   for (const [sink, up] of telemetry.health.entries()) {
