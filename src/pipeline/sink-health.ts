@@ -41,6 +41,17 @@ export class SinkHealth {
     return true;
   }
 
+  /**
+   * Marks a sink up again (a network backend that recovered); the next failure warns again.
+   * File sinks never call this: once down, they stay down for the run.
+   */
+  markUp(sink: SinkName | string): void {
+    const state = this.states.get(sink);
+    if (state?.up) return;
+    this.states.set(sink, { up: true });
+    if (state) diag.info(`codex-telemetry: ${sink} sink recovered`);
+  }
+
   isUp(sink: SinkName | string): boolean {
     return this.states.get(sink)?.up ?? false;
   }

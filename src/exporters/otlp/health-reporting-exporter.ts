@@ -35,6 +35,7 @@ export class HealthReportingExporter implements PushMetricExporter {
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     const done = (result: ExportResult): void => {
       if (result.code !== ExportResultCode.SUCCESS) this.reportFailure(result.error);
+      else this.health.markUp(this.sink);
       resultCallback(result);
     };
     try {

@@ -178,6 +178,23 @@ describe('createOtlpReader', () => {
     expect(warnings[0]).toContain('otlp');
   });
 
+  it('brings the otlp sink back up when the collector recovers, and warns again on the next outage', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
+    receiver.status = 503;
+    const { health, warnings } = recordingHealth();
+    const reader = createOtlpReader({ env: process.env, health });
+    trainingProvider(reader as MetricReader);
+    await reader?.forceFlush().catch((error: unknown) => error);
+    expect(health.isUp('otlp')).toBe(false);
+    receiver.status = 200;
+    await reader?.forceFlush();
+    expect(health.isUp('otlp')).toBe(true);
+    receiver.status = 400;
+    await reader?.forceFlush().catch((error: unknown) => error);
+    expect(health.isUp('otlp')).toBe(false);
+    expect(warnings).toHaveLength(2);
+  });
+
   it('marks the otlp sink down when nothing listens at the endpoint', async () => {
     const closed = await OtlpReceiver.start();
     const deadUrl = closed.url;
