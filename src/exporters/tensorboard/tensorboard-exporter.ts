@@ -10,7 +10,6 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
   AggregationTemporality,
   DataPointType,
-  type Histogram,
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
@@ -20,8 +19,9 @@ import { RotationPolicy } from '../file/rotation-policy.js';
 import type { FileSinkExporter } from '../file-sink.js';
 import { decodeStepRows, otherMetrics } from '../step-rows.js';
 import { frameRecord } from '../codec/tfrecord.js';
-import { encodeHistogramEvent, encodeTextEvent, type HistogramValue } from './event-encoder.js';
+import { encodeHistogramEvent, encodeTextEvent } from './event-encoder.js';
 import { EventFileWriter } from './event-file-writer.js';
+import { toTensorBoardHistogram } from './otel-histogram.js';
 import { encodeScalarsRecord, type ScalarForm } from './scalars-record.js';
 
 export const TENSORBOARD_SINK = 'tensorboard';
@@ -148,30 +148,6 @@ export class TensorBoardExporter implements FileSinkExporter {
       );
     }
   }
-}
-
-/**
- * OTel explicit-bucket histogram → TensorBoard's legacy HistogramProto. OTel boundaries are
- * upper-inclusive edges with an implicit +Inf bucket; TensorBoard wants each bucket's upper
- * limit, so the overflow bucket's limit becomes the observed max.
- */
-export function toTensorBoardHistogram(value: Histogram): HistogramValue | undefined {
-  if (value.count === 0) return undefined;
-  const min = value.min ?? value.buckets.boundaries[0] ?? 0;
-  const max = value.max ?? value.buckets.boundaries.at(-1) ?? 0;
-  const sum = value.sum ?? 0;
-  const mean = sum / value.count;
-  const bucketLimit = [...value.buckets.boundaries, Math.max(max, value.buckets.boundaries.at(-1) ?? max)];
-  return {
-    min,
-    max,
-    num: value.count,
-    sum,
-    // OTel keeps no sum of squares; mean² · n is the lower bound TensorBoard's variance math tolerates.
-    sumSquares: mean * mean * value.count,
-    bucketLimit,
-    bucket: [...value.buckets.counts],
-  };
 }
 
 function configMarkdown(config: Record<string, unknown>): string {

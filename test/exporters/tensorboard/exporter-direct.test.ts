@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RotationPolicy } from '../../../src/exporters/file/rotation-policy.js';
+import { readEventFile } from '../../../src/exporters/tensorboard/event-file-reader.js';
+import {
+  TensorBoardExporter,
+  type TensorBoardExporterOptions,
+} from '../../../src/exporters/tensorboard/tensorboard-exporter.js';
+import type { StepRow } from '../../../src/instruments/step-row.js';
+import { StepProducer } from '../../../src/instruments/step-producer.js';
+import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+function tmpDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-tb-direct-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function exporter(logdir: string, options: Partial<TensorBoardExporterOptions> = {}): TensorBoardExporter {
+  return new TensorBoardExporter({
+    logdir,
+    runName: 'run1',
+    health: new SinkHealth(() => undefined),
+    flushIntervalMs: 0,
+    hostname: 'node-a',
+    pid: 4242,
+    ...options,
+  });
+}
+
+function rows(list: Array<Partial<StepRow> & { step: StepRow['step'] }>): ResourceMetrics {
+  const producer = new StepProducer();
+  for (const row of list) {
+    producer.push({ phase: 'train', ts: 1.7e9, names: ['loss'], values: [0.5], ...row });
+  }
+  return producer.drainSync().resourceMetrics;
+}
+
+function exportNow(target: TensorBoardExporter, metrics: ResourceMetrics): ExportResult {
+  let result: ExportResult | undefined;
+  target.export(metrics, (answer) => {
+    result = answer;
+  });
+  return result as ExportResult;
+}
+
+function files(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+/** A MetricReader that only collects on demand, to get real OTel histograms. */
+class OnDemandReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+describe('TensorBoardExporter on its own', () => {
+  it("names each phase's file events.out.tfevents.<10-digit secs>.<host>.<pid>.<n> under <logdir>/<run>/<phase>, first record brain.Event:2", async () => {
+    const logdir = tmpDir();
+    const tb = exporter(logdir, { now: () => 1_700_000_123.75 });
+    expect(
+      exportNow(
+        tb,
+        rows([
+          { step: 1 },
+          { step: 1, phase: 'eval', names: ['acc'], values: [0.9] },
+          { step: 1, phase: 'system', names: ['cpu_percent', 'ram_percent'], values: [12.5, 40] },
+        ]),
+      ).code,
+    ).toBe(ExportResultCode.SUCCESS);
+    await tb.shutdown();
+    for (const phase of ['train', 'eval', 'system']) {
+      const [file, ...more] = files(path.join(logdir, 'run1', phase));
+      expect(more).toHaveLength(0);
+      expect(path.basename(file as string)).toBe('events.out.tfevents.1700000123.node-a.4242.000000');
+      const events = readEventFile(file as string).events;
+      expect(events[0]).toEqual({ wallTime: 1_700_000_123.75, step: 0n, fileVersion: 'brain.Event:2' });
+      expect(events).toHaveLength(2);
+    }
+    const system = readEventFile(files(path.join(logdir, 'run1', 'system'))[0] as string).events[1];
+    expect(system?.values?.map((value) => [value.tag, value.simpleValue])).toEqual([
+      ['cpu_percent', 12.5],
+      ['ram_percent', 40],
+    ]);
+  });
+
+  it('keeps file names in write order across rotations, even when the clock steps back', async () => {
+    const logdir = tmpDir();
+    const clock = [1_700_000_500, 1_700_000_100, 1_700_000_900, 1_700_000_050];
+    let tick = 0;
+    const tb = exporter(logdir, {
+      rotation: new RotationPolicy({ maxBytes: 200 }),
+      now: () => clock[Math.min(tick++, clock.length - 1)] as number,
+    });
+    for (let batch = 0; batch < 8; batch++) {
+      exportNow(tb, rows(Array.from({ length: 10 }, (_, i) => ({ step: batch * 10 + i }))));
+      await tb.forceFlush();
+    }
+    await tb.shutdown();
+    const written = files(path.join(logdir, 'run1', 'train'));
+    expect(written.length).toBeGreaterThan(3);
+    const seconds = written.map((file) => Number(path.basename(file).split('.')[3]));
+    expect(seconds).toEqual([...seconds].sort((a, b) => a - b));
+    expect(seconds[0]).toBe(1_700_000_500);
+    const steps = written.flatMap((file) =>
+      readEventFile(file)
+        .events.filter((event) => event.values !== undefined)
+        .map((event) => Number(event.step)),
+    );
+    expect(steps).toEqual(Array.from({ length: 80 }, (_, i) => i));
+  });
+
+  it("writes rank-0 DT_FLOAT tensors tagged for the scalars plugin when scalarForm is 'tensor'", async () => {
+    const logdir = tmpDir();
+    const tb = exporter(logdir, { scalarForm: 'tensor' });
+    exportNow(tb, rows([{ step: 2n ** 63n - 1n, names: ['loss', 'lr'], values: [0.25, 1e39] }]));
+    await tb.shutdown();
+    const event = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events[1];
+    expect(event?.step).toBe(2n ** 63n - 1n);
+    expect(
+      event?.values?.map((value) => [
+        value.tag,
+        value.tensor?.dtype,
+        value.tensor?.shape,
+        value.tensor?.floatVal,
+        value.pluginName,
+      ]),
+    ).toEqual([
+      ['loss', 1, [], [0.25], 'scalars'],
+      ['lr', 1, [], [Infinity], 'scalars'],
+    ]);
+    expect(event?.values?.every((value) => value.simpleValue === undefined)).toBe(true);
+  });
+
+  it('writes OTel histograms into the train run at the latest train step', async () => {
+    const logdir = tmpDir();
+    const reader = new OnDemandReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const histogram = provider.getMeter('test').createHistogram('codex.step.duration', {
+      advice: { explicitBucketBoundaries: [0.1, 0.2, 0.4, 0.8] },
+    });
+    for (const seconds of [0.15, 0.15, 0.3, 0.35, 0.5]) histogram.record(seconds);
+    const { resourceMetrics } = await reader.collect();
+    const steps = rows([{ step: 41 }, { step: 7, phase: 'eval' }, { step: 42 }]);
+    resourceMetrics.scopeMetrics.push(...steps.scopeMetrics);
+
+    const tb = exporter(logdir);
+    exportNow(tb, resourceMetrics);
+    await tb.shutdown();
+    await provider.shutdown();
+    const events = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events;
+    const histos = events.filter((event) => event.values?.[0]?.histo !== undefined);
+    expect(histos).toHaveLength(1);
+    expect(histos[0]?.step).toBe(42n);
+    expect(histos[0]?.values?.[0]).toMatchObject({
+      tag: 'codex.step.duration',
+      histo: { min: 0.15, max: 0.5, num: 5, bucketLimit: [0.2, 0.4, 0.8], bucket: [2, 2, 1] },
+    });
+    expect(histos[0]?.values?.[0]?.histo?.sum).toBeCloseTo(1.45, 12);
+  });
+
+  it('never writes a NaN wall_time: a row without a valid time gets the clock', async () => {
+    const logdir = tmpDir();
+    const tb = exporter(logdir, { now: () => 1_700_000_777.5 });
+    exportNow(tb, rows([{ step: 3, ts: NaN }]));
+    await tb.shutdown();
+    const events = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events;
+    expect(events[1]?.wallTime).toBe(1_700_000_777.5);
+    expect(events[1]?.step).toBe(3n);
+  });
+
+  it('answers FAILED after shutdown, writes nothing more, and shuts down idempotently', async () => {
+    const logdir = tmpDir();
+    const tb = exporter(logdir);
+    exportNow(tb, rows([{ step: 1 }]));
+    const first = tb.shutdown();
+    expect(tb.shutdown()).toBe(first);
+    await first;
+    const result = exportNow(tb, rows([{ step: 2 }]));
+    expect(result.code).toBe(ExportResultCode.FAILED);
+    await tb.shutdown();
+    const events = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events;
+    expect(events.map((event) => Number(event.step))).toEqual([0, 1]);
+  });
+});
