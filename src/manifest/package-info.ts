@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { diag } from '@opentelemetry/api';
 import { errnoCode } from '../errors.js';
 
 const PACKAGE_NAME = 'codex-telemetry';
@@ -28,7 +29,9 @@ function find(start: string): PackageInfo {
     if (candidate?.name === PACKAGE_NAME) return candidate;
     if (path.dirname(dir) === dir) break;
   }
-  throw new Error(`no package.json named ${PACKAGE_NAME} above ${start}`);
+  // A bundler may have dropped package.json; the rest of the manifest is still worth writing.
+  diag.debug(`codex-telemetry: no package.json named ${PACKAGE_NAME} above ${start}`);
+  return { name: PACKAGE_NAME, version: 'unknown' };
 }
 
 function read(file: string): PackageInfo | undefined {

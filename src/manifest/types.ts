@@ -63,8 +63,9 @@ export interface RunManifestOptions {
   projectRoot?: string;
   /** Place the metric streams beside the checkpoint and list them with digests (default false). */
   archiveMetrics?: boolean;
-  /** The stream files to archive, oldest first (rotated segments included). */
-  metricsFiles?: readonly string[];
+  /** The stream files to archive, oldest first (rotated segments included). A function is called
+   * after `beforeArchive`, so segments that closing just produced are in the list. */
+  metricsFiles?: readonly string[] | (() => readonly string[]);
   /** Called before archiving, to close/flush the current segments. A failure is recorded, not fatal. */
   beforeArchive?: () => Promise<void>;
   /** Write the manifest here instead of the default location. */

@@ -66,7 +66,8 @@ async function archive(
   }
   let files: ArchivedFile[] = [];
   try {
-    files = await archiveMetricsFiles(archiveDir, options.metricsFiles ?? []);
+    const list = typeof options.metricsFiles === 'function' ? options.metricsFiles() : options.metricsFiles;
+    files = await archiveMetricsFiles(archiveDir, list ?? []);
   } catch (error) {
     errors.push(`archiving failed: ${reason(error)}`);
   }

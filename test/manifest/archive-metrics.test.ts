@@ -84,7 +84,6 @@ describe('archiving metric streams beside a checkpoint', () => {
       env: {},
       projectRoot: dir,
       archiveMetrics: true,
-      // The list is read after the callback, as the telemetry object passes it.
       metricsFiles: [active],
       beforeArchive: async () => {
         calls.push('close');
@@ -97,6 +96,37 @@ describe('archiving metric streams beside a checkpoint', () => {
     expect(fs.readFileSync(path.join(dir, 'ckpt.pt.metrics', archived?.name ?? ''), 'utf8')).toBe(
       line(4) + line(5),
     );
+  });
+
+  it('reads a metricsFiles function after beforeArchive, so the segment a rotation just closed is linked', async () => {
+    const dir = workDir();
+    const { active, partial } = rotatedStream(dir);
+    const checkpoint = path.join(dir, 'ckpt.pt');
+    fs.writeFileSync(checkpoint, 'weights');
+    const written = await writeRunManifest(checkpoint, {
+      env: {},
+      projectRoot: dir,
+      archiveMetrics: true,
+      metricsFiles: () => streamFiles(active),
+      // What the exporter's rotateNow() does: finish the line, close the file as the next segment.
+      beforeArchive: () => {
+        fs.appendFileSync(active, line(5).slice(partial.length));
+        fs.renameSync(active, path.join(dir, '.codex', 'metrics.000003.ndjson'));
+        fs.writeFileSync(active, '');
+        return Promise.resolve();
+      },
+    });
+    const files = readManifest(written as string).metrics_archive?.files ?? [];
+    expect(files.map((file) => [file.name, file.method])).toEqual([
+      ['metrics.000001.ndjson', 'link'],
+      ['metrics.000002.ndjson', 'link'],
+      ['metrics.000003.ndjson', 'link'],
+      ['metrics.ndjson', 'copy'],
+    ]);
+    const archived = files.map((file) =>
+      fs.readFileSync(path.join(dir, 'ckpt.pt.metrics', file.name), 'utf8'),
+    );
+    expect(archived.join('')).toBe([0, 1, 2, 3, 4, 5].map(line).join(''));
   });
 
   it('records a failing beforeArchive in the manifest and still archives what is on disk', async () => {

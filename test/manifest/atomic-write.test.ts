@@ -24,13 +24,18 @@ while (!fs.existsSync(stop)) {
   let text;
   try { text = fs.readFileSync(file, 'utf8'); }
   catch (error) { if (error.code === 'ENOENT') continue; throw error; }
-  try { JSON.parse(text); whole++; } catch (error) { if (!(error instanceof SyntaxError)) throw error; torn++; }
+  try { JSON.parse(text); whole++; } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    if (torn++ === 0) process.stdout.write('torn\\n');
+  }
 }
-process.stdout.write(JSON.stringify({ whole, torn }) + '\\n');
+process.stdout.write('result ' + JSON.stringify({ whole, torn }) + '\\n');
 `;
 
 interface Reader {
   result: Promise<{ whole: number; torn: number }>;
+  /** True once the reader has seen a torn file. */
+  sawTorn: () => boolean;
   stop: () => void;
 }
 
@@ -50,10 +55,13 @@ async function startReader(file: string, stopFile: string): Promise<Reader> {
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) reject(new Error(`reader exited ${code}`));
-      else resolve(JSON.parse(out.slice('ready\n'.length)) as { whole: number; torn: number });
+      else
+        resolve(
+          JSON.parse(out.slice(out.indexOf('result ') + 'result '.length)) as { whole: number; torn: number },
+        );
     });
   });
-  return { result, stop: () => fs.writeFileSync(stopFile, '') };
+  return { result, sawTorn: () => out.includes('torn\n'), stop: () => fs.writeFileSync(stopFile, '') };
 }
 
 describe('atomic manifest writes', () => {
@@ -87,7 +95,7 @@ describe('atomic manifest writes', () => {
     const body = JSON.stringify({ pad: 'x'.repeat(1024 * 1024) });
     const deadline = Date.now() + 20_000;
     // writeFileSync truncates then writes: a reader can see the empty or half-written file.
-    for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
+    for (let i = 0; i < 5000 && !reader.sawTorn() && Date.now() < deadline; i++) {
       fs.writeFileSync(file, body);
       await new Promise((resolve) => setImmediate(resolve));
     }
