@@ -10,6 +10,8 @@ import { decodeEvent, type DecodedEvent } from './event-decoder.js';
 
 export interface EventFile {
   events: DecodedEvent[];
+  /** The file ends inside a record: what came before it is whole and verified. */
+  truncated: boolean;
   /** Set when the file ends inside a record (byte offset of that record). */
   truncatedAt?: number;
   warnings: string[];
@@ -28,9 +30,12 @@ export function readEventBytes(bytes: Buffer, name = '<bytes>'): EventFile {
     try {
       return decodeEvent(record.payload);
     } catch (error) {
+      // protobufjs reports malformed bytes as RangeError (index out of range) or Error (invalid
+      // wire type); a TypeError would be a bug of ours, so it is not relabelled as bad input.
+      if (!(error instanceof Error) || error instanceof TypeError) throw error;
       throw new TelemetryError(
         'TFEVENTS_CORRUPT',
-        `${name}: record ${index} at byte offset ${record.offset} is not a valid Event protobuf (${(error as Error).message})`,
+        `${name}: record ${index} at byte offset ${record.offset} is not a valid Event protobuf (${error.message})`,
         { cause: error },
       );
     }
@@ -42,10 +47,14 @@ export function readEventBytes(bytes: Buffer, name = '<bytes>'): EventFile {
     );
   }
   return scan.truncatedAt === undefined
-    ? { events, warnings }
-    : { events, truncatedAt: scan.truncatedAt, warnings };
+    ? { events, truncated: false, warnings }
+    : { events, truncated: true, truncatedAt: scan.truncatedAt, warnings };
 }
 
-export function readEventFile(file: string): EventFile {
-  return readEventBytes(fs.readFileSync(file), file);
+/** Reads a file by path, or bytes already in memory (named `<bytes>` in errors). */
+export function readEventFile(source: string | Uint8Array): EventFile {
+  if (typeof source !== 'string') {
+    return readEventBytes(Buffer.from(source.buffer, source.byteOffset, source.byteLength));
+  }
+  return readEventBytes(fs.readFileSync(source), source);
 }

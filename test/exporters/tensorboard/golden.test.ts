@@ -219,3 +219,36 @@ describe('writing events', () => {
     }
   });
 });
+
+describe('reader edge cases', () => {
+  it('flags a truncated file and reads the same records from bytes as from the path', () => {
+    const file = path.join(ROOT, 'corrupt_truncated_tail/events.out.tfevents.1700000000.golden');
+    const fromPath = readEventFile(file);
+    const fromBytes = readEventFile(new Uint8Array(fs.readFileSync(file)));
+    expect(fromPath.truncated).toBe(true);
+    expect(fromBytes.events).toEqual(fromPath.events);
+    expect(fromBytes.warnings[0]).toMatch(/^<bytes>: truncated record at byte offset 1385/);
+    expect(readEventFile(path.join(ROOT, 'scalars/events.out.tfevents.1700000000.golden')).truncated).toBe(
+      false,
+    );
+  });
+
+  it('rejects a record whose CRCs verify but whose payload is not an Event, naming record and offset', () => {
+    const good = frameRecord(encodeFileVersionEvent(1.7e9));
+    // A length-delimited field claiming 100 bytes that are not there.
+    const bad = frameRecord(Uint8Array.from([0x2a, 0x64, 0x0a]));
+    let caught: unknown;
+    try {
+      readEventFile(Buffer.concat([good, bad]));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(TelemetryError);
+    expect((caught as TelemetryError).code).toBe('TFEVENTS_CORRUPT');
+    expect((caught as TelemetryError).message).toMatch(
+      new RegExp(
+        `^<bytes>: record 1 at byte offset ${good.length} is not a valid Event protobuf \\(index out of range`,
+      ),
+    );
+  });
+});
