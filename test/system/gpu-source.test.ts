@@ -1,0 +1,214 @@
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { GpuSource, NVML_SINK, lostGpuSink } from '../../src/system/nvml/gpu-source.js';
+import type { FlatValues } from '../../src/system/sample.js';
+import { fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
+
+const GIB = 1024 ** 3;
+const KNOBS = ['FAKE_NVML_GPU_COUNT', 'FAKE_NVML_FAIL_INIT', 'FAKE_NVML_UNSUPPORTED', 'FAKE_NVML_LOST_GPU'];
+
+let library: string | undefined;
+let initCount: () => number;
+const warnings: string[] = [];
+const opened: GpuSource[] = [];
+
+beforeAll(() => {
+  library = fakeNvmlOrSkip();
+  if (!library) return;
+  // The test's own handle on the same library: dlopen shares its state with the sampler's.
+  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  initCount = koffi.load(library).func('fake_nvml_init_count', 'int', []);
+});
+
+afterEach(() => {
+  for (const source of opened.splice(0)) source.close();
+  for (const knob of KNOBS) delete process.env[knob];
+  warnings.length = 0;
+});
+
+function open(options: { cudaVisibleDevices?: string; library?: string } = {}): {
+  source: GpuSource | undefined;
+  health: SinkHealth;
+} {
+  const health = new SinkHealth((message) => warnings.push(message));
+  const source = GpuSource.open({
+    health,
+    library: options.library ?? library,
+    cudaVisibleDevices: options.cudaVisibleDevices,
+    warn: (message) => warnings.push(message),
+  });
+  if (source) opened.push(source);
+  return { source, health };
+}
+
+/** Every key the fake library answers for GPU i, with the values fake_nvml.c documents. */
+function expectedKeys(i: number): FlatValues {
+  const p = `gpu_${i}_`;
+  return {
+    [`${p}util_percent`]: 10 + i,
+    [`${p}mem_util_percent`]: 20 + i,
+    [`${p}mem_used_bytes`]: (i + 1) * GIB,
+    [`${p}mem_total_bytes`]: 80 * GIB,
+    [`${p}mem_percent`]: ((i + 1) / 80) * 100,
+    [`${p}temp_c`]: 40 + i,
+    [`${p}power_w`]: 100 + i,
+    [`${p}power_limit_w`]: 700,
+    [`${p}power_percent`]: ((100 + i) / 700) * 100,
+    [`${p}sm_clock_mhz`]: 1400 + i,
+    [`${p}mem_clock_mhz`]: 2600 + i,
+    [`${p}graphics_clock_mhz`]: 1500 + i,
+    [`${p}fan_percent`]: 30 + i,
+    [`${p}ecc_corrected`]: 2 * i + 1000,
+    [`${p}ecc_uncorrected`]: i + 1000,
+  };
+}
+
+const uuidOf = (i: number): string =>
+  `GPU-fa4e0000-0000-0000-0000-0000000000${i.toString(16).padStart(2, '0')}`;
+
+describe('GpuSource over the fake libnvidia-ml.so.1', () => {
+  test('eight GPUs give every key with the exact values the library answers', (context) => {
+    if (!library) return context.skip();
+    const { source, health } = open();
+    expect(health.isUp(NVML_SINK)).toBe(true);
+    const values: FlatValues = {};
+    source!.sample(values);
+    const expected: FlatValues = {};
+    for (let i = 0; i < 8; i++) Object.assign(expected, expectedKeys(i));
+    expect(values).toEqual(expected);
+    expect(warnings).toEqual([]);
+  });
+
+  test('each GPU is described by index, UUID, name and driver version', (context) => {
+    if (!library) return context.skip();
+    const { source } = open();
+    expect(source!.infos).toHaveLength(8);
+    expect(source!.infos[3]).toEqual({
+      index: 3,
+      uuid: uuidOf(3),
+      name: 'NVIDIA Fake GPU 3',
+      driverVersion: '550.54.15',
+    });
+  });
+
+  test('close() calls nvmlShutdown once, however often it is called', (context) => {
+    if (!library) return context.skip();
+    const before = initCount();
+    const { source } = open();
+    expect(initCount()).toBe(before + 1);
+    source!.close();
+    source!.close();
+    expect(initCount()).toBe(before);
+  });
+
+  test('FAKE_NVML_GPU_COUNT sets how many GPUs are sampled', (context) => {
+    if (!library) return context.skip();
+    process.env.FAKE_NVML_GPU_COUNT = '2';
+    const { source } = open();
+    const values: FlatValues = {};
+    source!.sample(values);
+    expect(values).toEqual({ ...expectedKeys(0), ...expectedKeys(1) });
+  });
+
+  test('a failing nvmlInit gives one warning naming NVML’s error, and no source', (context) => {
+    if (!library) return context.skip();
+    process.env.FAKE_NVML_FAIL_INIT = '1';
+    const { source, health } = open();
+    expect(source).toBeUndefined();
+    expect(health.isUp(NVML_SINK)).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('nvmlInit_v2 failed');
+    expect(warnings[0]).toContain('Driver Not Loaded (9)');
+  });
+
+  test('a library that cannot be loaded gives one warning and no source', () => {
+    const { source, health } = open({ library: '/nonexistent/libnvidia-ml.so.1' });
+    expect(source).toBeUndefined();
+    expect(health.isUp(NVML_SINK)).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('/nonexistent/libnvidia-ml.so.1');
+    expect(warnings[0]).toContain('CODEX_NVML_LIBRARY');
+  });
+
+  const unsupportedCases: Array<[string, string[]]> = [
+    ['fan', ['fan_percent']],
+    ['power', ['power_w', 'power_percent']],
+    ['power_limit', ['power_limit_w', 'power_percent']],
+    ['ecc', ['ecc_corrected', 'ecc_uncorrected']],
+    ['util', ['util_percent', 'mem_util_percent']],
+    ['memory', ['mem_used_bytes', 'mem_total_bytes', 'mem_percent']],
+    ['temp', ['temp_c']],
+    ['clocks', ['sm_clock_mhz', 'mem_clock_mhz', 'graphics_clock_mhz']],
+  ];
+  for (const [field, gone] of unsupportedCases) {
+    test(`an unsupported ${field} leaves out exactly its keys, never reports 0, and warns nothing`, (context) => {
+      if (!library) return context.skip();
+      process.env.FAKE_NVML_GPU_COUNT = '1';
+      process.env.FAKE_NVML_UNSUPPORTED = field;
+      const { source } = open();
+      const values: FlatValues = {};
+      source!.sample(values);
+      source!.sample(values);
+      const expected = expectedKeys(0);
+      for (const key of gone) delete expected[`gpu_0_${key}`];
+      expect(values).toEqual(expected);
+      expect(warnings).toEqual([]);
+    });
+  }
+
+  test('a lost GPU is reported once and skipped while the others carry on', (context) => {
+    if (!library) return context.skip();
+    process.env.FAKE_NVML_GPU_COUNT = '3';
+    process.env.FAKE_NVML_LOST_GPU = '1';
+    const { source, health } = open();
+    // The lost GPU cannot even tell its UUID: it is reported when NVML is opened.
+    expect(warnings).toHaveLength(1);
+    for (let n = 0; n < 3; n++) {
+      const values: FlatValues = {};
+      source!.sample(values);
+      expect(values).toEqual({ ...expectedKeys(0), ...expectedKeys(2) });
+    }
+    expect(health.isUp(lostGpuSink(1))).toBe(false);
+    expect(health.isUp(NVML_SINK)).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('GPU 1 is lost (NVML_ERROR_GPU_IS_LOST)');
+  });
+});
+
+describe('CUDA_VISIBLE_DEVICES', () => {
+  const sampled = (cudaVisibleDevices: string | undefined): number[] =>
+    open({ cudaVisibleDevices }).source!.infos.map((gpu) => gpu.index);
+
+  test('indices select those GPUs, keyed by their NVML index', (context) => {
+    if (!library) return context.skip();
+    const { source } = open({ cudaVisibleDevices: '5,2' });
+    expect(source!.infos.map((gpu) => gpu.index)).toEqual([5, 2]);
+    const values: FlatValues = {};
+    source!.sample(values);
+    expect(values).toEqual({ ...expectedKeys(5), ...expectedKeys(2) });
+  });
+
+  test('full UUIDs and unique UUID prefixes select GPUs, as CUDA accepts both', (context) => {
+    if (!library) return context.skip();
+    expect(sampled(`${uuidOf(6)},${uuidOf(1)}`)).toEqual([6, 1]);
+    expect(sampled(uuidOf(7).slice(0, -1) + '7')).toEqual([7]);
+    expect(sampled('GPU-fa4e0000-0000-0000-0000-00000000000')).toEqual([]);
+  });
+
+  test('an empty value hides every GPU; unset shows them all', (context) => {
+    if (!library) return context.skip();
+    expect(sampled('')).toEqual([]);
+    expect(sampled(undefined)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  test('an invalid entry ends the list, as it does for CUDA, with a warning', (context) => {
+    if (!library) return context.skip();
+    expect(sampled('1,x,3')).toEqual([1]);
+    expect(warnings.join('\n')).toContain('x,3');
+    warnings.length = 0;
+    expect(sampled('0,9,3')).toEqual([0]);
+    expect(warnings.join('\n')).toContain('"9"');
+  });
+});
