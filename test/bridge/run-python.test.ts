@@ -1,0 +1,129 @@
+/**
+ * `codex-telemetry run -- python3 examples/python/train.py`: the bridge re-exports a Python
+ * trainer's NDJSON to every sink and propagates its exit code and signals.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readEventFile } from '../../src/exporters/tensorboard/event-file-reader.js';
+
+const BIN = fileURLToPath(new URL('../../dist/src/cli/codex-telemetry.js', import.meta.url));
+const TRAINER = fileURLToPath(new URL('../../examples/python/train.py', import.meta.url));
+
+function hasPython(): boolean {
+  try {
+    execFileSync('python3', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+if (!hasPython() && process.env.CI)
+  throw new Error('python3 is required for the bridge tests in CI (apt-get install python3)');
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function walk(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? walk(full) : [full];
+  });
+}
+
+function tensorboardSteps(dir: string, phase: string): number[] {
+  return walk(dir)
+    .filter(
+      (file) => file.includes(`${path.sep}${phase}${path.sep}`) && path.basename(file).includes('tfevents'),
+    )
+    .sort()
+    .flatMap((file) =>
+      readEventFile(file)
+        .events.filter((event) => event.values?.some((v) => v.simpleValue !== undefined))
+        .map((event) => Number(event.step)),
+    );
+}
+
+async function bridge(
+  out: string,
+  trainerArgs: string[],
+  signalAfterMs?: number,
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'run',
+      '--out',
+      out,
+      '--prometheus-port',
+      '0',
+      '--system-metrics-interval',
+      '0.2',
+      '--',
+      'python3',
+      TRAINER,
+      ...trainerArgs,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CODEX_TELEMETRY_BIN: `${process.execPath} ${BIN}` },
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.resume();
+  if (signalAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), signalAfterMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, stderr };
+}
+
+describe.runIf(hasPython())('codex-telemetry run with the Python example trainer', () => {
+  it('re-exports every step to TensorBoard, with system stats, and exits with the trainer code 0', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-run-'));
+    dirs.push(out);
+    const { code, stderr } = await bridge(out, [
+      '--steps',
+      '200',
+      '--eval-every',
+      '50',
+      '--step-delay',
+      '0.002',
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(tensorboardSteps(out, 'train')).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(tensorboardSteps(out, 'eval').length).toBeGreaterThanOrEqual(4);
+    expect(stderr).toMatch(/trainer exited with 0; \d+ rows re-exported, 0 malformed/);
+  });
+
+  it('propagates a non-zero exit code', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-run-'));
+    dirs.push(out);
+    const { code } = await bridge(out, ['--steps', '20', '--exit-code', '3']);
+    expect(code).toBe(3);
+    expect(tensorboardSteps(out, 'train')).toHaveLength(20);
+  });
+
+  it('forwards SIGTERM to the trainer and flushes everything it wrote', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-run-'));
+    dirs.push(out);
+    const { code } = await bridge(out, ['--steps', '100000', '--step-delay', '0.001'], 1500);
+    expect(code).toBe(143);
+    const trained = fs
+      .readFileSync(path.join(out, '.codex/metrics.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { step: number }).step);
+    const lastStep = Math.max(...trained);
+    const steps = tensorboardSteps(out, 'train');
+    expect(steps.length).toBeGreaterThan(10);
+    expect(steps.at(-1)).toBe(lastStep);
+  });
+});
