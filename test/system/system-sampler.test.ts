@@ -1,0 +1,203 @@
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import type * as Koffi from 'koffi';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { TelemetryError } from '../../src/errors.js';
+import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { NVML_SINK } from '../../src/system/nvml/gpu-source.js';
+import {
+  SystemSampler,
+  type SystemSample,
+  type SystemSamplerOptions,
+} from '../../src/system/system-sampler.js';
+import { fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
+
+let library: string | undefined;
+const samplers: SystemSampler[] = [];
+const warnings: string[] = [];
+
+let initCount: () => number;
+
+beforeAll(() => {
+  library = fakeNvmlOrSkip();
+  if (!library) return;
+  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  initCount = koffi.load(library).func('fake_nvml_init_count', 'int', []);
+});
+
+afterEach(() => {
+  for (const sampler of samplers.splice(0)) sampler.stop();
+  warnings.length = 0;
+});
+
+function create(options: Partial<SystemSamplerOptions> = {}): {
+  sampler: SystemSampler;
+  samples: SystemSample[];
+  health: SinkHealth;
+} {
+  const samples: SystemSample[] = [];
+  const health = new SinkHealth((message) => warnings.push(message));
+  const sampler = new SystemSampler({
+    intervalSeconds: 0.05,
+    gpu: false,
+    outputDir: os.tmpdir(),
+    health,
+    onSample: (sample) => samples.push(sample),
+    warn: (message) => warnings.push(message),
+    ...options,
+  });
+  samplers.push(sampler);
+  return { sampler, samples, health };
+}
+
+const until = async (condition: () => boolean, timeoutMs = 5000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+describe('SystemSampler', () => {
+  test.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])(
+    'an interval of %s seconds is refused in the constructor with a ConfigError',
+    (intervalSeconds) => {
+      expect(() => create({ intervalSeconds })).toThrow(TelemetryError);
+      expect(() => create({ intervalSeconds })).toThrow('systemMetricsInterval');
+    },
+  );
+
+  test('samples carry increasing seq, a Unix timestamp and host keys; latest() is the last one', async () => {
+    const { sampler, samples } = create();
+    expect(sampler.latest()).toBeUndefined();
+    sampler.start();
+    await until(() => samples.length >= 3);
+    expect(samples.slice(0, 3).map((s) => s.seq)).toEqual([0, 1, 2]);
+    expect(Math.abs(samples[0].ts - Date.now() / 1000)).toBeLessThan(5);
+    expect(samples[2].values.ram_total_bytes).toBe(os.totalmem());
+    expect(samples[2].values).toHaveProperty('proc_rss_bytes');
+    expect(samples[2].interfaces.every((io) => io.name !== 'lo')).toBe(true);
+    expect(sampler.latest()).toBe(samples.at(-1));
+    expect(sampler.sourceName).toBe('proc');
+    expect(Object.keys(samples[2].values).some((key) => key.startsWith('gpu_'))).toBe(false);
+  });
+
+  test('sampling stays on schedule: sample k lands near start + k·interval, without drift', async () => {
+    const times: number[] = [];
+    const { sampler } = create({ intervalSeconds: 0.04, onSample: () => times.push(performance.now()) });
+    const start = performance.now();
+    sampler.start();
+    await until(() => times.length >= 25);
+    sampler.stop();
+    // Each tick is scheduled from the start time: every sample lands just after a multiple of the
+    // interval (allowing a loaded CI machine some lateness), each on a later tick than the one before.
+    const ticks = times.map((t) => Math.floor((t - start + 2) / 40));
+    const lateness = times.map((t, i) => t - start - ticks[i] * 40);
+    for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBeGreaterThan(ticks[i - 1]);
+    expect(lateness.filter((ms) => ms < 25).length).toBeGreaterThanOrEqual(lateness.length * 0.9);
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(-2);
+  });
+
+  test('a blocked event loop skips the missed ticks instead of bunching them', async () => {
+    const times: number[] = [];
+    const { sampler } = create({ intervalSeconds: 0.02, onSample: () => times.push(performance.now()) });
+    sampler.start();
+    const blockUntil = performance.now() + 200;
+    while (performance.now() < blockUntil);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    sampler.stop();
+    // 250 ms at 20 ms would be 12 ticks; the 10 missed while blocked collapse into one.
+    expect(times.length).toBeGreaterThanOrEqual(2);
+    expect(times.length).toBeLessThanOrEqual(5);
+  });
+
+  test('stop() is idempotent and no sample arrives after it', async () => {
+    const { sampler, samples } = create({ intervalSeconds: 0.01 });
+    sampler.start();
+    await until(() => samples.length >= 1);
+    sampler.stop();
+    sampler.stop();
+    const count = samples.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(samples.length).toBe(count);
+    sampler.start();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(samples.length).toBe(count);
+  });
+
+  test('an onSample that throws is reported once and sampling carries on', async () => {
+    let calls = 0;
+    const { sampler } = create({
+      intervalSeconds: 0.01,
+      onSample: () => {
+        calls++;
+        throw new Error('sink exploded');
+      },
+    });
+    sampler.start();
+    await until(() => calls >= 4);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('onSample failed (sink exploded)');
+  });
+
+  test('watch() moves the process keys to another tree', async () => {
+    const { sampler, samples } = create({ intervalSeconds: 0.02, pid: 1 });
+    sampler.start();
+    sampler.watch(process.pid);
+    await until(() => samples.length >= 2);
+    expect(samples.at(-1)!.values.proc_rss_bytes).toBeGreaterThan(0);
+  });
+
+  test('the systeminformation source gives the host keys where /proc is not used', async () => {
+    const { sampler, samples } = create({ intervalSeconds: 0.3, source: 'systeminformation' });
+    sampler.start();
+    await until(() => samples.length >= 1, 20_000);
+    sampler.stop();
+    const values = samples[0].values;
+    expect(sampler.sourceName).toBe('systeminformation');
+    expect(values.ram_total_bytes).toBe(os.totalmem());
+    for (const key of ['cpu_percent', 'ram_percent', 'disk_percent', 'net_sent_bytes', 'proc_rss_bytes']) {
+      expect(values, key).toHaveProperty(key);
+    }
+    // It cannot see the process tree's threads or descriptors: absent, not 0.
+    expect(values).not.toHaveProperty('proc_threads');
+    expect(values).not.toHaveProperty('proc_open_fds');
+  });
+});
+
+describe('SystemSampler with GPUs (fake libnvidia-ml.so.1)', () => {
+  test('gpu=true adds gpu_<i>_* keys for 8 GPUs, exposes their identity, and stop() shuts NVML down', async (context) => {
+    if (!library) return context.skip();
+    const { sampler, samples } = create({ gpu: true, nvmlLibrary: library });
+    sampler.start();
+    await until(() => samples.length >= 1);
+    expect(sampler.gpus.map((gpu) => gpu.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(sampler.gpus[0].driverVersion).toBe('550.54.15');
+    expect(samples[0].values.gpu_7_temp_c).toBe(47);
+    expect(samples[0].values.gpu_0_util_percent).toBe(10);
+    expect(samples[0].values).toHaveProperty('ram_used_bytes');
+    const before = initCount();
+    sampler.stop();
+    sampler.stop();
+    expect(initCount()).toBe(before - 1);
+  });
+
+  test('cudaVisibleDevices limits the GPUs sampled', async (context) => {
+    if (!library) return context.skip();
+    const { sampler, samples } = create({ gpu: true, nvmlLibrary: library, cudaVisibleDevices: '4' });
+    sampler.start();
+    await until(() => samples.length >= 1);
+    const gpuKeys = Object.keys(samples[0].values).filter((key) => key.startsWith('gpu_'));
+    expect(new Set(gpuKeys.map((key) => key.split('_')[1]))).toEqual(new Set(['4']));
+  });
+
+  test('a missing NVML gives one warning and host metrics carry on', async () => {
+    const { sampler, samples, health } = create({ gpu: true, nvmlLibrary: '/nonexistent/libnvidia-ml.so.1' });
+    sampler.start();
+    await until(() => samples.length >= 2);
+    expect(health.isUp(NVML_SINK)).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(samples[1].values.ram_total_bytes).toBe(os.totalmem());
+    expect(sampler.gpus).toEqual([]);
+  });
+});
