@@ -46,12 +46,7 @@ export class ProtoWriter {
   /** A non-negative integer below 2^32. */
   uint32(value: number): this {
     this.ensure(5);
-    let rest = value >>> 0;
-    while (rest >= 0x80) {
-      this.buf[this.pos++] = (rest & 0x7f) | 0x80;
-      rest >>>= 7;
-    }
-    this.buf[this.pos++] = rest;
+    this.pos = writeVarint32(this.buf, this.pos, value);
     return this;
   }
 
@@ -127,4 +122,15 @@ export function varintLength(value: number): number {
   if (value < 0x200000) return 3;
   if (value < 0x10000000) return 4;
   return 5;
+}
+
+/** Writes a non-negative integer below 2^32 as a varint at `pos`; returns the position after it. */
+export function writeVarint32(out: Uint8Array, pos: number, value: number): number {
+  let rest = value >>> 0;
+  while (rest >= 0x80) {
+    out[pos++] = (rest & 0x7f) | 0x80;
+    rest >>>= 7;
+  }
+  out[pos++] = rest;
+  return pos;
 }

@@ -1,0 +1,280 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ExportResultCode } from '@opentelemetry/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { TelemetryError } from '../../../src/errors.js';
+import type { StepRow } from '../../../src/instruments/step-row.js';
+import { StepProducer } from '../../../src/instruments/step-producer.js';
+import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import type { KeyedItem } from '../../../src/exporters/wandb/record-types.js';
+import { readWandbLog, type ReadRecord } from '../../../src/exporters/wandb/wandb-log-reader.js';
+import { WandbExporter, type WandbExporterOptions } from '../../../src/exporters/wandb/wandb-exporter.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+function tmpDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-wandb-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const START = 1_735_689_600; // 2025-01-01T00:00:00Z
+
+function exporter(options: Partial<WandbExporterOptions> = {}): { wandb: WandbExporter; warnings: string[] } {
+  const warnings: string[] = [];
+  const wandb = new WandbExporter({
+    dir: options.dir ?? path.join(tmpDir(), 'wandb'),
+    runId: 'abc12345',
+    project: 'proj',
+    startTime: START,
+    health: new SinkHealth((message) => warnings.push(message)),
+    flushIntervalMs: 0,
+    hostname: 'test-host',
+    now: () => START + 42.4,
+    ...options,
+  });
+  return { wandb, warnings };
+}
+
+/** Pushes rows through the real StepProducer → ResourceMetrics → exporter path. */
+function exportRows(wandb: WandbExporter, rows: StepRow[]): ExportResultCode {
+  const producer = new StepProducer();
+  for (const row of rows) producer.push(row);
+  let code = ExportResultCode.FAILED;
+  wandb.export(producer.drainSync().resourceMetrics, (result) => {
+    code = result.code;
+  });
+  return code;
+}
+
+const items = (list: KeyedItem[] | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (list ?? []).map((item) => [item.key ?? (item.nested_key ?? []).join('.'), item.value_json ?? '']),
+  );
+const ofType = (records: ReadRecord[], type: string): ReadRecord[] =>
+  records.filter((record) => record.type === type);
+
+describe('WandbExporter', () => {
+  it('writes 10,000 train steps with eval and system stats that read back row for row', async () => {
+    const { wandb } = exporter({ config: { lr: 3e-4, optimizer: { name: 'adamw' } }, tags: ['otel'] });
+    const rows: StepRow[] = [];
+    let expectedStats = 0;
+    for (let step = 0; step < 10_000; step++) {
+      const ts = START + 1 + step * 0.01;
+      rows.push({
+        phase: 'train',
+        step,
+        ts,
+        names: ['loss', 'lr'],
+        values: [1 / (step + 1), step % 7 === 0 ? NaN : 3e-4],
+      });
+      if (step % 100 === 99)
+        rows.push({ phase: 'eval', step, ts, names: ['accuracy'], values: [step / 1e4] });
+      if (step % 10 === 0) {
+        rows.push({
+          phase: 'system',
+          step,
+          ts,
+          names: ['proc_cpu_percent', 'ram_percent', 'disk_used_bytes', 'gpu_0_util_percent', 'cpu_percent'],
+          values: [12.5, 41.2, 2 ** 31, step % 100, 50],
+        });
+        expectedStats++;
+      }
+      // Export in batches, as the reader's collections would.
+      if (step % 1000 === 999) expect(exportRows(wandb, rows.splice(0))).toBe(ExportResultCode.SUCCESS);
+    }
+    await wandb.shutdown();
+
+    const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
+    expect(log.records.map((record) => record.record.num)).toEqual(log.records.map((_, i) => String(i + 1)));
+    expect(log.records.slice(0, 3).map((record) => record.type)).toEqual(['header', 'run', 'environment']);
+    expect(log.records.slice(-2).map((record) => record.type)).toEqual(['exit', 'final']);
+
+    const run = log.records[1]!.record.run!;
+    expect(run).toMatchObject({ run_id: 'abc12345', project: 'proj', tags: ['otel'], host: 'test-host' });
+    expect(run.start_time).toBe('2025-01-01T00:00:00Z');
+    expect(items(run.config?.update)).toEqual({ lr: '0.0003', optimizer: '{"name":"adamw"}', _wandb: '{}' });
+
+    const history = ofType(log.records, 'history');
+    expect(history).toHaveLength(10_000);
+    for (const [step, record] of history.entries()) {
+      const row = items(record.record.history?.item);
+      const ts = START + 1 + step * 0.01;
+      expect(row._step).toBe(String(step));
+      expect(Number(row._runtime)).toBeCloseTo(ts - START, 6);
+      expect(Number(row._timestamp)).toBeCloseTo(ts, 6);
+      expect(row.loss).toBe(String(1 / (step + 1)));
+      expect(row.lr).toBe(step % 7 === 0 ? 'NaN' : '0.0003');
+      expect(row['eval/accuracy']).toBe(step % 100 === 99 ? String(step / 1e4) : undefined);
+      expect(record.record.history?.step?.num).toBe(step === 0 ? undefined : String(step));
+    }
+
+    const stats = ofType(log.records, 'stats');
+    expect(stats).toHaveLength(expectedStats);
+    for (const [i, record] of stats.entries()) {
+      expect(items(record.record.stats?.item)).toEqual({
+        cpu: '12.5',
+        memory_percent: '41.2',
+        'disk./.usageGB': '2',
+        'gpu.0.gpu': String((i * 10) % 100),
+        cpu_percent: '50',
+      });
+    }
+    expect(stats[1]!.record.stats?.timestamp).toBe('2025-01-01T00:00:01.100Z');
+
+    const summaries = ofType(log.records, 'summary');
+    const finalSummary = items(summaries.at(-1)?.record.summary?.update);
+    expect(finalSummary).toMatchObject({
+      _step: '9999',
+      loss: String(1 / 10_000),
+      'eval/accuracy': '0.9999',
+    });
+    expect(log.records.at(-2)?.record.exit).toEqual({ runtime: 42 });
+  });
+
+  it('lays out the run directory as wandb sync expects, with latest-run and the side files', async () => {
+    const dir = path.join(tmpDir(), 'wandb');
+    const { wandb } = exporter({ dir, config: { lr: 0.001, optimizer: { name: 'adamw' } } });
+    exportRows(wandb, [{ phase: 'train', step: 0, ts: START + 1, names: ['loss'], values: [-Infinity] }]);
+    await wandb.shutdown();
+
+    expect(path.basename(wandb.runDir)).toMatch(/^offline-run-\d{8}_\d{6}-abc12345$/);
+    expect(fs.readlinkSync(path.join(dir, 'latest-run'))).toBe(path.basename(wandb.runDir));
+    for (const sub of ['files', 'logs', 'tmp/code'])
+      expect(fs.statSync(path.join(wandb.runDir, sub)).isDirectory()).toBe(true);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const files = path.join(wandb.runDir, 'files');
+    expect(YAML.parse(fs.readFileSync(path.join(files, 'config.yaml'), 'utf8'))).toEqual({
+      _wandb: { value: {} },
+      lr: { value: 0.001 },
+      optimizer: { value: { name: 'adamw' } },
+    });
+    expect(fs.readFileSync(path.join(files, 'wandb-summary.json'), 'utf8')).toBe(
+      '{"_step": 0, "_runtime": 1, "_timestamp": 1735689601, "loss": -Infinity, "_wandb": {"runtime": 42}}',
+    );
+    const metadata = JSON.parse(fs.readFileSync(path.join(files, 'wandb-metadata.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(metadata).toMatchObject({ host: 'test-host', startedAt: '2025-01-01T00:00:00.000000Z' });
+  });
+
+  it('writes the exit code it was given, for runs ended by a signal or an uncaught error', async () => {
+    const { wandb } = exporter();
+    wandb.setExitCode(143);
+    await wandb.shutdown();
+    await wandb.shutdown();
+    const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
+    expect(ofType(log.records, 'exit').map((record) => record.record.exit)).toEqual([
+      { exit_code: 143, runtime: 42 },
+    ]);
+  });
+
+  it('ends the run synchronously with finishSync at process exit', () => {
+    const { wandb } = exporter();
+    exportRows(wandb, [{ phase: 'train', step: 3, ts: START + 1, names: ['loss'], values: [1] }]);
+    wandb.finishSync(1);
+    const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
+    expect(log.records.map((record) => record.type)).toEqual([
+      'header',
+      'run',
+      'environment',
+      'history',
+      'summary',
+      'exit',
+      'final',
+    ]);
+    expect(log.records.at(-2)?.record.exit).toEqual({ exit_code: 1, runtime: 42 });
+  });
+
+  it('keeps history steps from going backwards: a late eval row lands at the last step with its own step in eval/step', async () => {
+    const { wandb } = exporter();
+    exportRows(wandb, [
+      { phase: 'train', step: 100, ts: START + 1, names: ['loss'], values: [0.5] },
+      { phase: 'eval', step: 100, ts: START + 2, names: ['loss'], values: [0.7] },
+      { phase: 'eval', step: 50, ts: START + 3, names: ['acc'], values: [0.9] },
+      { phase: 'train', step: 101, ts: START + 4, names: ['loss'], values: [0.4] },
+      { phase: 'train', step: 2n ** 63n - 1n, ts: START + 5, names: ['loss'], values: [0.3] },
+    ]);
+    await wandb.shutdown();
+    const history = ofType(readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records, 'history');
+    const rows = history.map((record) => items(record.record.history?.item));
+    expect(rows.map((row) => row._step)).toEqual(['100', '101', '9223372036854775807']);
+    expect(rows[0]).toMatchObject({
+      loss: '0.5',
+      'eval/loss': '0.7',
+      'eval/acc': '0.9',
+      'eval/step': '50',
+      _timestamp: String(START + 3),
+    });
+    expect(history[2]!.record.history?.step?.num).toBe('9223372036854775807');
+  });
+
+  it('writes non-finite values bare and keys with lone surrogates as valid UTF-8', async () => {
+    const { wandb } = exporter();
+    exportRows(wandb, [
+      {
+        phase: 'train',
+        step: 1,
+        ts: START + 1,
+        names: ['nan', 'inf', 'ninf', 'bad\ud800key', 'ключ'],
+        values: [NaN, Infinity, -Infinity, 1, 2],
+      },
+    ]);
+    await wandb.shutdown();
+    const bytes = fs.readFileSync(path.join(wandb.runDir, 'run-abc12345.wandb'));
+    // The lone surrogate became U+FFFD (EF BF BD), never the invalid CESU-8 bytes ED A0 80.
+    expect(bytes.includes(Buffer.from('bad\ufffdkey', 'utf8'))).toBe(true);
+    expect(bytes.includes(Buffer.of(0xed, 0xa0, 0x80))).toBe(false);
+    const row = items(ofType(readWandbLog(bytes).records, 'history')[0]!.record.history?.item);
+    expect(row).toMatchObject({
+      nan: 'NaN',
+      inf: 'Infinity',
+      ninf: '-Infinity',
+      'bad\ufffdkey': '1',
+      ключ: '2',
+    });
+  });
+
+  it('reports an unwritable directory once, answers FAILED and never throws', async () => {
+    const parent = tmpDir();
+    fs.writeFileSync(path.join(parent, 'not-a-dir'), '');
+    const health = new SinkHealth((message) => warnings.push(message));
+    const warnings: string[] = [];
+    const wandb = new WandbExporter({
+      dir: path.join(parent, 'not-a-dir', 'wandb'),
+      runId: 'abc12345',
+      startTime: START,
+      health,
+    });
+    expect(health.isUp('wandb')).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/wandb sink disabled: cannot create .*not-a-dir.*ENOTDIR/);
+    expect(exportRows(wandb, [{ phase: 'train', step: 1, ts: START, names: ['x'], values: [1] }])).toBe(
+      ExportResultCode.FAILED,
+    );
+    await wandb.forceFlush();
+    wandb.flushSync();
+    await wandb.shutdown();
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('rejects a run id W&B would not accept', () => {
+    expect(() => exporter({ runId: 'Not-An-Id' })).toThrow(TelemetryError);
+  });
+
+  it('refuses to append to an existing run log rather than interleave two runs', () => {
+    const dir = path.join(tmpDir(), 'wandb');
+    const first = exporter({ dir });
+    first.wandb.finishSync();
+    const second = exporter({ dir });
+    expect(second.warnings[0]).toMatch(/already exists; use a new run id/);
+    expect(readWandbLog(path.join(first.wandb.runDir, 'run-abc12345.wandb')).records.at(-1)?.type).toBe(
+      'final',
+    );
+  });
+});
