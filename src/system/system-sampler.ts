@@ -49,6 +49,8 @@ export class SystemSampler {
   private readonly reported = new Set<string>();
   private host: HostSource | undefined;
   private gpuSource: GpuSource | undefined;
+  /** Kept after stop(): the last sample still holds these GPUs' values. */
+  private gpuInfos: readonly GpuInfo[] = [];
   private pid: number;
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
@@ -88,6 +90,7 @@ export class SystemSampler {
         cudaVisibleDevices: this.options.cudaVisibleDevices,
         warn: this.warn,
       });
+      this.gpuInfos = this.gpuSource?.infos ?? [];
     }
     // The first read is the baseline for rates and "since start" totals; it is not emitted.
     this.guard('baseline', () => {
@@ -120,7 +123,7 @@ export class SystemSampler {
 
   /** GPUs being sampled (empty without NVML). */
   get gpus(): readonly GpuInfo[] {
-    return this.gpuSource?.infos ?? [];
+    return this.gpuInfos;
   }
 
   /** Name of the host source in use, once started. */

@@ -1,0 +1,202 @@
+/**
+ * System and GPU samples as OpenTelemetry observable instruments with semantic-convention names and
+ * units (FORMATS.md). Every callback reads the sampler's cached latest sample: a scrape never reads
+ * /proc or calls NVML. One batch callback serves all instruments, so a collection sees one sample.
+ */
+import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import { ValueType } from '@opentelemetry/api';
+import type { CpuMode } from '../system/proc/parse-stat.js';
+import type { GpuInfo, SystemSample } from '../system/system-sampler.js';
+
+/** What the instruments need of a SystemSampler. */
+export interface SampleSource {
+  latest(): SystemSample | undefined;
+  readonly gpus: readonly GpuInfo[];
+}
+
+export interface SystemInstrumentsHandle {
+  /** Removes the batch callback; the instruments then report nothing. Idempotent. */
+  unregister(): void;
+}
+
+/** /proc/stat modes → semantic-convention `cpu.mode` values (irq and softirq are both `interrupt`). */
+const CPU_MODE_ATTRS: ReadonlyArray<[CpuMode[], Attributes]> = [
+  [['user'], { 'cpu.mode': 'user' }],
+  [['nice'], { 'cpu.mode': 'nice' }],
+  [['system'], { 'cpu.mode': 'system' }],
+  [['idle'], { 'cpu.mode': 'idle' }],
+  [['iowait'], { 'cpu.mode': 'iowait' }],
+  [['irq', 'softirq'], { 'cpu.mode': 'interrupt' }],
+  [['steal'], { 'cpu.mode': 'steal' }],
+];
+
+const USED = { 'system.memory.state': 'used' };
+const FREE = { 'system.memory.state': 'free' };
+const FS_USED = { 'system.filesystem.state': 'used' };
+const FS_FREE = { 'system.filesystem.state': 'free' };
+const PAGING_USED = { 'system.paging.state': 'used' };
+const PAGING_FREE = { 'system.paging.state': 'free' };
+const DISK_KEY = /^disk_(.+)_(read|write)_bytes$/;
+
+function gpuAttributes(gpu: GpuInfo): Attributes {
+  return {
+    'hw.type': 'gpu',
+    'hw.id': String(gpu.index),
+    'hw.name': gpu.name,
+    'hw.vendor': 'NVIDIA',
+    'gpu.uuid': gpu.uuid,
+    'gpu.driver.version': gpu.driverVersion,
+  };
+}
+
+export function registerSystemInstruments(meter: Meter, sampler: SampleSource): SystemInstrumentsHandle {
+  const gauge = (name: string, unit: string, description: string) =>
+    meter.createObservableGauge(name, { unit, description });
+  const upDown = (name: string, unit: string, description: string, valueType = ValueType.DOUBLE) =>
+    meter.createObservableUpDownCounter(name, { unit, description, valueType });
+  const counter = (name: string, unit: string, description: string) =>
+    meter.createObservableCounter(name, { unit, description });
+
+  const cpuUtilization = gauge('system.cpu.utilization', '1', 'Fraction of CPU time per mode, all CPUs');
+  const load1 = gauge('system.cpu.load_average.1m', '{run_queue_item}', 'Load average over 1 minute');
+  const load5 = gauge('system.cpu.load_average.5m', '{run_queue_item}', 'Load average over 5 minutes');
+  const load15 = gauge('system.cpu.load_average.15m', '{run_queue_item}', 'Load average over 15 minutes');
+  const memoryUsage = upDown('system.memory.usage', 'By', 'Memory in use and available (MemAvailable)');
+  const memoryLimit = upDown('system.memory.limit', 'By', 'Total memory');
+  const memoryUtilization = gauge('system.memory.utilization', '1', 'Fraction of memory in use');
+  const pagingUsage = upDown('system.paging.usage', 'By', 'Swap in use and free');
+  const filesystemUsage = upDown('system.filesystem.usage', 'By', 'Filesystem of the output directory');
+  const filesystemUtilization = gauge(
+    'system.filesystem.utilization',
+    '1',
+    'Filesystem of the output directory',
+  );
+  const diskIo = counter('system.disk.io', 'By', 'Disk bytes since the sampler started');
+  const networkIo = counter(
+    'system.network.io',
+    'By',
+    'Network bytes since the sampler started (no loopback)',
+  );
+  const processCpu = gauge('process.cpu.utilization', '1', 'CPU of the watched process tree, all CPUs');
+  const processMemory = upDown('process.memory.usage', 'By', 'Resident memory of the watched process tree');
+  const processThreads = upDown(
+    'process.thread.count',
+    '{thread}',
+    'Threads of the watched process tree',
+    ValueType.INT,
+  );
+  const processFds = upDown(
+    'process.open_file_descriptor.count',
+    '{file_descriptor}',
+    'Open file descriptors of the watched process tree',
+    ValueType.INT,
+  );
+  const gpuUtilization = gauge('hw.gpu.utilization', '1', 'Fraction of time the GPU was busy');
+  const gpuMemoryUsage = upDown('hw.gpu.memory.usage', 'By', 'GPU memory in use');
+  const gpuMemoryLimit = upDown('hw.gpu.memory.limit', 'By', 'GPU memory size');
+  const gpuMemoryUtilization = gauge('hw.gpu.memory.utilization', '1', 'Fraction of GPU memory in use');
+  const temperature = gauge('hw.temperature', 'Cel', 'GPU temperature');
+  const power = gauge('hw.power', 'W', 'GPU power draw');
+  const errors = counter('hw.errors', '{error}', 'GPU memory ECC errors over the GPU’s life');
+
+  const observables: Observable[] = [
+    cpuUtilization,
+    load1,
+    load5,
+    load15,
+    memoryUsage,
+    memoryLimit,
+    memoryUtilization,
+    pagingUsage,
+    filesystemUsage,
+    filesystemUtilization,
+    diskIo,
+    networkIo,
+    processCpu,
+    processMemory,
+    processThreads,
+    processFds,
+    gpuUtilization,
+    gpuMemoryUsage,
+    gpuMemoryLimit,
+    gpuMemoryUtilization,
+    temperature,
+    power,
+    errors,
+  ];
+
+  const callback = (result: BatchObservableResult): void => {
+    const sample = sampler.latest();
+    if (!sample) return;
+    const v = sample.values;
+    /** Observes only keys that were measured: an absent key stays absent, never 0. */
+    const put = (
+      observable: Observable,
+      value: number | undefined,
+      attributes?: Attributes,
+      scale = 1,
+    ): void => {
+      if (value !== undefined) result.observe(observable, value * scale, attributes);
+    };
+    if (sample.cpuModes) {
+      for (const [modes, attributes] of CPU_MODE_ATTRS) {
+        let fraction: number | undefined;
+        for (const mode of modes) {
+          const part = sample.cpuModes[mode];
+          if (part !== undefined) fraction = (fraction ?? 0) + part;
+        }
+        put(cpuUtilization, fraction, attributes);
+      }
+    }
+    put(load1, v.load1);
+    put(load5, v.load5);
+    put(load15, v.load15);
+    put(memoryUsage, v.ram_used_bytes, USED);
+    put(memoryUsage, v.ram_available_bytes, FREE);
+    put(memoryLimit, v.ram_total_bytes);
+    put(memoryUtilization, v.ram_percent, USED, 0.01);
+    if (v.swap_total_bytes !== undefined && v.swap_used_bytes !== undefined) {
+      put(pagingUsage, v.swap_used_bytes, PAGING_USED);
+      put(pagingUsage, v.swap_total_bytes - v.swap_used_bytes, PAGING_FREE);
+    }
+    if (v.disk_total_bytes !== undefined && v.disk_used_bytes !== undefined) {
+      put(filesystemUsage, v.disk_used_bytes, FS_USED);
+      put(filesystemUsage, v.disk_total_bytes - v.disk_used_bytes, FS_FREE);
+    }
+    put(filesystemUtilization, v.disk_percent, FS_USED, 0.01);
+    for (const key in v) {
+      const match = DISK_KEY.exec(key);
+      if (match) put(diskIo, v[key], { 'system.device': match[1], 'disk.io.direction': match[2] });
+    }
+    for (const io of sample.interfaces) {
+      put(networkIo, io.sentBytes, { 'network.interface.name': io.name, 'network.io.direction': 'transmit' });
+      put(networkIo, io.recvBytes, { 'network.interface.name': io.name, 'network.io.direction': 'receive' });
+    }
+    put(processCpu, v.proc_cpu_percent, undefined, 0.01);
+    put(processMemory, v.proc_rss_bytes);
+    put(processThreads, v.proc_threads);
+    put(processFds, v.proc_open_fds);
+    for (const gpu of sampler.gpus) {
+      const attributes = gpuAttributes(gpu);
+      const p = `gpu_${gpu.index}_`;
+      put(gpuUtilization, v[`${p}util_percent`], attributes, 0.01);
+      put(gpuMemoryUsage, v[`${p}mem_used_bytes`], attributes);
+      put(gpuMemoryLimit, v[`${p}mem_total_bytes`], attributes);
+      put(gpuMemoryUtilization, v[`${p}mem_percent`], attributes, 0.01);
+      put(temperature, v[`${p}temp_c`], attributes);
+      put(power, v[`${p}power_w`], attributes);
+      put(errors, v[`${p}ecc_corrected`], { ...attributes, 'error.type': 'corrected' });
+      put(errors, v[`${p}ecc_uncorrected`], { ...attributes, 'error.type': 'uncorrected' });
+    }
+  };
+
+  meter.addBatchObservableCallback(callback, observables);
+  let registered = true;
+  return {
+    unregister(): void {
+      if (!registered) return;
+      registered = false;
+      meter.removeBatchObservableCallback(callback, observables);
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import os from 'node:os';
+import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { afterEach, beforeAll, expect, test } from 'vitest';
+import { registerSystemInstruments } from '../../src/instruments/system-instruments.js';
+import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { SystemSampler, type SystemSample } from '../../src/system/system-sampler.js';
+import { fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
+
+/** Collects only when asked, so a test sees exactly what one scrape would. */
+class OnDemandReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+let library: string | undefined;
+const cleanups: Array<() => Promise<void> | void> = [];
+
+beforeAll(() => {
+  library = fakeNvmlOrSkip();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setUp(gpu: boolean): Promise<{
+  sampler: SystemSampler;
+  counted: { reads: number };
+  collect: () => Promise<Map<string, MetricData>>;
+  unregister: () => void;
+}> {
+  const samples: SystemSample[] = [];
+  const sampler = new SystemSampler({
+    intervalSeconds: 0.05,
+    gpu,
+    nvmlLibrary: library,
+    outputDir: os.tmpdir(),
+    health: new SinkHealth(() => undefined),
+    onSample: (sample) => samples.push(sample),
+    warn: () => undefined,
+  });
+  const reader = new OnDemandReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  // The real sampler, with its reads counted to prove what a collection touches.
+  const counted = {
+    reads: 0,
+    latest: () => {
+      counted.reads++;
+      return sampler.latest();
+    },
+    get gpus() {
+      return sampler.gpus;
+    },
+  };
+  const handle = registerSystemInstruments(provider.getMeter('test'), counted);
+  cleanups.push(
+    () => sampler.stop(),
+    () => provider.shutdown(),
+  );
+  sampler.start();
+  while (samples.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  sampler.stop();
+  const collect = async (): Promise<Map<string, MetricData>> => {
+    const { resourceMetrics, errors } = await reader.collect();
+    expect(errors).toEqual([]);
+    const metrics = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+    return new Map(metrics.map((metric) => [metric.descriptor.name, metric]));
+  };
+  return { sampler, counted, collect, unregister: () => handle.unregister() };
+}
+
+const points = (metric: MetricData | undefined) =>
+  (metric?.dataPoints ?? []).map((point) => ({ attributes: point.attributes, value: point.value as number }));
+
+test('host metrics are exported under semantic-convention names, units and attributes', async () => {
+  const { sampler, collect } = await setUp(false);
+  const metrics = await collect();
+  const latest = sampler.latest()!.values;
+
+  expect(metrics.get('system.memory.usage')?.descriptor.unit).toBe('By');
+  expect(points(metrics.get('system.memory.usage'))).toEqual([
+    { attributes: { 'system.memory.state': 'used' }, value: latest.ram_used_bytes },
+    { attributes: { 'system.memory.state': 'free' }, value: latest.ram_available_bytes },
+  ]);
+  expect(points(metrics.get('system.memory.utilization'))[0].value).toBeCloseTo(latest.ram_percent / 100, 12);
+
+  const cpu = points(metrics.get('system.cpu.utilization'));
+  expect(cpu.map((p) => p.attributes['cpu.mode'])).toEqual([
+    'user',
+    'nice',
+    'system',
+    'idle',
+    'iowait',
+    'interrupt',
+    'steal',
+  ]);
+  expect(cpu.reduce((sum, p) => sum + p.value, 0)).toBeCloseTo(1, 9);
+  expect(metrics.get('system.cpu.utilization')?.descriptor.unit).toBe('1');
+
+  expect(points(metrics.get('system.cpu.load_average.1m'))[0].value).toBe(latest.load1);
+  expect(points(metrics.get('process.memory.usage'))[0].value).toBe(latest.proc_rss_bytes);
+  expect(points(metrics.get('process.thread.count'))[0].value).toBe(latest.proc_threads);
+  expect(points(metrics.get('process.open_file_descriptor.count'))[0].value).toBe(latest.proc_open_fds);
+  expect(points(metrics.get('system.filesystem.usage'))[0]).toEqual({
+    attributes: { 'system.filesystem.state': 'used' },
+    value: latest.disk_used_bytes,
+  });
+
+  const disk = points(metrics.get('system.disk.io'));
+  expect(disk.length).toBeGreaterThan(0);
+  expect(disk[0].attributes).toHaveProperty('system.device');
+  expect(['read', 'write']).toContain(disk[0].attributes['disk.io.direction']);
+  const net = points(metrics.get('system.network.io'));
+  expect(net.map((p) => p.attributes['network.interface.name'])).not.toContain('lo');
+  expect(new Set(net.map((p) => p.attributes['network.io.direction']))).toEqual(
+    new Set(['transmit', 'receive']),
+  );
+  expect(metrics.has('hw.gpu.utilization')).toBe(false);
+});
+
+test('GPU metrics carry hw.type, hw.id, hw.name and hw.vendor and the fake library’s values', async (context) => {
+  if (!library) return context.skip();
+  const { collect } = await setUp(true);
+  const metrics = await collect();
+  const utilization = points(metrics.get('hw.gpu.utilization'));
+  expect(utilization).toHaveLength(8);
+  expect(utilization[3]).toEqual({
+    attributes: {
+      'hw.type': 'gpu',
+      'hw.id': '3',
+      'hw.name': 'NVIDIA Fake GPU 3',
+      'hw.vendor': 'NVIDIA',
+      'gpu.uuid': 'GPU-fa4e0000-0000-0000-0000-000000000003',
+      'gpu.driver.version': '550.54.15',
+    },
+    value: 0.13,
+  });
+  expect(points(metrics.get('hw.temperature'))[5].value).toBe(45);
+  expect(metrics.get('hw.temperature')?.descriptor.unit).toBe('Cel');
+  expect(points(metrics.get('hw.power'))[2].value).toBe(102);
+  expect(metrics.get('hw.power')?.descriptor.unit).toBe('W');
+  expect(points(metrics.get('hw.gpu.memory.usage'))[1].value).toBe(2 * 1024 ** 3);
+  expect(points(metrics.get('hw.gpu.memory.limit'))[1].value).toBe(80 * 1024 ** 3);
+  expect(points(metrics.get('hw.errors')).filter((p) => p.attributes['hw.id'] === '4')).toEqual([
+    expect.objectContaining({ value: 1008 }),
+    expect.objectContaining({ value: 1004 }),
+  ]);
+});
+
+test('a collection reads the cached sample: the sampler, once stopped, is not read again', async () => {
+  const { sampler, collect } = await setUp(false);
+  const before = sampler.latest();
+  const first = await collect();
+  const second = await collect();
+  expect(sampler.latest()).toBe(before);
+  expect(points(second.get('process.memory.usage'))).toEqual(points(first.get('process.memory.usage')));
+});
+
+test('unregister() removes the callback: later collections no longer read the sampler', async () => {
+  const { counted, collect, unregister } = await setUp(false);
+  await collect();
+  expect(counted.reads).toBe(1);
+  unregister();
+  unregister();
+  await collect();
+  expect(counted.reads).toBe(1);
+});
