@@ -84,6 +84,8 @@ export class WandbExporter implements FileSinkExporter {
   private lastSummaryMs = Date.now();
   private heldSinceMs = 0;
   private num = 0;
+  /** Framed records waiting to be appended together (see commit()). */
+  private batch: Buffer[] = [];
   private exitCode = 0;
   private ended = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -103,6 +105,7 @@ export class WandbExporter implements FileSinkExporter {
     this.file = this.open();
     if (this.file === undefined) return;
     this.append(this.headerRecords());
+    this.commit();
     try {
       pointLatestRun(options.dir, this.layout.runDir);
     } catch (error) {
@@ -147,6 +150,7 @@ export class WandbExporter implements FileSinkExporter {
     const nowMs = Date.now();
     if (this.rows.holding && nowMs - this.heldSinceMs >= MAX_HOLD_MS) this.writeHeld();
     if (this.dirty.size > 0 && nowMs - this.lastSummaryMs >= this.summaryIntervalMs) this.writeSummary(false);
+    this.commit();
     resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
@@ -155,12 +159,14 @@ export class WandbExporter implements FileSinkExporter {
       this.writeHeld();
       if (this.dirty.size > 0) this.writeSummary(false);
     }
+    this.commit();
     await this.file?.flush();
   }
 
   /** Writes what is encoded, with blocking calls (process exit). Leaves the run open. */
   flushSync(): void {
     if (!this.ended) this.writeHeld();
+    this.commit();
     this.file?.flushSync();
   }
 
@@ -171,12 +177,14 @@ export class WandbExporter implements FileSinkExporter {
   finishSync(exitCode?: number): void {
     if (exitCode !== undefined) this.exitCode = exitCode;
     this.end();
+    this.commit();
     this.file?.flushSync();
   }
 
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       this.end();
+      this.commit();
       await this.file?.close();
     })();
     return this.shutdownPromise;
@@ -239,7 +247,7 @@ export class WandbExporter implements FileSinkExporter {
   private append(records: WandbRecord[]): void {
     for (const record of records) {
       record.num = ++this.num;
-      this.file?.append(this.framer.encode(encodeRecord(record, this.writer)));
+      this.batch.push(this.framer.encode(encodeRecord(record, this.writer)));
     }
   }
 
@@ -266,7 +274,19 @@ export class WandbExporter implements FileSinkExporter {
       this.remember(key, value);
     }
     this.num++;
-    this.file?.append(this.history.encode(this.framer, this.num, row.step, keys, values));
+    this.batch.push(this.history.encode(this.framer, this.num, row.step, keys, values));
+  }
+
+  /**
+   * Appends the records framed since the last call as one chunk: whole records only, so a torn
+   * write can still only tear the last one, and one queue entry per collection instead of one per
+   * record keeps AppendFile's bookkeeping off the profile.
+   */
+  private commit(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    this.file?.append(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch));
   }
 
   private writeHeld(): void {
