@@ -89,6 +89,7 @@ export class WandbExporter implements FileSinkExporter {
   private exitCode = 0;
   private ended = false;
   private shutdownPromise: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(options: WandbExporterOptions) {
     if (!RUN_ID_PATTERN.test(options.runId)) {
@@ -106,6 +107,16 @@ export class WandbExporter implements FileSinkExporter {
     if (this.file === undefined) return;
     this.append(this.headerRecords());
     this.commit();
+    this.timer = setInterval(() => {
+      if (this.ended) return;
+      try {
+        this.writeDue();
+      } catch (error) {
+        // Never throw out of a timer; the next export or shutdown tries again.
+        diag.error('codex-telemetry: wandb periodic write failed', error);
+      }
+    }, MAX_HOLD_MS);
+    this.timer.unref();
     try {
       pointLatestRun(options.dir, this.layout.runDir);
     } catch (error) {
@@ -147,11 +158,16 @@ export class WandbExporter implements FileSinkExporter {
         }
       }
     }
+    this.writeDue();
+    resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+
+  /** Writes a row held too long and a summary update when due; also run from the timer, since an idle reader exports nothing. */
+  private writeDue(): void {
     const nowMs = Date.now();
     if (this.rows.holding && nowMs - this.heldSinceMs >= MAX_HOLD_MS) this.writeHeld();
     if (this.dirty.size > 0 && nowMs - this.lastSummaryMs >= this.summaryIntervalMs) this.writeSummary(false);
     this.commit();
-    resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
   async forceFlush(): Promise<void> {
@@ -325,6 +341,7 @@ export class WandbExporter implements FileSinkExporter {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.timer) clearInterval(this.timer);
     if (this.file === undefined || !this.file.up) return;
     this.writeHeld();
     this.writeSummary(true);

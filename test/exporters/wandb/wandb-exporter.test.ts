@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ExportResultCode } from '@opentelemetry/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
 import { TelemetryError } from '../../../src/errors.js';
 import type { StepRow } from '../../../src/instruments/step-row.js';
@@ -212,6 +212,27 @@ describe('WandbExporter', () => {
       _timestamp: String(START + 3),
     });
     expect(history[2]!.record.history?.step?.num).toBe('9223372036854775807');
+  });
+
+  it('writes a held row and a summary update from its timer when no later step and no export come', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const { wandb } = exporter();
+      exportRows(wandb, [{ phase: 'train', step: 7, ts: START + 1, names: ['loss'], values: [0.25] }]);
+      expect(wandb.recordCount).toBe(3);
+      vi.advanceTimersByTime(5_000);
+      expect(wandb.recordCount).toBe(4);
+      vi.advanceTimersByTime(5_000);
+      expect(wandb.recordCount).toBe(5);
+      await wandb.forceFlush();
+      const types = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records.map(
+        (record) => record.type,
+      );
+      expect(types.slice(3)).toEqual(['history', 'summary']);
+      await wandb.shutdown();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('writes non-finite values bare and keys with lone surrogates as valid UTF-8', async () => {
