@@ -13,6 +13,7 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { describe } from '../../errors.js';
 import type { Phase, Step } from '../../instruments/step-row.js';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
@@ -150,7 +151,13 @@ export class TensorBoardExporter implements FileSinkExporter {
   }
 }
 
+/** A `|` inside a cell would end it early in TensorBoard's Markdown table: escape it. */
+const cell = (text: string): string => text.replaceAll('|', '\\|');
+
 function configMarkdown(config: Record<string, unknown>): string {
-  const rows = Object.entries(config).map(([key, value]) => `| ${key} | ${JSON.stringify(value)} |`);
+  const rows = Object.entries(config).map(
+    // describe(): JSON, but never throws on a bigint or a cycle (the constructor must not throw).
+    ([key, value]) => `| ${cell(key)} | ${cell(describe(value))} |`,
+  );
   return ['| key | value |', '| --- | --- |', ...rows].join('\n');
 }

@@ -194,3 +194,25 @@ describe('TensorBoardExporter on its own', () => {
     expect(events.map((event) => Number(event.step))).toEqual([0, 1]);
   });
 });
+
+describe('the run config text summary', () => {
+  it('is a Markdown table in the train run that survives pipes, bigints and cycles in values', async () => {
+    const logdir = tmpDir();
+    const cyclic: Record<string, unknown> = { name: 'a' };
+    cyclic.self = cyclic;
+    const tb = exporter(logdir, {
+      config: { 'opt|name': 'adam|w', steps: 2n ** 63n - 1n, cyclic, lr: 3e-4 },
+    });
+    await tb.shutdown();
+    const events = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events;
+    const value = events[1]?.values?.[0];
+    expect(value?.tag).toBe('config/text_summary');
+    expect(value?.pluginName).toBe('text');
+    const lines = (value?.tensor?.stringVal[0] as string).split('\n');
+    expect(lines.slice(0, 2)).toEqual(['| key | value |', '| --- | --- |']);
+    expect(lines).toContain('| opt\\|name | "adam\\|w" |');
+    expect(lines).toContain('| steps | 9223372036854775807n |');
+    expect(lines).toContain('| lr | 0.0003 |');
+    expect(lines).toHaveLength(6);
+  });
+});
