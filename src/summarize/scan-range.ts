@@ -21,8 +21,11 @@ export function scanRange(
   end: number,
   isLastRange: boolean,
   onBytes?: (bytes: number) => void,
+  into?: RunSummary,
 ): RangeResult {
-  const summary = new RunSummary();
+  // Files read one after another share one summary, so sums accumulate in input order and a
+  // rotated stream summarizes to exactly the same figures as the unrotated one.
+  const summary = into ?? new RunSummary();
   summary.files.push(file);
   const scanner = new LineScanner(summary, file);
   const fd = fs.openSync(file, 'r');

@@ -27,29 +27,30 @@ export async function summarizeFiles(
 ): Promise<RunSummary> {
   const total = new RunSummary();
   for (const file of files) {
-    const part = file.endsWith('.gz')
-      ? await scanGzip(file, options.onBytes)
-      : await scanPlain(file, options);
-    total.merge(part);
+    if (file.endsWith('.gz')) await scanGzip(file, total, options.onBytes);
+    else await scanPlain(file, total, options);
   }
   return total;
 }
 
-async function scanPlain(file: string, options: SummarizeOptions): Promise<RunSummary> {
+async function scanPlain(file: string, total: RunSummary, options: SummarizeOptions): Promise<void> {
   const size = fs.statSync(file).size;
   const workerUrl = new URL('./range-worker.js', import.meta.url);
   const parallel = (options.parallel ?? true) && size >= PARALLEL_MIN_BYTES && fs.existsSync(workerUrl);
-  if (!parallel) return scanRange(file, 0, size, true, options.onBytes).summary;
+  if (!parallel) {
+    scanRange(file, 0, size, true, options.onBytes, total);
+    return;
+  }
   const middle = lineBoundaryAfter(file, Math.floor(size / 2));
   const worker = new Worker(workerUrl, { workerData: { file, start: middle, end: size, isLastRange: true } });
   const second = once(worker, 'message') as Promise<[{ summary: SerializedSummary; lineCount: number }]>;
-  const first: RangeResult = scanRange(file, 0, middle, false, options.onBytes);
+  const first: RangeResult = scanRange(file, 0, middle, false, options.onBytes, total);
   const [message] = await second;
   await worker.terminate();
   options.onBytes?.(size - middle);
-  const summary = first.summary;
-  summary.merge(reviveSummary(message.summary), first.lineCount);
-  return summary;
+  const revived = reviveSummary(message.summary);
+  revived.files.length = 0;
+  total.merge(revived, first.lineCount);
 }
 
 /** The offset just after the first newline at or after `offset` (or the file size). */
@@ -68,8 +69,7 @@ function lineBoundaryAfter(file: string, offset: number): number {
   }
 }
 
-async function scanGzip(file: string, onBytes?: (bytes: number) => void): Promise<RunSummary> {
-  const summary = new RunSummary();
+async function scanGzip(file: string, summary: RunSummary, onBytes?: (bytes: number) => void): Promise<void> {
   summary.files.push(file);
   const scanner = new LineScanner(summary, file);
   let carry: Buffer = Buffer.alloc(0);
@@ -94,5 +94,4 @@ async function scanGzip(file: string, onBytes?: (bytes: number) => void): Promis
     summary.addMalformed(file, lineNo, `gzip stream damaged: ${(error as Error).message}`);
   }
   if (carry.length > 0) scanner.truncated(carry, 0, carry.length, lineNo);
-  return summary;
 }

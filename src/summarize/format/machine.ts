@@ -3,7 +3,7 @@ import type { Scorecard } from '../scorecard.js';
 
 /** JSON with bigint steps written as exact integer digits and NaN/±Infinity as strings. */
 export function renderJson(card: Scorecard): string {
-  const marker = '\u0000bigint:';
+  const marker = '@@codex-bigint@@';
   const text = JSON.stringify(
     {
       ...card,
