@@ -72,6 +72,32 @@ describe('hand-encoded scalar records', () => {
     }
   });
 
+  // Deliberate difference: for the golden `tensor_content` (raw 4 bytes) and DT_DOUBLE scalars we
+  // write only the float_val DT_FLOAT form, never DT_DOUBLE (TensorBoard's Rust data server drops
+  // it). The bytes differ; the charted float32 value must not.
+  it('writes the golden tensor_content and DT_DOUBLE scalars as float_val DT_FLOAT tensors with the same float32 value', () => {
+    const bytes = fs.readFileSync(new URL('tensor_scalars/events.out.tfevents.1700000100.golden', FIXTURES));
+    const scan = scanRecords(bytes);
+    const others = scan.records
+      .map((record) => decodeEvent(record.payload))
+      .filter((event) => ['tf2/tensor_content', 'tf2/double_val'].includes(event.values?.[0]?.tag ?? ''));
+    expect(others).toHaveLength(6);
+    for (const event of others) {
+      const tensor = event.values?.[0]?.tensor;
+      const golden =
+        tensor?.dtype === 2
+          ? Math.fround(tensor.doubleVal[0] as number)
+          : tensor?.tensorContent?.readFloatLE(0);
+      const tag = event.values?.[0]?.tag as string;
+      const ours = scanRecords(
+        encodeScalarsRecord(event.wallTime, event.step, [tag], [golden as number], 'tensor'),
+      );
+      const value = decodeEvent(ours.records[0]?.payload as Buffer).values?.[0];
+      expect(value?.tensor).toMatchObject({ dtype: 1, shape: [] });
+      expect(Object.is(value?.tensor?.floatVal[0], golden)).toBe(true);
+    }
+  });
+
   it('encodes a row with no scalars as an Event with an empty summary', () => {
     const scan = scanRecords(encodeScalarsRecord(1.7e9, 3, [], []));
     expect(scan.ok && decodeEvent(scan.records[0]?.payload as Buffer)).toEqual({
