@@ -1,0 +1,202 @@
+/**
+ * Reads the input files into one RunSummary: in this thread for small inputs, otherwise in a pool
+ * of worker threads, each big plain file cut into line-aligned byte ranges so that every core
+ * parses (gzip streams cannot be split and go whole to one worker). Parts merge in reading order.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { readMetricRecords } from '../../ndjson/read-metric-records.js';
+import { SummaryAggregator } from './aggregator.js';
+import { mergeSummaries } from './merge.js';
+import type { RunSummary } from './summary-types.js';
+
+/** Below this many plain bytes, starting workers costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 48 << 20;
+const SPLIT_SCAN_BYTES = 64 << 10;
+
+export interface ReadTask {
+  index: number;
+  path: string;
+  start?: number;
+  end?: number;
+  /** Slot in the shared progress array. */
+  slot: number;
+}
+
+export interface TaskResult {
+  index: number;
+  summary: RunSummary;
+}
+
+export interface ReadFilesOptions {
+  /** Worker threads; 1 reads in this thread. Default: available cores. */
+  jobs?: number;
+  /** Bytes consumed so far out of the total (compressed bytes for gzip). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const WORKER_URL = new URL('./summarize-worker.js', import.meta.url);
+
+/** The compiled worker exists only in the build (dist/); from TypeScript sources, read in-process. */
+function workerAvailable(): boolean {
+  return WORKER_URL.protocol === 'file:' && fs.existsSync(fileURLToPath(WORKER_URL));
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(os.availableParallelism(), 8));
+}
+
+/** Reads one task with a fresh aggregator (used by workers and by tests of the split logic). */
+export async function readTask(task: ReadTask, onBytes?: (bytes: number) => void): Promise<RunSummary> {
+  const aggregator = new SummaryAggregator();
+  aggregator.file = task.path;
+  const stats = await readMetricRecords(task.path, aggregator, aggregator.tables, {
+    start: task.start,
+    end: task.end,
+    onProgress: onBytes,
+  });
+  const summary = aggregator.toSummary();
+  summary.files = [task.path];
+  summary.lines = stats.lines;
+  summary.bytes = stats.bytes;
+  summary.malformed = stats.malformed;
+  return summary;
+}
+
+/** Line-aligned cut points splitting `path` into about `parts` ranges. */
+export function splitPoints(path: string, size: number, parts: number): number[] {
+  const cuts = [0];
+  const fd = fs.openSync(path, 'r');
+  try {
+    const probe = Buffer.allocUnsafe(SPLIT_SCAN_BYTES);
+    for (let i = 1; i < parts; i++) {
+      let at = Math.max(Math.floor((size * i) / parts), cuts[cuts.length - 1] as number);
+      for (;;) {
+        const n = fs.readSync(fd, probe, 0, probe.length, at);
+        if (n === 0) {
+          at = size;
+          break;
+        }
+        const newline = probe.subarray(0, n).indexOf(0x0a);
+        if (newline !== -1) {
+          at += newline + 1;
+          break;
+        }
+        at += n;
+      }
+      if (at < size && at > (cuts[cuts.length - 1] as number)) cuts.push(at);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  cuts.push(size);
+  return cuts;
+}
+
+export async function readFiles(
+  files: readonly string[],
+  options: ReadFilesOptions = {},
+): Promise<RunSummary> {
+  const jobs = options.jobs ?? defaultJobs();
+  const sizes = files.map((file) => fs.statSync(file).size);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const plainBytes = files.reduce(
+    (sum, file, i) => sum + (file.endsWith('.gz') ? 0 : (sizes[i] as number)),
+    0,
+  );
+  const tasks: ReadTask[] = [];
+  files.forEach((path, i) => {
+    const size = sizes[i] as number;
+    const parts = path.endsWith('.gz') || size < PARALLEL_MIN_BYTES ? 1 : jobs;
+    const cuts = parts === 1 ? [0, size] : splitPoints(path, size, parts);
+    for (let c = 0; c + 1 < cuts.length; c++)
+      tasks.push({ index: tasks.length, path, start: cuts[c], end: cuts[c + 1], slot: tasks.length });
+  });
+  const parallel = jobs > 1 && tasks.length > 1 && plainBytes >= PARALLEL_MIN_BYTES && workerAvailable();
+  const parts = parallel
+    ? await inWorkers(tasks, jobs, total, options)
+    : await inThread(tasks, total, options);
+  return mergeSummaries(shiftLineNumbers(tasks, parts));
+}
+
+async function inThread(tasks: ReadTask[], total: number, options: ReadFilesOptions): Promise<RunSummary[]> {
+  const parts: RunSummary[] = [];
+  let before = 0;
+  for (const task of tasks) {
+    parts.push(await readTask(task, (bytes) => options.onProgress?.(before + bytes, total)));
+    before += (task.end ?? 0) - (task.start ?? 0);
+  }
+  return parts;
+}
+
+async function inWorkers(
+  tasks: ReadTask[],
+  jobs: number,
+  total: number,
+  options: ReadFilesOptions,
+): Promise<RunSummary[]> {
+  // Each task publishes its KiB read here; this thread sums them for the progress line.
+  const progress = new Int32Array(new SharedArrayBuffer(4 * tasks.length));
+  const timer = options.onProgress
+    ? setInterval(() => {
+        let kib = 0;
+        for (let i = 0; i < progress.length; i++) kib += Atomics.load(progress, i);
+        options.onProgress?.(Math.min(total, kib * 1024), total);
+      }, 100)
+    : undefined;
+  const results: RunSummary[] = new Array<RunSummary>(tasks.length);
+  const queue = [...tasks];
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(jobs, tasks.length) }, () => runWorker(queue, results, progress)),
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+  return results;
+}
+
+function runWorker(queue: ReadTask[], results: RunSummary[], progress: Int32Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: { progress } });
+    const next = (): void => {
+      const task = queue.shift();
+      if (task === undefined) {
+        void worker.terminate().then(() => resolve(), reject);
+        return;
+      }
+      worker.postMessage(task);
+    };
+    worker.on('message', (message: TaskResult | { index: number; error: string; code?: string }) => {
+      if ('error' in message) {
+        const error = Object.assign(new Error(message.error), { code: message.code });
+        void worker.terminate();
+        reject(error);
+        return;
+      }
+      results[message.index] = message.summary;
+      next();
+    });
+    worker.on('error', reject);
+    next();
+  });
+}
+
+/** Workers number lines from the start of their range: add the lines of earlier ranges of the same file. */
+function shiftLineNumbers(tasks: readonly ReadTask[], parts: RunSummary[]): RunSummary[] {
+  const linesBefore = new Map<string, number>();
+  return parts.map((part, i) => {
+    const path = (tasks[i] as ReadTask).path;
+    const base = linesBefore.get(path) ?? 0;
+    linesBefore.set(path, base + part.lines);
+    if (base === 0) return part;
+    return {
+      ...part,
+      malformedReports: part.malformedReports.map((r) =>
+        r.file === path ? { ...r, line: r.line + base } : r,
+      ),
+    };
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * The summary of a set of NDJSON files as plain data: what workers send back (structured clone
+ * keeps bigint steps), what partial summaries merge into, and what every formatter reads.
+ */
+import type { SeriesSample } from './downsample.js';
+
+export type PhaseName = 'train' | 'eval' | 'system';
+/** A step: a number, a bigint beyond 2^53, or NaN when the lines had none. */
+export type StepValue = number | bigint;
+
+export interface MetricSummary {
+  phase: PhaseName;
+  name: string;
+  /** Values read, non-finite ones included. */
+  count: number;
+  nonFinite: number;
+  /** First and last value read (in file order, then line order); may be non-finite. */
+  first: number;
+  firstStep: StepValue;
+  last: number;
+  lastStep: StepValue;
+  /** Over finite values only; the step is that of the first occurrence. */
+  min: number;
+  minStep: StepValue;
+  max: number;
+  maxStep: StepValue;
+  /** Sum of finite values (mean = sum / (count - nonFinite)). */
+  sum: number;
+  sample: SeriesSample;
+}
+
+export interface MalformedReport {
+  file: string;
+  line: number;
+  field: string;
+  reason: string;
+}
+
+export interface PhaseSteps {
+  phase: PhaseName;
+  min: StepValue;
+  max: StepValue;
+}
+
+export interface RunSummary {
+  files: string[];
+  lines: number;
+  bytes: number;
+  malformed: number;
+  /** The first few malformed lines, in file order. */
+  malformedReports: MalformedReport[];
+  runIds: string[];
+  /** Unix seconds; NaN when no line had a timestamp. */
+  tsMin: number;
+  tsMax: number;
+  steps: PhaseSteps[];
+  metrics: MetricSummary[];
+}
+
+export const MAX_MALFORMED_REPORTS = 5;

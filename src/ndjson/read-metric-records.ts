@@ -1,0 +1,172 @@
+/**
+ * Streams one NDJSON file (plain or gzip) into a MetricVisitor in bounded memory. Plain files are
+ * read with large synchronous `fs.readSync` calls straight into one reused buffer (no stream
+ * machinery, no per-chunk allocation); a byte range `[start, end)` whose ends sit on line starts
+ * lets several workers share one file. Gzip files are inflated through a zlib stream.
+ */
+import fs from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { LineProcessor } from './line-processor.js';
+import type { MetricVisitor } from './metric-visitor.js';
+import type { NameTable } from './name-table.js';
+
+/** Big enough that syscalls and per-chunk work vanish against the parsing; small enough to stay in cache-friendly, bounded memory. */
+export const DEFAULT_CHUNK_BYTES = 4 << 20;
+/** A longer line is skipped as malformed rather than held in memory. */
+export const DEFAULT_MAX_LINE_BYTES = 64 << 20;
+
+export interface ReadOptions {
+  /** First byte to read (a line start); default 0. Plain files only. */
+  start?: number;
+  /** Byte to stop before (a line start or the file size); default the file size. Plain files only. */
+  end?: number;
+  /** Inflate as gzip; default: the path ends in `.gz`. */
+  gzip?: boolean;
+  chunkBytes?: number;
+  maxLineBytes?: number;
+  /** Called after each chunk with the bytes of the file consumed so far (compressed bytes for gzip). */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface ReadStats {
+  /** Lines read; line numbers given to `visitor.malformed` count from the range's first line. */
+  lines: number;
+  malformed: number;
+  /** Bytes of NDJSON processed (after decompression). */
+  bytes: number;
+}
+
+export interface NameTables {
+  names: NameTable;
+  runs: NameTable;
+}
+
+/** Holds the unfinished tail of the input between chunks; hands whole lines to the processor. */
+class LineBuffer {
+  buf: Buffer;
+  filled = 0;
+  /** File offset of `buf[0]`. */
+  offset = 0;
+  /** Inside a line too long to keep: drop bytes until its newline. */
+  private skipping = false;
+
+  constructor(
+    private readonly processor: LineProcessor,
+    chunkBytes: number,
+    private readonly maxLineBytes: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** Makes room for at least one more read; grows only while one line does not fit. */
+  room(): number {
+    if (this.filled === this.buf.length) {
+      if (this.buf.length >= this.maxLineBytes) {
+        if (!this.skipping) this.processor.tooLong(this.offset, this.maxLineBytes);
+        this.skipping = true;
+        this.offset += this.filled;
+        this.filled = 0;
+      } else {
+        const bigger = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxLineBytes));
+        this.buf.copy(bigger, 0, 0, this.filled);
+        this.buf = bigger;
+      }
+    }
+    return this.buf.length - this.filled;
+  }
+
+  /** `n` new bytes landed at `buf[filled]`. */
+  commit(n: number): void {
+    const from = this.filled;
+    this.filled += n;
+    if (this.skipping) {
+      const newline = this.buf.indexOf(0x0a, from);
+      if (newline === -1 || newline >= this.filled) {
+        this.offset += this.filled;
+        this.filled = 0;
+        return;
+      }
+      this.skipping = false;
+      this.consume(newline + 1);
+    }
+    const last = this.buf.lastIndexOf(0x0a, this.filled - 1);
+    if (last < 0) return;
+    this.processor.completeLines(this.buf, last + 1, this.offset);
+    this.consume(last + 1);
+  }
+
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const n = Math.min(this.room(), chunk.length - at);
+      chunk.copy(this.buf, this.filled, at, at + n);
+      at += n;
+      this.commit(n);
+    }
+  }
+
+  finish(): void {
+    if (!this.skipping) this.processor.lastLine(this.buf, this.filled, this.offset);
+    this.consume(this.filled);
+  }
+
+  private consume(n: number): void {
+    this.buf.copy(this.buf, 0, n, this.filled);
+    this.filled -= n;
+    this.offset += n;
+  }
+}
+
+/**
+ * Reads `path` into `visitor`. Names and run ids are interned into `tables` (share them across
+ * files so ids stay stable). Malformed lines go to `visitor.malformed` and never stop the read;
+ * I/O errors (ENOENT, EACCES, a corrupt gzip stream) reject.
+ */
+export async function readMetricRecords(
+  path: string,
+  visitor: MetricVisitor,
+  tables: NameTables,
+  options: ReadOptions = {},
+): Promise<ReadStats> {
+  const processor = new LineProcessor(visitor, tables.names, tables.runs);
+  const lines = new LineBuffer(
+    processor,
+    options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+  );
+  const gzip = options.gzip ?? path.endsWith('.gz');
+  const start = gzip ? 0 : (options.start ?? 0);
+  if (gzip) {
+    const file = fs.createReadStream(path);
+    const inflate = file.pipe(createGunzip());
+    file.on('error', (error) => inflate.destroy(error));
+    for await (const chunk of inflate as AsyncIterable<Buffer>) {
+      lines.push(chunk);
+      options.onProgress?.(file.bytesRead);
+    }
+  } else {
+    readPlain(path, lines, options);
+  }
+  lines.finish();
+  return { lines: processor.lines, malformed: processor.malformed, bytes: lines.offset - start };
+}
+
+function readPlain(path: string, lines: LineBuffer, options: ReadOptions): void {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const start = options.start ?? 0;
+    const end = options.end ?? fs.fstatSync(fd).size;
+    lines.offset = start;
+    let position = start;
+    while (position < end) {
+      const room = lines.room();
+      const n = fs.readSync(fd, lines.buf, lines.filled, Math.min(room, end - position), position);
+      if (n === 0) break;
+      position += n;
+      lines.commit(n);
+      options.onProgress?.(position - start);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
