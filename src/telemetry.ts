@@ -19,6 +19,7 @@ import {
   type Resource,
 } from '@opentelemetry/resources';
 import {
+  newRunId,
   resolveEvaluationConfig,
   resolveTrainConfig,
   type EvaluationConfig,
@@ -30,6 +31,7 @@ import type { FileSinkExporter } from './exporters/file-sink.js';
 import { NdjsonExporter, type NdjsonExporterOptions } from './exporters/ndjson/ndjson-exporter.js';
 import { RotationPolicy } from './exporters/file/rotation-policy.js';
 import { TensorBoardExporter } from './exporters/tensorboard/tensorboard-exporter.js';
+import { WandbExporter } from './exporters/wandb/wandb-exporter.js';
 import { METER_TRAINING, METRIC_STEP_DURATION } from './instruments/names.js';
 import { StepProducer } from './instruments/step-producer.js';
 import {
@@ -101,6 +103,7 @@ export class Telemetry {
   private readonly info: (line: string) => void;
   private readonly env: NodeJS.ProcessEnv;
   private readonly removeExitHooks: (() => void) | undefined;
+  private readonly wandb: WandbExporter | undefined;
   private nextTrainStep: Step = 0;
   private watchedPid: number | undefined;
   private lastTrainTs: number | undefined;
@@ -119,6 +122,7 @@ export class Telemetry {
     fileExporters: FileSinkExporter[];
     backendReaders: MetricReader[];
     scalarGauges: LastValueGauges;
+    wandb: WandbExporter | undefined;
     paths: OutputPaths;
   }) {
     this.config = parts.config;
@@ -128,6 +132,7 @@ export class Telemetry {
     this.info = parts.info;
     this.env = parts.env;
     this.paths = parts.paths;
+    this.wandb = parts.wandb;
     this.startTime = nowSeconds();
     this.fanOut = new FanOutExporter(parts.fileExporters);
     this.producer = new StepProducer({
@@ -205,6 +210,22 @@ export class Telemetry {
       fileExporters.push(tensorboard);
       paths.tensorboardDir = resolved.tensorboardDir;
     }
+    let wandb: WandbExporter | undefined;
+    if (resolved.wandbEnable) {
+      wandb = new WandbExporter({
+        dir: resolved.wandbDir,
+        // W&B run ids are 8 characters of [a-z0-9]; another run id gets a W&B id of its own.
+        runId: /^[a-z0-9]{8}$/.test(resolved.runId) ? resolved.runId : newRunId(),
+        project: resolved.wandbProject,
+        entity: resolved.wandbEntity,
+        displayName: resolved.runName,
+        config: resolved.config,
+        startTime: nowSeconds(),
+        health,
+      });
+      fileExporters.push(wandb);
+      paths.wandbRunDir = wandb.runDir;
+    }
     const backendReaders: MetricReader[] = [];
     // Scalar gauges reach both backends through one producer (faster to scrape than SDK observables).
     const scalarGauges = new LastValueGauges({ scope: { name: METER_TRAINING } });
@@ -234,6 +255,7 @@ export class Telemetry {
       fileExporters,
       backendReaders,
       scalarGauges,
+      wandb,
       paths,
     });
   }
@@ -366,14 +388,15 @@ export class Telemetry {
     return this.droppedAfterShutdown;
   }
 
-  private async doShutdown(_exitCode: number): Promise<void> {
+  private async doShutdown(exitCode: number): Promise<void> {
     this.removeExitHooks?.();
+    this.wandb?.setExitCode(exitCode);
     await this.fileProvider.shutdown();
     if (this.backendProvider) await this.backendProvider.shutdown();
   }
 
   /** Exit-time path: encode what is queued and write it with blocking calls. */
-  private flushSync(_exitCode: number): void {
+  private flushSync(exitCode: number): void {
     if (this.shutdownPromise) {
       this.fanOut.flushSync();
       return;
@@ -381,6 +404,8 @@ export class Telemetry {
     try {
       this.fileReader.exportSync(this.producer.drainSync().resourceMetrics);
       this.fanOut.flushSync();
+      // The process is ending without shutdown(): close the W&B run with the real exit code.
+      this.wandb?.finishSync(exitCode);
     } catch (error) {
       diag.error('codex-telemetry: exit-time flush failed', error);
     }
