@@ -1,10 +1,8 @@
-import { createRequire } from 'node:module';
-import type * as Koffi from 'koffi';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { SinkHealth } from '../../src/pipeline/sink-health.js';
 import { GpuSource, NVML_SINK, lostGpuSink } from '../../src/system/nvml/gpu-source.js';
 import type { FlatValues } from '../../src/system/sample.js';
-import { fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
+import { fakeNvmlInitCounter, fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
 
 const GIB = 1024 ** 3;
 const KNOBS = ['FAKE_NVML_GPU_COUNT', 'FAKE_NVML_FAIL_INIT', 'FAKE_NVML_UNSUPPORTED', 'FAKE_NVML_LOST_GPU'];
@@ -16,10 +14,7 @@ const opened: GpuSource[] = [];
 
 beforeAll(() => {
   library = fakeNvmlOrSkip();
-  if (!library) return;
-  // The test's own handle on the same library: dlopen shares its state with the sampler's.
-  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-  initCount = koffi.load(library).func('fake_nvml_init_count', 'int', []);
+  if (library) initCount = fakeNvmlInitCounter(library);
 });
 
 afterEach(() => {

@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import type * as Koffi from 'koffi';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { TelemetryError } from '../../src/errors.js';
 import { SinkHealth } from '../../src/pipeline/sink-health.js';
@@ -10,7 +8,7 @@ import {
   type SystemSample,
   type SystemSamplerOptions,
 } from '../../src/system/system-sampler.js';
-import { fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
+import { fakeNvmlInitCounter, fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
 
 let library: string | undefined;
 const samplers: SystemSampler[] = [];
@@ -20,9 +18,7 @@ let initCount: () => number;
 
 beforeAll(() => {
   library = fakeNvmlOrSkip();
-  if (!library) return;
-  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-  initCount = koffi.load(library).func('fake_nvml_init_count', 'int', []);
+  if (library) initCount = fakeNvmlInitCounter(library);
 });
 
 afterEach(() => {
