@@ -7,7 +7,13 @@ import type { SinkHealth } from '../../pipeline/sink-health.js';
 import type { FlatValues } from '../sample.js';
 import { parseCudaVisibleDevices } from './cuda-visible-devices.js';
 import type { GpuInfo } from './gpu-info.js';
-import { NvmlLibrary, type NvmlDevice, type NvmlMemory, type NvmlUtilization } from './nvml-library.js';
+import {
+  DEFAULT_NVML_LIBRARY,
+  NvmlLibrary,
+  type NvmlDevice,
+  type NvmlMemory,
+  type NvmlUtilization,
+} from './nvml-library.js';
 import {
   NVML_AGGREGATE_ECC,
   NVML_CLOCK_GRAPHICS,
@@ -96,7 +102,7 @@ export class GpuSource {
       // koffi's load and symbol errors carry no code; this constructor does nothing else that throws.
       health.markDown(
         NVML_SINK,
-        `cannot load ${options.library ?? 'libnvidia-ml.so.1'} (${(error as Error).message}); ` +
+        `cannot load ${options.library ?? DEFAULT_NVML_LIBRARY} (${(error as Error).message}); ` +
           'install the NVIDIA driver or set CODEX_NVML_LIBRARY, or unset CODEX_MONITORING_ENABLE_GPU',
       );
       return undefined;

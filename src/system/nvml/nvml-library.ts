@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
 import type { IKoffiCType, IKoffiLib, KoffiFunction } from 'koffi';
 
-export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1';
+/** The driver installs NVML as libnvidia-ml.so.1 on Linux and nvml.dll (on the PATH) on Windows. */
+export const DEFAULT_NVML_LIBRARY = process.platform === 'win32' ? 'nvml.dll' : 'libnvidia-ml.so.1';
 
 /** An nvmlDevice_t: koffi's external pointer to the library's opaque device struct. */
 export type NvmlDevice = unknown;
