@@ -32,6 +32,8 @@ import { NdjsonExporter, type NdjsonExporterOptions } from './exporters/ndjson/n
 import { RotationPolicy } from './exporters/file/rotation-policy.js';
 import { TensorBoardExporter } from './exporters/tensorboard/tensorboard-exporter.js';
 import { WandbExporter } from './exporters/wandb/wandb-exporter.js';
+import { SystemSampler } from './system/system-sampler.js';
+import { registerSystemInstruments } from './instruments/system-instruments.js';
 import { METER_TRAINING, METRIC_STEP_DURATION } from './instruments/names.js';
 import { StepProducer } from './instruments/step-producer.js';
 import {
@@ -105,7 +107,8 @@ export class Telemetry {
   private readonly removeExitHooks: (() => void) | undefined;
   private readonly wandb: WandbExporter | undefined;
   private nextTrainStep: Step = 0;
-  private watchedPid: number | undefined;
+  private sampler: SystemSampler | undefined;
+  private systemInstruments: { unregister(): void } | undefined;
   private lastTrainTs: number | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private badInputWarned = false;
@@ -245,7 +248,7 @@ export class Telemetry {
       const otlp = createOtlpReader({ env, enabled: true, health, metricProducers: [scalarGauges] });
       if (otlp) backendReaders.push(otlp);
     }
-    return new Telemetry({
+    const telemetry = new Telemetry({
       config: resolved,
       health,
       resource,
@@ -258,6 +261,12 @@ export class Telemetry {
       wandb,
       paths,
     });
+    // Interval 0: no sampler, no timer, no callbacks, NVML never loaded. Only local rank 0 samples
+    // the host and its GPUs, so ranks on one machine do not report the same numbers N times.
+    if (resolved.systemMetricsInterval > 0 && resolved.localRank === 0) {
+      await telemetry.startSampler(options.watchPid);
+    }
+    return telemetry;
   }
 
   /** The meter of the backend provider, for user-defined instruments (undefined without backends). */
@@ -369,7 +378,33 @@ export class Telemetry {
 
   /** Points the system sampler at another process tree (the bridge's child). */
   watchProcess(pid: number | undefined): void {
-    this.watchedPid = pid;
+    if (pid !== undefined) this.sampler?.watch(pid);
+  }
+
+  /** The system sampler, when one runs (for its GPU list and latest sample). */
+  get systemSampler(): SystemSampler | undefined {
+    return this.sampler;
+  }
+
+  private async startSampler(pid: number | undefined): Promise<void> {
+    const sampler = new SystemSampler({
+      intervalSeconds: this.config.systemMetricsInterval,
+      gpu: this.config.monitoringEnableGpu,
+      nvmlLibrary: this.config.nvmlLibrary,
+      outputDir: this.config.outDir,
+      pid,
+      health: this.health,
+      cudaVisibleDevices: this.config.cudaVisibleDevices,
+      warn: this.warn,
+      onSample: (sample) => this.recordSystem(sample),
+    });
+    this.sampler = sampler;
+    if (this.backendProvider)
+      this.systemInstruments = registerSystemInstruments(
+        this.backendProvider.getMeter(METER_TRAINING),
+        sampler,
+      );
+    await sampler.start();
   }
 
   /** Writes everything logged so far to the file sinks (bytes handed to the kernel). */
@@ -391,6 +426,8 @@ export class Telemetry {
   private async doShutdown(exitCode: number): Promise<void> {
     this.removeExitHooks?.();
     this.wandb?.setExitCode(exitCode);
+    this.sampler?.stop();
+    this.systemInstruments?.unregister();
     await this.fileProvider.shutdown();
     if (this.backendProvider) await this.backendProvider.shutdown();
   }

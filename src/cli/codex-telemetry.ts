@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { runDemo } from './demo.js';
 import { manifestCommand } from './manifest-command.js';
 import { runChild } from './run-command.js';
+import { formatWandbRuns, listWandbRuns } from './wandb-ls.js';
 import { runTail } from './tail-command.js';
 import { parseCli } from './parse-cli.js';
 
@@ -35,9 +36,11 @@ async function main(argv: string[]): Promise<number> {
       return runChild(parsed.options, parsed.child, io);
     case 'manifest':
       return manifestCommand(parsed.argv, io);
-    default:
-      process.stderr.write(`codex-telemetry: "${parsed.command}" is not available in this build\n`);
-      return 2;
+    case 'wandb-ls': {
+      const dir = parsed.dir ?? process.env.WANDB_DIR ?? 'wandb';
+      process.stdout.write(formatWandbRuns(listWandbRuns(dir), dir));
+      return 0;
+    }
   }
 }
 
