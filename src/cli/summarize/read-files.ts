@@ -35,6 +35,8 @@ export interface ReadFilesOptions {
   jobs?: number;
   /** Bytes consumed so far out of the total (compressed bytes for gzip). */
   onProgress?: (done: number, total: number) => void;
+  /** Plain bytes from which files are split across workers; default PARALLEL_MIN_BYTES. */
+  parallelMinBytes?: number;
 }
 
 const WORKER_URL = new URL('./summarize-worker.js', import.meta.url);
@@ -100,6 +102,7 @@ export async function readFiles(
   options: ReadFilesOptions = {},
 ): Promise<RunSummary> {
   const jobs = options.jobs ?? defaultJobs();
+  const minBytes = options.parallelMinBytes ?? PARALLEL_MIN_BYTES;
   const sizes = files.map((file) => fs.statSync(file).size);
   const total = sizes.reduce((a, b) => a + b, 0);
   const plainBytes = files.reduce(
@@ -109,12 +112,12 @@ export async function readFiles(
   const tasks: ReadTask[] = [];
   files.forEach((path, i) => {
     const size = sizes[i] as number;
-    const parts = path.endsWith('.gz') || size < PARALLEL_MIN_BYTES ? 1 : jobs;
+    const parts = path.endsWith('.gz') || size < minBytes ? 1 : jobs;
     const cuts = parts === 1 ? [0, size] : splitPoints(path, size, parts);
     for (let c = 0; c + 1 < cuts.length; c++)
       tasks.push({ index: tasks.length, path, start: cuts[c], end: cuts[c + 1], slot: tasks.length });
   });
-  const parallel = jobs > 1 && tasks.length > 1 && plainBytes >= PARALLEL_MIN_BYTES && workerAvailable();
+  const parallel = jobs > 1 && tasks.length > 1 && plainBytes >= minBytes && workerAvailable();
   const parts = parallel
     ? await inWorkers(tasks, jobs, total, options)
     : await inThread(tasks, total, options);

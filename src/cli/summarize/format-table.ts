@@ -1,0 +1,99 @@
+/** Terminal and markdown scorecards, single run or `--compare`. */
+import type { Comparison, ComparisonRow } from './compare.js';
+import { formatNumber } from './format-value.js';
+import { markdownGrid, textGrid } from './grid.js';
+import type { Report } from './report.js';
+import {
+  headerFacts,
+  malformedLines,
+  METRIC_HEADERS,
+  metricCells,
+  SYSTEM_HEADERS,
+  systemCells,
+} from './scorecard-rows.js';
+
+export type TextStyle = 'table' | 'markdown';
+
+function grid(style: TextStyle, headers: readonly string[], rows: string[][]): string {
+  return style === 'table' ? textGrid(headers, rows) : markdownGrid(headers, rows);
+}
+
+function heading(style: TextStyle, text: string, level = 2): string {
+  return style === 'table' ? text : `${'#'.repeat(level)} ${text}`;
+}
+
+function headerBlock(style: TextStyle, report: Report): string {
+  const facts = headerFacts(report);
+  const out =
+    style === 'table'
+      ? facts.map(([k, v]) => `  ${k.padEnd(10)}${v}`)
+      : ['| | |', '| --- | --- |', ...facts.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)];
+  const bad = malformedLines(report);
+  if (bad.length > 0) {
+    out.push('', style === 'table' ? '  first malformed lines:' : 'First malformed lines:', '');
+    out.push(...bad.map((line) => (style === 'table' ? `    ${line}` : `- \`${line.replace(/`/g, "'")}\``)));
+  }
+  return out.join('\n');
+}
+
+export function formatReportText(report: Report, style: TextStyle): string {
+  const title = report.label === '' ? 'codex-ndjson summary' : `codex-ndjson summary: ${report.label}`;
+  const parts = [heading(style, title, 1), headerBlock(style, report)];
+  for (const { phase, rows } of report.phases) {
+    parts.push(heading(style, `${phase} (${rows.length} metrics)`));
+    parts.push(grid(style, METRIC_HEADERS, rows.map(metricCells)));
+  }
+  if (report.system.length > 0) {
+    parts.push(heading(style, 'system resources'));
+    parts.push(grid(style, SYSTEM_HEADERS, report.system.map(systemCells)));
+  }
+  return `${parts.join('\n\n')}\n`;
+}
+
+export const COMPARE_HEADERS = [
+  'metric',
+  'last A',
+  'last B',
+  'Δ last',
+  'best A',
+  'best B',
+  'Δ best',
+  'change',
+  'better',
+];
+
+function signed(value: number): string {
+  return Number.isFinite(value) && value > 0 ? `+${formatNumber(value)}` : formatNumber(value);
+}
+
+export function comparisonCells(row: ComparisonRow): string[] {
+  return [
+    row.name,
+    formatNumber(row.lastA),
+    formatNumber(row.lastB),
+    signed(row.deltaLast),
+    row.goal === undefined ? '-' : formatNumber(row.bestA),
+    row.goal === undefined ? '-' : formatNumber(row.bestB),
+    row.goal === undefined ? '-' : signed(row.deltaBest),
+    Number.isFinite(row.changePercent) ? `${signed(Number(row.changePercent.toFixed(2)))}%` : '-',
+    row.better === '' ? '-' : row.better,
+  ];
+}
+
+export function formatComparisonText(comparison: Comparison, style: TextStyle): string {
+  const { a, b } = comparison;
+  const parts = [
+    heading(style, `codex-ndjson compare: A = ${a.label}, B = ${b.label}`, 1),
+    heading(style, `A: ${a.label}`),
+    headerBlock(style, a),
+    heading(style, `B: ${b.label}`),
+    headerBlock(style, b),
+  ];
+  for (const phase of ['train', 'eval', 'system'] as const) {
+    const rows = comparison.rows.filter((r) => r.phase === phase);
+    if (rows.length === 0) continue;
+    parts.push(heading(style, `${phase} (${rows.length} metrics)`));
+    parts.push(grid(style, COMPARE_HEADERS, rows.map(comparisonCells)));
+  }
+  return `${parts.join('\n\n')}\n`;
+}

@@ -1,0 +1,125 @@
+/** Pure argument parsing for `codex-ndjson summarize`: argv in, options or a UsageError out. */
+import { TelemetryError } from '../../errors.js';
+import type { Goal } from './direction.js';
+
+export const FORMATS = ['table', 'markdown', 'json', 'csv', 'html'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob>... [options]
+       codex-ndjson summarize --compare <A> <B> [options]
+  inputs: .ndjson / .ndjson.gz files, directories (every *.ndjson and *.ndjson.gz inside), or globs
+  --format, -f table|markdown|json|csv|html   output format (default table)
+  --out, -o FILE          write the report to FILE instead of stdout
+  --goal NAME=min|max     which way is better for NAME (repeatable); overrides the name-based guess
+  --compare A B           two runs (each a file, dir or glob) side by side with deltas
+  --strict                exit 1 if any line is malformed
+  --jobs, -j N            worker threads for large files (default: cores)
+  --no-progress           no progress line on stderr`;
+
+export class UsageError extends TelemetryError {
+  constructor(message: string) {
+    super('CLI_USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface SummarizeArgs {
+  inputs: string[];
+  compare: [string, string] | undefined;
+  format: Format;
+  out: string | undefined;
+  goals: Map<string, Goal>;
+  strict: boolean;
+  jobs: number | undefined;
+  progress: boolean;
+  help: boolean;
+}
+
+export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
+  const args: SummarizeArgs = {
+    inputs: [],
+    compare: undefined,
+    format: 'table',
+    out: undefined,
+    goals: new Map(),
+    strict: false,
+    jobs: undefined,
+    progress: true,
+    help: false,
+  };
+  let onlyPositional = false;
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i] as string;
+    if (onlyPositional || !raw.startsWith('-') || raw === '-') {
+      args.inputs.push(raw);
+      continue;
+    }
+    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
+    const flag = eq === -1 ? raw : raw.slice(0, eq);
+    const value = (): string => {
+      if (eq !== -1) return raw.slice(eq + 1);
+      const next = argv[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--':
+        onlyPositional = true;
+        break;
+      case '-h':
+      case '--help':
+        args.help = true;
+        break;
+      case '-f':
+      case '--format': {
+        const format = value();
+        if (!(FORMATS as readonly string[]).includes(format))
+          throw new UsageError(`--format ${format} is not one of ${FORMATS.join(', ')}`);
+        args.format = format as Format;
+        break;
+      }
+      case '-o':
+      case '--out':
+        args.out = value();
+        break;
+      case '--goal': {
+        const spec = value();
+        const match = /^(.+)=(min|max)$/.exec(spec);
+        if (!match) throw new UsageError(`--goal ${spec} must look like NAME=min or NAME=max`);
+        args.goals.set(match[1] as string, match[2] as Goal);
+        break;
+      }
+      case '--compare': {
+        const a = argv[++i];
+        const b = argv[++i];
+        if (a === undefined || b === undefined)
+          throw new UsageError('--compare needs two inputs: --compare A B');
+        args.compare = [a, b];
+        break;
+      }
+      case '--strict':
+        args.strict = true;
+        break;
+      case '--no-progress':
+        args.progress = false;
+        break;
+      case '-j':
+      case '--jobs': {
+        const text = value();
+        const jobs = Number(text);
+        if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256)
+          throw new UsageError(`--jobs ${text} must be a whole number from 1 to 256`);
+        args.jobs = jobs;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option ${flag}`);
+    }
+  }
+  if (args.help) return args;
+  if (args.compare !== undefined && args.inputs.length > 0)
+    throw new UsageError(`give either inputs or --compare A B, not both (extra: ${args.inputs.join(' ')})`);
+  if (args.compare === undefined && args.inputs.length === 0)
+    throw new UsageError('no input: pass NDJSON files, directories or globs');
+  return args;
+}

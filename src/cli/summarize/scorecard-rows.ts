@@ -1,0 +1,73 @@
+/** The cells of a scorecard shared by the text table and markdown: header facts and metric rows. */
+import { formatBytes, formatDuration, formatNumber, formatStep, formatTime } from './format-value.js';
+import type { MetricRow, Report, SystemRow } from './report.js';
+import { sparkline } from './sparkline.js';
+
+export const METRIC_HEADERS = [
+  'metric',
+  'count',
+  'first',
+  'last',
+  'min',
+  'max',
+  'mean',
+  'best',
+  'best step',
+  'non-finite',
+  'trend',
+];
+
+export function metricCells(row: MetricRow): string[] {
+  return [
+    row.name,
+    String(row.count),
+    formatNumber(row.first),
+    formatNumber(row.last),
+    formatNumber(row.min),
+    formatNumber(row.max),
+    formatNumber(row.mean),
+    row.goal === undefined ? '-' : `${formatNumber(row.best)} (${row.goal})`,
+    formatStep(row.bestStep),
+    String(row.nonFinite),
+    sparkline(row.sample.values),
+  ];
+}
+
+export const SYSTEM_HEADERS = ['resource', 'mean', 'peak'];
+
+function systemValue(unit: SystemRow['unit'], value: number): string {
+  if (unit === 'bytes') return formatBytes(value);
+  if (unit === 'watts') return `${formatNumber(Number(value.toFixed(1)))} W`;
+  return `${formatNumber(Number(value.toFixed(1)))}%`;
+}
+
+export function systemCells(row: SystemRow): string[] {
+  return [row.label, systemValue(row.unit, row.mean), systemValue(row.unit, row.peak)];
+}
+
+/** `[label, value]` pairs of the run header. */
+export function headerFacts(report: Report): [string, string][] {
+  const facts: [string, string][] = [];
+  facts.push(['runs', report.runIds.length > 0 ? report.runIds.join(', ') : '-']);
+  facts.push([
+    'time',
+    Number.isFinite(report.tsMin)
+      ? `${formatTime(report.tsMin)} → ${formatTime(report.tsMax)} (${formatDuration(report.tsMax - report.tsMin)})`
+      : '-',
+  ]);
+  facts.push([
+    'steps',
+    report.steps.length > 0
+      ? report.steps.map((s) => `${s.phase} ${formatStep(s.min)}..${formatStep(s.max)}`).join(' · ')
+      : '-',
+  ]);
+  facts.push(['files', String(report.files.length)]);
+  facts.push(['lines', String(report.lines)]);
+  facts.push(['bytes', formatBytes(report.bytes)]);
+  facts.push(['malformed', String(report.malformed)]);
+  return facts;
+}
+
+export function malformedLines(report: Report): string[] {
+  return report.malformedReports.map((r) => `${r.file}:${r.line}: ${r.field}: ${r.reason}`);
+}
