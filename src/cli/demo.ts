@@ -48,8 +48,8 @@ export function syntheticStep(step: number, totalSteps: number): Record<string, 
     loss: 2.5 * Math.exp(-step / (totalSteps / 3)) + 0.3 + noise,
     lr,
     grad_norm: 1 + Math.abs(Math.cos(step / 7)) * 0.5,
-    throughput_samples_per_s: 1200 + Math.sin(step / 11) * 50,
-    tokens_per_s: 2.4e5 + Math.cos(step / 13) * 1e4,
+    throughput_samples_per_second: 1200 + Math.sin(step / 11) * 50,
+    tokens_per_second: 2.4e5 + Math.cos(step / 13) * 1e4,
   };
 }
 

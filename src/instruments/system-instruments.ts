@@ -79,14 +79,17 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
   );
   const processCpu = gauge('process.cpu.utilization', '1', 'CPU of the watched process tree, all CPUs');
   const processMemory = upDown('process.memory.usage', 'By', 'Resident memory of the watched process tree');
+  // The semantic conventions' process.thread.count / process.open_file_descriptor.count would end in
+  // `_count` in Prometheus, which promtool rejects for a non-histogram; these are the conventions'
+  // earlier names for the same measurements.
   const processThreads = upDown(
-    'process.thread.count',
+    'process.threads',
     '{thread}',
     'Threads of the watched process tree',
     ValueType.INT,
   );
   const processFds = upDown(
-    'process.open_file_descriptor.count',
+    'process.open_file_descriptors',
     '{file_descriptor}',
     'Open file descriptors of the watched process tree',
     ValueType.INT,

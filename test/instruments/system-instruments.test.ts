@@ -99,8 +99,8 @@ test('host metrics are exported under semantic-convention names, units and attri
 
   expect(points(metrics.get('system.cpu.load_average.1m'))[0].value).toBe(latest.load1);
   expect(points(metrics.get('process.memory.usage'))[0].value).toBe(latest.proc_rss_bytes);
-  expect(points(metrics.get('process.thread.count'))[0].value).toBe(latest.proc_threads);
-  expect(points(metrics.get('process.open_file_descriptor.count'))[0].value).toBe(latest.proc_open_fds);
+  expect(points(metrics.get('process.threads'))[0].value).toBe(latest.proc_threads);
+  expect(points(metrics.get('process.open_file_descriptors'))[0].value).toBe(latest.proc_open_fds);
   expect(points(metrics.get('system.filesystem.usage'))[0]).toEqual({
     attributes: { 'system.filesystem.state': 'used' },
     value: latest.disk_used_bytes,

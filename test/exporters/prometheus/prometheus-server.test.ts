@@ -39,7 +39,7 @@ describe('Prometheus scraping a running telemetry pipeline', () => {
         outDir: dir,
         prometheus: true,
         prometheusPort: 0,
-        systemMetricsInterval: 0,
+        systemMetricsInterval: 0.2,
         installExitHandlers: false,
       },
       { env: {}, warn: (m) => warnings.push(m), info: (l) => infoLines.push(l) },
@@ -85,6 +85,16 @@ describe('Prometheus scraping a running telemetry pipeline', () => {
       codex_world_size: '1',
     });
     expect(target[0]?.metric.host_name).toBeTruthy();
+    // System metrics from the sampler arrive under their semantic-convention names.
+    await prometheus.waitFor('process_memory_usage', (s) => (s[0]?.value ?? 0) > 1e6);
+    const memoryLimit = single(await prometheus.query('system_memory_limit'));
+    const sample = telemetry.systemSampler?.latest();
+    expect(memoryLimit).toBe(sample?.values.ram_total_bytes);
+    const utilization = single(await prometheus.query('system_memory_utilization'));
+    expect(utilization).toBeGreaterThan(0);
+    expect(utilization).toBeLessThan(1);
+    const modes = (await prometheus.query('system_cpu_utilization')).map((s) => s.metric['cpu_mode']);
+    expect(modes).toEqual(expect.arrayContaining(['user', 'system', 'idle']));
     // Scalar series carry only their small fixed label set: no step, no scope labels.
     const loss = await prometheus.query('loss');
     expect(Object.keys(loss[0]?.metric ?? {}).sort()).toEqual(['__name__', 'instance', 'job', 'phase']);
