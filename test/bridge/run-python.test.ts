@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readEventFile } from '../../src/exporters/tensorboard/event-file-reader.js';
+import { readWandbLog } from '../../src/exporters/wandb/wandb-log-reader.js';
 
 const BIN = fileURLToPath(new URL('../../dist/src/cli/codex-telemetry.js', import.meta.url));
 const TRAINER = fileURLToPath(new URL('../../examples/python/train.py', import.meta.url));
@@ -49,6 +50,36 @@ function tensorboardSteps(dir: string, phase: string): number[] {
         .events.filter((event) => event.values?.some((v) => v.simpleValue !== undefined))
         .map((event) => Number(event.step)),
     );
+}
+
+interface WandbRun {
+  historySteps: number[];
+  stats: number;
+  statsKeys: Set<string>;
+  exitCode: number | undefined;
+}
+
+/** The W&B offline run the bridge wrote: history steps, stats records, exit code (undefined: no exit record). */
+function wandbRun(out: string): WandbRun {
+  const runDir = path.join(out, 'wandb', 'latest-run');
+  const file = fs.readdirSync(runDir).find((name) => name.endsWith('.wandb')) as string;
+  const log = readWandbLog(path.join(runDir, file));
+  const run: WandbRun = { historySteps: [], stats: 0, statsKeys: new Set(), exitCode: undefined };
+  // The reader returns protobuf's JSON form; only the few fields read here are typed.
+  type Item = { key?: string; value_json: string };
+  type Json = { history: { item: Item[] }; stats: { item: Item[] }; exit: { exit_code?: number } };
+  for (const { type, record } of log.records as unknown as Array<{ type: string; record: Json }>) {
+    if (type === 'history') {
+      const step = record.history.item.find((item) => item.key === '_step');
+      run.historySteps.push(Number(step?.value_json));
+    } else if (type === 'stats') {
+      run.stats++;
+      for (const item of record.stats.item) run.statsKeys.add(item.key ?? '');
+    } else if (type === 'exit') {
+      run.exitCode = record.exit.exit_code ?? 0;
+    }
+  }
+  return run;
 }
 
 async function bridge(
@@ -101,6 +132,16 @@ describe.runIf(hasPython())('codex-telemetry run with the Python example trainer
     expect(tensorboardSteps(out, 'train')).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(tensorboardSteps(out, 'eval').length).toBeGreaterThanOrEqual(4);
     expect(stderr).toMatch(/trainer exited with 0; \d+ rows re-exported, 0 malformed/);
+    const wandb = wandbRun(out);
+    expect(wandb.historySteps).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(wandb.stats).toBeGreaterThan(0);
+    expect(wandb.statsKeys.has('cpu')).toBe(true);
+    expect(wandb.statsKeys.has('memory_percent')).toBe(true);
+    expect(wandb.exitCode).toBe(0);
+    // System samples of the host and the trainer's process tree, in the bridge's own stream.
+    const system = fs.readFileSync(path.join(out, '.codex/bridge_system.ndjson'), 'utf8').trim().split('\n');
+    expect(system.length).toBeGreaterThan(0);
+    expect(JSON.parse(system[0] as string)).toMatchObject({ name: 'system', tags: { phase: 'system' } });
   });
 
   it('propagates a non-zero exit code', async () => {
@@ -109,6 +150,7 @@ describe.runIf(hasPython())('codex-telemetry run with the Python example trainer
     const { code } = await bridge(out, ['--steps', '20', '--exit-code', '3']);
     expect(code).toBe(3);
     expect(tensorboardSteps(out, 'train')).toHaveLength(20);
+    expect(wandbRun(out).exitCode).toBe(3);
   });
 
   it('forwards SIGTERM to the trainer and flushes everything it wrote', async () => {
@@ -125,5 +167,8 @@ describe.runIf(hasPython())('codex-telemetry run with the Python example trainer
     const steps = tensorboardSteps(out, 'train');
     expect(steps.length).toBeGreaterThan(10);
     expect(steps.at(-1)).toBe(lastStep);
+    const wandb = wandbRun(out);
+    expect(wandb.historySteps.at(-1)).toBe(lastStep);
+    expect(wandb.exitCode).toBe(143);
   });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readEventFile } from '../../src/exporters/tensorboard/event-file-reader.js';
+import { readWandbLog } from '../../src/exporters/wandb/wandb-log-reader.js';
 import { parseLine } from '../helpers/ndjson-lines.js';
 
 const BIN = fileURLToPath(new URL('../../dist/src/cli/codex-telemetry.js', import.meta.url));
@@ -78,6 +79,17 @@ async function killOnce(delayMs: number): Promise<KillResult> {
       if (tail !== '') expect(() => JSON.parse(tail), `${file} ends in a whole line`).toThrow();
     } else if (path.basename(file).includes('tfevents')) {
       readEventFile(file); // throws on any CRC mismatch; a truncated last record is allowed
+    } else if (file.endsWith('.wandb')) {
+      // Readable up to the last whole record: at worst a truncated tail, never a bad checksum.
+      const log = readWandbLog(file, { strict: false }) as {
+        records: Array<{ type: string }>;
+        damage?: { kind: string; message: string };
+      };
+      if (log.damage) expect(log.damage.kind, `${file}: ${log.damage.message}`).toBe('truncated');
+      expect(
+        log.records.some((record) => record.type === 'exit'),
+        `${file} has no exit record`,
+      ).toBe(false);
     } else if (file.endsWith('run_manifest.json')) {
       expect(() => JSON.parse(fs.readFileSync(file, 'utf8')), `${file} is complete`).not.toThrow();
     }
