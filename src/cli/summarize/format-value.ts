@@ -7,7 +7,11 @@ export function formatNumber(value: number): string {
   if (value === -Infinity) return '-Inf';
   if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
   const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e9)) return value.toExponential(4).replace(/\.?0+e/, 'e');
+  if (abs !== 0 && (abs < 1e-4 || abs >= 1e9))
+    return value
+      .toExponential(4)
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   return String(Number(value.toPrecision(6)));
 }
 

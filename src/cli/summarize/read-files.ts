@@ -37,6 +37,8 @@ export interface ReadFilesOptions {
   onProgress?: (done: number, total: number) => void;
   /** Plain bytes from which files are split across workers; default PARALLEL_MIN_BYTES. */
   parallelMinBytes?: number;
+  /** Told how the read was planned: the ranges to read and how many worker threads read them (0: this thread). */
+  onPlan?: (plan: { tasks: number; workers: number }) => void;
 }
 
 const WORKER_URL = new URL('./summarize-worker.js', import.meta.url);
@@ -118,6 +120,7 @@ export async function readFiles(
       tasks.push({ index: tasks.length, path, start: cuts[c], end: cuts[c + 1], slot: tasks.length });
   });
   const parallel = jobs > 1 && tasks.length > 1 && plainBytes >= minBytes && workerAvailable();
+  options.onPlan?.({ tasks: tasks.length, workers: parallel ? Math.min(jobs, tasks.length) : 0 });
   const parts = parallel
     ? await inWorkers(tasks, jobs, total, options)
     : await inThread(tasks, total, options);

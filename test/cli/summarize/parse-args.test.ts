@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseSummarizeArgs, UsageError } from '../../../src/cli/summarize/parse-args.js';
+
+describe('parseSummarizeArgs', () => {
+  it('takes inputs, format, output, goals, strictness and jobs', () => {
+    const args = parseSummarizeArgs([
+      'a.ndjson',
+      'runs/',
+      '-f',
+      'csv',
+      '--out=x.csv',
+      '--goal',
+      'bleu=max',
+      '--goal=wer=min',
+      '--strict',
+      '-j',
+      '2',
+    ]);
+    expect(args).toMatchObject({
+      inputs: ['a.ndjson', 'runs/'],
+      format: 'csv',
+      out: 'x.csv',
+      strict: true,
+      jobs: 2,
+      compare: undefined,
+    });
+    expect([...args.goals]).toEqual([
+      ['bleu', 'max'],
+      ['wer', 'min'],
+    ]);
+  });
+
+  it('takes --compare with exactly two inputs and refuses extra positional inputs', () => {
+    expect(parseSummarizeArgs(['--compare', 'a', 'b']).compare).toEqual(['a', 'b']);
+    expect(() => parseSummarizeArgs(['x', '--compare', 'a', 'b'])).toThrow(/either inputs or --compare/);
+  });
+
+  it('treats everything after -- as an input, even names starting with a dash', () => {
+    expect(parseSummarizeArgs(['--', '-weird.ndjson']).inputs).toEqual(['-weird.ndjson']);
+  });
+
+  it('throws UsageError with code CLI_USAGE for a bad --jobs', () => {
+    try {
+      parseSummarizeArgs(['a', '--jobs', '0']);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).code).toBe('CLI_USAGE');
+      expect((error as Error).message).toMatch(/--jobs 0 must be a whole number/);
+    }
+  });
+
+  it('returns help without requiring inputs', () => {
+    expect(parseSummarizeArgs(['--help']).help).toBe(true);
+  });
+});
