@@ -250,15 +250,14 @@ export class AppendFile {
   }
 
   private async writeAll(fd: number, buffers: Uint8Array[], position: number): Promise<void> {
-    let pending = buffers;
+    const cursor = new IovecCursor(buffers);
     let at = position;
     let retries = 0;
-    while (pending.length > 0) {
-      const batch = pending.length > MAX_IOVECS ? pending.slice(0, MAX_IOVECS) : pending;
+    while (!cursor.done) {
       try {
-        const written = await writevAsync(fd, batch, at);
+        const written = await writevAsync(fd, cursor.batch(), at);
         at += written;
-        pending = advance(pending, written);
+        cursor.advance(written);
         retries = 0;
       } catch (error) {
         const code = errnoCode(error);
@@ -274,13 +273,12 @@ export class AppendFile {
   }
 
   private writeAllSync(buffers: Uint8Array[], position: number): void {
-    let pending = buffers;
+    const cursor = new IovecCursor(buffers);
     let at = position;
-    while (pending.length > 0) {
-      const batch = pending.length > MAX_IOVECS ? pending.slice(0, MAX_IOVECS) : pending;
-      const written = fs.writevSync(this.fd as number, batch, at);
+    while (!cursor.done) {
+      const written = fs.writevSync(this.fd as number, cursor.batch(), at);
       at += written;
-      pending = advance(pending, written);
+      cursor.advance(written);
     }
   }
 
@@ -340,18 +338,35 @@ function writevAsync(fd: number, buffers: Uint8Array[], position: number): Promi
   });
 }
 
-/** Drops `written` bytes from the front of a buffer list (a short write leaves a partial buffer). */
-function advance(buffers: Uint8Array[], written: number): Uint8Array[] {
-  let index = 0;
-  let left = written;
-  while (index < buffers.length && left >= (buffers[index] as Uint8Array).byteLength) {
-    left -= (buffers[index] as Uint8Array).byteLength;
-    index++;
+/**
+ * Walks a buffer list in writev batches of at most IOV_MAX, by index: a short write leaves the
+ * rest of one buffer, and nothing is re-sliced per batch (that was quadratic in many small appends).
+ */
+class IovecCursor {
+  private readonly buffers: Uint8Array[];
+  private index = 0;
+
+  constructor(buffers: Uint8Array[]) {
+    // A copy: advance() trims its entries, and flushSync may still need the in-flight list whole.
+    this.buffers = [...buffers];
   }
-  const rest = buffers.slice(index);
-  if (left > 0 && rest.length > 0) {
-    const first = rest[0] as Uint8Array;
-    rest[0] = first.subarray(left);
+
+  get done(): boolean {
+    return this.index >= this.buffers.length;
   }
-  return rest;
+
+  batch(): Uint8Array[] {
+    return this.buffers.slice(this.index, this.index + MAX_IOVECS);
+  }
+
+  advance(written: number): void {
+    let left = written;
+    while (this.index < this.buffers.length && left >= (this.buffers[this.index] as Uint8Array).byteLength) {
+      left -= (this.buffers[this.index] as Uint8Array).byteLength;
+      this.index++;
+    }
+    if (left > 0 && this.index < this.buffers.length) {
+      this.buffers[this.index] = (this.buffers[this.index] as Uint8Array).subarray(left);
+    }
+  }
 }
