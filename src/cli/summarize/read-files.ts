@@ -166,7 +166,9 @@ async function inWorkers(
 
 function runWorker(queue: ReadTask[], results: RunSummary[], progress: Int32Array): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: { progress } });
+    // Workers inherit node's flags; --input-type (a `node -e` caller) is refused for a file worker.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+    const worker = new Worker(WORKER_URL, { workerData: { progress }, execArgv });
     const next = (): void => {
       const task = queue.shift();
       if (task === undefined) {
