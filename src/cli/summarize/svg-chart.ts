@@ -39,7 +39,8 @@ export function seriesPath(
       pen = false;
       continue;
     }
-    d += `${pen ? 'L' : 'M'}${x(step).toFixed(1)},${y(value).toFixed(1)}`;
+    // `h0` after a move: a zero-length segment with round caps, so a lone point shows as a dot.
+    d += `${pen ? 'L' : 'M'}${x(step).toFixed(1)},${y(value).toFixed(1)}${pen ? '' : 'h0'}`;
     pen = true;
   }
   return d;
@@ -65,7 +66,7 @@ export function lineChart(title: string, series: readonly ChartSeries[]): string
   const paths = series
     .map(
       (s) =>
-        `<path class="series" data-series="${escapeXml(s.label)}" d="${seriesPath(s, x, y)}" fill="none" stroke="${s.color}" stroke-width="1.5"${s.dashed === true ? ' stroke-dasharray="5 3"' : ''}/>`,
+        `<path class="series" data-series="${escapeXml(s.label)}" d="${seriesPath(s, x, y)}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"${s.dashed === true ? ' stroke-dasharray="5 3"' : ''}/>`,
     )
     .join('');
   const legend = series
