@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-ndjson`: dispatch the verb, set process.exitCode. */
-import { summarizeCommand, SUMMARIZE_USAGE } from './summarize-command.js';
+import { summarizeCommand, SUMMARIZE_USAGE } from './summarize/index.js';
 
 const USAGE = `Usage: codex-ndjson <command>\n\nCommands:\n  summarize   scorecards from train, eval and system NDJSON streams\n\n${SUMMARIZE_USAGE}`;
 

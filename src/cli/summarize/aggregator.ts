@@ -27,6 +27,8 @@ class MetricStats {
   max = -Infinity;
   maxStep: StepValue = NaN;
   sum = 0;
+  /** Neumaier compensation: the low-order bits `sum` lost, so sums of parts equal the sum of the whole. */
+  sumCompensation = 0;
   readonly sample = new Downsample();
 
   add(step: StepValue, value: number): void {
@@ -42,7 +44,10 @@ class MetricStats {
       this.nonFinite++;
       return;
     }
-    this.sum += value;
+    const total = this.sum + value;
+    this.sumCompensation +=
+      Math.abs(this.sum) >= Math.abs(value) ? this.sum - total + value : value - total + this.sum;
+    this.sum = total;
     if (value < this.min) {
       this.min = value;
       this.minStep = step;
@@ -115,6 +120,7 @@ export class SummaryAggregator implements MetricVisitor {
         max: s.max,
         maxStep: s.maxStep,
         sum: s.sum,
+        sumCompensation: s.sumCompensation,
         sample: s.sample.toJSON(),
       });
     }

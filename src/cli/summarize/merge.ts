@@ -27,9 +27,18 @@ function mergeMetric(a: MetricSummary, b: MetricSummary): MetricSummary {
     minStep: b.min < a.min ? b.minStep : a.minStep,
     max: b.max > a.max ? b.max : a.max,
     maxStep: b.max > a.max ? b.maxStep : a.maxStep,
+    // Compensated, so a stream read in parts (rotated segments, worker ranges) sums like one piece.
     sum: a.sum + b.sum,
+    sumCompensation: a.sumCompensation + b.sumCompensation + twoSumError(a.sum, b.sum),
     sample: mergeSamples(a.sample, b.sample),
   };
+}
+
+/** The rounding error of a + b (Knuth's TwoSum). */
+function twoSumError(a: number, b: number): number {
+  const sum = a + b;
+  const bVirtual = sum - a;
+  return a - (sum - bVirtual) + (b - bVirtual);
 }
 
 function minStep(a: StepValue, b: StepValue): StepValue {

@@ -26,6 +26,8 @@ export interface MetricSummary {
   maxStep: StepValue;
   /** Sum of finite values (mean = sum / (count - nonFinite)). */
   sum: number;
+  /** Low-order bits lost from `sum` (Neumaier); the exact sum is close to sum + sumCompensation. */
+  sumCompensation: number;
   sample: SeriesSample;
 }
 
