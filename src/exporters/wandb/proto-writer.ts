@@ -6,6 +6,8 @@
  * Strings are encoded with Node's UTF-8 encoder, which turns lone surrogates into U+FFFD: W&B
  * requires valid UTF-8 and a JavaScript string need not be.
  */
+// Varint primitives are shared with the TensorBoard encoder (one implementation, one set of tests).
+import { varint32Length as varintLength, writeVarint32 } from '../codec/protobuf-wire.js';
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
@@ -115,22 +117,4 @@ export class ProtoWriter {
   }
 }
 
-/** Bytes a non-negative integer below 2^32 takes as a varint. */
-export function varintLength(value: number): number {
-  if (value < 0x80) return 1;
-  if (value < 0x4000) return 2;
-  if (value < 0x200000) return 3;
-  if (value < 0x10000000) return 4;
-  return 5;
-}
-
-/** Writes a non-negative integer below 2^32 as a varint at `pos`; returns the position after it. */
-export function writeVarint32(out: Uint8Array, pos: number, value: number): number {
-  let rest = value >>> 0;
-  while (rest >= 0x80) {
-    out[pos++] = (rest & 0x7f) | 0x80;
-    rest >>>= 7;
-  }
-  out[pos++] = rest;
-  return pos;
-}
+export { varintLength, writeVarint32 };
