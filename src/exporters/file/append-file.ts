@@ -191,7 +191,7 @@ export class AppendFile {
 
   private openSync(filePath: string, header: Uint8Array | undefined, truncate: boolean): void {
     try {
-      fs.mkdirSync(path.dirname(filePath), { recursive: true });
+      makeDirectory(path.dirname(filePath));
       const fd = fs.openSync(filePath, truncate ? 'w' : fs.constants.O_WRONLY | fs.constants.O_CREAT);
       this.fd = fd;
       this.position = truncate ? 0 : fs.fstatSync(fd).size;
@@ -317,6 +317,24 @@ export class AppendFile {
         `codex-telemetry: close ${this.filePath}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+  }
+}
+
+/**
+ * `mkdir -p` that reports the real cause: Node's recursive mkdir answers ENOENT for any failure
+ * below an existing ancestor (a read-only file system, a permission), which misleads whoever
+ * reads the warning. On ENOENT the missing parts are created one by one to surface the cause.
+ */
+function makeDirectory(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    const missing: string[] = [];
+    for (let at = dir; !fs.existsSync(at) && at !== path.dirname(at); at = path.dirname(at))
+      missing.unshift(at);
+    // Throws the real cause (EROFS, EACCES...); if every part could be made after all, carry on.
+    for (const part of missing) fs.mkdirSync(part);
   }
 }
 
