@@ -8,7 +8,11 @@ import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Phase, Step } from '../instruments/step-row.js';
 import { nowSeconds, type Telemetry } from '../telemetry.js';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { listSegments } from '../exporters/ndjson/segments.js';
 import { FileFollower, type FollowedLines } from './file-follower.js';
+import { LineSplitter } from './line-splitter.js';
 import { parseRecordLine } from './parse-record.js';
 
 /** Report this many malformed lines in full; after that only a count every REPORT_EVERY lines. */
@@ -49,12 +53,18 @@ export class TailBridge {
   private readonly pollMs: number;
   private readonly nextStep = new Map<string, Step>();
   private pending: PendingRow | undefined;
+  /** With fromStart: closed segments of rotated streams, replayed (in order) before the active files. */
+  private pendingSegments: string[] | undefined;
   private sinceFlush = 0;
 
   constructor(options: TailBridgeOptions) {
     this.telemetry = options.telemetry;
     this.warn = options.warn;
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    if (options.fromStart) {
+      const segments = options.files.flatMap((file) => listSegments(file).map((segment) => segment.path));
+      if (segments.length > 0) this.pendingSegments = segments;
+    }
     this.followers = options.files.map(
       (file) =>
         new FileFollower({
@@ -73,6 +83,7 @@ export class TailBridge {
 
   /** Reads everything the files hold now. Returns the bytes read. */
   async pollOnce(): Promise<number> {
+    if (this.pendingSegments) await this.replaySegments();
     let total = 0;
     for (const follower of this.followers) total += await follower.poll();
     this.flushPending();
@@ -101,6 +112,30 @@ export class TailBridge {
         );
       }
       await follower.close();
+    }
+  }
+
+  /** A rotated stream reads as one: its closed segments (plain or gzip) first, in sequence order. */
+  private async replaySegments(): Promise<void> {
+    const segments = this.pendingSegments ?? [];
+    this.pendingSegments = undefined;
+    for (const file of segments) {
+      const splitter = new LineSplitter();
+      let lineNo = 1;
+      const input = fs.createReadStream(file);
+      const source = file.endsWith('.gz') ? input.pipe(zlib.createGunzip()) : input;
+      try {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          const lines = splitter.push(chunk);
+          if (lines.length === 0) continue;
+          await this.onLines({ file, firstLine: lineNo, lines });
+          lineNo += lines.length;
+        }
+      } catch (error) {
+        this.malformed(file, lineNo, 'file', `segment unreadable (${(error as Error).message})`);
+      }
+      if (splitter.pendingBytes > 0)
+        this.malformed(file, lineNo, 'line', 'unfinished last line in a closed segment');
     }
   }
 

@@ -127,3 +127,37 @@ describe('tail bridge', () => {
     expect(readLines(replayed).map((parsed) => parsed.step)).toEqual([0, 4]);
   });
 });
+
+describe('tail --from-start over a rotated stream', () => {
+  it('replays the closed segments (gzip included) in order, then the active file, as one stream', async () => {
+    const dir = tmpDir();
+    const writer = await startTelemetry(
+      {
+        outDir: dir,
+        systemMetricsInterval: 0,
+        installExitHandlers: false,
+        flushInterval: 0.01,
+        metricsRotateBytes: 6000,
+        metricsRotateGzip: true,
+      },
+      { env: {}, info: () => undefined },
+    );
+    for (let step = 0; step < 1000; step++) {
+      writer.log({ loss: step }, { step });
+      if (step % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    await writer.shutdown();
+    const active = path.join(dir, '.codex/metrics.ndjson');
+    expect(
+      fs.readdirSync(path.dirname(active)).filter((name) => name.endsWith('.ndjson.gz')).length,
+    ).toBeGreaterThan(2);
+    const out = tmpDir();
+    const { telemetry, bridge, replayed } = await bridgeInto(out, [active], true);
+    await bridge.drain();
+    await telemetry.shutdown();
+    expect(bridge.stats.malformed).toBe(0);
+    expect(readLines(replayed).map((parsed) => parsed.step)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
+  });
+});
