@@ -4,6 +4,7 @@
  * across metrics.
  */
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { rowsOf } from '../instruments/step-producer.js';
 import {
   PHASE_ATTR,
   SEQ_ATTR,
@@ -36,6 +37,11 @@ export function decodeStepRows(resourceMetrics: ResourceMetrics): StepRow[] {
 
 function decode(resourceMetrics: ResourceMetrics): StepRow[] {
   const scopes = resourceMetrics.scopeMetrics.filter((scope) => scope.scope.name === STEP_SCOPE);
+  // Our own producer's collections carry their rows: no need to rebuild them from the points.
+  if (scopes.length === 1) {
+    const rows = rowsOf(scopes[0] as object);
+    if (rows) return rows;
+  }
   // Sequence numbers of one collection are contiguous: index rows by (seq - min) in an array,
   // which keeps them in logged order without a sort or a hash map.
   let min = Infinity;

@@ -101,8 +101,21 @@ export class StepProducer implements MetricProducer {
         dataPoints,
       });
     }
-    return [{ scope: { name: STEP_SCOPE }, metrics }];
+    const scopeMetrics = { scope: { name: STEP_SCOPE }, metrics };
+    ROWS_BEHIND.set(scopeMetrics, rows);
+    return [scopeMetrics];
   }
+}
+
+/**
+ * The rows behind each ScopeMetrics this producer emitted. File exporters read rows through
+ * `rowsOf()` instead of rebuilding them from the data points (which stay complete for any other
+ * OTel exporter); a WeakMap, so nothing outlives the collection.
+ */
+const ROWS_BEHIND = new WeakMap<object, StepRow[]>();
+
+export function rowsOf(scopeMetrics: object): StepRow[] | undefined {
+  return ROWS_BEHIND.get(scopeMetrics);
 }
 
 export function toHrTime(seconds: number): HrTime {
