@@ -259,7 +259,28 @@ export function resolveTrainConfig(input: TrainConfig = {}, env: Env = process.e
   if (resolved.rank >= resolved.worldSize) {
     throw new ConfigError('rank', resolved.rank, `a rank below worldSize (${resolved.worldSize})`);
   }
-  return resolved;
+  return resolved.rank > 0 ? perRank(resolved) : resolved;
+}
+
+/**
+ * Ranks of one job usually share a config and a working directory. Two processes must never write
+ * one file (each tracks its own offset), so rank N > 0 writes `metrics.rankN.ndjson`, a TensorBoard
+ * run `<runName>-rankN`, and no W&B run (W&B's own convention: log from rank 0).
+ */
+function perRank(config: ResolvedTrainConfig): ResolvedTrainConfig {
+  return {
+    ...config,
+    metricsOut: rankPath(config.metricsOut, config.rank),
+    evalMetricsOut: rankPath(config.evalMetricsOut, config.rank),
+    runName: `${config.runName}-rank${config.rank}`,
+    wandbEnable: false,
+  };
+}
+
+export function rankPath(file: string, rank: number): string {
+  if (rank === 0) return file;
+  const ext = file.endsWith('.ndjson') ? '.ndjson' : path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}.rank${rank}${ext}`;
 }
 
 export function resolveEvaluationConfig(
@@ -283,7 +304,10 @@ export function resolveEvaluationConfig(
     throw new ConfigError('metricsFilename', given, 'a non-empty file path');
   }
   const file = (given as string | undefined) ?? envStr(env, 'CODEX_EVAL_METRICS_OUT');
-  return { metricsFilename: file === undefined ? train.evalMetricsOut : path.resolve(train.outDir, file) };
+  return {
+    metricsFilename:
+      file === undefined ? train.evalMetricsOut : rankPath(path.resolve(train.outDir, file), train.rank),
+  };
 }
 
 /** 8 characters of [a-z0-9], the shape W&B uses for run ids. */

@@ -34,7 +34,7 @@ describe('TrainConfig', () => {
       WANDB_RUN_ID: 'abcd1234',
     };
     const config = resolveTrainConfig({ outDir: '/o', systemMetricsInterval: 5 }, env);
-    expect(config.metricsOut).toBe('/o/m.ndjson');
+    expect(config.metricsOut).toBe('/o/m.rank3.ndjson'); // rank 3 of 4 gets its own file
     expect(config.systemMetricsInterval).toBe(5);
     expect(config.tensorboard).toBe(true);
     expect(config.wandbDir).toBe('/o/w');
@@ -118,5 +118,21 @@ describe('EvaluationConfig', () => {
     );
     expect(resolveEvaluationConfig({}, train, {}).metricsFilename).toBe('/o/.codex/eval_metrics.ndjson');
     expect(() => resolveEvaluationConfig({ metricsFile: 'x' } as never, train, {})).toThrow(/metricsFile/);
+  });
+});
+
+describe('several ranks of one job', () => {
+  it('give rank N > 0 its own files, its own TensorBoard run and no W&B run', () => {
+    const env = { RANK: '3', WORLD_SIZE: '4', LOCAL_RANK: '1', CODEX_RUN_ID: 'job00001' };
+    const config = resolveTrainConfig({ outDir: '/o', wandbEnable: true, tensorboard: true }, env);
+    expect(config.metricsOut).toBe('/o/.codex/metrics.rank3.ndjson');
+    expect(config.evalMetricsOut).toBe('/o/.codex/eval_metrics.rank3.ndjson');
+    expect(config.runName).toBe('run-job00001-rank3');
+    expect(config.wandbEnable).toBe(false);
+    expect(resolveEvaluationConfig({ metricsFilename: 'e.ndjson' }, config, env).metricsFilename).toBe(
+      '/o/e.rank3.ndjson',
+    );
+    const rank0 = resolveTrainConfig({ outDir: '/o', wandbEnable: true }, { ...env, RANK: '0' });
+    expect([rank0.metricsOut, rank0.wandbEnable]).toEqual(['/o/.codex/metrics.ndjson', true]);
   });
 });

@@ -26,7 +26,7 @@ describe('NDJSON schema v1', () => {
 
     const ajv = new Ajv2020({ strict: false });
     const validate = ajv.compile(schema);
-    const lines = ['.codex/metrics.ndjson', '.codex/eval_metrics.ndjson'].flatMap((file) =>
+    const lines = ['.codex/metrics.rank1.ndjson', '.codex/eval_metrics.rank1.ndjson'].flatMap((file) =>
       fs.readFileSync(path.join(outDir, file), 'utf8').trim().split('\n'),
     );
     expect(lines).toHaveLength(7);
