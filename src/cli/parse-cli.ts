@@ -21,6 +21,8 @@ export interface SinkOptions {
   metricsRotateBytes: number | undefined;
   runId: string | undefined;
   gpu: boolean | undefined;
+  /** run: also copy the trainer's stdout/stderr to the W&B run's files/output.log. */
+  captureOutput: boolean;
 }
 
 export type ParsedCli =
@@ -57,6 +59,7 @@ Demo options:
   --steps N (default 300)  --eval-every N (default 50)  --checkpoint-every N (default 100)
   --step-delay-ms MS (default 10)
 
+run options: --capture-output (also copy the trainer's stdout/stderr to the W&B run's files/output.log)
 tail options: --from-start (replay what is already there), --follow (keep waiting for lines)
 `;
 
@@ -79,6 +82,7 @@ const SINK_OPTIONS = {
   gpu: { type: 'boolean' },
   'no-gpu': { type: 'boolean' },
   'from-start': { type: 'boolean' },
+  'capture-output': { type: 'boolean' },
   follow: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -175,6 +179,7 @@ function sinkOptions(values: SinkValues): SinkOptions {
         : int(values['metrics-rotate-bytes'], '--metrics-rotate-bytes', 0, 0),
     runId: values['run-id'],
     gpu: values['no-gpu'] ? false : values.gpu ? true : undefined,
+    captureOutput: values['capture-output'] ?? false,
   };
 }
 

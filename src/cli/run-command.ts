@@ -4,7 +4,8 @@
  * samples the host and the child's process tree, forwards SIGINT/SIGTERM, and exits with the
  * child's exit code (also written as the W&B exit record). The child's stdio is passed through.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { TailBridge } from '../bridge/tail-bridge.js';
@@ -13,6 +14,30 @@ import { trainConfigFromFlags, type CliIo } from './demo.js';
 import type { SinkOptions } from './parse-cli.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Tees the child's stdout/stderr: unchanged to ours, and appended to `file`. Resolves when both end. */
+function captureOutput(child: ChildProcess, file: string, io: CliIo): Promise<void> {
+  const log = fs.createWriteStream(file, { flags: 'a' });
+  log.on('error', (error) =>
+    io.stderr.write(`codex-telemetry: cannot capture output to ${file}: ${error.message}\n`),
+  );
+  const pipe = (from: NodeJS.ReadableStream | null, to: NodeJS.WritableStream): Promise<void> =>
+    new Promise((resolve) => {
+      if (!from) return resolve();
+      from.on('data', (chunk: Buffer) => {
+        to.write(chunk);
+        log.write(chunk);
+      });
+      from.on('end', resolve);
+      from.on('error', (error: Error) => {
+        io.stderr.write(`codex-telemetry: lost the trainer's output stream: ${error.message}\n`);
+        resolve();
+      });
+    });
+  return Promise.all([pipe(child.stdout, io.stdout), pipe(child.stderr, io.stderr)]).then(
+    () => new Promise<void>((resolve) => log.end(resolve)),
+  );
+}
 
 export async function runChild(options: SinkOptions, command: string[], io: CliIo): Promise<number> {
   const out = path.resolve(options.out ?? '.');
@@ -31,8 +56,13 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
     },
   );
   const [file, ...args] = command as [string, ...string[]];
+  const outputLog =
+    options.captureOutput && telemetry.paths.wandbRunDir
+      ? path.join(telemetry.paths.wandbRunDir, 'files', 'output.log')
+      : undefined;
   const child = spawn(file, args, {
-    stdio: 'inherit',
+    // Pipes only when capturing: the bytes are passed on unchanged, and also copied to output.log.
+    stdio: outputLog ? ['inherit', 'pipe', 'pipe'] : 'inherit',
     env: {
       ...io.env,
       CODEX_METRICS_OUT: metricsFile,
@@ -49,6 +79,12 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
       resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
     });
   });
+  if (options.captureOutput && !outputLog) {
+    io.stderr.write(
+      'codex-telemetry: --capture-output needs the W&B sink (it writes files/output.log); output is passed through only\n',
+    );
+  }
+  const captured = outputLog ? captureOutput(child, outputLog, io) : undefined;
   telemetry.watchProcess(child.pid);
   const forward = FORWARDED.map((signal) => {
     const handler = (): void => {
@@ -69,6 +105,7 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
   controller.abort();
   await following;
   for (const [signal, handler] of forward) process.removeListener(signal, handler);
+  await captured;
   await telemetry.shutdown(exitCode);
   const { rows, malformed } = bridge.stats;
   io.stderr.write(

@@ -86,7 +86,8 @@ async function bridge(
   out: string,
   trainerArgs: string[],
   signalAfterMs?: number,
-): Promise<{ code: number | null; stderr: string }> {
+  runFlags: string[] = [],
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = spawn(
     process.execPath,
     [
@@ -98,6 +99,7 @@ async function bridge(
       '0',
       '--system-metrics-interval',
       '0.2',
+      ...runFlags,
       '--',
       'python3',
       TRAINER,
@@ -109,11 +111,12 @@ async function bridge(
     },
   );
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   if (signalAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), signalAfterMs);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  return { code, stderr };
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  return { code, stderr, stdout };
 }
 
 describe.runIf(hasPython())('codex-telemetry run with the Python example trainer', () => {
@@ -142,6 +145,16 @@ describe.runIf(hasPython())('codex-telemetry run with the Python example trainer
     const system = fs.readFileSync(path.join(out, '.codex/bridge_system.ndjson'), 'utf8').trim().split('\n');
     expect(system.length).toBeGreaterThan(0);
     expect(JSON.parse(system[0] as string)).toMatchObject({ name: 'system', tags: { phase: 'system' } });
+  });
+
+  it('passes the trainer output through unchanged and, with --capture-output, copies it to the W&B output.log', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-run-'));
+    dirs.push(out);
+    const { code, stdout, stderr } = await bridge(out, ['--steps', '10'], undefined, ['--capture-output']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^train\.py: run \w+, 10 steps/m);
+    const log = fs.readFileSync(path.join(out, 'wandb', 'latest-run', 'files', 'output.log'), 'utf8');
+    expect(log).toMatch(/^train\.py: run \w+, 10 steps/m);
   });
 
   it('propagates a non-zero exit code', async () => {
