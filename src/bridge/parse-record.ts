@@ -10,6 +10,8 @@ export interface ParsedRow {
   step: Step | undefined;
   /** Unix seconds from the line, if it has one. */
   ts: number | undefined;
+  /** The line's run_id, if it has one. */
+  runId: string | undefined;
   names: string[];
   values: number[];
 }
@@ -34,6 +36,12 @@ const STEP_DIGITS = /"step"\s*:\s*(-?\d+)(?=\s*[,}])/;
 
 function fail(field: string, reason: string): ParseResult {
   return { ok: false, field, reason };
+}
+
+/** A value quoted in an error, cut short: a malformed line can be megabytes long. */
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function numeric(value: unknown): number | undefined {
@@ -65,20 +73,22 @@ export function parseRecordLine(line: string): ParseResult {
     return fail('line', 'not a JSON object');
   const record = parsed as Record<string, unknown>;
   const step = exactStep(record.step, line);
-  if (step === 'bad')
-    return fail('step', `must be an integer in int64 range, got ${JSON.stringify(record.step)}`);
+  if (step === 'bad') return fail('step', `must be an integer in int64 range, got ${show(record.step)}`);
   const tsRaw = record.ts ?? record.timestamp ?? record.time;
   if (tsRaw !== undefined && (typeof tsRaw !== 'number' || !Number.isFinite(tsRaw))) {
-    return fail('ts', `must be Unix seconds, got ${JSON.stringify(tsRaw)}`);
+    return fail('ts', `must be Unix seconds, got ${show(tsRaw)}`);
   }
   const ts = tsRaw as number | undefined;
+  const runId = record.run_id;
+  if (runId !== undefined && typeof runId !== 'string')
+    return fail('run_id', `must be a string, got ${show(runId)}`);
   const tags = record.tags;
   const phaseRaw =
     tags !== null && typeof tags === 'object' && !Array.isArray(tags) && 'phase' in tags
       ? (tags as Record<string, unknown>).phase
       : record.phase;
   if (phaseRaw !== undefined && (typeof phaseRaw !== 'string' || !PHASES.has(phaseRaw))) {
-    return fail('phase', `must be train, eval or system, got ${JSON.stringify(phaseRaw)}`);
+    return fail('phase', `must be train, eval or system, got ${show(phaseRaw)}`);
   }
   let phase = (phaseRaw as Phase | undefined) ?? 'train';
 
@@ -86,11 +96,8 @@ export function parseRecordLine(line: string): ParseResult {
   if (typeof record.name === 'string' && 'value' in record) {
     const value = numeric(record.value);
     if (value === undefined)
-      return fail(
-        'value',
-        `must be a number or "NaN"/"Infinity"/"-Infinity", got ${JSON.stringify(record.value)}`,
-      );
-    return { ok: true, row: { phase, step, ts, names: [record.name], values: [value] } };
+      return fail('value', `must be a number or "NaN"/"Infinity"/"-Infinity", got ${show(record.value)}`);
+    return { ok: true, row: { phase, step, ts, runId, names: [record.name], values: [value] } };
   }
   // Schema v1 system snapshot.
   if (record.values !== null && typeof record.values === 'object' && !Array.isArray(record.values)) {
@@ -98,12 +105,12 @@ export function parseRecordLine(line: string): ParseResult {
     const values: number[] = [];
     for (const [key, raw] of Object.entries(record.values as Record<string, unknown>)) {
       const value = numeric(raw);
-      if (value === undefined) return fail(`values.${key}`, `must be a number, got ${JSON.stringify(raw)}`);
+      if (value === undefined) return fail(`values.${key}`, `must be a number, got ${show(raw)}`);
       names.push(key);
       values.push(value);
     }
     if (phaseRaw === undefined) phase = 'system';
-    return { ok: true, row: { phase, step, ts, names, values } };
+    return { ok: true, row: { phase, step, ts, runId, names, values } };
   }
   // Plain flat row: every numeric key that does not describe the row is a metric.
   const names: string[] = [];
@@ -117,5 +124,5 @@ export function parseRecordLine(line: string): ParseResult {
   }
   if (names.length === 0)
     return fail('line', 'has no numeric metric (expected "name"/"value", "values", or numeric keys)');
-  return { ok: true, row: { phase, step, ts, names, values } };
+  return { ok: true, row: { phase, step, ts, runId, names, values } };
 }

@@ -8,7 +8,7 @@ describe('parseRecordLine', () => {
     );
     expect(result).toEqual({
       ok: true,
-      row: { phase: 'eval', step: 7, ts: 1700000000.5, names: ['loss'], values: [0.25] },
+      row: { phase: 'eval', step: 7, ts: 1700000000.5, runId: 'r', names: ['loss'], values: [0.25] },
     });
   });
 
@@ -24,7 +24,14 @@ describe('parseRecordLine', () => {
   it('reads plain flat rows: numeric keys are metrics, phase and step describe the row', () => {
     expect(parseRecordLine('{"step": 3, "loss": 0.2, "acc": 0.9, "phase": "eval", "note": "x"}')).toEqual({
       ok: true,
-      row: { phase: 'eval', step: 3, ts: undefined, names: ['loss', 'acc'], values: [0.2, 0.9] },
+      row: {
+        phase: 'eval',
+        step: 3,
+        ts: undefined,
+        runId: undefined,
+        names: ['loss', 'acc'],
+        values: [0.2, 0.9],
+      },
     });
     expect(parseRecordLine('{"loss": "-Infinity"}')).toMatchObject({
       ok: true,
@@ -48,6 +55,10 @@ describe('parseRecordLine', () => {
     expect(parseRecordLine('{"ts": "yesterday", "loss": 1}')).toMatchObject({ ok: false, field: 'ts' });
     expect(parseRecordLine('{"loss": 1')).toMatchObject({ ok: false, field: 'line' });
     expect(parseRecordLine('[1,2]')).toMatchObject({ ok: false, field: 'line' });
+    expect(parseRecordLine('{"run_id": 7, "loss": 1}')).toMatchObject({ ok: false, field: 'run_id' });
+    // A quoted bad value is cut short: a malformed line can be megabytes long.
+    const huge = parseRecordLine(`{"step": "${'x'.repeat(100_000)}", "loss": 1}`);
+    expect(!huge.ok && huge.reason.length).toBeLessThan(120);
     expect(parseRecordLine('{"note": "no numbers"}')).toMatchObject({ ok: false, field: 'line' });
   });
 });
