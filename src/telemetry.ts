@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { diag, type Meter } from '@opentelemetry/api';
+import { diag, type Histogram, type Meter } from '@opentelemetry/api';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import {
   detectResources,
@@ -99,7 +99,7 @@ export class Telemetry {
   private readonly fanOut: FanOutExporter;
   private readonly backendProvider: MeterProvider | undefined;
   private readonly training: TrainingInstruments | undefined;
-  private readonly fileStepDuration;
+  private readonly fileStepDuration: Histogram;
   private readonly evalExporters = new Map<string, NdjsonExporter>();
   private readonly warn: WarnFn;
   private readonly info: (line: string) => void;
