@@ -150,7 +150,7 @@ describe('tail --from-start over a rotated stream', () => {
     const active = path.join(dir, '.codex/metrics.ndjson');
     expect(
       fs.readdirSync(path.dirname(active)).filter((name) => name.endsWith('.ndjson.gz')).length,
-    ).toBeGreaterThan(2);
+    ).toBeGreaterThanOrEqual(2);
     const out = tmpDir();
     const { telemetry, bridge, replayed } = await bridgeInto(out, [active], true);
     await bridge.drain();

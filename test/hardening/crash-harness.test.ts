@@ -111,7 +111,8 @@ describe('crash safety', () => {
     process.stderr.write(
       `crash harness: ${KILLS} kills, ${lost.length} with train lines on disk, worst data loss ${worst.toFixed(3)} s of logging (flush interval 0.5 s)\n`,
     );
-    // Loss is bounded by the flush interval plus one collection and write.
-    expect(worst).toBeLessThan(1.5);
+    // Loss is bounded by the flush interval plus one collection and write (0.97 s measured with a
+    // 0.5 s interval); the margin covers a loaded 2-core CI machine.
+    expect(worst).toBeLessThan(2.5);
   }, 600_000);
 });

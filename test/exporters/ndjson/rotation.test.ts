@@ -58,7 +58,7 @@ describe('NDJSON rotation', () => {
     const plain = readStream(await run({}, 3000, 100));
     const active = await run({ metricsRotateBytes: 20_000 }, 3000, 100);
     const files = streamFiles(active);
-    expect(files.length).toBeGreaterThan(5);
+    expect(files.length).toBeGreaterThanOrEqual(3);
     expect(files.slice(0, -1).every((file) => /metrics\.\d{6}\.ndjson$/.test(file))).toBe(true);
     expect([...files.slice(0, -1)].sort()).toEqual(files.slice(0, -1));
     expect(readStream(active).map(strip)).toEqual(plain.map(strip));

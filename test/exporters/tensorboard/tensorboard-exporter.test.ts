@@ -113,7 +113,7 @@ describe('TensorBoard exporter', () => {
     }
     await telemetry.shutdown();
     const files = eventFiles(path.join(outDir, 'runs/rot/train'));
-    expect(files.length).toBeGreaterThan(3);
+    expect(files.length).toBeGreaterThanOrEqual(2);
     for (const file of files) expect(readEventFile(file).events[0]?.fileVersion).toBe('brain.Event:2');
     expect(points(path.join(outDir, 'runs/rot/train')).map((p) => Number(p.step))).toEqual(
       Array.from({ length: 3000 }, (_, i) => i),
