@@ -36,7 +36,9 @@ async function stream(rotate: boolean): Promise<string> {
 describe('summarize over a rotated stream', () => {
   it('gives exactly the figures of the same stream unrotated, gzip segments included', async () => {
     const rotated = await stream(true);
-    expect(fs.readdirSync(rotated).filter((name) => name.endsWith('.ndjson.gz')).length).toBeGreaterThanOrEqual(2);
+    expect(
+      fs.readdirSync(rotated).filter((name) => name.endsWith('.ndjson.gz')).length,
+    ).toBeGreaterThanOrEqual(2);
     const plain = await runSummarize([await stream(false), '--format', 'json']);
     const segmented = await runSummarize([rotated, '--format', 'json']);
     expect(segmented.code).toBe(0);
