@@ -13,7 +13,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NdjsonExporter } from '../src/exporters/ndjson/ndjson-exporter.js';
 import { frameRecord } from '../src/exporters/codec/tfrecord.js';
 import type { FileSinkExporter } from '../src/exporters/file-sink.js';
 import { encodeScalarsEvent } from '../src/exporters/tensorboard/event-encoder.js';
@@ -21,6 +20,7 @@ import { encodeScalarsRecord } from '../src/exporters/tensorboard/scalars-record
 import { TensorBoardExporter } from '../src/exporters/tensorboard/tensorboard-exporter.js';
 import { StepProducer } from '../src/instruments/step-producer.js';
 import { SinkHealth } from '../src/pipeline/sink-health.js';
+import { ndjson, rawWriteRate, seconds } from './exporter-helpers.js';
 import type { Bench, BenchResult } from './types.js';
 
 /** tensorboardX 2.6 add_scalar on this kind of machine (issue #3), when it cannot be run here. */
@@ -46,7 +46,6 @@ const NAMES = ['loss', 'lr', 'grad_norm', 'throughput', 'tokens_per_s'];
 const ROWS_PER_EXPORT = 4096;
 
 const valuesAt = (step: number): number[] => [1 / (step + 1), 3e-4, 0.5, 1200 + step, 2.4e5];
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 
 async function exporterRate(exporter: FileSinkExporter, scalars: number): Promise<number> {
   const producer = new StepProducer();
@@ -71,27 +70,6 @@ function tensorboard(dir: string): TensorBoardExporter {
     health: new SinkHealth(() => undefined),
     flushIntervalMs: 0,
   });
-}
-
-function ndjson(file: string): NdjsonExporter {
-  return new NdjsonExporter({
-    path: file,
-    runId: 'bench001',
-    phases: ['train'],
-    health: new SinkHealth(() => undefined),
-    flushIntervalMs: 0,
-  });
-}
-
-/** The exporter's own bytes, written in ~1 MiB writes with fs.writeSync, then fsync'd and closed. */
-function rawWriteRate(bytes: Buffer, file: string, scalars: number): number {
-  const start = process.hrtime.bigint();
-  const fd = fs.openSync(file, 'w');
-  for (let at = 0; at < bytes.length; at += 1 << 20)
-    fs.writeSync(fd, bytes, at, Math.min(1 << 20, bytes.length - at));
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  return scalars / seconds(start);
 }
 
 function encoderRate(encode: (step: number) => Uint8Array, steps: number): number {

@@ -6,11 +6,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NdjsonExporter } from '../src/exporters/ndjson/ndjson-exporter.js';
 import type { FileSinkExporter } from '../src/exporters/file-sink.js';
 import { WandbExporter } from '../src/exporters/wandb/wandb-exporter.js';
 import { StepProducer } from '../src/instruments/step-producer.js';
 import { SinkHealth } from '../src/pipeline/sink-health.js';
+import { ndjson, rawWriteRate, seconds } from './exporter-helpers.js';
 import type { Bench, BenchResult } from './types.js';
 
 const NAMES = ['loss', 'lr', 'grad_norm', 'throughput', 'tokens_per_s'];
@@ -19,7 +19,6 @@ const ROWS_PER_EXPORT = 4096;
 const START = 1.7e9;
 
 const valuesAt = (step: number): number[] => [1 / (step + 1), 3e-4, 0.5, 1200 + step, 2.4e5];
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 const best = (rates: number[]): number => Math.max(...rates);
 
 async function rowsPerSecond(exporter: FileSinkExporter, rows: number): Promise<number> {
@@ -45,27 +44,6 @@ function wandb(dir: string): WandbExporter {
     health: new SinkHealth(() => undefined),
     flushIntervalMs: 0,
   });
-}
-
-function ndjson(file: string): NdjsonExporter {
-  return new NdjsonExporter({
-    path: file,
-    runId: 'bench001',
-    phases: ['train'],
-    health: new SinkHealth(() => undefined),
-    flushIntervalMs: 0,
-  });
-}
-
-/** The exporter's own bytes, written in ~1 MiB writes with fs.writeSync, then fsync'd and closed. */
-function rawWriteRate(bytes: Buffer, file: string, rows: number): number {
-  const start = process.hrtime.bigint();
-  const fd = fs.openSync(file, 'w');
-  for (let at = 0; at < bytes.length; at += 1 << 20)
-    fs.writeSync(fd, bytes, at, Math.min(1 << 20, bytes.length - at));
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  return rows / seconds(start);
 }
 
 export const run: Bench = async ({ quick, tmpDir }) => {

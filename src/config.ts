@@ -112,7 +112,8 @@ export interface ResolvedTrainConfig {
   metricsRotateGzip: boolean;
 }
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set<keyof TrainConfig>([
+/** Every TrainConfig field, for validation (and for tests that fuzz the config). */
+export const TRAIN_CONFIG_FIELDS: ReadonlySet<string> = new Set<keyof TrainConfig>([
   'runId',
   'runName',
   'outDir',
@@ -168,10 +169,10 @@ export function resolveTrainConfig(input: TrainConfig = {}, env: Env = process.e
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     const canonical = SNAKE_ALIASES[key] ?? key;
-    if (!KNOWN_KEYS.has(canonical)) {
+    if (!TRAIN_CONFIG_FIELDS.has(canonical)) {
       throw new TelemetryError(
         'CONFIG_UNKNOWN_KEY',
-        `unknown config field "${key}"; known fields: ${[...KNOWN_KEYS].join(', ')}`,
+        `unknown config field "${key}"; known fields: ${[...TRAIN_CONFIG_FIELDS].join(', ')}`,
       );
     }
     if (value !== undefined) raw[canonical] = value;
