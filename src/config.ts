@@ -5,7 +5,9 @@
  */
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, TelemetryError, describe } from './errors.js';
+import { ConfigError, TelemetryError } from './errors.js';
+import { CONFIG_FIELDS, FIELD_BY_ALIAS, FIELD_BY_NAME } from './config/fields.js';
+import { checkOtlpEndpoints, envBool, envStr, fromEnv, fromValue } from './config/values.js';
 
 export type WandbMode = 'offline' | 'disabled';
 
@@ -48,6 +50,8 @@ export interface TrainConfig {
   prometheusPort?: number;
   /** Push OTLP. Default: on when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is set. */
   otlp?: boolean;
+  /** Longest wait at shutdown for an unreachable collector, in seconds. Env: CODEX_OTLP_SHUTDOWN_TIMEOUT. Default 2. */
+  otlpShutdownTimeout?: number;
   /** Env: OTEL_SERVICE_NAME. Default `codex-telemetry`. */
   serviceName?: string;
   /** Env: RANK, LOCAL_RANK, WORLD_SIZE. Defaults 0, 0, 1. */
@@ -99,6 +103,7 @@ export interface ResolvedTrainConfig {
   prometheusHost: string;
   prometheusPort: number;
   otlp: boolean;
+  otlpShutdownTimeout: number;
   serviceName: string;
   rank: number;
   localRank: number;
@@ -113,72 +118,48 @@ export interface ResolvedTrainConfig {
 }
 
 /** Every TrainConfig field, for validation (and for tests that fuzz the config). */
-export const TRAIN_CONFIG_FIELDS: ReadonlySet<string> = new Set<keyof TrainConfig>([
-  'runId',
-  'runName',
-  'outDir',
-  'ndjson',
-  'metricsOut',
-  'tensorboard',
-  'tensorboardDir',
-  'tensorboardRotateBytes',
-  'wandbEnable',
-  'wandbDir',
-  'wandbProject',
-  'wandbEntity',
-  'systemMetricsInterval',
-  'monitoringEnableGpu',
-  'nvmlLibrary',
-  'flushInterval',
-  'prometheus',
-  'prometheusHost',
-  'prometheusPort',
-  'otlp',
-  'serviceName',
-  'rank',
-  'localRank',
-  'worldSize',
-  'config',
-  'installExitHandlers',
-  'maxScalarNames',
-  'metricsRotateBytes',
-  'metricsRotateSeconds',
-  'metricsRotateKeep',
-  'metricsRotateGzip',
-]);
-
-/** Runbook (snake_case) spellings accepted as aliases, so a config copied from Python works. */
-const SNAKE_ALIASES: Readonly<Record<string, keyof TrainConfig>> = {
-  tensorboard_dir: 'tensorboardDir',
-  wandb_enable: 'wandbEnable',
-  metrics_out: 'metricsOut',
-  system_metrics_interval: 'systemMetricsInterval',
-  run_id: 'runId',
-  run_name: 'runName',
-};
+export const TRAIN_CONFIG_FIELDS: ReadonlySet<string> = new Set(CONFIG_FIELDS.map((field) => field.name));
 
 export const DEFAULT_METRICS_OUT = '.codex/metrics.ndjson';
 export const DEFAULT_EVAL_METRICS_OUT = '.codex/eval_metrics.ndjson';
 
 type Env = NodeJS.ProcessEnv;
 
-export function resolveTrainConfig(input: TrainConfig = {}, env: Env = process.env): ResolvedTrainConfig {
+/**
+ * Resolves a TrainConfig. Precedence per field: `input`, then the field's environment variables,
+ * then `commandDefaults` (a CLI's own defaults, e.g. the demo turns every sink on), then the
+ * field's default from the table.
+ */
+export function resolveTrainConfig(
+  input: TrainConfig = {},
+  env: Env = process.env,
+  commandDefaults: Partial<TrainConfig> = {},
+): ResolvedTrainConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ConfigError('TrainConfig', input, 'an object');
   }
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
-    const canonical = SNAKE_ALIASES[key] ?? key;
-    if (!TRAIN_CONFIG_FIELDS.has(canonical)) {
+    const field = FIELD_BY_NAME.get(key) ?? FIELD_BY_ALIAS.get(key);
+    if (field === undefined) {
       throw new TelemetryError(
         'CONFIG_UNKNOWN_KEY',
         `unknown config field "${key}"; known fields: ${[...TRAIN_CONFIG_FIELDS].join(', ')}`,
       );
     }
-    if (value !== undefined) raw[canonical] = value;
+    if (value !== undefined) raw[field.name] = value;
   }
+  const values: Record<string, unknown> = {};
+  for (const field of CONFIG_FIELDS) {
+    values[field.name] =
+      fromValue(field, raw[field.name]) ??
+      fromEnv(field, env) ??
+      fromValue(field, (commandDefaults as Record<string, unknown>)[field.name]) ??
+      field.default;
+  }
+  const v = values as Required<TrainConfig>;
 
-  const outDir = path.resolve(str(raw, 'outDir') ?? envStr(env, 'CODEX_OUT_DIR') ?? '.');
+  const outDir = path.resolve(v.outDir);
   const inOut = (p: string): string => path.resolve(outDir, p);
   const wandbModeEnv = envStr(env, 'WANDB_MODE');
   if (
@@ -189,73 +170,50 @@ export function resolveTrainConfig(input: TrainConfig = {}, env: Env = process.e
   }
   // This package never talks to W&B servers: any mode but disabled writes an offline run.
   const wandbMode: WandbMode = wandbModeEnv === 'disabled' ? 'disabled' : 'offline';
-  const wandbWanted = bool(raw, 'wandbEnable') ?? envBool(env, 'CODEX_WANDB_ENABLE') ?? false;
-  const otlpEndpointSet =
-    envStr(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
-    envStr(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') !== undefined;
+  const otlpEndpointSet = checkOtlpEndpoints(env);
   const otelSdkDisabled = envBool(env, 'OTEL_SDK_DISABLED') ?? false;
 
-  const runId = str(raw, 'runId') ?? envStr(env, 'CODEX_RUN_ID') ?? envStr(env, 'WANDB_RUN_ID') ?? newRunId();
+  const runId = (values.runId as string | undefined) ?? newRunId();
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(runId)) {
     throw new ConfigError('runId', runId, '1-128 characters of [A-Za-z0-9_.-]');
   }
 
   const resolved: ResolvedTrainConfig = {
     runId,
-    runName:
-      str(raw, 'runName') ?? envStr(env, 'CODEX_RUN_NAME') ?? envStr(env, 'WANDB_NAME') ?? `run-${runId}`,
+    runName: (values.runName as string | undefined) ?? `run-${runId}`,
     outDir,
-    ndjson: bool(raw, 'ndjson') ?? true,
-    metricsOut: inOut(str(raw, 'metricsOut') ?? envStr(env, 'CODEX_METRICS_OUT') ?? DEFAULT_METRICS_OUT),
+    ndjson: v.ndjson,
+    metricsOut: inOut(v.metricsOut),
     evalMetricsOut: inOut(envStr(env, 'CODEX_EVAL_METRICS_OUT') ?? DEFAULT_EVAL_METRICS_OUT),
-    tensorboard: bool(raw, 'tensorboard') ?? envBool(env, 'CODEX_TENSORBOARD') ?? false,
-    tensorboardDir: inOut(str(raw, 'tensorboardDir') ?? envStr(env, 'CODEX_TENSORBOARD_DIR') ?? 'runs'),
-    tensorboardRotateBytes: num(raw, 'tensorboardRotateBytes', { min: 0, integer: true }) ?? 0,
-    wandbEnable: wandbWanted && wandbMode !== 'disabled',
+    tensorboard: v.tensorboard,
+    tensorboardDir: inOut(v.tensorboardDir),
+    tensorboardRotateBytes: v.tensorboardRotateBytes,
+    wandbEnable: v.wandbEnable && wandbMode !== 'disabled',
     wandbMode,
-    wandbDir: inOut(str(raw, 'wandbDir') ?? envStr(env, 'WANDB_DIR') ?? 'wandb'),
-    wandbProject: str(raw, 'wandbProject') ?? envStr(env, 'WANDB_PROJECT') ?? 'codex',
-    wandbEntity: str(raw, 'wandbEntity') ?? envStr(env, 'WANDB_ENTITY'),
-    systemMetricsInterval:
-      num(raw, 'systemMetricsInterval', { min: 0 }) ??
-      envNum(env, 'CODEX_SYSTEM_METRICS_INTERVAL', { min: 0 }) ??
-      10,
-    monitoringEnableGpu:
-      bool(raw, 'monitoringEnableGpu') ?? envBool(env, 'CODEX_MONITORING_ENABLE_GPU') ?? false,
-    nvmlLibrary: str(raw, 'nvmlLibrary') ?? envStr(env, 'CODEX_NVML_LIBRARY'),
+    wandbDir: inOut(v.wandbDir),
+    wandbProject: v.wandbProject,
+    wandbEntity: values.wandbEntity as string | undefined,
+    systemMetricsInterval: v.systemMetricsInterval,
+    monitoringEnableGpu: v.monitoringEnableGpu,
+    nvmlLibrary: values.nvmlLibrary as string | undefined,
     cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES,
-    flushInterval:
-      num(raw, 'flushInterval', { min: 0 }) ?? envNum(env, 'CODEX_FLUSH_INTERVAL', { min: 0 }) ?? 1,
-    prometheus: (bool(raw, 'prometheus') ?? envBool(env, 'CODEX_PROMETHEUS') ?? false) && !otelSdkDisabled,
-    prometheusHost: str(raw, 'prometheusHost') ?? envStr(env, 'OTEL_EXPORTER_PROMETHEUS_HOST') ?? '127.0.0.1',
-    prometheusPort:
-      num(raw, 'prometheusPort', { min: 0, max: 65535, integer: true }) ??
-      envNum(env, 'OTEL_EXPORTER_PROMETHEUS_PORT', { min: 0, max: 65535, integer: true }) ??
-      9464,
-    otlp: (bool(raw, 'otlp') ?? otlpEndpointSet) && !otelSdkDisabled,
-    serviceName: str(raw, 'serviceName') ?? envStr(env, 'OTEL_SERVICE_NAME') ?? 'codex-telemetry',
-    rank: num(raw, 'rank', { min: 0, integer: true }) ?? envNum(env, 'RANK', { min: 0, integer: true }) ?? 0,
-    localRank:
-      num(raw, 'localRank', { min: 0, integer: true }) ??
-      envNum(env, 'LOCAL_RANK', { min: 0, integer: true }) ??
-      0,
-    worldSize:
-      num(raw, 'worldSize', { min: 1, integer: true }) ??
-      envNum(env, 'WORLD_SIZE', { min: 1, integer: true }) ??
-      1,
-    config: record(raw, 'config') ?? {},
-    installExitHandlers: bool(raw, 'installExitHandlers') ?? true,
-    maxScalarNames: num(raw, 'maxScalarNames', { min: 1, integer: true }) ?? 1000,
-    metricsRotateBytes:
-      num(raw, 'metricsRotateBytes', { min: 0, integer: true }) ??
-      envNum(env, 'CODEX_METRICS_ROTATE_BYTES', { min: 0, integer: true }) ??
-      0,
-    metricsRotateSeconds:
-      num(raw, 'metricsRotateSeconds', { min: 0 }) ??
-      envNum(env, 'CODEX_METRICS_ROTATE_SECONDS', { min: 0 }) ??
-      0,
-    metricsRotateKeep: num(raw, 'metricsRotateKeep', { min: 0, integer: true }) ?? 0,
-    metricsRotateGzip: bool(raw, 'metricsRotateGzip') ?? false,
+    flushInterval: v.flushInterval,
+    prometheus: v.prometheus && !otelSdkDisabled,
+    prometheusHost: v.prometheusHost,
+    prometheusPort: v.prometheusPort,
+    otlp: ((values.otlp as boolean | undefined) ?? otlpEndpointSet) && !otelSdkDisabled,
+    otlpShutdownTimeout: v.otlpShutdownTimeout,
+    serviceName: v.serviceName,
+    rank: v.rank,
+    localRank: v.localRank,
+    worldSize: v.worldSize,
+    config: v.config,
+    installExitHandlers: v.installExitHandlers,
+    maxScalarNames: v.maxScalarNames,
+    metricsRotateBytes: v.metricsRotateBytes,
+    metricsRotateSeconds: v.metricsRotateSeconds,
+    metricsRotateKeep: v.metricsRotateKeep,
+    metricsRotateGzip: v.metricsRotateGzip,
   };
   if (resolved.rank >= resolved.worldSize) {
     throw new ConfigError('rank', resolved.rank, `a rank below worldSize (${resolved.worldSize})`);
@@ -317,81 +275,4 @@ export function newRunId(): string {
   let id = '';
   for (const byte of randomBytes(8)) id += alphabet[byte % alphabet.length];
   return id;
-}
-
-function str(raw: Record<string, unknown>, field: string): string | undefined {
-  const value = raw[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new ConfigError(field, value, 'a non-empty string');
-  return value;
-}
-
-function bool(raw: Record<string, unknown>, field: string): boolean | undefined {
-  const value = raw[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new ConfigError(field, value, 'true or false');
-  return value;
-}
-
-function record(raw: Record<string, unknown>, field: string): Record<string, unknown> | undefined {
-  const value = raw[field];
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(field, value, 'a plain object');
-  }
-  return value as Record<string, unknown>;
-}
-
-interface NumberRule {
-  min?: number;
-  max?: number;
-  integer?: boolean;
-}
-
-function checkNumber(field: string, value: unknown, rule: NumberRule): number {
-  const expected = [
-    rule.integer ? 'an integer' : 'a finite number',
-    rule.min !== undefined ? `>= ${rule.min}` : '',
-    rule.max !== undefined ? `<= ${rule.max}` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(field, value, expected);
-  if (rule.integer && !Number.isInteger(value)) throw new ConfigError(field, value, expected);
-  if (rule.min !== undefined && value < rule.min) throw new ConfigError(field, value, expected);
-  if (rule.max !== undefined && value > rule.max) throw new ConfigError(field, value, expected);
-  return value;
-}
-
-function num(raw: Record<string, unknown>, field: string, rule: NumberRule): number | undefined {
-  const value = raw[field];
-  return value === undefined ? undefined : checkNumber(field, value, rule);
-}
-
-function envStr(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function envNum(env: Env, name: string, rule: NumberRule): number | undefined {
-  const text = envStr(env, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (Number.isNaN(value)) throw new ConfigError(name, text, `a number (environment variable ${name})`);
-  return checkNumber(name, value, rule);
-}
-
-const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
-const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
-
-function envBool(env: Env, name: string): boolean | undefined {
-  const text = envStr(env, name)?.toLowerCase();
-  if (text === undefined) return undefined;
-  if (TRUE_WORDS.has(text)) return true;
-  if (FALSE_WORDS.has(text)) return false;
-  throw new ConfigError(
-    name,
-    text,
-    `one of 1/0, true/false, yes/no, on/off (environment variable ${name}, got ${describe(text)})`,
-  );
 }
