@@ -276,3 +276,23 @@ export function newRunId(): string {
   for (const byte of randomBytes(8)) id += alphabet[byte % alphabet.length];
   return id;
 }
+
+/**
+ * A command's own defaults placed below the environment: a field keeps `defaults[field]` only when
+ * neither `given` nor any of the field's environment variables sets it. So `CODEX_TENSORBOARD=0`
+ * turns TensorBoard off in the demo, whose own default is on, while `--tensorboard` still wins.
+ */
+export function withCommandDefaults(
+  given: TrainConfig,
+  defaults: Partial<TrainConfig>,
+  env: Env = process.env,
+): TrainConfig {
+  const merged: Record<string, unknown> = { ...given };
+  for (const [name, value] of Object.entries(defaults)) {
+    if (merged[name] !== undefined) continue;
+    const field = FIELD_BY_NAME.get(name);
+    if (field?.env.some((variable) => envStr(env, variable) !== undefined)) continue;
+    merged[name] = value;
+  }
+  return merged as TrainConfig;
+}

@@ -54,3 +54,13 @@ export function errnoCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * An error's message for a one-line report, with its errno code in front only when the message does
+ * not already start with it (Node's fs messages do: "EROFS: read-only file system, open ...").
+ */
+export function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = errnoCode(error);
+  return code === undefined || message.startsWith(code) ? message : `${code}: ${message}`;
+}

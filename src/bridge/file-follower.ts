@@ -27,6 +27,8 @@ export interface FileFollowerOptions {
   onLines: (batch: FollowedLines) => void | Promise<void>;
   /** A truncation or rotation happened; `partial` is an unfinished line that was dropped. */
   onReset?: (event: { file: string; kind: 'truncated' | 'rotated'; partialBytes: number }) => void;
+  /** The file does not exist yet; called once, the first time it is found missing. */
+  onMissing?: (file: string) => void;
 }
 
 export class FileFollower {
@@ -40,6 +42,7 @@ export class FileFollower {
   private started = false;
   private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private head: Buffer | undefined;
+  private missingReported = false;
 
   constructor(options: FileFollowerOptions) {
     this.path = options.path;
@@ -90,6 +93,17 @@ export class FileFollower {
     return this.splitter.pendingBytes;
   }
 
+  /**
+   * Takes the unfinished last line once the writer is known to be done (it exited, or the file is
+   * replayed as it is): a trainer's final `print(json.dumps(row), end="")` is still a row.
+   */
+  takeUnterminated(): { line: Buffer; lineNumber: number } | undefined {
+    const line = this.splitter.reset();
+    if (line === undefined || line.length === 0) return undefined;
+    this.lineNumber++;
+    return { line, lineNumber: this.lineNumber };
+  }
+
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
@@ -106,6 +120,10 @@ export class FileFollower {
       if (code === 'ENOENT') {
         // Not there yet: everything it will hold is new, so read it from the start once it appears.
         this.started = true;
+        if (!this.missingReported) {
+          this.missingReported = true;
+          this.options.onMissing?.(this.path);
+        }
         return false;
       }
       throw error;

@@ -61,14 +61,66 @@ function exactStep(raw: unknown, line: string): Step | undefined | 'bad' {
   return big > (1n << 63n) - 1n || big < -(1n << 63n) ? 'bad' : big;
 }
 
-export function parseRecordLine(line: string): ParseResult {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (error) {
-    if (error instanceof SyntaxError) return fail('line', `not JSON (${error.message})`);
-    throw error;
+/**
+ * Python's `json.dumps` writes non-finite floats as the bare tokens NaN, Infinity and -Infinity,
+ * which JSON.parse refuses. Outside strings, turn them into the quoted spellings the schema uses
+ * ("NaN", "Infinity", "-Infinity"), which `numeric` reads back. Returns undefined when the line
+ * holds no such token, so a line that is simply broken keeps its JSON.parse message.
+ */
+export function quotePythonTokens(line: string): string | undefined {
+  let out = '';
+  let last = 0;
+  let inString = false;
+  let changed = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    const token = line.startsWith('NaN', i)
+      ? 'NaN'
+      : line.startsWith('Infinity', i)
+        ? 'Infinity'
+        : line.startsWith('-Infinity', i)
+          ? '-Infinity'
+          : undefined;
+    if (token === undefined) continue;
+    out += `${line.slice(last, i)}"${token}"`;
+    i += token.length - 1;
+    last = i + 1;
+    changed = true;
   }
+  return changed ? out + line.slice(last) : undefined;
+}
+
+function parseJson(line: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(line) };
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    const quoted = quotePythonTokens(line);
+    if (quoted !== undefined) {
+      try {
+        return { ok: true, value: JSON.parse(quoted) };
+      } catch (retry) {
+        if (!(retry instanceof SyntaxError)) throw retry;
+      }
+    }
+    return { ok: false, message: error.message };
+  }
+}
+
+export function parseRecordLine(line: string): ParseResult {
+  const json = parseJson(line);
+  if (!json.ok) return fail('line', `not JSON (${json.message})`);
+  const parsed = json.value;
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     return fail('line', 'not a JSON object');
   const record = parsed as Record<string, unknown>;

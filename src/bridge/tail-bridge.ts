@@ -27,6 +27,8 @@ export interface TailStats {
   rows: number;
   malformed: number;
   resets: number;
+  /** Unterminated last lines that did not parse (counted in `malformed` too). */
+  unterminatedDropped: number;
 }
 
 export interface TailBridgeOptions {
@@ -34,6 +36,8 @@ export interface TailBridgeOptions {
   fromStart: boolean;
   telemetry: Telemetry;
   warn: (message: string) => void;
+  /** Informational lines (e.g. waiting for a file); default: dropped. */
+  info?: (message: string) => void;
   pollMs?: number;
 }
 
@@ -46,7 +50,7 @@ interface PendingRow {
 }
 
 export class TailBridge {
-  readonly stats: TailStats = { lines: 0, rows: 0, malformed: 0, resets: 0 };
+  readonly stats: TailStats = { lines: 0, rows: 0, malformed: 0, resets: 0, unterminatedDropped: 0 };
   private readonly telemetry: Telemetry;
   private readonly warn: (message: string) => void;
   private readonly followers: FileFollower[];
@@ -56,13 +60,20 @@ export class TailBridge {
   /** With fromStart: closed segments of rotated streams, replayed (in order) before the active files. */
   private pendingSegments: string[] | undefined;
   private sinceFlush = 0;
+  /** Segment file → its active file, so a rotated stream numbers default steps as one stream. */
+  private readonly streamOf = new Map<string, string>();
 
   constructor(options: TailBridgeOptions) {
     this.telemetry = options.telemetry;
     this.warn = options.warn;
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     if (options.fromStart) {
-      const segments = options.files.flatMap((file) => listSegments(file).map((segment) => segment.path));
+      const segments = options.files.flatMap((file) =>
+        listSegments(file).map((segment) => {
+          this.streamOf.set(segment.path, file);
+          return segment.path;
+        }),
+      );
       if (segments.length > 0) this.pendingSegments = segments;
     }
     this.followers = options.files.map(
@@ -77,6 +88,7 @@ export class TailBridge {
               `codex-telemetry: ${event.file} was ${event.kind}${event.partialBytes > 0 ? ` (an unfinished ${event.partialBytes}-byte line was dropped)` : ''}; following the new content`,
             );
           },
+          onMissing: (missing) => options.info?.(`codex-telemetry: waiting for ${missing} to appear`),
         }),
     );
   }
@@ -99,17 +111,18 @@ export class TailBridge {
     await this.drain();
   }
 
-  /** Reads until the files stop growing, then closes them. Unfinished last lines count as malformed. */
+  /**
+   * Reads until the files stop growing, then closes them. The writer is done by now, so a last line
+   * without its newline is read as a line; if it does not parse, it is reported as unfinished.
+   */
   async drain(): Promise<void> {
     while ((await this.pollOnce()) > 0);
     for (const follower of this.followers) {
-      if (follower.pendingBytes > 0) {
-        this.malformed(
-          follower.path,
-          -1,
-          'line',
-          `unfinished last line (${follower.pendingBytes} bytes, no newline)`,
-        );
+      const last = follower.takeUnterminated();
+      if (last !== undefined) {
+        const before = this.stats.malformed;
+        await this.onLines({ file: follower.path, firstLine: last.lineNumber, lines: [last.line] }, true);
+        if (this.stats.malformed > before) this.stats.unterminatedDropped++;
       }
       await follower.close();
     }
@@ -139,7 +152,7 @@ export class TailBridge {
     }
   }
 
-  private async onLines(batch: FollowedLines): Promise<void> {
+  private async onLines(batch: FollowedLines, unterminated = false): Promise<void> {
     for (let i = 0; i < batch.lines.length; i++) {
       const bytes = batch.lines[i] as Buffer;
       if (bytes.length === 0) continue;
@@ -150,11 +163,12 @@ export class TailBridge {
       }
       const parsed = parseRecordLine(bytes.toString('utf8'));
       if (!parsed.ok) {
-        this.malformed(batch.file, batch.firstLine + i, parsed.field, parsed.reason);
+        const reason = unterminated ? `unfinished last line (no newline): ${parsed.reason}` : parsed.reason;
+        this.malformed(batch.file, batch.firstLine + i, parsed.field, reason);
         continue;
       }
       const { row } = parsed;
-      const key = `${batch.file}\0${row.phase}`;
+      const key = `${this.streamOf.get(batch.file) ?? batch.file}\0${row.phase}`;
       const step = row.step ?? this.nextStep.get(key) ?? 0;
       this.nextStep.set(key, typeof step === 'bigint' ? step + 1n : step + 1);
       const pending = this.pending;

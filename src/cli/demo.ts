@@ -5,35 +5,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TrainConfig } from '../config.js';
+import { errorText } from '../errors.js';
 import { startTelemetry, type Telemetry } from '../telemetry.js';
+import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
+import { sinkTable } from './sink-table.js';
 
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
+export type { CliIo } from './cli-io.js';
 
-/** The TrainConfig that the demo, run and tail share for their output flags. */
-export function trainConfigFromFlags(options: SinkOptions, defaults: Partial<TrainConfig> = {}): TrainConfig {
-  const config: TrainConfig = {
-    ...defaults,
-    outDir: options.out ?? '.',
-    ndjson: options.ndjson,
-    tensorboard: options.tensorboard,
-    wandbEnable: options.wandb,
-    prometheus: options.prometheus,
-  };
-  if (options.prometheusPort !== undefined) config.prometheusPort = options.prometheusPort;
-  if (options.prometheusHost !== undefined) config.prometheusHost = options.prometheusHost;
-  if (options.systemMetricsInterval !== undefined)
-    config.systemMetricsInterval = options.systemMetricsInterval;
-  if (options.metricsRotateBytes !== undefined) config.metricsRotateBytes = options.metricsRotateBytes;
-  if (options.runId !== undefined) config.runId = options.runId;
-  if (options.gpu !== undefined) config.monitoringEnableGpu = options.gpu;
-  return config;
-}
+/** The demo's own defaults, below flags and the environment. */
+const DEMO_DEFAULTS = {
+  tensorboard: true,
+  wandbEnable: true,
+  prometheus: true,
+  systemMetricsInterval: 1,
+  runName: 'demo',
+} as const;
 
 /** Loss, learning rate and throughput curves that look like a real run. */
 export function syntheticStep(step: number, totalSteps: number): Record<string, number> {
@@ -54,12 +41,14 @@ export function syntheticStep(step: number, totalSteps: number): Record<string, 
 }
 
 export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> {
-  const telemetry = await startTelemetry(
-    trainConfigFromFlags(options, { systemMetricsInterval: 1, runName: 'demo' }),
-    { env: io.env, info: (line) => io.stdout.write(`${line}\n`) },
-  );
+  const warn = stderrLines(io);
+  const telemetry = await startTelemetry(cliTrainConfig(options, DEMO_DEFAULTS, io.env), {
+    env: io.env,
+    info: (line) => io.stdout.write(`${line}\n`),
+    warn,
+  });
   const evaluation = telemetry.evaluation();
-  const out = path.resolve(options.out ?? '.');
+  const out = telemetry.config.outDir;
   io.stdout.write(`demo: run ${telemetry.config.runId}, ${options.steps} steps, writing under ${out}\n`);
   for (let step = 0; step < options.steps; step++) {
     telemetry.log(syntheticStep(step, options.steps), { step });
@@ -85,7 +74,12 @@ export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> 
     await sleep(options.serveSeconds * 1000);
   }
   await telemetry.shutdown(0);
-  printOutputs(telemetry, io);
+  const table = sinkTable(telemetry);
+  io.stdout.write(table.text);
+  if (!table.anyFileWritten) {
+    warn(`demo: no sink wrote anything under ${out}; see the DOWN reasons above`);
+    return 1;
+  }
   return 0;
 }
 
@@ -96,24 +90,8 @@ async function saveFakeCheckpoint(telemetry: Telemetry, out: string, step: numbe
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     await fs.promises.writeFile(file, `demo checkpoint at step ${step}\n`);
   } catch (error) {
-    telemetry.health.markDown('checkpoints', `cannot save a demo checkpoint at ${file}: ${String(error)}`);
+    telemetry.health.markDown('checkpoints', `cannot save a demo checkpoint at ${file}: ${errorText(error)}`);
     return;
   }
   await telemetry.checkpointSaved(file, { step });
-}
-
-function printOutputs(telemetry: Telemetry, io: CliIo): void {
-  const paths = telemetry.paths;
-  const lines: string[] = [];
-  if (paths.metricsOut) lines.push(`ndjson (train+system): ${paths.metricsOut}`);
-  for (const file of paths.evalMetricsOut) lines.push(`ndjson (eval): ${file}`);
-  if (paths.tensorboardDir)
-    lines.push(`tensorboard: ${paths.tensorboardDir}  (tensorboard --logdir ${paths.tensorboardDir})`);
-  for (const manifest of paths.manifests ?? []) lines.push(`manifest: ${manifest}`);
-  if (paths.wandbRunDir)
-    lines.push(`wandb offline run: ${paths.wandbRunDir}  (wandb sync ${paths.wandbRunDir})`);
-  for (const [sink, up] of telemetry.health.entries()) {
-    if (!up) lines.push(`sink ${sink} was DOWN: ${telemetry.health.reason(sink) ?? 'unknown reason'}`);
-  }
-  io.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,208 +1,221 @@
 /**
- * Pure argument parsing for `codex-telemetry`: tests call it without spawning a process.
- * Usage errors are returned, not thrown, so the bin can print them and exit 2.
+ * Pure argument parsing for `codex-telemetry`: tests call it without spawning a process. Usage
+ * errors are returned, not thrown, so the bin prints them to stderr and exits 2.
+ *
+ * Written over our option table rather than `util.parseArgs`, for three conventions it lacks: a
+ * value may start with a dash (`--system-metrics-interval -1` is then refused by our range check,
+ * not called "ambiguous"), an option of another command is named as such, and an unknown one gets
+ * a suggestion.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { TrainConfig } from '../config.js';
+import { closest } from './suggest.js';
+import {
+  COMMAND_DEFAULTS,
+  OPTION_TABLE,
+  optionsOf,
+  type CommandSettings,
+  type OptionSpec,
+  type SinkCommand,
+} from './options.js';
+import { commandUsage, USAGE } from './usage.js';
 
-export interface SinkOptions {
-  out: string | undefined;
-  steps: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  stepDelayMs: number;
-  tensorboard: boolean;
-  wandb: boolean;
-  ndjson: boolean;
-  prometheus: boolean;
-  prometheusPort: number | undefined;
-  prometheusHost: string | undefined;
-  serveSeconds: number;
-  systemMetricsInterval: number | undefined;
-  metricsRotateBytes: number | undefined;
-  runId: string | undefined;
-  gpu: boolean | undefined;
-  /** run: also copy the trainer's stdout/stderr to the W&B run's files/output.log. */
-  captureOutput: boolean;
+export interface SinkOptions extends CommandSettings {
+  /** TrainConfig fields given on the command line (only those given: the environment fills the rest). */
+  config: TrainConfig;
 }
 
 export type ParsedCli =
   | { command: 'demo'; options: SinkOptions }
   | { command: 'run'; options: SinkOptions; child: string[] }
-  | { command: 'tail'; options: SinkOptions; files: string[]; fromStart: boolean; follow: boolean }
+  | { command: 'tail'; options: SinkOptions; files: string[] }
   | { command: 'manifest'; argv: string[] }
   | { command: 'wandb-ls'; dir: string | undefined }
   | { command: 'help'; text: string }
   | { command: 'version' }
-  | { command: 'usage-error'; message: string };
+  | { command: 'usage-error'; message: string; usage: string };
 
-export const USAGE = `Usage: codex-telemetry <command> [options]
+export { USAGE } from './usage.js';
 
-Commands:
-  demo                      synthetic training run writing every sink, serving /metrics
-  run [options] -- CMD ...  run a trainer, re-export the NDJSON it writes (CODEX_METRICS_OUT)
-  tail [options] FILE...    replay / follow NDJSON files into every sink
-  manifest CHECKPOINT       write run_manifest.json beside a checkpoint (always exits 0)
-  wandb ls [DIR]            list W&B offline runs: size, records, complete, synced
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}
 
-Output options (demo, run, tail):
-  --out DIR                     every file of the run goes under DIR (default: .)
-  --no-ndjson --no-tensorboard --no-wandb --no-prometheus
-  --prometheus-port P           /metrics port (0 = any free port; default 9464)
-  --prometheus-host HOST        bind address (default 127.0.0.1)
-  --serve SECONDS               keep /metrics up this long after the run
-  --system-metrics-interval S   seconds between system samples (0 = off; fractions allowed)
-  --metrics-rotate-bytes N      rotate the NDJSON streams past N bytes
-  --gpu / --no-gpu              sample NVIDIA GPUs through NVML (CODEX_MONITORING_ENABLE_GPU)
-  --run-id ID
-
-Demo options:
-  --steps N (default 300)  --eval-every N (default 50)  --checkpoint-every N (default 100)
-  --step-delay-ms MS (default 10)
-
-run options: --capture-output (also copy the trainer's stdout/stderr to the W&B run's files/output.log)
-tail options: --from-start (replay what is already there), --follow (keep waiting for lines)
-`;
-
-const SINK_OPTIONS = {
-  out: { type: 'string' },
-  steps: { type: 'string' },
-  'eval-every': { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  'step-delay-ms': { type: 'string' },
-  'no-tensorboard': { type: 'boolean' },
-  'no-wandb': { type: 'boolean' },
-  'no-ndjson': { type: 'boolean' },
-  'no-prometheus': { type: 'boolean' },
-  'prometheus-port': { type: 'string' },
-  'prometheus-host': { type: 'string' },
-  serve: { type: 'string' },
-  'system-metrics-interval': { type: 'string' },
-  'metrics-rotate-bytes': { type: 'string' },
-  'run-id': { type: 'string' },
-  gpu: { type: 'boolean' },
-  'no-gpu': { type: 'boolean' },
-  'from-start': { type: 'boolean' },
-  'capture-output': { type: 'boolean' },
-  follow: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} satisfies ParseArgsConfig['options'];
-
-class UsageError extends Error {}
+const COMMANDS = ['demo', 'run', 'tail', 'manifest', 'wandb', 'help', 'version'];
 
 export function parseCli(argv: readonly string[]): ParsedCli {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case undefined:
+        throw new UsageError('no command given', USAGE);
       case 'help':
       case '--help':
       case '-h':
-        return { command: 'help', text: USAGE };
+        return { command: 'help', text: rest[0] === undefined ? USAGE : helpFor(rest[0]) };
       case '--version':
+      case '-V':
       case 'version':
         return { command: 'version' };
-      case 'demo': {
-        const { values } = parse(rest, false);
-        if (values.help) return { command: 'help', text: USAGE };
-        return { command: 'demo', options: sinkOptions(values) };
+      case 'demo':
+      case 'tail': {
+        const parsed = parseSinkArgs(command, rest);
+        if (parsed === 'help') return { command: 'help', text: commandUsage(command) };
+        if (command === 'demo') {
+          if (parsed.positionals.length > 0)
+            throw new UsageError(
+              `demo takes no arguments, got "${parsed.positionals[0]}"`,
+              commandUsage('demo'),
+            );
+          return { command: 'demo', options: parsed.options };
+        }
+        if (parsed.positionals.length === 0)
+          throw new UsageError('tail needs at least one NDJSON file', commandUsage('tail'));
+        return { command: 'tail', options: parsed.options, files: parsed.positionals };
       }
       case 'run': {
         const split = rest.indexOf('--');
-        if (split === -1 || split === rest.length - 1) {
+        const before = split === -1 ? rest : rest.slice(0, split);
+        const parsed = parseSinkArgs('run', before);
+        if (parsed === 'help') return { command: 'help', text: commandUsage('run') };
+        if (parsed.positionals.length > 0 || split === -1 || split === rest.length - 1) {
+          const given = parsed.positionals.length > 0 ? ` (got "${parsed.positionals.join(' ')}")` : '';
           throw new UsageError(
-            'run needs the trainer command after "--", e.g. codex-telemetry run -- python train.py',
+            `run needs the trainer command after "--"${given}, e.g. codex-telemetry run -- python3 train.py`,
+            commandUsage('run'),
           );
         }
-        const { values } = parse(rest.slice(0, split), false);
-        return { command: 'run', options: sinkOptions(values), child: rest.slice(split + 1) };
-      }
-      case 'tail': {
-        const { values, positionals } = parse(rest, true);
-        if (positionals.length === 0) throw new UsageError('tail needs at least one NDJSON file');
-        return {
-          command: 'tail',
-          options: sinkOptions(values),
-          files: positionals,
-          fromStart: values['from-start'] ?? false,
-          follow: values.follow ?? false,
-        };
+        return { command: 'run', options: parsed.options, child: rest.slice(split + 1) };
       }
       case 'manifest':
         return { command: 'manifest', argv: rest };
-      case 'wandb': {
-        if (rest[0] !== 'ls')
-          throw new UsageError(`unknown wandb subcommand "${rest[0] ?? ''}"; use: wandb ls [DIR]`);
-        if (rest.length > 2) throw new UsageError('wandb ls takes at most one directory');
-        return { command: 'wandb-ls', dir: rest[1] };
+      case 'wandb':
+        return parseWandb(rest);
+      default: {
+        const hint = closest(command, COMMANDS);
+        throw new UsageError(`unknown command "${command}"${hint ? `; did you mean "${hint}"?` : ''}`, USAGE);
       }
-      default:
-        throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
-      return { command: 'usage-error', message: `${error.message}\nRun "codex-telemetry help" for usage.` };
-    }
+    if (error instanceof UsageError)
+      return { command: 'usage-error', message: error.message, usage: error.usage };
     throw error;
   }
 }
 
-type SinkValues = ReturnType<typeof parse>['values'];
-
-function parse(args: string[], allowPositionals: boolean) {
-  return parseArgs({ args, options: SINK_OPTIONS, allowPositionals, strict: true });
+function helpFor(topic: string): string {
+  if (topic === 'demo' || topic === 'run' || topic === 'tail' || topic === 'manifest' || topic === 'wandb')
+    return commandUsage(topic);
+  throw new UsageError(`no help for "${topic}"; commands: demo, run, tail, manifest, wandb`, USAGE);
 }
 
-function sinkOptions(values: SinkValues): SinkOptions {
-  return {
-    out: values.out,
-    steps: int(values.steps, '--steps', 300, 1),
-    evalEvery: int(values['eval-every'], '--eval-every', 50, 0),
-    checkpointEvery: int(values['checkpoint-every'], '--checkpoint-every', 100, 0),
-    stepDelayMs: number(values['step-delay-ms'], '--step-delay-ms', 10),
-    tensorboard: !values['no-tensorboard'],
-    wandb: !values['no-wandb'],
-    ndjson: !values['no-ndjson'],
-    prometheus: !values['no-prometheus'],
-    prometheusPort:
-      values['prometheus-port'] === undefined
-        ? undefined
-        : int(values['prometheus-port'], '--prometheus-port', 0, 0, 65535),
-    prometheusHost: values['prometheus-host'],
-    serveSeconds: number(values.serve, '--serve', 0),
-    systemMetricsInterval:
-      values['system-metrics-interval'] === undefined
-        ? undefined
-        : number(values['system-metrics-interval'], '--system-metrics-interval', 0),
-    metricsRotateBytes:
-      values['metrics-rotate-bytes'] === undefined
-        ? undefined
-        : int(values['metrics-rotate-bytes'], '--metrics-rotate-bytes', 0, 0),
-    runId: values['run-id'],
-    gpu: values['no-gpu'] ? false : values.gpu ? true : undefined,
-    captureOutput: values['capture-output'] ?? false,
-  };
-}
-
-function int(
-  text: string | undefined,
-  flag: string,
-  fallback: number,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new UsageError(`${flag} must be an integer between ${min} and ${max}, got "${text}"`);
+function parseWandb(rest: string[]): ParsedCli {
+  const [sub, ...args] = rest;
+  const usage = commandUsage('wandb');
+  if (sub === '--help' || sub === '-h' || sub === undefined) {
+    if (sub === undefined) throw new UsageError('wandb needs a subcommand: wandb ls [DIR]', usage);
+    return { command: 'help', text: usage };
   }
-  return value;
+  if (sub !== 'ls') {
+    const hint = closest(sub, ['ls']);
+    throw new UsageError(
+      `unknown wandb subcommand "${sub}"${hint ? `; did you mean "${hint}"?` : ''}`,
+      usage,
+    );
+  }
+  const dirs: string[] = [];
+  for (const arg of args) {
+    if (arg === '--help' || arg === '-h') return { command: 'help', text: usage };
+    if (arg.startsWith('-') && arg !== '-') throw new UsageError(`wandb ls has no option ${arg}`, usage);
+    dirs.push(arg);
+  }
+  if (dirs.length > 1) throw new UsageError('wandb ls takes at most one directory', usage);
+  return { command: 'wandb-ls', dir: dirs[0] };
 }
 
-function number(text: string | undefined, flag: string, fallback: number): number {
-  if (text === undefined) return fallback;
+function parseSinkArgs(
+  cmd: SinkCommand,
+  args: readonly string[],
+): { options: SinkOptions; positionals: string[] } | 'help' {
+  const own = optionsOf(cmd);
+  const options: SinkOptions = { ...COMMAND_DEFAULTS, config: {} };
+  const positionals: string[] = [];
+  const usage = commandUsage(cmd);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`, usage);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    const negated = name.startsWith('no-')
+      ? own.find((s) => s.kind === 'boolean' && s.flag === name.slice(3))
+      : undefined;
+    const spec = own.find((s) => s.flag === name) ?? negated;
+    if (spec === undefined) throw new UsageError(unknownOption(cmd, name, own), usage);
+    let value: string | boolean;
+    if (spec.kind === 'boolean') {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value (got "${inline}")`, usage);
+      value = spec !== negated;
+    } else if (inline !== undefined) {
+      value = inline;
+    } else {
+      // The next word is the value even when it starts with a dash: `-1` is then refused by range.
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`--${name} needs a value`, usage);
+      value = next;
+    }
+    const checked = typeof value === 'boolean' ? value : checkValue(spec, value, usage);
+    if (spec.target === 'config') (options.config as Record<string, unknown>)[spec.key] = checked;
+    else (options as unknown as Record<string, unknown>)[spec.key] = checked;
+  }
+  return { options, positionals };
+}
+
+function unknownOption(cmd: SinkCommand, name: string, own: readonly OptionSpec[]): string {
+  const elsewhere = OPTION_TABLE.find((s) => s.flag === name || `no-${s.flag}` === name);
+  if (elsewhere) {
+    return `--${name} is an option of ${elsewhere.commands.join('/')}, not of ${cmd}`;
+  }
+  const flags = own.flatMap((s) => (s.kind === 'boolean' ? [s.flag, `no-${s.flag}`] : [s.flag]));
+  const hint = closest(name, [...flags, 'help']);
+  return `unknown option --${name}${hint ? `; did you mean --${hint}?` : ''}`;
+}
+
+/** Our own range message: the flag, what it takes, and what was given. */
+function checkValue(spec: OptionSpec, text: string, usage: string): string | number {
+  if (spec.kind === 'string') {
+    if (text === '') throw new UsageError(`--${spec.flag} needs a non-empty value`, usage);
+    return text;
+  }
+  const integer = spec.kind === 'integer';
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw new UsageError(`${flag} must be a number >= 0, got "${text}"`);
+  const shapeOk = integer ? /^-?\d+$/.test(text.trim()) : text.trim() !== '' && Number.isFinite(value);
+  const inRange =
+    (spec.min === undefined || value >= spec.min) && (spec.max === undefined || value <= spec.max);
+  if (!shapeOk || !inRange || (integer && !Number.isSafeInteger(value))) {
+    const range =
+      spec.max !== undefined
+        ? ` from ${spec.min ?? 0} to ${spec.max}`
+        : spec.min !== undefined
+          ? ` >= ${spec.min}`
+          : '';
+    throw new UsageError(
+      `--${spec.flag} must be ${integer ? 'a whole number' : 'a number'}${range}, got "${text}"`,
+      usage,
+    );
   }
   return value;
 }

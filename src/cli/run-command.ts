@@ -3,63 +3,93 @@
  * (CODEX_METRICS_OUT, CODEX_EVAL_METRICS_OUT, CODEX_RUN_ID), tails those files into every sink,
  * samples the host and the child's process tree, forwards SIGINT/SIGTERM, and exits with the
  * child's exit code (also written as the W&B exit record). The child's stdio is passed through.
+ *
+ * The trainer is never left behind: if the bridge fails, the trainer is stopped (SIGTERM, then
+ * SIGKILL after a grace period), the sinks are closed with the real outcome, and one line says why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { TailBridge } from '../bridge/tail-bridge.js';
-import { startTelemetry } from '../telemetry.js';
-import { trainConfigFromFlags, type CliIo } from './demo.js';
+import { errnoCode, errorText } from '../errors.js';
+import { startTelemetry, type Telemetry } from '../telemetry.js';
+import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
+import { captureOutput } from './capture-output.js';
+import { sinkTable } from './sink-table.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** Tees the child's stdout/stderr: unchanged to ours, and appended to `file`. Resolves when both end. */
-function captureOutput(child: ChildProcess, file: string, io: CliIo): Promise<void> {
-  const log = fs.createWriteStream(file, { flags: 'a' });
-  log.on('error', (error) =>
-    io.stderr.write(`codex-telemetry: cannot capture output to ${file}: ${error.message}\n`),
-  );
-  const pipe = (from: NodeJS.ReadableStream | null, to: NodeJS.WritableStream): Promise<void> =>
-    new Promise((resolve) => {
-      if (!from) return resolve();
-      from.on('data', (chunk: Buffer) => {
-        to.write(chunk);
-        log.write(chunk);
-      });
-      from.on('end', resolve);
-      from.on('error', (error: Error) => {
-        io.stderr.write(`codex-telemetry: lost the trainer's output stream: ${error.message}\n`);
-        resolve();
-      });
-    });
-  return Promise.all([pipe(child.stdout, io.stdout), pipe(child.stderr, io.stderr)]).then(
-    () => new Promise<void>((resolve) => log.end(resolve)),
-  );
+const RUN_DEFAULTS = {
+  metricsOut: '.codex/bridge_system.ndjson',
+  tensorboard: true,
+  wandbEnable: true,
+  prometheus: true,
+  installExitHandlers: false,
+} as const;
+
+/** Refuses a metrics path that cannot be a file (a folder), before the trainer starts. */
+function checkStreamPath(file: string, variable: string): string | undefined {
+  try {
+    if (fs.statSync(file).isDirectory()) {
+      return `${variable} is a folder (${file}); point it at a file, e.g. ${path.join(file, 'metrics.ndjson')}`;
+    }
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') return `cannot use ${variable}=${file}: ${errorText(error)}`;
+  }
+  return undefined;
+}
+
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+}
+
+/** SIGTERM now, SIGKILL after `graceMs` if it is still running. Resolves once the child is gone. */
+function stopChild(child: ChildProcess, exited: Promise<number>, graceMs: number): Promise<number> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }, graceMs);
+  return exited.finally(() => clearTimeout(timer));
 }
 
 export async function runChild(options: SinkOptions, command: string[], io: CliIo): Promise<number> {
-  const out = path.resolve(options.out ?? '.');
+  const warn = stderrLines(io);
+  const config = cliTrainConfig(
+    { ...options, config: { ...options.config, metricsOut: RUN_DEFAULTS.metricsOut } },
+    RUN_DEFAULTS,
+    io.env,
+  );
+  const out = path.resolve(config.outDir ?? io.env.CODEX_OUT_DIR ?? '.');
   const metricsFile = path.resolve(out, io.env.CODEX_METRICS_OUT ?? '.codex/metrics.ndjson');
   const evalFile = path.resolve(out, io.env.CODEX_EVAL_METRICS_OUT ?? '.codex/eval_metrics.ndjson');
-  const telemetry = await startTelemetry(
-    trainConfigFromFlags(options, {
-      metricsOut: path.join(out, '.codex/bridge_system.ndjson'),
-      installExitHandlers: false,
-    }),
-    {
-      env: { ...io.env, CODEX_METRICS_OUT: undefined, CODEX_EVAL_METRICS_OUT: undefined },
-      ndjsonPhases: ['system'],
-      info: (line) => io.stderr.write(`${line}\n`),
-      warn: (line) => io.stderr.write(`${line}\n`),
-    },
-  );
+  for (const [file, variable] of [
+    [metricsFile, 'CODEX_METRICS_OUT'],
+    [evalFile, 'CODEX_EVAL_METRICS_OUT'],
+  ] as const) {
+    const problem = checkStreamPath(file, variable);
+    if (problem !== undefined) {
+      warn(`codex-telemetry: ${problem}`);
+      return 2;
+    }
+  }
+  const telemetry = await startTelemetry(config, {
+    env: { ...io.env, CODEX_METRICS_OUT: undefined, CODEX_EVAL_METRICS_OUT: undefined },
+    ndjsonPhases: ['system'],
+    info: warn,
+    warn,
+  });
   const [file, ...args] = command as [string, ...string[]];
   const outputLog =
     options.captureOutput && telemetry.paths.wandbRunDir
       ? path.join(telemetry.paths.wandbRunDir, 'files', 'output.log')
       : undefined;
+  if (options.captureOutput && !outputLog) {
+    warn(
+      'codex-telemetry: --capture-output needs the W&B sink (it writes files/output.log); output is passed through only',
+    );
+  }
   const child = spawn(file, args, {
     // Pipes only when capturing: the bytes are passed on unchanged, and also copied to output.log.
     stdio: outputLog ? ['inherit', 'pipe', 'pipe'] : 'inherit',
@@ -70,22 +100,19 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
       CODEX_RUN_ID: telemetry.config.runId,
     },
   });
+  // Whatever happens to this process, the trainer does not outlive it.
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const exited = new Promise<number>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
-      io.stderr.write(`codex-telemetry: cannot start ${file}: ${error.message}\n`);
+      warn(`codex-telemetry: cannot start ${file}: ${errorText(error)}`);
       resolve(error.code === 'ENOENT' ? 127 : 126);
     });
-    child.once('exit', (code, signal) => {
-      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
-    });
+    child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
   });
-  if (options.captureOutput && !outputLog) {
-    io.stderr.write(
-      'codex-telemetry: --capture-output needs the W&B sink (it writes files/output.log); output is passed through only\n',
-    );
-  }
-  const captured = outputLog ? captureOutput(child, outputLog, io) : undefined;
-  telemetry.watchProcess(child.pid);
+  const captured = outputLog ? captureOutput(child, outputLog, warn) : undefined;
   const forward = FORWARDED.map((signal) => {
     const handler = (): void => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -93,23 +120,68 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
     process.on(signal, handler);
     return [signal, handler] as const;
   });
-  const bridge = new TailBridge({
-    files: [metricsFile, evalFile],
-    fromStart: false,
-    telemetry,
-    warn: (line) => io.stderr.write(`${line}\n`),
-  });
-  const controller = new AbortController();
-  const following = bridge.follow(controller.signal);
-  const exitCode = await exited;
-  controller.abort();
-  await following;
-  for (const [signal, handler] of forward) process.removeListener(signal, handler);
+  let failure: string | undefined;
+  let exitCode: number;
+  const bridge = new TailBridge({ files: [metricsFile, evalFile], fromStart: false, telemetry, warn });
+  try {
+    telemetry.watchProcess(child.pid);
+    const noRowTimer =
+      options.noRowWarnSeconds > 0
+        ? setTimeout(() => {
+            if (bridge.stats.rows === 0)
+              warn(
+                `codex-telemetry: no row from the trainer in ${options.noRowWarnSeconds} s; it must append NDJSON lines to the file named by $CODEX_METRICS_OUT (${metricsFile})`,
+              );
+          }, options.noRowWarnSeconds * 1000)
+        : undefined;
+    noRowTimer?.unref();
+    const controller = new AbortController();
+    const following = bridge.follow(controller.signal).catch((error: unknown) => {
+      failure = `cannot read the trainer's metrics: ${errorText(error)}`;
+    });
+    exitCode = await Promise.race([exited, following.then(() => undefined)]).then(async (code) => {
+      if (code !== undefined) return code;
+      // The bridge failed while the trainer runs: stop it rather than leave it unobserved.
+      return stopChild(child, exited, options.killGraceSeconds * 1000);
+    });
+    clearTimeout(noRowTimer);
+    controller.abort();
+    await following;
+  } catch (error) {
+    failure = errorText(error);
+    exitCode = await stopChild(child, exited, options.killGraceSeconds * 1000);
+  } finally {
+    for (const [signal, handler] of forward) process.removeListener(signal, handler);
+    process.removeListener('exit', killOnExit);
+  }
   await captured;
-  await telemetry.shutdown(exitCode);
+  const outcome = failure === undefined ? exitCode : exitCode === 0 ? 1 : exitCode;
+  await telemetry.shutdown(outcome);
+  report(io, telemetry, bridge, { exitCode, failure, metricsFile, evalFile });
+  return outcome;
+}
+
+function report(
+  io: CliIo,
+  telemetry: Telemetry,
+  bridge: TailBridge,
+  run: { exitCode: number; failure: string | undefined; metricsFile: string; evalFile: string },
+): void {
   const { rows, malformed } = bridge.stats;
-  io.stderr.write(
-    `codex-telemetry: trainer exited with ${exitCode}; ${rows} rows re-exported, ${malformed} malformed lines skipped\n`,
-  );
-  return exitCode;
+  const lines = [sinkTable(telemetry).text.trimEnd(), `trainer streams: ${run.metricsFile}, ${run.evalFile}`];
+  if (run.failure !== undefined) {
+    lines.push(
+      `codex-telemetry: run failed (${run.failure}); the trainer was stopped and exited with ${run.exitCode}; ${rows} rows re-exported`,
+    );
+  } else {
+    lines.push(
+      `codex-telemetry: trainer exited with ${run.exitCode}; ${rows} rows re-exported, ${malformed} malformed lines skipped`,
+    );
+  }
+  if (rows === 0 && run.failure === undefined) {
+    lines.push(
+      `codex-telemetry: no row arrived; the trainer must append NDJSON lines to $CODEX_METRICS_OUT (${run.metricsFile})`,
+    );
+  }
+  io.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -1,55 +1,83 @@
 /**
  * `codex-telemetry tail FILE...`: replays NDJSON files into every sink. `--from-start` replays
  * what the files already hold; `--follow` keeps reading until SIGINT/SIGTERM, then flushes.
+ * Quoted globs are expanded here, and each stream is read once however often it is named.
  */
-import path from 'node:path';
+import fs from 'node:fs';
 import { TailBridge } from '../bridge/tail-bridge.js';
+import { planStreams } from '../bridge/stream-files.js';
 import { startTelemetry } from '../telemetry.js';
-import { trainConfigFromFlags, type CliIo } from './demo.js';
+import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
+import { expandGlob, GLOB_CHARS } from './glob.js';
 import type { SinkOptions } from './parse-cli.js';
 
-export async function runTail(
-  options: SinkOptions,
-  files: string[],
-  mode: { fromStart: boolean; follow: boolean },
-  io: CliIo,
-): Promise<number> {
-  const out = path.resolve(options.out ?? '.');
-  const telemetry = await startTelemetry(
-    trainConfigFromFlags(options, {
-      metricsOut: path.join(out, '.codex/bridge_system.ndjson'),
-      systemMetricsInterval: 0,
-      // The bridge handles SIGINT/SIGTERM itself: read what is left, then shut down.
-      installExitHandlers: false,
-    }),
-    {
-      env: io.env,
-      ndjsonPhases: ['system'],
-      info: (line) => io.stderr.write(`${line}\n`),
-      warn: (line) => io.stderr.write(`${line}\n`),
-    },
-  );
-  const bridge = new TailBridge({
-    files: files.map((file) => path.resolve(file)),
-    // Without --follow there is nothing to wait for, so replay what is there.
-    fromStart: mode.fromStart || !mode.follow,
-    telemetry,
-    warn: (line) => io.stderr.write(`${line}\n`),
+const TAIL_DEFAULTS = {
+  metricsOut: '.codex/bridge_system.ndjson',
+  systemMetricsInterval: 0,
+  tensorboard: true,
+  wandbEnable: true,
+  prometheus: true,
+  // The bridge handles SIGINT/SIGTERM itself: read what is left, then shut down.
+  installExitHandlers: false,
+} as const;
+
+/** Expands globs the shell left alone; a pattern that matches nothing is kept, to be reported. */
+export function expandInputs(inputs: readonly string[]): string[] {
+  return inputs.flatMap((input) => {
+    if (!GLOB_CHARS.test(input) || fs.existsSync(input)) return [input];
+    const matched = expandGlob(input);
+    return matched.length > 0 ? matched : [input];
   });
-  if (mode.follow) {
+}
+
+export async function runTail(options: SinkOptions, inputs: string[], io: CliIo): Promise<number> {
+  const warn = stderrLines(io);
+  const replayOnly = !options.follow;
+  const plan = planStreams(expandInputs(inputs));
+  for (const { file, reason } of plan.skipped) warn(`tail: reading ${file} once (${reason})`);
+  // Without --follow there is nothing to wait for: a missing file is an error, before anything opens.
+  if (replayOnly) {
+    const missing = plan.files.filter((file) => !fs.existsSync(file));
+    if (missing.length > 0) {
+      const what = missing.map((file) =>
+        GLOB_CHARS.test(file) ? `${file} (the pattern matches no file)` : file,
+      );
+      warn(`tail: no such file: ${what.join(', ')}; pass --follow to wait for a file to appear`);
+      return 1;
+    }
+  }
+  const config = cliTrainConfig(
+    { ...options, config: { ...options.config, metricsOut: TAIL_DEFAULTS.metricsOut } },
+    TAIL_DEFAULTS,
+    io.env,
+  );
+  // CODEX_METRICS_OUT names the stream tailed, not the bridge's own system stream.
+  const env = { ...io.env, CODEX_METRICS_OUT: undefined };
+  const telemetry = await startTelemetry(config, { env, ndjsonPhases: ['system'], info: warn, warn });
+  const bridge = new TailBridge({
+    files: plan.files,
+    fromStart: options.fromStart || replayOnly,
+    telemetry,
+    warn,
+    info: warn,
+  });
+  if (options.follow) {
     const controller = new AbortController();
     const stop = (): void => controller.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    await bridge.follow(controller.signal);
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+    try {
+      await bridge.follow(controller.signal);
+    } finally {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+    }
   } else {
     await bridge.drain();
   }
   await telemetry.shutdown(0);
   const { lines, rows, malformed, resets } = bridge.stats;
-  io.stderr.write(
+  io.stdout.write(
     `tail: ${lines} lines, ${rows} rows replayed, ${malformed} malformed, ${resets} truncations/rotations\n`,
   );
   return 0;

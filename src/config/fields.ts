@@ -341,9 +341,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = [
 ];
 
 export const FIELD_BY_NAME: ReadonlyMap<string, FieldSpec> = new Map(CONFIG_FIELDS.map((f) => [f.name, f]));
-export const FIELD_BY_ALIAS: ReadonlyMap<string, FieldSpec> = new Map(
-  CONFIG_FIELDS.map((f) => [f.alias, f]),
-);
+export const FIELD_BY_ALIAS: ReadonlyMap<string, FieldSpec> = new Map(CONFIG_FIELDS.map((f) => [f.alias, f]));
 
 /** Rows README shows besides the fields: settings that are not TrainConfig fields. */
 export const EXTRA_DOC_ROWS: readonly (readonly [string, string, string, string])[] = [

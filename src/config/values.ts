@@ -95,7 +95,6 @@ export function checkNumber(field: string, value: unknown, rule: NumberRule): nu
   return value;
 }
 
-
 export function envStr(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();

@@ -31,6 +31,8 @@ export { readFiles } from './read-files.js';
 export interface CommandIo {
   stdout: Writable;
   stderr: Writable;
+  /** Read for the input `-` (default: process.stdin). */
+  stdin?: NodeJS.ReadableStream;
   /** Whether stderr is a terminal: progress is drawn only then. */
   isTTY: boolean;
 }

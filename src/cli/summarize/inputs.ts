@@ -1,47 +1,15 @@
 /**
  * Input arguments to files: a file as it is, a directory as every *.ndjson / *.ndjson.gz below it
  * (sorted, so rotated segments come before the active file), a glob by `*`, `?` and `[…]` matched
- * against directory listings one path segment at a time (Node 20 has no fs.glob).
+ * against directory listings (../glob.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../../errors.js';
 import { UsageError } from './parse-args.js';
+import { expandGlob, GLOB_CHARS, listDir } from '../glob.js';
 
 const NDJSON_FILE = /\.ndjson(\.gz)?$/;
-const GLOB_CHARS = /[*?[]/;
-
-function globToRegExp(segment: string): RegExp {
-  let source = '';
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i] as string;
-    if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else if (c === '[') {
-      const close = segment.indexOf(']', i + 1);
-      if (close === -1) source += '\\[';
-      else {
-        source += `[${segment
-          .slice(i + 1, close)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\')}]`;
-        i = close;
-      }
-    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
-}
-
-function listDir(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true });
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return [];
-    throw error;
-  }
-}
-
 function walk(dir: string, out: string[]): void {
   const entries = listDir(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
@@ -49,26 +17,6 @@ function walk(dir: string, out: string[]): void {
     if (entry.isDirectory()) walk(full, out);
     else if (entry.isFile() && NDJSON_FILE.test(entry.name)) out.push(full);
   }
-}
-
-function expandGlob(pattern: string): string[] {
-  const absolute = path.isAbsolute(pattern);
-  const segments = pattern.split(/[\\/]+/).filter((s) => s !== '');
-  let bases = [absolute ? path.parse(path.resolve(pattern)).root : '.'];
-  for (const segment of segments) {
-    if (!GLOB_CHARS.test(segment)) {
-      bases = bases.map((b) => path.join(b, segment));
-      continue;
-    }
-    const re = globToRegExp(segment);
-    bases = bases.flatMap((b) =>
-      listDir(b)
-        .filter((e) => re.test(e.name) && (segment.startsWith('.') || !e.name.startsWith('.')))
-        .map((e) => path.join(b, e.name))
-        .sort(),
-    );
-  }
-  return bases.filter((p) => fs.existsSync(p));
 }
 
 /** Files to read, in order, each once. Throws UsageError naming an input that yields nothing. */

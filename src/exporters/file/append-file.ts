@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { diag } from '@opentelemetry/api';
-import { errnoCode } from '../../errors.js';
+import { errnoCode, errorText } from '../../errors.js';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 
 /** Errors worth a bounded retry: the device was momentarily busy, not broken. */
@@ -291,8 +291,6 @@ export class AppendFile {
   }
 
   private fail(error: unknown): void {
-    const code = errnoCode(error) ?? 'error';
-    const message = error instanceof Error ? error.message : String(error);
     this.droppedBytes += this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
@@ -300,7 +298,7 @@ export class AppendFile {
       this.down = true;
       this.health.markDown(
         this.sink,
-        `cannot write ${this.filePath} (${code}: ${message}); check the path, permissions and free space`,
+        `cannot write ${this.filePath} (${errorText(error)}); check the path, permissions and free space`,
       );
     }
     this.closeFd();

@@ -15,7 +15,7 @@
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { AggregationTemporality, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { ConfigError, errnoCode } from '../../errors.js';
+import { ConfigError, errnoCode, errorText } from '../../errors.js';
 import type { StepRow } from '../../instruments/step-row.js';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 import { AppendFile } from '../file/append-file.js';
@@ -369,7 +369,5 @@ function configJson(value: unknown): string {
 }
 
 function describeError(error: unknown): string {
-  const code = errnoCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return code === undefined ? message : `${code}: ${message}`;
+  return errorText(error);
 }

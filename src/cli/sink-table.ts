@@ -1,0 +1,64 @@
+/**
+ * The closing table of `demo` and `run`: one line per sink, `written` with where it went or `DOWN`
+ * with the reason, so a run whose every file failed cannot pass for a good one.
+ */
+import fs from 'node:fs';
+import type { Telemetry } from '../telemetry.js';
+
+/** Sinks that write files; a run with none of them written wrote nothing. */
+const FILE_SINKS: ReadonlySet<string> = new Set(['ndjson', 'ndjson_eval', 'tensorboard', 'wandb']);
+
+export interface SinkTable {
+  text: string;
+  /** At least one file sink stayed up and its output exists. */
+  anyFileWritten: boolean;
+  rows: { sink: string; state: 'written' | 'serving' | 'up' | 'DOWN'; detail: string }[];
+}
+
+type TelemetryView = Pick<Telemetry, 'paths' | 'health'>;
+
+export function sinkTable(telemetry: TelemetryView): SinkTable {
+  const paths = telemetry.paths;
+  const where: Record<string, string | undefined> = {
+    ndjson: paths.metricsOut,
+    ndjson_eval: paths.evalMetricsOut.length > 0 ? paths.evalMetricsOut.join(', ') : undefined,
+    tensorboard:
+      paths.tensorboardDir && `${paths.tensorboardDir}  (tensorboard --logdir ${paths.tensorboardDir})`,
+    wandb: paths.wandbRunDir && `${paths.wandbRunDir}  (wandb sync ${paths.wandbRunDir})`,
+    prometheus: paths.metricsUrl,
+  };
+  const existsFor: Record<string, string | undefined> = {
+    ndjson: paths.metricsOut,
+    ndjson_eval: paths.evalMetricsOut[0],
+    tensorboard: paths.tensorboardDir,
+    wandb: paths.wandbRunDir,
+  };
+  const rows: SinkTable['rows'] = [];
+  let anyFileWritten = false;
+  for (const [sink, up] of telemetry.health.entries()) {
+    if (!up) {
+      rows.push({ sink, state: 'DOWN', detail: telemetry.health.reason(sink) ?? 'unknown reason' });
+      continue;
+    }
+    if (FILE_SINKS.has(sink)) {
+      const file = existsFor[sink];
+      const written = file !== undefined && fs.existsSync(file);
+      anyFileWritten ||= written;
+      rows.push({
+        sink,
+        state: written ? 'written' : 'DOWN',
+        detail: written ? (where[sink] ?? '') : `nothing was written${file ? ` to ${file}` : ''}`,
+      });
+    } else {
+      rows.push({ sink, state: sink === 'prometheus' ? 'serving' : 'up', detail: where[sink] ?? '' });
+    }
+  }
+  for (const manifest of paths.manifests ?? [])
+    rows.push({ sink: 'manifest', state: 'written', detail: manifest });
+  const width = Math.max(4, ...rows.map((r) => r.sink.length)) + 2;
+  const lines = [
+    'sink'.padEnd(width) + 'state    where / why',
+    ...rows.map((r) => `${r.sink.padEnd(width)}${r.state.padEnd(9)}${r.detail}`),
+  ];
+  return { text: `${lines.join('\n')}\n`, anyFileWritten, rows };
+}
