@@ -1,14 +1,10 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-telemetry`: parse, dispatch, set process.exitCode. */
 import { TelemetryError } from '../errors.js';
-import { runDemo } from './demo.js';
-import { manifestCommand } from './manifest-command.js';
-import { runChild } from './run-command.js';
-import { formatWandbRuns, listWandbRuns } from './wandb-ls.js';
-import { runTail } from './tail-command.js';
 import { parseCli } from './parse-cli.js';
 import { packageVersion } from './version.js';
 
+const RUN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const COMMANDS_WITH_HELP = new Set(['demo', 'run', 'tail', 'manifest', 'wandb']);
 
 async function main(argv: string[]): Promise<number> {
@@ -31,15 +27,28 @@ async function main(argv: string[]): Promise<number> {
         );
       }
       return 2;
+    // Commands load their modules on demand: help and usage errors answer at once.
     case 'demo':
-      return runDemo(parsed.options, io);
+      return (await import('./demo.js')).runDemo(parsed.options, io);
     case 'tail':
-      return runTail(parsed.options, parsed.files, io);
-    case 'run':
-      return runChild(parsed.options, parsed.child, io);
+      return (await import('./tail-command.js')).runTail(parsed.options, parsed.files, io);
+    case 'run': {
+      // A SIGTERM that arrives while the modules load is kept, and passed on to the trainer.
+      let early: NodeJS.Signals | undefined;
+      const keep = (signal: NodeJS.Signals): void => {
+        early ??= signal;
+      };
+      for (const signal of RUN_SIGNALS) process.on(signal, keep);
+      const { runChild } = await import('./run-command.js');
+      return runChild(parsed.options, parsed.child, io, () => {
+        for (const signal of RUN_SIGNALS) process.removeListener(signal, keep);
+        return early;
+      });
+    }
     case 'manifest':
-      return manifestCommand(parsed.argv, io);
+      return (await import('./manifest-command.js')).manifestCommand(parsed.argv, io);
     case 'wandb-ls': {
+      const { formatWandbRuns, listWandbRuns } = await import('./wandb-ls.js');
       const dir = parsed.dir ?? process.env.WANDB_DIR ?? 'wandb';
       process.stdout.write(formatWandbRuns(listWandbRuns(dir), dir));
       return 0;

@@ -54,7 +54,42 @@ function stopChild(child: ChildProcess, exited: Promise<number>, graceMs: number
   return exited.finally(() => clearTimeout(timer));
 }
 
-export async function runChild(options: SinkOptions, command: string[], io: CliIo): Promise<number> {
+export async function runChild(
+  options: SinkOptions,
+  command: string[],
+  io: CliIo,
+  /** Hands over from the bin's early signal trap: the signal it caught, if any. */
+  takeEarlySignal: () => NodeJS.Signals | undefined = () => undefined,
+): Promise<number> {
+  // Signals are ours from the start: one that arrives before the trainer exists is passed on to it
+  // as soon as it does, rather than killing this process and leaving the trainer behind.
+  let child: ChildProcess | undefined;
+  let pending: NodeJS.Signals | undefined;
+  const forward = FORWARDED.map((signal) => {
+    const handler = (): void => {
+      if (child === undefined) pending = signal;
+      else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  pending = takeEarlySignal();
+  try {
+    return await runWithSignals(options, command, io, (spawned) => {
+      child = spawned;
+      if (pending !== undefined) spawned.kill(pending);
+    });
+  } finally {
+    for (const [signal, handler] of forward) process.removeListener(signal, handler);
+  }
+}
+
+async function runWithSignals(
+  options: SinkOptions,
+  command: string[],
+  io: CliIo,
+  onSpawn: (child: ChildProcess) => void,
+): Promise<number> {
   const warn = stderrLines(io);
   const config = cliTrainConfig(
     { ...options, config: { ...options.config, metricsOut: RUN_DEFAULTS.metricsOut } },
@@ -100,6 +135,7 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
       CODEX_RUN_ID: telemetry.config.runId,
     },
   });
+  onSpawn(child);
   // Whatever happens to this process, the trainer does not outlive it.
   const killOnExit = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -113,13 +149,6 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
     child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
   });
   const captured = outputLog ? captureOutput(child, outputLog, warn) : undefined;
-  const forward = FORWARDED.map((signal) => {
-    const handler = (): void => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    };
-    process.on(signal, handler);
-    return [signal, handler] as const;
-  });
   let failure: string | undefined;
   let exitCode: number;
   const bridge = new TailBridge({ files: [metricsFile, evalFile], fromStart: false, telemetry, warn });
@@ -151,7 +180,6 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
     failure = errorText(error);
     exitCode = await stopChild(child, exited, options.killGraceSeconds * 1000);
   } finally {
-    for (const [signal, handler] of forward) process.removeListener(signal, handler);
     process.removeListener('exit', killOnExit);
   }
   await captured;

@@ -114,7 +114,17 @@ async function bridge(
   let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  if (signalAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), signalAfterMs);
+  if (signalAfterMs !== undefined) {
+    // Signal once the trainer has written some rows (a loaded machine may take seconds to start it).
+    const metrics = path.join(out, '.codex/metrics.ndjson');
+    const poll = setInterval(() => {
+      if (fs.existsSync(metrics) && fs.statSync(metrics).size > 4096) {
+        clearInterval(poll);
+        setTimeout(() => child.kill('SIGTERM'), signalAfterMs);
+      }
+    }, 20);
+    child.once('close', () => clearInterval(poll));
+  }
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   return { code, stderr, stdout };
 }
@@ -169,7 +179,7 @@ describe.runIf(hasPython())('codex-telemetry run with the Python example trainer
   it('forwards SIGTERM to the trainer and flushes everything it wrote', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-run-'));
     dirs.push(out);
-    const { code } = await bridge(out, ['--steps', '100000', '--step-delay', '0.001'], 1500);
+    const { code } = await bridge(out, ['--steps', '100000', '--step-delay', '0.001'], 300);
     expect(code).toBe(143);
     const trained = fs
       .readFileSync(path.join(out, '.codex/metrics.ndjson'), 'utf8')
