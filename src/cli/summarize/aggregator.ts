@@ -7,6 +7,7 @@ import { PHASE_NAMES } from '../../ndjson/metric-visitor.js';
 import type { NameTables } from '../../ndjson/read-metric-records.js';
 import { NameTable } from '../../ndjson/name-table.js';
 import { Downsample } from './downsample.js';
+import { mergeSummaries } from './merge.js';
 import {
   MAX_MALFORMED_REPORTS,
   type MalformedReport,
@@ -59,39 +60,56 @@ class MetricStats {
   }
 }
 
+/** Statistics of one run id (or of lines without one). */
+class RunStats {
+  /** Index `name * 3 + phase`. */
+  readonly stats: (MetricStats | undefined)[] = [];
+  tsMin = Infinity;
+  tsMax = -Infinity;
+  readonly stepMin: StepValue[] = [NaN, NaN, NaN];
+  readonly stepMax: StepValue[] = [NaN, NaN, NaN];
+}
+
 export class SummaryAggregator implements MetricVisitor {
   readonly tables: NameTables = { names: new NameTable(), runs: new NameTable() };
-  /** Index `name * 3 + phase`. */
-  private readonly stats: (MetricStats | undefined)[] = [];
-  private readonly runSeen: boolean[] = [];
-  private tsMin = Infinity;
-  private tsMax = -Infinity;
-  private readonly stepMin: StepValue[] = [NaN, NaN, NaN];
-  private readonly stepMax: StepValue[] = [NaN, NaN, NaN];
+  /** Per run id (-1: lines without one), in the order first seen; runs are split apart in reports. */
+  private readonly runs = new Map<number, RunStats>();
+  private lastRun = NaN;
+  private lastStats: RunStats | undefined;
   private readonly reports: MalformedReport[] = [];
   /** The file being read, for malformed reports. */
   file = '';
 
-  scalar(phase: PhaseId, name: number, run: number, step: number | bigint, ts: number, value: number): void {
-    const key = name * 3 + phase;
-    let stats = this.stats[key];
+  private runStats(run: number): RunStats {
+    // A line without a run id belongs to the run read last (a plain row inside a run's stream).
+    if ((run === this.lastRun || run === -1) && this.lastStats !== undefined) return this.lastStats;
+    let stats = this.runs.get(run);
     if (stats === undefined) {
-      while (this.stats.length < key) this.stats.push(undefined);
+      stats = new RunStats();
+      this.runs.set(run, stats);
+    }
+    this.lastRun = run;
+    this.lastStats = stats;
+    return stats;
+  }
+
+  scalar(phase: PhaseId, name: number, run: number, step: number | bigint, ts: number, value: number): void {
+    const r = this.runStats(run);
+    const key = name * 3 + phase;
+    let stats = r.stats[key];
+    if (stats === undefined) {
+      while (r.stats.length < key) r.stats.push(undefined);
       stats = new MetricStats();
-      this.stats[key] = stats;
+      r.stats[key] = stats;
     }
     stats.add(step, value);
-    if (run >= 0 && this.runSeen[run] !== true) {
-      while (this.runSeen.length < run) this.runSeen.push(false);
-      this.runSeen[run] = true;
-    }
-    if (ts < this.tsMin) this.tsMin = ts;
-    if (ts > this.tsMax) this.tsMax = ts;
+    if (ts < r.tsMin) r.tsMin = ts;
+    if (ts > r.tsMax) r.tsMax = ts;
     // NaN (no step) fails both tests, so it never becomes a bound; the first step seeds both.
-    const lo = this.stepMin[phase] as StepValue;
-    if (step < lo || lo !== lo) this.stepMin[phase] = step;
-    const hi = this.stepMax[phase] as StepValue;
-    if (step > hi || hi !== hi) this.stepMax[phase] = step;
+    const lo = r.stepMin[phase] as StepValue;
+    if (step < lo || lo !== lo) r.stepMin[phase] = step;
+    const hi = r.stepMax[phase] as StepValue;
+    if (step > hi || hi !== hi) r.stepMax[phase] = step;
   }
 
   malformed(line: MalformedLine): void {
@@ -99,12 +117,18 @@ export class SummaryAggregator implements MetricVisitor {
       this.reports.push({ file: this.file, line: line.line, field: line.field, reason: line.reason });
   }
 
-  /** The statistics gathered so far, as plain data (header fields other than runs/ts/steps left empty). */
+  /** The statistics gathered so far, as plain data, with one summary per run in `byRun`. */
   toSummary(): RunSummary {
+    const byRun = [...this.runs].map(([run, stats]) => this.runSummary(run, stats));
+    const merged = mergeSummaries(byRun);
+    return { ...merged, malformedReports: [...this.reports], byRun };
+  }
+
+  private runSummary(run: number, r: RunStats): RunSummary {
     const names = this.tables.names;
     const metrics: MetricSummary[] = [];
-    for (let key = 0; key < this.stats.length; key++) {
-      const s = this.stats[key];
+    for (let key = 0; key < r.stats.length; key++) {
+      const s = r.stats[key];
       if (s === undefined) continue;
       metrics.push({
         phase: PHASE_NAMES[key % 3] as MetricSummary['phase'],
@@ -124,21 +148,17 @@ export class SummaryAggregator implements MetricVisitor {
         sample: s.sample.toJSON(),
       });
     }
-    const runIds: string[] = [];
-    this.runSeen.forEach((seen, id) => {
-      if (seen) runIds.push(this.tables.runs.name(id));
-    });
     return {
       files: [],
       lines: 0,
       bytes: 0,
       malformed: 0,
-      malformedReports: [...this.reports],
-      runIds,
-      tsMin: this.tsMin === Infinity ? NaN : this.tsMin,
-      tsMax: this.tsMax === -Infinity ? NaN : this.tsMax,
+      malformedReports: [],
+      runIds: run >= 0 ? [this.tables.runs.name(run)] : [],
+      tsMin: r.tsMin === Infinity ? NaN : r.tsMin,
+      tsMax: r.tsMax === -Infinity ? NaN : r.tsMax,
       steps: PHASE_NAMES.flatMap((phase, i) =>
-        this.stepMin[i] === this.stepMin[i] ? [{ phase, min: this.stepMin[i], max: this.stepMax[i] }] : [],
+        r.stepMin[i] === r.stepMin[i] ? [{ phase, min: r.stepMin[i], max: r.stepMax[i] }] : [],
       ) as RunSummary['steps'],
       metrics,
     };

@@ -51,3 +51,14 @@ export function formatTime(unixSeconds: number): string {
     ? new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z')
     : '-';
 }
+
+/**
+ * A metric's value in the unit its name declares (the flat keys' `_bytes` and `_percent` suffixes,
+ * docs/system-keys.md), for the table, markdown and HTML formats; json and csv keep exact numbers.
+ */
+export function formatMetricValue(name: string, value: number): string {
+  if (!Number.isFinite(value)) return formatNumber(value);
+  if (name.endsWith('_bytes')) return formatBytes(value);
+  if (name.endsWith('_percent')) return `${formatNumber(Number(value.toFixed(1)))}%`;
+  return formatNumber(value);
+}

@@ -22,6 +22,10 @@ import {
 import { ProgressLine } from './progress.js';
 import { readFiles } from './read-files.js';
 import { buildReport, type Report } from './report.js';
+import { buildRankView } from './rank-view.js';
+import { renderComparisons, renderReports } from './render.js';
+import { spoolStreams } from './spool.js';
+import type { RunSummary } from './summary-types.js';
 
 export { parseSummarizeArgs, SUMMARIZE_USAGE, UsageError } from './parse-args.js';
 export type { SummarizeArgs } from './parse-args.js';
@@ -41,33 +45,46 @@ async function summarizeInputs(
   inputs: readonly string[],
   args: SummarizeArgs,
   io: CommandIo,
-  label: string,
-): Promise<Report> {
-  const files = resolveInputs(inputs);
+): Promise<RunSummary> {
+  const spooled = await spoolStreams(inputs, io.stdin ?? process.stdin);
   const progress = args.progress && io.isTTY ? new ProgressLine(io.stderr) : undefined;
   try {
+    const files = resolveInputs(spooled.inputs);
     const summary = await readFiles(files, {
       jobs: args.jobs,
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
     });
-    return buildReport(summary, args.goals, label);
+    // Name streams as the user did, not by their temporary copies.
+    const named = (file: string): string => spooled.names.get(file) ?? file;
+    summary.files = summary.files.map(named);
+    summary.malformedReports = summary.malformedReports.map((r) => ({ ...r, file: named(r.file) }));
+    return summary;
   } finally {
     progress?.done();
+    spooled.cleanup();
   }
 }
 
-function render(format: Format, report: Report): string {
-  switch (format) {
-    case 'table':
-    case 'markdown':
-      return formatReportText(report, format);
-    case 'json':
-      return formatReportJson(report);
-    case 'csv':
-      return formatReportCsv(report);
-    case 'html':
-      return formatReportHtml(report);
-  }
+/** One report per run unless --merge-runs; the input's file facts are shared by every run. */
+function reportsOf(summary: RunSummary, args: SummarizeArgs, label: string): Report[] {
+  const runs = summary.byRun ?? [];
+  // Lines without a run id (plain rows) split nothing by themselves: they join a lone run.
+  const identified = runs.filter((run) => run.runIds.length > 0).length;
+  if (args.mergeRuns || identified <= 1) return [buildReport(summary, args.goals, label)];
+  return runs.map((run) =>
+    buildReport(
+      {
+        ...run,
+        files: summary.files,
+        lines: summary.lines,
+        bytes: summary.bytes,
+        malformed: summary.malformed,
+        malformedReports: summary.malformedReports,
+      },
+      args.goals,
+      `${label === '' ? '' : `${label}, `}run ${run.runIds[0] ?? '(no run id)'}`,
+    ),
+  );
 }
 
 function warnMalformed(io: CommandIo, report: Report, strict: boolean): void {
@@ -96,26 +113,22 @@ export async function summarizeCommand(argv: string[], io: CommandIo): Promise<n
   let malformed: number;
   try {
     if (args.compare !== undefined) {
-      const [a, b] = args.compare;
-      const reportA = await summarizeInputs([a], args, io, a);
-      const reportB = await summarizeInputs([b], args, io, b);
-      const comparison = compareReports(reportA, reportB);
-      warnMalformed(io, reportA, args.strict);
-      warnMalformed(io, reportB, args.strict);
-      malformed = reportA.malformed + reportB.malformed;
-      text =
-        args.format === 'json'
-          ? formatComparisonJson(comparison)
-          : args.format === 'csv'
-            ? formatComparisonCsv(comparison)
-            : args.format === 'html'
-              ? formatComparisonHtml(comparison)
-              : formatComparisonText(comparison, args.format);
+      const reports: Report[] = [];
+      for (const input of args.compare) {
+        reports.push(buildReport(await summarizeInputs([input], args, io), args.goals, input));
+      }
+      for (const report of reports) warnMalformed(io, report, args.strict);
+      malformed = reports.reduce((sum, r) => sum + r.malformed, 0);
+      const base = reports[0] as Report;
+      const comparisons = reports.slice(1).map((other) => compareReports(base, other));
+      text = renderComparisons(args.format, comparisons);
     } else {
-      const report = await summarizeInputs(args.inputs, args, io, '');
-      warnMalformed(io, report, args.strict);
-      malformed = report.malformed;
-      text = render(args.format, report);
+      const summary = await summarizeInputs(args.inputs, args, io);
+      const reports = reportsOf(summary, args, '');
+      warnMalformed(io, reports[0] as Report, args.strict);
+      malformed = summary.malformed;
+      const ranks = summary.byRank !== undefined ? buildRankView(summary.byRank) : undefined;
+      text = renderReports(args.format, reports, ranks);
     }
   } catch (error) {
     if (error instanceof UsageError) {

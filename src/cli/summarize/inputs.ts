@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../../errors.js';
 import { UsageError } from './parse-args.js';
+import { listSegments } from '../../exporters/ndjson/segments.js';
 import { expandGlob, GLOB_CHARS, listDir } from '../glob.js';
 
 const NDJSON_FILE = /\.ndjson(\.gz)?$/;
@@ -34,7 +35,11 @@ export function resolveInputs(inputs: readonly string[]): string[] {
         throw error;
       }
       if (stat.isDirectory()) walk(candidate, found);
-      else found.push(candidate);
+      else {
+        // An active file is the tail of its stream: its closed segments come first.
+        for (const segment of listSegments(candidate)) found.push(segment.path);
+        found.push(candidate);
+      }
     }
     if (found.length === 0) {
       throw new UsageError(

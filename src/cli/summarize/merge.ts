@@ -93,5 +93,42 @@ export function mergeSummaries(parts: readonly RunSummary[]): RunSummary {
     return s ? [{ phase, ...s }] : [];
   });
   out.metrics = [...metrics.values()];
+  const byRun = mergeGroups(
+    parts,
+    (part) => part.byRun,
+    (run) => run.runIds.join(','),
+  );
+  if (byRun !== undefined) out.byRun = byRun;
+  const byRank = mergeGroups(
+    parts,
+    (part) => part.byRank ?? (part.rank === undefined ? undefined : [part]),
+    (r) => String(r.rank ?? 0),
+  );
+  if (byRank !== undefined && byRank.length > 1) out.byRank = byRank;
   return out;
+}
+
+/** Merges the sub-summaries of every part by key, keeping the order in which keys first appear. */
+function mergeGroups(
+  parts: readonly RunSummary[],
+  subs: (part: RunSummary) => RunSummary[] | undefined,
+  key: (sub: RunSummary) => string,
+): RunSummary[] | undefined {
+  const groups = new Map<string, RunSummary[]>();
+  let any = false;
+  for (const part of parts) {
+    for (const sub of subs(part) ?? []) {
+      any = true;
+      const k = key(sub);
+      const group = groups.get(k);
+      if (group) group.push(sub);
+      else groups.set(k, [sub]);
+    }
+  }
+  if (!any) return undefined;
+  return [...groups.values()].map((group) => {
+    const merged = mergeSummaries(group.map(({ byRun: _r, byRank: _k, ...flat }) => flat));
+    if (group[0]?.rank !== undefined) merged.rank = group[0].rank;
+    return merged;
+  });
 }

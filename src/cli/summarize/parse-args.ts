@@ -1,17 +1,34 @@
 /** Pure argument parsing for `codex-ndjson summarize`: argv in, options or a UsageError out. */
 import { TelemetryError } from '../../errors.js';
 import type { Goal } from './direction.js';
+import { closest } from '../suggest.js';
+
+const KNOWN_FLAGS = [
+  '--format',
+  '--out',
+  '--goal',
+  '--compare',
+  '--merge-runs',
+  '--strict',
+  '--jobs',
+  '--no-progress',
+  '--help',
+];
 
 export const FORMATS = ['table', 'markdown', 'json', 'csv', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
-export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob>... [options]
-       codex-ndjson summarize --compare <A> <B> [options]
-  inputs: .ndjson / .ndjson.gz files, directories (every *.ndjson and *.ndjson.gz inside), or globs
+export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->... [options]
+       codex-ndjson summarize --compare <A> <B> [<C>...] [options]
+  inputs: .ndjson / .ndjson.gz files (an active file brings its rotated segments), directories
+          (every *.ndjson and *.ndjson.gz inside), globs, or - for standard input
+  Several runs (run ids) in the input give one scorecard each; ranks (*.rankN.ndjson) add a
+  per-rank view: min, median and max across ranks per metric, and the slowest rank by step time.
   --format, -f table|markdown|json|csv|html   output format (default table)
   --out, -o FILE          write the report to FILE instead of stdout
   --goal NAME=min|max     which way is better for NAME (repeatable); overrides the name-based guess
-  --compare A B           two runs (each a file, dir or glob) side by side with deltas
+  --compare A B [C...]    runs (each a file, dir or glob) side by side with deltas against A
+  --merge-runs            one scorecard for every run in the input
   --strict                exit 1 if any line is malformed
   --jobs, -j N            worker threads for large files (default: cores)
   --no-progress           no progress line on stderr`;
@@ -25,7 +42,9 @@ export class UsageError extends TelemetryError {
 
 export interface SummarizeArgs {
   inputs: string[];
-  compare: [string, string] | undefined;
+  /** With --compare: each input is one run, compared against the first. */
+  compare: string[] | undefined;
+  mergeRuns: boolean;
   format: Format;
   out: string | undefined;
   goals: Map<string, Goal>;
@@ -39,6 +58,7 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
   const args: SummarizeArgs = {
     inputs: [],
     compare: undefined,
+    mergeRuns: false,
     format: 'table',
     out: undefined,
     goals: new Map(),
@@ -89,14 +109,12 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
         args.goals.set(match[1] as string, match[2] as Goal);
         break;
       }
-      case '--compare': {
-        const a = argv[++i];
-        const b = argv[++i];
-        if (a === undefined || b === undefined)
-          throw new UsageError('--compare needs two inputs: --compare A B');
-        args.compare = [a, b];
+      case '--compare':
+        args.compare = [];
         break;
-      }
+      case '--merge-runs':
+        args.mergeRuns = true;
+        break;
       case '--strict':
         args.strict = true;
         break;
@@ -112,14 +130,21 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
         args.jobs = jobs;
         break;
       }
-      default:
-        throw new UsageError(`unknown option ${flag}`);
+      default: {
+        const hint = closest(flag, KNOWN_FLAGS);
+        throw new UsageError(`unknown option ${flag}${hint ? `; did you mean ${hint}?` : ''}`);
+      }
     }
   }
   if (args.help) return args;
-  if (args.compare !== undefined && args.inputs.length > 0)
-    throw new UsageError(`give either inputs or --compare A B, not both (extra: ${args.inputs.join(' ')})`);
-  if (args.compare === undefined && args.inputs.length === 0)
-    throw new UsageError('no input: pass NDJSON files, directories or globs');
+  if (args.compare !== undefined) {
+    if (args.inputs.length < 2)
+      throw new UsageError(
+        `--compare needs at least two runs (got ${args.inputs.length}): --compare A B [C...]`,
+      );
+    args.compare = args.inputs;
+    return args;
+  }
+  if (args.inputs.length === 0) throw new UsageError('no input: pass NDJSON files, directories, globs or -');
   return args;
 }

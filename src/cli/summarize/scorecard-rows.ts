@@ -1,5 +1,12 @@
 /** The cells of a scorecard shared by the text table and markdown: header facts and metric rows. */
-import { formatBytes, formatDuration, formatNumber, formatStep, formatTime } from './format-value.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatMetricValue,
+  formatNumber,
+  formatStep,
+  formatTime,
+} from './format-value.js';
 import type { MetricRow, Report, SystemRow } from './report.js';
 import { sparkline } from './sparkline.js';
 
@@ -18,15 +25,16 @@ export const METRIC_HEADERS = [
 ];
 
 export function metricCells(row: MetricRow): string[] {
+  const value = (v: number): string => formatMetricValue(row.name, v);
   return [
     row.name,
     String(row.count),
-    formatNumber(row.first),
-    formatNumber(row.last),
-    formatNumber(row.min),
-    formatNumber(row.max),
-    formatNumber(row.mean),
-    row.goal === undefined ? '-' : `${formatNumber(row.best)} (${row.goal})`,
+    value(row.first),
+    value(row.last),
+    value(row.min),
+    value(row.max),
+    value(row.mean),
+    row.goal === undefined ? '-' : `${value(row.best)} (${row.goal})`,
     formatStep(row.bestStep),
     String(row.nonFinite),
     sparkline(row.sample.values),

@@ -57,6 +57,12 @@ export interface RunSummary {
   tsMax: number;
   steps: PhaseSteps[];
   metrics: MetricSummary[];
+  /** The same, one summary per run id (lines without a run id form one more), in the order first read. */
+  byRun?: RunSummary[];
+  /** Rank of the stream, from a `*.rankN.ndjson` file name (rank N > 0 writes one); rank 0 otherwise. */
+  rank?: number;
+  /** The same, one summary per rank, when the input holds several. */
+  byRank?: RunSummary[];
 }
 
 export const MAX_MALFORMED_REPORTS = 5;

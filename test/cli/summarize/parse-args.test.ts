@@ -30,9 +30,15 @@ describe('parseSummarizeArgs', () => {
     ]);
   });
 
-  it('takes --compare with exactly two inputs and refuses extra positional inputs', () => {
+  it('takes --compare with any number of runs from two up, the first being the baseline', () => {
     expect(parseSummarizeArgs(['--compare', 'a', 'b']).compare).toEqual(['a', 'b']);
-    expect(() => parseSummarizeArgs(['x', '--compare', 'a', 'b'])).toThrow(/either inputs or --compare/);
+    expect(parseSummarizeArgs(['--compare', 'a', 'b', 'c', 'd']).compare).toEqual(['a', 'b', 'c', 'd']);
+    expect(parseSummarizeArgs(['a', '--compare', 'b']).compare).toEqual(['a', 'b']);
+    expect(() => parseSummarizeArgs(['--compare', 'a'])).toThrow(/at least two runs/);
+  });
+
+  it('suggests the closest option for a typo', () => {
+    expect(() => parseSummarizeArgs(['a', '--fromat', 'json'])).toThrow(/did you mean --format\?/);
   });
 
   it('treats everything after -- as an input, even names starting with a dash', () => {

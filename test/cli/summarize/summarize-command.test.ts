@@ -141,7 +141,7 @@ describe('codex-ndjson summarize', () => {
       [[path.join(dir, 'missing.ndjson')], /no such file or directory/],
       [[path.join(dir, '*.ndjson')], /the pattern matches no file/],
       [[MIX, '--bogus'], /unknown option --bogus/],
-      [['--compare', MIX], /--compare needs two inputs/],
+      [['--compare', MIX], /--compare needs at least two runs/],
     ];
     for (const [argv, message] of cases) {
       const result = await runSummarize(argv);
@@ -155,7 +155,7 @@ describe('codex-ndjson summarize', () => {
     fs.copyFileSync(MIX, path.join(dir, 'metrics.000001.ndjson'));
     fs.copyFileSync(path.join(FIXTURES, 'run-b.ndjson'), path.join(dir, 'metrics.ndjson'));
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'not metrics');
-    const byDir = await json([dir]);
+    const byDir = await json([dir, '--merge-runs']);
     expect(byDir.files.map((f) => path.basename(f))).toEqual(['metrics.000001.ndjson', 'metrics.ndjson']);
     expect(row(byDir, 'train', 'loss')).toMatchObject({ count: 7, first: 2, last: 0.5 });
     const byGlob = await json([path.join(dir, 'metrics.*.ndjson')]);
