@@ -32,10 +32,20 @@ const FLAT_RESERVED: ReadonlySet<string> = new Set([
   'timestamp',
   'epoch_time',
 ]);
+/**
+ * Most metric names one line may carry. Each distinct name costs its reader state (a summary keeps
+ * about 8 KiB of samples per name), so a runaway line with millions of keys would otherwise grow
+ * memory without bound. System snapshots carry a few hundred keys; 1024 leaves room.
+ */
+export const MAX_NAMES_PER_LINE = 1024;
 const STEP_DIGITS = /"step"\s*:\s*(-?\d+)(?=\s*[,}])/;
 
 function fail(field: string, reason: string): ParseResult {
   return { ok: false, field, reason };
+}
+
+function tooMany(count: number): ParseResult {
+  return fail('line', `has ${count} keys, more than the ${MAX_NAMES_PER_LINE} metric names a line may carry`);
 }
 
 /** A value quoted in an error, cut short: a malformed line can be megabytes long. */
@@ -155,7 +165,9 @@ export function parseRecordLine(line: string): ParseResult {
   if (record.values !== null && typeof record.values === 'object' && !Array.isArray(record.values)) {
     const names: string[] = [];
     const values: number[] = [];
-    for (const [key, raw] of Object.entries(record.values as Record<string, unknown>)) {
+    const entries = Object.entries(record.values as Record<string, unknown>);
+    if (entries.length > MAX_NAMES_PER_LINE) return tooMany(entries.length);
+    for (const [key, raw] of entries) {
       const value = numeric(raw);
       if (value === undefined) return fail(`values.${key}`, `must be a number, got ${show(raw)}`);
       names.push(key);
@@ -167,6 +179,8 @@ export function parseRecordLine(line: string): ParseResult {
   // Plain flat row: every numeric key that does not describe the row is a metric.
   const names: string[] = [];
   const values: number[] = [];
+  const keys = Object.keys(record);
+  if (keys.length > MAX_NAMES_PER_LINE + FLAT_RESERVED.size) return tooMany(keys.length);
   for (const [key, raw] of Object.entries(record)) {
     if (FLAT_RESERVED.has(key)) continue;
     const value = numeric(raw);

@@ -38,7 +38,9 @@ describe('parseCli', () => {
   });
 
   it('names an option meant for another command instead of accepting it (run --steps 5)', () => {
-    expect(usageError(['run', '--steps', '5', '--', 'true'])).toBe('--steps is an option of demo, not of run');
+    expect(usageError(['run', '--steps', '5', '--', 'true'])).toBe(
+      '--steps is an option of demo, not of run',
+    );
     expect(usageError(['demo', '--follow'])).toBe('--follow is an option of tail, not of demo');
   });
 

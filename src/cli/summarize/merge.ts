@@ -51,7 +51,25 @@ function maxStep(a: StepValue, b: StepValue): StepValue {
   return isStep(b) && b > a ? b : a;
 }
 
+/** Joins parts in reading order, and their per-run and per-rank sub-summaries key by key. */
 export function mergeSummaries(parts: readonly RunSummary[]): RunSummary {
+  const out = mergeFlat(parts);
+  const byRun = mergeGroups(
+    parts,
+    (part) => part.byRun,
+    (run) => run.runIds.join(','),
+  );
+  if (byRun !== undefined) out.byRun = byRun;
+  const byRank = mergeGroups(
+    parts,
+    (part) => part.byRank ?? (part.rank === undefined ? undefined : [part]),
+    (r) => String(r.rank ?? 0),
+  );
+  if (byRank !== undefined && byRank.length > 1) out.byRank = byRank;
+  return out;
+}
+
+function mergeFlat(parts: readonly RunSummary[]): RunSummary {
   const metrics = new Map<string, MetricSummary>();
   const runIds = new Set<string>();
   const steps = new Map<string, { min: StepValue; max: StepValue }>();
@@ -93,18 +111,6 @@ export function mergeSummaries(parts: readonly RunSummary[]): RunSummary {
     return s ? [{ phase, ...s }] : [];
   });
   out.metrics = [...metrics.values()];
-  const byRun = mergeGroups(
-    parts,
-    (part) => part.byRun,
-    (run) => run.runIds.join(','),
-  );
-  if (byRun !== undefined) out.byRun = byRun;
-  const byRank = mergeGroups(
-    parts,
-    (part) => part.byRank ?? (part.rank === undefined ? undefined : [part]),
-    (r) => String(r.rank ?? 0),
-  );
-  if (byRank !== undefined && byRank.length > 1) out.byRank = byRank;
   return out;
 }
 
@@ -127,7 +133,7 @@ function mergeGroups(
   }
   if (!any) return undefined;
   return [...groups.values()].map((group) => {
-    const merged = mergeSummaries(group.map(({ byRun: _r, byRank: _k, ...flat }) => flat));
+    const merged = mergeFlat(group);
     if (group[0]?.rank !== undefined) merged.rank = group[0].rank;
     return merged;
   });

@@ -63,10 +63,17 @@ export async function readTask(task: ReadTask, onBytes?: (bytes: number) => void
   });
   const summary = aggregator.toSummary();
   summary.files = [task.path];
+  summary.rank = rankOfFile(task.path);
   summary.lines = stats.lines;
   summary.bytes = stats.bytes;
   summary.malformed = stats.malformed;
   return summary;
+}
+
+/** Rank N > 0 writes `metrics.rankN.ndjson` (and its segments `metrics.rankN.000001.ndjson`). */
+export function rankOfFile(file: string): number {
+  const match = /\.rank(\d+)(?:\.\d{6,})?\.ndjson(?:\.gz)?$/.exec(file);
+  return match ? Number(match[1]) : 0;
 }
 
 /** Line-aligned cut points splitting `path` into about `parts` ranges. */

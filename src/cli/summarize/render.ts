@@ -45,8 +45,10 @@ export function renderReports(
     }
     case 'json': {
       if (single && ranks === undefined) return formatReportJson(reports[0] as Report);
-      const parts = reports.map((r) => JSON.parse(formatReportJson(r)) as unknown);
-      return `${JSON.stringify({ schema: 'codex-ndjson-summaries/1', runs: parts, ranks }, null, 2)}\n`;
+      // Spliced as text: each part keeps its exact (bigint) steps.
+      const runs = reports.map((r) => formatReportJson(r).trim()).join(',\n');
+      const rankJson = ranks === undefined ? '' : `,\n"ranks": ${JSON.stringify(ranks)}`;
+      return `{"schema": "codex-ndjson-summaries/1",\n"runs": [\n${runs}\n]${rankJson}}\n`;
     }
     case 'csv':
       return single ? formatReportCsv(reports[0] as Report) : csvRuns(reports);
@@ -59,14 +61,9 @@ export function renderComparisons(format: Format, comparisons: readonly Comparis
   switch (format) {
     case 'json':
       if (comparisons.length === 1) return formatComparisonJson(comparisons[0] as Comparison);
-      return `${JSON.stringify(
-        {
-          schema: 'codex-ndjson-compares/1',
-          comparisons: comparisons.map((c) => JSON.parse(formatComparisonJson(c)) as unknown),
-        },
-        null,
-        2,
-      )}\n`;
+      return `{"schema": "codex-ndjson-compares/1",\n"comparisons": [\n${comparisons
+        .map((c) => formatComparisonJson(c).trim())
+        .join(',\n')}\n]}\n`;
     case 'csv':
       return comparisons.map(formatComparisonCsv).join('');
     case 'html':
