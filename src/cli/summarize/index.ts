@@ -7,16 +7,11 @@ import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { errnoCode } from '../../errors.js';
 import { compareReports } from './compare.js';
-import { formatComparisonCsv, formatReportCsv } from './format-csv.js';
-import { formatComparisonHtml, formatReportHtml } from './format-html.js';
-import { formatComparisonJson, formatReportJson } from './format-json.js';
-import { formatComparisonText, formatReportText } from './format-table.js';
 import { resolveInputs } from './inputs.js';
 import {
   parseSummarizeArgs,
   SUMMARIZE_USAGE,
   UsageError,
-  type Format,
   type SummarizeArgs,
 } from './parse-args.js';
 import { ProgressLine } from './progress.js';
