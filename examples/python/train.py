@@ -8,6 +8,7 @@ Checkpoints are fake bytes; when CODEX_TELEMETRY_BIN is set, each one gets a run
 `codex-telemetry manifest`. Copy the `MetricsWriter` and `save_checkpoint` parts into a real trainer.
 
     CODEX_METRICS_OUT=metrics.ndjson python3 train.py --steps 20
+    codex-telemetry run -- python3 train.py --plain-json --diverge-at 30   # bare NaN, as json.dumps writes
     codex-telemetry run --out runs/demo -- python3 train.py --steps 1000 --checkpoint-every 250
 """
 
@@ -94,6 +95,20 @@ class MetricsWriter:
             self._file = None
 
 
+class PlainWriter(MetricsWriter):
+    """What most trainers already do: one flat row per step through Python's default json.dumps,
+    which writes non-finite floats as the bare tokens NaN, Infinity and -Infinity. The bridge reads
+    them as non-finite values; nothing here needs to know the schema."""
+
+    def log(self, step: int, scalars: Dict[str, float]) -> None:
+        if self._file is None:
+            raise ValueError(f"{self.path} is closed")
+        row = {"step": int(step), "phase": self.tags["phase"], **{k: float(v) for k, v in scalars.items()}}
+        self._file.write(json.dumps(row) + "\n")
+        self._file.flush()
+        self.lines += 1
+
+
 def rank_tags() -> Dict[str, int]:
     """rank / local_rank / world_size as torchrun sets them, in multi-process runs only."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -157,6 +172,12 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--step-delay", type=float, default=0.0, help="seconds to sleep per step (default 0)")
     parser.add_argument("--exit-code", type=int, default=0, help="exit status at the end (default 0)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--plain-json", action="store_true", help="write flat rows with Python's default json (bare NaN tokens)"
+    )
+    parser.add_argument(
+        "--diverge-at", type=int, default=-1, help="from this step on, loss is NaN and grad_norm Infinity"
+    )
     return parser.parse_args(argv)
 
 
@@ -167,17 +188,21 @@ def main(argv: List[str]) -> int:
     random.seed(args.seed)
     run_id = os.environ.get("CODEX_RUN_ID") or new_run_id()
     tags = rank_tags()
-    train = MetricsWriter(os.environ.get("CODEX_METRICS_OUT", ".codex/metrics.ndjson"), run_id, "train", tags)
+    writer = PlainWriter if args.plain_json else MetricsWriter
+    train = writer(os.environ.get("CODEX_METRICS_OUT", ".codex/metrics.ndjson"), run_id, "train", tags)
     evaluation: Optional[MetricsWriter] = None
     try:
         if args.eval_every > 0:
             eval_path = os.environ.get("CODEX_EVAL_METRICS_OUT", ".codex/eval_metrics.ndjson")
-            evaluation = MetricsWriter(eval_path, run_id, "eval", tags)
+            evaluation = writer(eval_path, run_id, "eval", tags)
         for step in range(args.steps):
             progress = step / max(1, args.steps - 1)
             loss = 2.5 * math.exp(-3.0 * progress) + random.gauss(0.0, 0.02)
             lr = 3e-4 * 0.5 * (1.0 + math.cos(math.pi * progress))
-            train.log(step, {"loss": loss, "lr": lr, "grad_norm": abs(random.gauss(1.0, 0.1))})
+            grad_norm = abs(random.gauss(1.0, 0.1))
+            if 0 <= args.diverge_at <= step:
+                loss, grad_norm = math.nan, math.inf
+            train.log(step, {"loss": loss, "lr": lr, "grad_norm": grad_norm})
             if evaluation is not None and (step + 1) % args.eval_every == 0:
                 evaluation.log(step, {"eval_loss": loss * 1.1, "accuracy": 1.0 - loss / 3.0})
             if args.checkpoint_every > 0 and (step + 1) % args.checkpoint_every == 0:

@@ -195,3 +195,64 @@ describe.runIf(hasPython())('codex-telemetry run with the Python example trainer
     expect(wandb.exitCode).toBe(143);
   });
 });
+
+describe.runIf(hasPython())('a diverging Python trainer writing NaN through json.dumps', () => {
+  it('arrives whole: summarize counts the non-finite values, TensorBoard and W&B hold them', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-run-nan-'));
+    dirs.push(out);
+    const { code, stderr } = await bridge(out, [
+      '--steps',
+      '40',
+      '--eval-every',
+      '0',
+      '--plain-json',
+      '--diverge-at',
+      '30',
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/trainer exited with 0; 40 rows re-exported, 0 malformed/);
+    // The trainer's own file holds bare NaN tokens, as Python writes them.
+    expect(fs.readFileSync(path.join(out, '.codex/metrics.ndjson'), 'utf8')).toContain('"loss": NaN');
+
+    const summary = execFileSync(
+      process.execPath,
+      [
+        BIN.replace('codex-telemetry.js', 'codex-ndjson.js'),
+        'summarize',
+        path.join(out, '.codex/metrics.ndjson'),
+        '-f',
+        'json',
+      ],
+      { encoding: 'utf8' },
+    );
+    const loss = (
+      JSON.parse(summary) as { phases: { rows: { name: string; nonFinite: number; count: number }[] }[] }
+    ).phases
+      .flatMap((p) => p.rows)
+      .find((r) => r.name === 'loss');
+    expect(loss).toMatchObject({ count: 40, nonFinite: 10 });
+
+    // TensorBoard: every step's loss, the last ten NaN.
+    const lossValues = walk(out)
+      .filter((f) => f.includes(`${path.sep}train${path.sep}`) && path.basename(f).includes('tfevents'))
+      .flatMap((f) => readEventFile(f).events)
+      .flatMap((e) => (e.values ?? []).filter((v) => v.tag === 'loss').map((v) => v.simpleValue as number));
+    expect(lossValues).toHaveLength(40);
+    expect(lossValues.filter((v) => Number.isNaN(v))).toHaveLength(10);
+
+    // W&B: 40 history rows, with NaN loss in the last ten.
+    const runDir = path.join(out, 'wandb', 'latest-run');
+    const file = fs.readdirSync(runDir).find((name) => name.endsWith('.wandb')) as string;
+    type Item = { key?: string; nested_key?: string[]; value_json: string };
+    const history = (
+      readWandbLog(path.join(runDir, file)).records as unknown as {
+        type: string;
+        record: { history?: { item: Item[] } };
+      }[]
+    )
+      .filter((r) => r.type === 'history')
+      .map((r) => r.record.history?.item.find((i) => i.key === 'loss')?.value_json);
+    expect(history).toHaveLength(40);
+    expect(history.filter((v) => v === 'NaN')).toHaveLength(10);
+  });
+});

@@ -8,12 +8,7 @@ import type { Writable } from 'node:stream';
 import { errnoCode } from '../../errors.js';
 import { compareReports } from './compare.js';
 import { resolveInputs } from './inputs.js';
-import {
-  parseSummarizeArgs,
-  SUMMARIZE_USAGE,
-  UsageError,
-  type SummarizeArgs,
-} from './parse-args.js';
+import { parseSummarizeArgs, SUMMARIZE_USAGE, UsageError, type SummarizeArgs } from './parse-args.js';
 import { ProgressLine } from './progress.js';
 import { readFiles } from './read-files.js';
 import { buildReport, type Report } from './report.js';
