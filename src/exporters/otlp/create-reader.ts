@@ -27,6 +27,13 @@ export interface OtlpReaderOptions {
   health: SinkHealth;
   /** Extra sources merged into every export (e.g. LastValueGauges for training scalars). */
   metricProducers?: MetricProducer[];
+  /**
+   * The longest one export waits for the collector, retries included, and so the longest shutdown
+   * waits for an unreachable one (config `otlpShutdownTimeout`, default 2 s). Without it the
+   * exporter's 10 s default plus the reader's final export added about 8-12 s to every shutdown.
+   * `OTEL_EXPORTER_OTLP_TIMEOUT` / `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT`, when set, still win.
+   */
+  timeoutMillis?: number;
 }
 
 /** Returns the reader to add to the MeterProvider, or undefined when OTLP is off. */
@@ -34,8 +41,11 @@ export function createOtlpReader(options: OtlpReaderOptions): MetricReader | und
   const enabled = options.enabled ?? otlpEndpointConfigured(options.env);
   if (!enabled) return undefined;
   const intervals = exportIntervalsFromEnv(options.env);
+  const envTimeout = options.env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT ?? options.env.OTEL_EXPORTER_OTLP_TIMEOUT;
+  const timeoutMillis =
+    envTimeout === undefined || envTimeout.trim() === '' ? options.timeoutMillis : undefined;
   const exporter = new HealthReportingExporter({
-    inner: new OTLPMetricExporter(),
+    inner: new OTLPMetricExporter(timeoutMillis === undefined ? {} : { timeoutMillis }),
     health: options.health,
     sink: OTLP_SINK,
     target: describeOtlpMetricsUrl(process.env),
@@ -43,6 +53,10 @@ export function createOtlpReader(options: OtlpReaderOptions): MetricReader | und
   return new PeriodicExportingMetricReader({
     exporter,
     ...intervals,
+    exportTimeoutMillis:
+      timeoutMillis === undefined
+        ? intervals.exportTimeoutMillis
+        : Math.min(intervals.exportTimeoutMillis, timeoutMillis),
     metricProducers: options.metricProducers,
   });
 }

@@ -9,9 +9,15 @@ export const otlpSink: SinkDefinition = {
   validate(_config, env) {
     exportIntervalsFromEnv(env);
   },
-  open({ env, health, metricProducers }) {
+  open({ config, env, health, metricProducers }) {
     return {
-      reader: createOtlpReader({ env, enabled: true, health, metricProducers: [...metricProducers] }),
+      reader: createOtlpReader({
+        env,
+        enabled: true,
+        health,
+        metricProducers: [...metricProducers],
+        timeoutMillis: Math.round(config.otlpShutdownTimeout * 1000),
+      }),
     };
   },
 };
