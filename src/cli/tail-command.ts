@@ -35,6 +35,12 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
   const replayOnly = !options.follow;
   const plan = planStreams(expandInputs(inputs));
   for (const { file, reason } of plan.skipped) warn(`tail: reading ${file} once (${reason})`);
+  // Settings first: a bad flag or variable is a usage error whatever the files.
+  const config = cliTrainConfig(
+    { ...options, config: { ...options.config, metricsOut: TAIL_DEFAULTS.metricsOut } },
+    TAIL_DEFAULTS,
+    io.env,
+  );
   // Without --follow there is nothing to wait for: a missing file is an error, before anything opens.
   if (replayOnly) {
     const missing = plan.files.filter((file) => !fs.existsSync(file));
@@ -46,11 +52,6 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
       return 1;
     }
   }
-  const config = cliTrainConfig(
-    { ...options, config: { ...options.config, metricsOut: TAIL_DEFAULTS.metricsOut } },
-    TAIL_DEFAULTS,
-    io.env,
-  );
   // CODEX_METRICS_OUT names the stream tailed, not the bridge's own system stream.
   const env = { ...io.env, CODEX_METRICS_OUT: undefined };
   const telemetry = await startTelemetry(config, { env, ndjsonPhases: ['system'], info: warn, warn });
