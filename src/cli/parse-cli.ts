@@ -30,6 +30,7 @@ export type ParsedCli =
   | { command: 'run'; options: SinkOptions; child: string[] }
   | { command: 'tail'; options: SinkOptions; files: string[]; fromStart: boolean; follow: boolean }
   | { command: 'manifest'; argv: string[] }
+  | { command: 'dashboard'; argv: string[] }
   | { command: 'wandb-ls'; dir: string | undefined }
   | { command: 'help'; text: string }
   | { command: 'version' }
@@ -43,6 +44,7 @@ Commands:
   tail [options] FILE...    replay / follow NDJSON files into every sink
   manifest CHECKPOINT       write run_manifest.json beside a checkpoint (always exits 0)
   wandb ls [DIR]            list W&B offline runs: size, records, complete, synced
+  dashboard [RUN]...        live training curves in the browser (--port P, --host H)
 
 Output options (demo, run, tail):
   --out DIR                     every file of the run goes under DIR (default: .)
@@ -129,6 +131,8 @@ export function parseCli(argv: readonly string[]): ParsedCli {
       }
       case 'manifest':
         return { command: 'manifest', argv: rest };
+      case 'dashboard':
+        return { command: 'dashboard', argv: rest };
       case 'wandb': {
         if (rest[0] !== 'ls')
           throw new UsageError(`unknown wandb subcommand "${rest[0] ?? ''}"; use: wandb ls [DIR]`);
