@@ -12,6 +12,8 @@ import type { Line, SeriesStore } from './series-store.js';
 export const MIN_WIDTH = 16;
 export const MAX_WIDTH = 4096;
 
+const PHASES = ['train', 'eval', 'system'];
+
 export interface ChartQuery {
   width: number;
   /** Step range to show; default the whole chart. */
@@ -75,7 +77,13 @@ export function chartData(store: SeriesStore, metric: string, query: ChartQuery)
   const from = query.from ?? lo;
   const to = query.to ?? hi;
   const series: SeriesModel[] = [];
-  for (const line of chart.lines.values()) {
+  const lines = [...chart.lines.values()].sort(
+    (a, b) =>
+      (a.run < b.run ? -1 : a.run > b.run ? 1 : 0) ||
+      PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase) ||
+      (a.sub < b.sub ? -1 : a.sub > b.sub ? 1 : 0),
+  );
+  for (const line of lines) {
     const color = store.runs.get(line.run)?.color ?? '#444';
     const ranks = [...line.ranks].sort((a, b) => a[0] - b[0]);
     if (ranks.length === 1) {

@@ -20,6 +20,8 @@ export interface HandlerOptions {
   roots: readonly string[];
   /** The bind address: a loopback bind only answers loopback Host names. */
   host: string;
+  /** `/files/<path>` paths are relative to this folder (the working folder at start). */
+  cwd: string;
 }
 
 export type Handler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -104,7 +106,7 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
         return true;
     }
     if (pathname.startsWith('/files/')) {
-      const answer = resolveFile(pathname.slice('/files/'.length), options.roots);
+      const answer = resolveFile(pathname.slice('/files/'.length), options.roots, options.cwd);
       if (!answer.ok) send(response, answer.status, text, `${answer.reason}\n`);
       else sendFile(response, answer.path, head);
       return true;

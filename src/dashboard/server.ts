@@ -56,7 +56,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       process.stderr.write(`dashboard: ${file}:${line.line}: ${line.field}: ${line.reason}; skipped\n`),
   });
   await live.start();
-  const handler = dashboardHandler(live, { roots: allowedRoots(options.inputs), host });
+  const handler = dashboardHandler(live, { roots: allowedRoots(options.inputs), host, cwd: process.cwd() });
   const server = createServer((request, response) => {
     if (!handler(request, response)) {
       response.statusCode = 404;
