@@ -47,7 +47,7 @@ describe('the incremental stream reader', () => {
     await r.poll();
     expect(steps()).toHaveLength(12);
     // Every read after the first poll starts at or beyond what the first poll had read.
-    const positions = reads.mock.calls.slice(1).map((call) => call[4] as number);
+    const positions = reads.mock.calls.slice(1).map((call) => (call as unknown[])[4] as number);
     expect(Math.min(...positions)).toBeGreaterThanOrEqual(firstEnd);
     fs.appendFileSync(active, partial.slice(20));
     await r.poll();
