@@ -23,6 +23,8 @@ export interface SinkOptions {
   gpu: boolean | undefined;
   /** run: also copy the trainer's stdout/stderr to the W&B run's files/output.log. */
   captureOutput: boolean;
+  /** Also serve the live dashboard under / on the /metrics server. */
+  dashboard: boolean;
 }
 
 export type ParsedCli =
@@ -56,6 +58,7 @@ Output options (demo, run, tail):
   --metrics-rotate-bytes N      rotate the NDJSON streams past N bytes
   --gpu / --no-gpu              sample NVIDIA GPUs through NVML (CODEX_MONITORING_ENABLE_GPU)
   --run-id ID
+  --dashboard                   also serve the live dashboard under / on the /metrics server
 
 Demo options:
   --steps N (default 300)  --eval-every N (default 50)  --checkpoint-every N (default 100)
@@ -86,6 +89,7 @@ const SINK_OPTIONS = {
   'from-start': { type: 'boolean' },
   'capture-output': { type: 'boolean' },
   follow: { type: 'boolean' },
+  dashboard: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -157,6 +161,9 @@ function parse(args: string[], allowPositionals: boolean) {
 }
 
 function sinkOptions(values: SinkValues): SinkOptions {
+  if (values.dashboard && values['no-prometheus']) {
+    throw new UsageError('--dashboard is served by the /metrics server: drop --no-prometheus');
+  }
   return {
     out: values.out,
     steps: int(values.steps, '--steps', 300, 1),
@@ -184,6 +191,7 @@ function sinkOptions(values: SinkValues): SinkOptions {
     runId: values['run-id'],
     gpu: values['no-gpu'] ? false : values.gpu ? true : undefined,
     captureOutput: values['capture-output'] ?? false,
+    dashboard: values.dashboard ?? false,
   };
 }
 

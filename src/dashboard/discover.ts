@@ -20,7 +20,8 @@ export interface StreamSpec {
 
 const STREAM = /^(.*?)(?:\.\d{6,})?\.ndjson(?:\.gz)?$/;
 const RANK = /\.rank(\d+)$/;
-const RUN_STREAMS = /^(metrics|eval_metrics)$/;
+/** Streams of one run folder: the trainer's, the eval stream, and the bridge's system samples. */
+const RUN_STREAMS = /^(metrics|eval_metrics|bridge_system)$/;
 
 /**
  * The stream a file belongs to, or undefined for a file that is not NDJSON. Run names are paths

@@ -20,7 +20,8 @@ export interface Change {
 }
 
 export interface LiveRunsOptions {
-  inputs: readonly string[];
+  /** Run folders, files or globs; a function is asked again at every discovery (streams opened later). */
+  inputs: readonly string[] | (() => readonly string[]);
   onMalformed?: (file: string, line: MalformedLine) => void;
   pollMs?: number;
   discoverMs?: number;
@@ -61,7 +62,9 @@ export class LiveRuns {
     try {
       if (Date.now() - this.lastDiscover >= (this.options.discoverMs ?? DISCOVER_MS)) {
         this.lastDiscover = Date.now();
-        for (const spec of discoverStreams(this.options.inputs)) {
+        const inputs =
+          typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
+        for (const spec of discoverStreams(inputs)) {
           if (!this.readers.has(spec.activePath)) {
             this.readers.set(spec.activePath, new StreamReader(spec, this.store, this.options.onMalformed));
           }

@@ -130,7 +130,10 @@ export class App {
 
   private onChange(change: Change): void {
     for (const metric of change.metrics) this.dirty.add(metric);
-    void this.drain(change.structure);
+    // A failed fetch (server gone) is shown; the next change event tries again.
+    this.drain(change.structure).catch((error: unknown) => {
+      this.status.textContent = `update failed: ${error instanceof Error ? error.message : String(error)}`;
+    });
   }
 
   /** One round of fetches at a time; changes that arrive meanwhile wait for the next round. */
