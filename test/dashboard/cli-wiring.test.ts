@@ -57,10 +57,10 @@ describe('--dashboard on demo, run and tail', () => {
       expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
       expect(await page.text()).toContain('<main id="dashboard">');
       expect((await fetch(metricsUrl)).status).toBe(200);
-      // The demo's stream reaches the dashboard within its run.
+      // The demo's train and eval streams reach the dashboard (new streams are looked for every 2 s).
       const deadline = Date.now() + 20_000;
       let metrics: string[] = [];
-      while (Date.now() < deadline && !metrics.includes('loss')) {
+      while (Date.now() < deadline && !(metrics.includes('loss') && metrics.includes('accuracy'))) {
         const index = (await (await fetch(new URL('api/index', pageUrl))).json()) as {
           charts: { metric: string }[];
         };
