@@ -128,7 +128,7 @@ describe.skipIf(!hasChromium)(`the dashboard in chromium${hasChromium ? '' : ` (
     await page.close();
   });
 
-  it('changes what is drawn on smoothing, log scale, run toggling, drag-zoom and double-click', async () => {
+  it('changes what is drawn on smoothing, log scale, x as step, relative or wall time, run toggling, drag-zoom and double-click', async () => {
     const runs = path.join(dir, 'three');
     writeRun(path.join(runs, 'baseline'), 300, 1);
     writeRun(path.join(runs, 'wider'), 300, 0.8);
@@ -162,6 +162,13 @@ describe.skipIf(!hasChromium)(`the dashboard in chromium${hasChromium ? '' : ` (
     await page.check('#dash-log-y');
     expect(await pixels(page, 'loss')).not.toBe(unsmoothed);
     await page.uncheck('#dash-log-y');
+    const byStep = await pixels(page, 'loss');
+    await page.selectOption('#dash-x', 'relative');
+    const relative = await pixels(page, 'loss');
+    expect(relative).not.toBe(byStep);
+    await page.selectOption('#dash-x', 'wall');
+    expect(await pixels(page, 'loss')).not.toBe(relative);
+    await page.selectOption('#dash-x', 'step');
 
     // wider: 300 train points and 15 eval points leave the chart with the run.
     const allPoints = await points(page, 'loss');
