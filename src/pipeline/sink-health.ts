@@ -1,7 +1,8 @@
 /**
- * Health of the optional sinks, by name (a registry entry's, or a source such as `system`/`nvml`). A sink that fails says so once (a warning naming the sink, the
- * path and what to do), then stays down; the state is exported as the gauge `codex.sink.up{sink}`
- * so a dead sink is visible on dashboards, never silent.
+ * Health of the optional sinks, by name (a registry entry's, or a source such as `system` or
+ * `nvml`). A sink that fails says so once (a warning naming the sink, the path and what to do),
+ * then stays down; the state is exported as the gauge `codex.sink.up{sink}` so a dead sink is
+ * visible on dashboards, never silent.
  */
 import { diag } from '@opentelemetry/api';
 
