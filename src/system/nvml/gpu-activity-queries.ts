@@ -130,9 +130,7 @@ export const GPU_ACTIVITY_QUERIES: readonly GpuQuery[] = [
     once: true,
     read(call, _variant, { scratch }, device, out) {
       const slots = [S.smClockMax, S.memClockMax];
-      return eachArg(call, scratch, device, [[NVML_CLOCK_SM], [NVML_CLOCK_MEM]], (i) => {
-        out[slots[i]] = scratch.u32[0];
-      });
+      return eachArg(call, scratch, device, [NVML_CLOCK_SM, NVML_CLOCK_MEM], slots, out);
     },
   },
 ];

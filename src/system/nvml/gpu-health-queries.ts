@@ -28,6 +28,8 @@ const ECC_ARGS = [
   [NVML_MEMORY_ERROR_TYPE_UNCORRECTED, NVML_VOLATILE_ECC],
 ] as const;
 const ECC_SLOTS = [S.eccCorrected, S.eccUncorrected, S.eccCorrectedVolatile, S.eccUncorrectedVolatile];
+const PCIE_COUNTERS = [NVML_PCIE_UTIL_TX_BYTES, NVML_PCIE_UTIL_RX_BYTES];
+const PCIE_SLOTS = [S.pcieTx, S.pcieRx];
 
 export const GPU_HEALTH_QUERIES: readonly GpuQuery[] = [
   {
@@ -63,10 +65,8 @@ export const GPU_HEALTH_QUERIES: readonly GpuQuery[] = [
     symbols: ['nvmlDeviceGetPcieThroughput'],
     keys: ['pcie_tx_bytes_per_s', 'pcie_rx_bytes_per_s'],
     read(call, _variant, { scratch }, device, out) {
-      const slots = [S.pcieTx, S.pcieRx];
-      return eachArg(call, scratch, device, [[NVML_PCIE_UTIL_TX_BYTES], [NVML_PCIE_UTIL_RX_BYTES]], (i) => {
-        out[slots[i]] = scratch.u32[0] * 1024;
-      });
+      const slots = PCIE_SLOTS;
+      return eachArg(call, scratch, device, PCIE_COUNTERS, slots, out, 1024);
     },
   },
   uintQuery('fan', 'nvmlDeviceGetFanSpeed', S.fan, 'fan_percent'),
@@ -75,9 +75,12 @@ export const GPU_HEALTH_QUERIES: readonly GpuQuery[] = [
     symbols: ['nvmlDeviceGetTotalEccErrors'],
     keys: ['ecc_corrected', 'ecc_uncorrected', 'ecc_corrected_volatile', 'ecc_uncorrected_volatile'],
     read(call, _variant, { scratch }, device, out) {
-      return eachArg(call, scratch, device, ECC_ARGS, (i) => {
+      for (let i = 0; i < ECC_ARGS.length; i++) {
+        const code = call(device, ECC_ARGS[i][0], ECC_ARGS[i][1], scratch.address);
+        if (code !== NVML_SUCCESS) return code;
         out[ECC_SLOTS[i]] = readU64(scratch.u32, 0);
-      });
+      }
+      return NVML_SUCCESS;
     },
   },
   {

@@ -58,18 +58,23 @@ export function clockQuery(field: string, type: number, key: number, keyName: st
   };
 }
 
-/** Calls `call(device, a, scratch)` for each argument, stopping at the first failure. */
+/**
+ * Calls `call(device, args[i], scratch)` for each argument, storing the unsigned int answer times
+ * `scale` in `slots[i]`; stops at the first failure.
+ */
 export function eachArg(
   call: NvmlFunction,
   scratch: NativeBlock,
   device: number,
-  args: ReadonlyArray<readonly number[]>,
-  store: (index: number) => void,
+  args: readonly number[],
+  slots: readonly number[],
+  out: Float64Array,
+  scale = 1,
 ): number {
   for (let i = 0; i < args.length; i++) {
-    const code = call(device, ...args[i], scratch.address);
+    const code = call(device, args[i], scratch.address);
     if (code !== NVML_SUCCESS) return code;
-    store(i);
+    out[slots[i]] = scratch.u32[0] * scale;
   }
   return NVML_SUCCESS;
 }
