@@ -5,6 +5,7 @@
  * unchanged (docs/system-keys.md lists them), so nothing the sampler measures is dropped.
  */
 import { describeSystemKey } from '../../system/keys/flatten.js';
+import { HOST_KEYS } from '../../system/keys/host-keys.js';
 
 export interface StatsKey {
   key: string;
@@ -12,32 +13,29 @@ export interface StatsKey {
   scale: number;
 }
 
-const MIB = 1 / 2 ** 20;
-const GIB = 1 / 2 ** 30;
-
-const FIXED: Readonly<Record<string, StatsKey>> = {
-  proc_cpu_percent: { key: 'cpu', scale: 1 },
-  proc_threads: { key: 'proc.cpu.threads', scale: 1 },
-  ram_percent: { key: 'memory_percent', scale: 1 },
-  ram_available_bytes: { key: 'proc.memory.availableMB', scale: MIB },
-  proc_rss_bytes: { key: 'proc.memory.rssMB', scale: MIB },
-  proc_mem_percent: { key: 'proc.memory.percent', scale: 1 },
-  net_sent_bytes: { key: 'network.sent', scale: 1 },
-  net_recv_bytes: { key: 'network.recv', scale: 1 },
-  disk_percent: { key: 'disk./.usagePercent', scale: 1 },
-  disk_used_bytes: { key: 'disk./.usageGB', scale: GIB },
+/** Host keys W&B has a name for (the table's `<dev>` patterns are handled per disk below). */
+const FIXED: ReadonlyMap<string, StatsKey> = new Map(
+  HOST_KEYS.filter((entry) => entry.wandb !== undefined && !entry.key.includes('<')).map((entry) => [
+    entry.key,
+    { key: entry.wandb!.key, scale: entry.wandb!.scale },
+  ]),
+);
+const DISK_IO = {
+  read: HOST_KEYS.find((entry) => entry.key === 'disk_<dev>_read_bytes')!.wandb!,
+  write: HOST_KEYS.find((entry) => entry.key === 'disk_<dev>_write_bytes')!.wandb!,
 };
 
 /** The W&B key for one of our system keys (keys W&B has no name for map to themselves). */
 export function wandbStatsKey(name: string): StatsKey {
-  const fixed = FIXED[name];
+  const fixed = FIXED.get(name);
   if (fixed !== undefined) return fixed;
   const meaning = describeSystemKey(name);
   if (meaning.kind === 'gpu' && meaning.entry.wandb !== undefined) {
     return { key: `gpu.${meaning.index}.${meaning.entry.wandb}`, scale: 1 };
   }
   if (meaning.kind === 'disk') {
-    return { key: `disk.${meaning.device}.${meaning.direction === 'read' ? 'in' : 'out'}`, scale: MIB };
+    const io = DISK_IO[meaning.direction];
+    return { key: io.key.replace('<dev>', meaning.device), scale: io.scale };
   }
   return { key: name, scale: 1 };
 }
