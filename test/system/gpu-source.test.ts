@@ -3,12 +3,7 @@ import { SinkHealth } from '../../src/pipeline/sink-health.js';
 import { flattenGpus } from '../../src/system/keys/flatten.js';
 import { GpuSource, NVML_SINK, lostGpuSink } from '../../src/system/nvml/gpu-source.js';
 import type { FlatValues } from '../../src/system/sample.js';
-import {
-  FAKE_NVML_KNOBS,
-  fakeNvmlCalls,
-  fakeNvmlInitCounter,
-  fakeNvmlOrSkip,
-} from '../fixtures/nvml/build.js';
+import { FAKE_NVML_KNOBS, fakeNvmlInitCounter, fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
 import { expectedGpuKeys, fakeUuidOf } from '../fixtures/nvml/expected.js';
 
 let library: string | undefined;
