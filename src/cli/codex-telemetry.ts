@@ -5,7 +5,7 @@ import { parseCli } from './parse-cli.js';
 import { packageVersion } from './version.js';
 
 const RUN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const COMMANDS_WITH_HELP = new Set(['demo', 'run', 'tail', 'manifest', 'wandb']);
+const COMMANDS_WITH_HELP = new Set(['demo', 'run', 'tail', 'manifest', 'wandb', 'dashboard']);
 
 async function main(argv: string[]): Promise<number> {
   const parsed = parseCli(argv);
@@ -47,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'manifest':
       return (await import('./manifest-command.js')).manifestCommand(parsed.argv, io);
+    case 'dashboard':
+      return (await import('./dashboard-command.js')).dashboardCommand(parsed.argv, io);
     case 'wandb-ls': {
       const { formatWandbRuns, listWandbRuns } = await import('./wandb-ls.js');
       const dir = parsed.dir ?? process.env.WANDB_DIR ?? 'wandb';

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorText } from '../errors.js';
 import { startTelemetry, type Telemetry } from '../telemetry.js';
+import { CliDashboard } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { sinkTable } from './sink-table.js';
@@ -42,12 +43,23 @@ export function syntheticStep(step: number, totalSteps: number): Record<string, 
 
 export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> {
   const warn = stderrLines(io);
+  const dashboard = new CliDashboard();
   const telemetry = await startTelemetry(cliTrainConfig(options, DEMO_DEFAULTS, io.env), {
     env: io.env,
     info: (line) => io.stdout.write(`${line}\n`),
     warn,
+    httpRoutes: options.dashboard ? dashboard.routes : undefined,
   });
   const evaluation = telemetry.evaluation();
+  if (options.dashboard) {
+    const paths = telemetry.paths;
+    const line = await dashboard.start(
+      () => [paths.metricsOut, ...paths.evalMetricsOut],
+      telemetry.config.prometheusHost,
+      paths.metricsUrl,
+    );
+    io.stdout.write(`${line ?? 'demo: no dashboard, /metrics could not be served'}\n`);
+  }
   const out = telemetry.config.outDir;
   io.stdout.write(`demo: run ${telemetry.config.runId}, ${options.steps} steps, writing under ${out}\n`);
   for (let step = 0; step < options.steps; step++) {
@@ -74,6 +86,7 @@ export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> 
     await sleep(options.serveSeconds * 1000);
   }
   await telemetry.shutdown(0);
+  dashboard.stop();
   const table = sinkTable(telemetry);
   io.stdout.write(table.text);
   if (!table.anyFileWritten) {

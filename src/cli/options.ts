@@ -39,6 +39,8 @@ export interface CommandSettings {
   noRowWarnSeconds: number;
   /** Seconds between SIGTERM and SIGKILL when `run` has to stop the trainer. */
   killGraceSeconds: number;
+  /** Also serve the live dashboard under / on the /metrics server. */
+  dashboard: boolean;
 }
 
 export const COMMAND_DEFAULTS: Readonly<CommandSettings> = {
@@ -52,6 +54,7 @@ export const COMMAND_DEFAULTS: Readonly<CommandSettings> = {
   follow: false,
   noRowWarnSeconds: 30,
   killGraceSeconds: 5,
+  dashboard: false,
 };
 
 const FROM_CONFIG: readonly OptionSpec[] = CONFIG_FIELDS.flatMap((field): OptionSpec[] =>
@@ -114,6 +117,13 @@ const OWN: readonly OptionSpec[] = [
     ['run'],
     'warn once if no row arrives this many seconds after the start (default 30; 0 = never)',
     0,
+  ),
+  command(
+    'dashboard',
+    'boolean',
+    'dashboard',
+    ['demo', 'run', 'tail'],
+    'also serve the live dashboard under / on the /metrics server',
   ),
   command('from-start', 'boolean', 'fromStart', ['tail'], 'replay what the files already hold'),
   command('follow', 'boolean', 'follow', ['tail'], 'keep waiting for new lines until SIGINT/SIGTERM'),

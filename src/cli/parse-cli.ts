@@ -19,6 +19,9 @@ import {
 } from './options.js';
 import { commandUsage, USAGE } from './usage.js';
 
+const DASHBOARD_HELP =
+  'Usage: codex-telemetry dashboard [RUN]... [--port P] [--host H]\n\nRun "codex-telemetry dashboard --help" for its options.\n';
+
 export interface SinkOptions extends CommandSettings {
   /** TrainConfig fields given on the command line (only those given: the environment fills the rest). */
   config: TrainConfig;
@@ -29,6 +32,7 @@ export type ParsedCli =
   | { command: 'run'; options: SinkOptions; child: string[] }
   | { command: 'tail'; options: SinkOptions; files: string[] }
   | { command: 'manifest'; argv: string[] }
+  | { command: 'dashboard'; argv: string[] }
   | { command: 'wandb-ls'; dir: string | undefined }
   | { command: 'help'; text: string }
   | { command: 'version' }
@@ -45,7 +49,7 @@ class UsageError extends Error {
   }
 }
 
-const COMMANDS = ['demo', 'run', 'tail', 'manifest', 'wandb', 'help', 'version'];
+const COMMANDS = ['demo', 'run', 'tail', 'manifest', 'wandb', 'dashboard', 'help', 'version'];
 
 export function parseCli(argv: readonly string[]): ParsedCli {
   const [command, ...rest] = argv;
@@ -93,6 +97,8 @@ export function parseCli(argv: readonly string[]): ParsedCli {
       }
       case 'manifest':
         return { command: 'manifest', argv: rest };
+      case 'dashboard':
+        return { command: 'dashboard', argv: rest };
       case 'wandb':
         return parseWandb(rest);
       default: {
@@ -110,7 +116,11 @@ export function parseCli(argv: readonly string[]): ParsedCli {
 function helpFor(topic: string): string {
   if (topic === 'demo' || topic === 'run' || topic === 'tail' || topic === 'manifest' || topic === 'wandb')
     return commandUsage(topic);
-  throw new UsageError(`no help for "${topic}"; commands: demo, run, tail, manifest, wandb`, USAGE);
+  if (topic === 'dashboard') return DASHBOARD_HELP;
+  throw new UsageError(
+    `no help for "${topic}"; commands: demo, run, tail, manifest, wandb, dashboard`,
+    USAGE,
+  );
 }
 
 function parseWandb(rest: string[]): ParsedCli {
@@ -180,6 +190,9 @@ function parseSinkArgs(
     const checked = typeof value === 'boolean' ? value : checkValue(spec, value, usage);
     if (spec.target === 'config') (options.config as Record<string, unknown>)[spec.key] = checked;
     else (options as unknown as Record<string, unknown>)[spec.key] = checked;
+  }
+  if (options.dashboard && options.config.prometheus === false) {
+    throw new UsageError('--dashboard is served by the /metrics server: drop --no-prometheus', usage);
   }
   return { options, positionals };
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { TailBridge } from '../bridge/tail-bridge.js';
 import { errnoCode, errorText } from '../errors.js';
 import { startTelemetry, type Telemetry } from '../telemetry.js';
+import { CliDashboard } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { captureOutput } from './capture-output.js';
@@ -109,12 +110,23 @@ async function runWithSignals(
       return 2;
     }
   }
+  const dashboard = new CliDashboard();
   const telemetry = await startTelemetry(config, {
     env: { ...io.env, CODEX_METRICS_OUT: undefined, CODEX_EVAL_METRICS_OUT: undefined },
     ndjsonPhases: ['system'],
     info: warn,
     warn,
+    httpRoutes: options.dashboard ? dashboard.routes : undefined,
   });
+  if (options.dashboard) {
+    const paths = telemetry.paths;
+    const line = await dashboard.start(
+      () => [metricsFile, evalFile, paths.metricsOut],
+      telemetry.config.prometheusHost,
+      paths.metricsUrl,
+    );
+    warn(line ?? 'codex-telemetry: no dashboard, /metrics could not be served');
+  }
   const [file, ...args] = command as [string, ...string[]];
   const outputLog =
     options.captureOutput && telemetry.paths.wandbRunDir
@@ -185,6 +197,7 @@ async function runWithSignals(
   await captured;
   const outcome = failure === undefined ? exitCode : exitCode === 0 ? 1 : exitCode;
   await telemetry.shutdown(outcome);
+  dashboard.stop();
   report(io, telemetry, bridge, { exitCode, failure, metricsFile, evalFile });
   return outcome;
 }

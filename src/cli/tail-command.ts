@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { TailBridge } from '../bridge/tail-bridge.js';
 import { planStreams } from '../bridge/stream-files.js';
 import { startTelemetry } from '../telemetry.js';
+import { CliDashboard } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import { expandGlob, GLOB_CHARS } from './glob.js';
 import type { SinkOptions } from './parse-cli.js';
@@ -54,7 +55,23 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
   }
   // CODEX_METRICS_OUT names the stream tailed, not the bridge's own system stream.
   const env = { ...io.env, CODEX_METRICS_OUT: undefined };
-  const telemetry = await startTelemetry(config, { env, ndjsonPhases: ['system'], info: warn, warn });
+  const dashboard = new CliDashboard();
+  const telemetry = await startTelemetry(config, {
+    env,
+    ndjsonPhases: ['system'],
+    info: warn,
+    warn,
+    httpRoutes: options.dashboard ? dashboard.routes : undefined,
+  });
+  if (options.dashboard) {
+    const paths = telemetry.paths;
+    const line = await dashboard.start(
+      () => [...plan.files, paths.metricsOut],
+      telemetry.config.prometheusHost,
+      paths.metricsUrl,
+    );
+    warn(line ?? 'tail: no dashboard, /metrics could not be served');
+  }
   const bridge = new TailBridge({
     files: plan.files,
     fromStart: options.fromStart || replayOnly,
@@ -77,6 +94,7 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
     await bridge.drain();
   }
   await telemetry.shutdown(0);
+  dashboard.stop();
   const { lines, rows, malformed, resets } = bridge.stats;
   io.stdout.write(
     `tail: ${lines} lines, ${rows} rows replayed, ${malformed} malformed, ${resets} truncations/rotations\n`,

@@ -10,6 +10,7 @@ Commands:
   tail [options] FILE...    replay / follow NDJSON files into every sink
   manifest CHECKPOINT       write run_manifest.json beside a checkpoint (always exits 0)
   wandb ls [DIR]            list W&B offline runs: size, records, complete, synced
+  dashboard [RUN]...        live training curves in the browser (--port P, --host H)
 
 Every command takes --help. -V, --version prints the version.
 Settings not given as flags come from the environment (README, "Configuration").
