@@ -3,6 +3,7 @@
  * with the reason, so a run whose every file failed cannot pass for a good one.
  */
 import fs from 'node:fs';
+import { errnoCode } from '../errors.js';
 import type { Telemetry } from '../telemetry.js';
 
 /** Sinks that write files; a run with none of them written wrote nothing. */
@@ -13,6 +14,19 @@ export interface SinkTable {
   /** At least one file sink stayed up and its output exists. */
   anyFileWritten: boolean;
   rows: { sink: string; state: 'written' | 'serving' | 'up' | 'DOWN'; detail: string }[];
+}
+
+/** A file with bytes in it, or a folder holding one (TensorBoard logdir, W&B run folder). */
+function wroteSomething(file: string): boolean {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+    throw error;
+  }
+  if (!stat.isDirectory()) return stat.size > 0;
+  return fs.readdirSync(file).some((name) => wroteSomething(`${file}/${name}`));
 }
 
 type TelemetryView = Pick<Telemetry, 'paths' | 'health'>;
@@ -36,14 +50,15 @@ export function sinkTable(telemetry: TelemetryView): SinkTable {
   const rows: SinkTable['rows'] = [];
   let anyFileWritten = false;
   for (const [sink, up] of telemetry.health.entries()) {
+    // A sink that wrote part of its output before going down still wrote something.
+    const file = existsFor[sink];
+    if (FILE_SINKS.has(sink) && file !== undefined && wroteSomething(file)) anyFileWritten = true;
     if (!up) {
       rows.push({ sink, state: 'DOWN', detail: telemetry.health.reason(sink) ?? 'unknown reason' });
       continue;
     }
     if (FILE_SINKS.has(sink)) {
-      const file = existsFor[sink];
       const written = file !== undefined && fs.existsSync(file);
-      anyFileWritten ||= written;
       rows.push({
         sink,
         state: written ? 'written' : 'DOWN',

@@ -143,7 +143,7 @@ describe('disk faults', () => {
     );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain('EFBIG');
-    expect(result.stdout).toMatch(/sink \w+ was DOWN: cannot write .* \(EFBIG/);
+    expect(result.stdout).toMatch(/^\w+\s+DOWN\s+cannot write .* \(EFBIG/m);
     const warned = result.stderr.split('\n').filter((line) => line.includes('sink disabled'));
     const sinks = warned.map((line) => /codex-telemetry: (\w+) sink disabled/.exec(line)?.[1]);
     expect(new Set(sinks).size).toBe(sinks.length); // once per sink
