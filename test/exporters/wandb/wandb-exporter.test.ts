@@ -214,6 +214,33 @@ describe('WandbExporter', () => {
     expect(history[2]!.record.history?.step?.num).toBe('9223372036854775807');
   });
 
+  it('writes steps 2^62, 2^62+1 and 2^62+2, which differ only past 2^53, as three history rows', async () => {
+    const { wandb } = exporter();
+    const base = 2n ** 62n;
+    exportRows(
+      wandb,
+      [0n, 1n, 2n].map((offset, i) => ({
+        phase: 'train' as const,
+        step: base + offset,
+        ts: START + 1 + i,
+        names: ['loss'],
+        values: [i],
+      })),
+    );
+    await wandb.shutdown();
+    const history = ofType(readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records, 'history');
+    expect(history.map((record) => items(record.record.history?.item)._step)).toEqual([
+      '4611686018427387904',
+      '4611686018427387905',
+      '4611686018427387906',
+    ]);
+    expect(history.map((record) => record.record.history?.step?.num)).toEqual([
+      '4611686018427387904',
+      '4611686018427387905',
+      '4611686018427387906',
+    ]);
+  });
+
   it('writes a held row and a summary update from its timer when no later step and no export come', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     try {
