@@ -5,7 +5,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RotationPolicy } from '../../../src/exporters/file/rotation-policy.js';
-import { readEventFile } from '../../../src/exporters/tensorboard/event-file-reader.js';
+import { readEventFile } from '../../helpers/checked-readers.js';
 import {
   TensorBoardExporter,
   type TensorBoardExporterOptions,

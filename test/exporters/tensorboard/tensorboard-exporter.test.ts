@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readEventFile } from '../../../src/exporters/tensorboard/event-file-reader.js';
+import { readEventFile } from '../../helpers/checked-readers.js';
 import { startTelemetry } from '../../../src/telemetry.js';
 
 const dirs: string[] = [];

@@ -9,7 +9,8 @@ import type { StepRow } from '../../../src/instruments/step-row.js';
 import { StepProducer } from '../../../src/instruments/step-producer.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
 import type { KeyedItem } from '../../../src/exporters/wandb/record-types.js';
-import { readWandbLog, type ReadRecord } from '../../../src/exporters/wandb/wandb-log-reader.js';
+import type { ReadRecord } from '../../../src/exporters/wandb/wandb-log-reader.js';
+import { readWandbLog } from '../../helpers/checked-readers.js';
 import { WandbExporter, type WandbExporterOptions } from '../../../src/exporters/wandb/wandb-exporter.js';
 
 const dirs: string[] = [];
