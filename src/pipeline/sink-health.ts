@@ -16,10 +16,15 @@ export const defaultWarn: WarnFn = (message) => {
 
 export class SinkHealth {
   private readonly states = new Map<string, { up: boolean; reason?: string }>();
-  private readonly warn: WarnFn;
+  private readonly warn_: WarnFn;
 
   constructor(warn: WarnFn = defaultWarn) {
-    this.warn = warn;
+    this.warn_ = warn;
+  }
+
+  /** A degradation that leaves the sink up (a failed gzip, a link not made): said once by the caller. */
+  warn(message: string): void {
+    this.warn_(message);
   }
 
   /** Registers a sink as up. Registering again keeps the current state. */
@@ -35,7 +40,7 @@ export class SinkHealth {
       return false;
     }
     this.states.set(sink, { up: false, reason });
-    this.warn(
+    this.warn_(
       `codex-telemetry: ${sink} sink disabled: ${reason}. Training continues; other sinks keep writing.`,
     );
     return true;

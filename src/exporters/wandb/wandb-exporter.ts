@@ -1,26 +1,22 @@
 /**
- * W&B offline exporter: a PushMetricExporter writing an offline run directory that the real
+ * W&B offline sink: writes an offline run directory that the real
  * `wandb sync <run-dir>` uploads later (this package never talks to W&B servers).
  *
  * Records, in W&B's order: header → run (id, project, config, start_time) → environment →
  * history rows (train scalars, `eval/<name>` beside them) and stats records (system samples under
- * W&B's key names) as they come, with summary updates now and then → at shutdown a full summary,
- * the exit record (code, runtime) and the legacy final record. A crash leaves no exit record, and
- * sync marks the run failed, as it should.
+ * W&B's key names) as they come, with a summary update at every flush that changed a value → at
+ * close a full summary, the exit record (the outcome's exit code, runtime) and the legacy final
+ * record. A crash leaves no exit record, and sync marks the run failed, as it should.
  *
- * Each record is framed whole and appended with one write through AppendFile, which flushes on a
- * timer off the training thread. The framer owns the file offset, since W&B's 32 KiB blocks are
- * counted from the start of the file.
+ * Each record is framed whole and appended with one write through AppendFile, which the
+ * pipeline's flush clock writes off the training thread. The framer owns the file offset, since
+ * W&B's 32 KiB blocks are counted from the start of the file.
  */
-import { diag } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { AggregationTemporality, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ConfigError, errnoCode } from '../../errors.js';
-import type { StepRow } from '../../instruments/step-row.js';
+import type { Row } from '../../pipeline/row.js';
+import type { RowSink, RunOutcome } from '../../pipeline/row-sink.js';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 import { AppendFile } from '../file/append-file.js';
-import type { FileSinkExporter } from '../file-sink.js';
-import { decodeStepRows } from '../step-rows.js';
 import { HistoryEncoder } from './history-encoder.js';
 import { HistoryRowAssembler, type HistoryRow } from './history-rows.js';
 import { WANDB_FILE_HEADER, WandbLogEncoder } from './log-framing.js';
@@ -41,10 +37,6 @@ import { numberJson, roundMicros, valueJson } from './value-json.js';
 
 export const WANDB_SINK = 'wandb';
 const PRODUCER = 'codex-telemetry';
-/** Seconds between summary updates while running: a crashed run still shows recent values. */
-const DEFAULT_SUMMARY_INTERVAL_MS = 10_000;
-/** A held history row is written after this long even if no later step arrives. */
-const MAX_HOLD_MS = 5_000;
 
 export interface WandbExporterOptions {
   /** The W&B directory (WANDB_DIR, or `<out>/wandb`); the run directory goes inside it. */
@@ -59,15 +51,13 @@ export interface WandbExporterOptions {
   /** Unix seconds; names the directory and anchors `_runtime`. */
   startTime: number;
   health: SinkHealth;
-  flushIntervalMs?: number;
   hostname?: string;
-  summaryIntervalMs?: number;
   /** Unix seconds; injectable for tests. */
   now?: () => number;
 }
 
-export class WandbExporter implements FileSinkExporter {
-  readonly sinkName = WANDB_SINK;
+export class WandbExporter implements RowSink {
+  readonly name = WANDB_SINK;
   readonly layout: RunLayout;
   private readonly options: WandbExporterOptions;
   private readonly now: () => number;
@@ -80,16 +70,12 @@ export class WandbExporter implements FileSinkExporter {
   /** Latest value of every history key, for summary records; `dirty` holds keys changed since the last one. */
   private readonly summary = new Map<string, number | bigint>();
   private readonly dirty = new Set<string>();
-  private readonly summaryIntervalMs: number;
-  private lastSummaryMs = Date.now();
-  private heldSinceMs = 0;
   private num = 0;
   /** Framed records waiting to be appended together (see commit()). */
   private batch: Buffer[] = [];
   private exitCode = 0;
   private ended = false;
   private shutdownPromise: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(options: WandbExporterOptions) {
     if (!RUN_ID_PATTERN.test(options.runId)) {
@@ -100,28 +86,17 @@ export class WandbExporter implements FileSinkExporter {
     }
     this.options = options;
     this.now = options.now ?? (() => Date.now() / 1000);
-    this.summaryIntervalMs = options.summaryIntervalMs ?? DEFAULT_SUMMARY_INTERVAL_MS;
     this.layout = runLayout(options.dir, options.runId, options.startTime);
     options.health.register(WANDB_SINK);
     this.file = this.open();
     if (this.file === undefined) return;
     this.append(this.headerRecords());
     this.commit();
-    this.timer = setInterval(() => {
-      if (this.ended) return;
-      try {
-        this.writeDue();
-      } catch (error) {
-        // Never throw out of a timer; the next export or shutdown tries again.
-        diag.error('codex-telemetry: wandb periodic write failed', error);
-      }
-    }, MAX_HOLD_MS);
-    this.timer.unref();
     try {
       pointLatestRun(options.dir, this.layout.runDir);
     } catch (error) {
-      // The link is a convenience: the run itself is fine without it.
-      diag.warn(
+      // The link is a convenience: the run itself is fine without it, so the sink stays up.
+      options.health.warn(
         `codex-telemetry: cannot point ${options.dir}/latest-run at the run (${describeError(error)})`,
       );
     }
@@ -137,68 +112,39 @@ export class WandbExporter implements FileSinkExporter {
     return this.num;
   }
 
-  /** The exit code the run will end with (0 unless set; non-zero on signals and uncaught errors). */
-  setExitCode(code: number): void {
-    this.exitCode = code;
-  }
-
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    if (this.ended || this.file === undefined || !this.file.up) {
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error('wandb sink is not writable') });
-      return;
-    }
-    for (const row of decodeStepRows(metrics)) {
+  write(rows: readonly Row[]): void {
+    if (this.ended || this.file === undefined || !this.file.up) return;
+    for (const row of rows) {
       if (row.phase === 'system') this.writeStats(row);
       else {
-        if (!this.rows.holding) this.heldSinceMs = Date.now();
+        // A train row is held until the next step, so eval rows of the same step join it.
         const done = this.rows.add(row);
-        if (done !== undefined) {
-          this.writeHistory(done);
-          this.heldSinceMs = Date.now();
-        }
+        if (done !== undefined) this.writeHistory(done);
       }
     }
-    this.writeDue();
-    resultCallback({ code: ExportResultCode.SUCCESS });
-  }
-
-  /** Writes a row held too long and a summary update when due; also run from the timer, since an idle reader exports nothing. */
-  private writeDue(): void {
-    const nowMs = Date.now();
-    if (this.rows.holding && nowMs - this.heldSinceMs >= MAX_HOLD_MS) this.writeHeld();
-    if (this.dirty.size > 0 && nowMs - this.lastSummaryMs >= this.summaryIntervalMs) this.writeSummary(false);
     this.commit();
-  }
-
-  async forceFlush(): Promise<void> {
-    if (!this.ended) {
-      this.writeHeld();
-      if (this.dirty.size > 0) this.writeSummary(false);
-    }
-    this.commit();
-    await this.file?.flush();
-  }
-
-  /** Writes what is encoded, with blocking calls (process exit). Leaves the run open. */
-  flushSync(): void {
-    if (!this.ended) this.writeHeld();
-    this.commit();
-    this.file?.flushSync();
   }
 
   /**
-   * Ends the run synchronously, for `process.on('exit')` where no promise runs: summary, exit
-   * record with `exitCode` (or the one set before), side files, blocking flush.
+   * Writes the held row and, when a value changed since the last one, a summary record, so a run
+   * killed at any moment syncs with the summary of its last history row; then hands the bytes to
+   * the kernel.
    */
-  finishSync(exitCode?: number): void {
-    if (exitCode !== undefined) this.exitCode = exitCode;
-    this.end();
-    this.commit();
+  async flush(): Promise<void> {
+    this.flushRecords();
+    await this.file?.flush();
+  }
+
+  /** The same with blocking calls (process exit). Leaves the run open. */
+  flushSync(): void {
+    this.flushRecords();
     this.file?.flushSync();
   }
 
-  shutdown(): Promise<void> {
+  /** Ends the run with the outcome's exit code: summary, exit record, side files, close. */
+  close(outcome: RunOutcome): Promise<void> {
     this.shutdownPromise ??= (async () => {
+      this.exitCode = outcome.exitCode;
       this.end();
       this.commit();
       await this.file?.close();
@@ -206,8 +152,24 @@ export class WandbExporter implements FileSinkExporter {
     return this.shutdownPromise;
   }
 
-  selectAggregationTemporality(): AggregationTemporality {
-    return AggregationTemporality.DELTA;
+  /** The same for `process.on('exit')`, where no promise runs. */
+  closeSync(outcome: RunOutcome): void {
+    if (this.ended) {
+      this.file?.flushSync();
+      return;
+    }
+    this.exitCode = outcome.exitCode;
+    this.end();
+    this.commit();
+    this.file?.flushSync();
+  }
+
+  private flushRecords(): void {
+    if (!this.ended) {
+      this.writeHeld();
+      if (this.dirty.size > 0) this.writeSummary(false);
+    }
+    this.commit();
   }
 
   private open(): AppendFile | undefined {
@@ -227,7 +189,6 @@ export class WandbExporter implements FileSinkExporter {
       path: this.layout.logPath,
       sink: WANDB_SINK,
       health: this.options.health,
-      flushIntervalMs: this.options.flushIntervalMs,
       header: WANDB_FILE_HEADER,
       truncate: true,
     });
@@ -310,7 +271,7 @@ export class WandbExporter implements FileSinkExporter {
     if (held !== undefined) this.writeHistory(held);
   }
 
-  private writeStats(row: StepRow): void {
+  private writeStats(row: Row): void {
     const item = new Array<{ key: string; value_json: string }>(row.names.length);
     for (let i = 0; i < row.names.length; i++) {
       const { key, scale } = this.statsKeys.map(row.names[i] as string);
@@ -328,7 +289,6 @@ export class WandbExporter implements FileSinkExporter {
   private writeSummary(full: boolean): void {
     const keys = full ? [...this.summary.keys()] : [...this.dirty];
     this.dirty.clear();
-    this.lastSummaryMs = Date.now();
     if (keys.length === 0) return;
     const update = keys.map((key) => ({
       key,
@@ -337,11 +297,10 @@ export class WandbExporter implements FileSinkExporter {
     this.append([{ summary: { update } }]);
   }
 
-  /** Closing records and side files; runs once, whichever of shutdown/finishSync comes first. */
+  /** Closing records and side files; runs once, whichever of close/closeSync comes first. */
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.timer) clearInterval(this.timer);
     if (this.file === undefined || !this.file.up) return;
     this.writeHeld();
     this.writeSummary(true);
@@ -353,7 +312,7 @@ export class WandbExporter implements FileSinkExporter {
       writeSummaryJson(this.layout.filesDir, summary);
     } catch (error) {
       if (errnoCode(error) === undefined) throw error;
-      diag.warn(
+      this.options.health.warn(
         `codex-telemetry: cannot write ${this.layout.filesDir}/wandb-summary.json (${describeError(error)})`,
       );
     }
