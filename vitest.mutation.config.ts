@@ -15,6 +15,8 @@ export default defineConfig({
       'test/exporters/wandb/encoders.test.ts',
       'test/exporters/wandb/golden.test.ts',
       'test/exporters/wandb/history-rows.test.ts',
+      'test/exporters/wandb/value-json.test.ts',
+      'test/exporters/ndjson/encode-line.test.ts',
       'test/ndjson/*.test.ts',
       'test/bridge/parse-record.test.ts',
       'test/exporters/file/append-file.test.ts',
