@@ -112,10 +112,11 @@ describe.skipIf(!hasChromium)(`the dashboard in chromium${hasChromium ? '' : ` (
     await page.close();
   });
 
-  it('shows a line appended to a followed file within 1 s, without a reload', async () => {
-    const run = writeRun(path.join(dir, 'growing'), 50);
-    const server = await serve(run);
-    const { page } = await open(server.url);
+  it('shows a line appended to a followed file within 1 s, and new metrics and runs, without a reload', async () => {
+    const live = path.join(dir, 'live');
+    const run = writeRun(path.join(live, 'growing'), 50);
+    const server = await serve(live);
+    const { page, errors } = await open(server.url);
     expect(await points(page, 'lr')).toBe(50);
     const appended = Date.now();
     fs.appendFileSync(
@@ -125,6 +126,10 @@ describe.skipIf(!hasChromium)(`the dashboard in chromium${hasChromium ? '' : ` (
     await page.waitForSelector('.dash-chart[data-metric="lr"][data-points="51"]', { timeout: 5_000 });
     expect(Date.now() - appended).toBeLessThan(1000);
     await page.waitForSelector('.dash-chart[data-metric="brand_new"][data-points="1"]', { timeout: 5_000 });
+    writeRun(path.join(live, 'second'), 30);
+    await page.waitForSelector('.dash-run[data-run="second"]', { timeout: 10_000 });
+    await page.waitForSelector('.dash-chart[data-metric="lr"][data-points="81"]', { timeout: 5_000 });
+    expect(errors).toEqual([]);
     await page.close();
   });
 
