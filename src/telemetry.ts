@@ -7,7 +7,7 @@
  * with no step label, so their cardinality stays bounded. Which sinks exist is the registry's
  * business (src/exporters/registry.ts). README "Architecture" walks one `log()` call through.
  */
-import { diag, type Meter } from '@opentelemetry/api';
+import type { Meter } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -21,19 +21,19 @@ import { DEFAULT_SINKS } from './exporters/registry.js';
 import { secondsHistogramViews, STEP_DURATION_BUCKETS_SECONDS } from './instruments/histogram-views.js';
 import { LastValueGauges } from './instruments/last-value-gauges.js';
 import { METER_TRAINING } from './instruments/names.js';
-import { checkStep, nextStep, type Phase, type Step, type StepRow } from './instruments/step-row.js';
+import type { Phase, Step, StepRow } from './instruments/step-row.js';
 import { TrainingInstruments } from './instruments/training-instruments.js';
-import { writeRunManifest } from './manifest/index.js';
 import { installExitHooks } from './pipeline/exit-hooks.js';
 import { SYSTEM_STREAM, TRAIN_STREAM } from './pipeline/row.js';
 import { RowPipeline } from './pipeline/row-pipeline.js';
 import type { OutputPaths, SinkContext, SinkDefinition } from './pipeline/sink-definition.js';
 import { defaultWarn, SinkHealth, type WarnFn } from './pipeline/sink-health.js';
 import { StepTimeAccumulator } from './pipeline/step-time-accumulator.js';
+import { saveCheckpointManifest, type CheckpointOptions } from './runtime/checkpoint.js';
 import { assembleSinks, openStreamSinks, type AssembledSinks } from './runtime/assemble-sinks.js';
 import { EvaluationStream } from './runtime/evaluation-stream.js';
 import { buildResource } from './runtime/resource.js';
-import { toColumns } from './runtime/row-builder.js';
+import { RowIntake } from './runtime/row-intake.js';
 import { startSystemSampler, type RunningSampler } from './runtime/sampler-wiring.js';
 import { nowSeconds, type LogOptions, type Scalars } from './runtime/scalars.js';
 import type { SystemSampler } from './system/system-sampler.js';
@@ -70,17 +70,12 @@ export class Telemetry {
   private readonly context: SinkContext;
   private readonly streamOpeners: SinkDefinition[];
   private readonly backendProvider: MeterProvider | undefined;
-  private readonly training: TrainingInstruments | undefined;
   private readonly evalStreams = new Set<string>();
   private readonly warn: WarnFn;
   private readonly removeExitHooks: (() => void) | undefined;
-  private nextTrainStep: Step | undefined = 0;
-  private lastTrainStep: Step | undefined;
-  private lastTrainTs: number | undefined;
+  private readonly intake: RowIntake;
   private running: RunningSampler | undefined;
   private shutdownPromise: Promise<void> | undefined;
-  private badInputWarned = false;
-  private droppedAfterShutdown = 0;
 
   private constructor(context: SinkContext, sinks: AssembledSinks, warn: WarnFn, resource: Resource) {
     this.context = context;
@@ -97,13 +92,14 @@ export class Telemetry {
       stepTimes: new StepTimeAccumulator(STEP_DURATION_BUCKETS_SECONDS),
     });
     for (const sink of sinks.rowSinks) this.pipeline.add(sink);
+    let training: TrainingInstruments | undefined;
     if (sinks.readers.length > 0) {
       this.backendProvider = new MeterProvider({
         resource,
         readers: sinks.readers,
         views: secondsHistogramViews(),
       });
-      this.training = new TrainingInstruments({
+      training = new TrainingInstruments({
         meter: this.backendProvider.getMeter(METER_TRAINING),
         gauges: context.metricProducers[0] as LastValueGauges,
         health: this.health,
@@ -111,6 +107,7 @@ export class Telemetry {
         warn,
       });
     }
+    this.intake = new RowIntake(this.pipeline, training, warn);
     if (this.config.installExitHandlers) {
       this.removeExitHooks = installExitHooks({
         shutdown: (exitCode) => this.shutdown(exitCode),
@@ -157,8 +154,12 @@ export class Telemetry {
 
   /** Logs training scalars for one step. Never throws; returns false when the row was not accepted. */
   log(values: Scalars, options: LogOptions = {}): boolean {
-    const step = options.step ?? this.nextTrainStep;
-    const accepted = step !== undefined && this.record(TRAIN_STREAM, 'train', step, values);
+    const accepted = this.intake.record(
+      TRAIN_STREAM,
+      'train',
+      options.step ?? this.intake.nextTrainStep,
+      values,
+    );
     if (accepted && options.commit) this.pipeline.commit();
     return accepted;
   }
@@ -177,7 +178,7 @@ export class Telemetry {
 
   /** @internal Records an evaluation row for one stream (EvaluationStream calls this). */
   recordEval(stream: string, values: Scalars, step: Step): boolean {
-    return this.record(stream, 'eval', step, values);
+    return this.intake.record(stream, 'eval', step, values);
   }
 
   /**
@@ -185,26 +186,12 @@ export class Telemetry {
    * Returns false when the row was refused (bad step, or after shutdown).
    */
   ingest(row: StepRow): boolean {
-    const step = checkStep(row.step);
-    if (step === undefined || this.shutdownPromise) return this.refuse(step === undefined, row.step);
-    const stream = row.phase === 'system' ? SYSTEM_STREAM : row.phase === 'train' ? TRAIN_STREAM : 'eval';
-    this.accept({ stream, phase: row.phase, step, ts: row.ts, names: row.names, values: row.values });
-    return true;
+    return this.intake.ingest(row);
   }
 
   /** @internal Records a system sample: one row of flat keys (docs/system-keys.md). */
   recordSystem(sample: { ts: number; seq: number; values: Readonly<Record<string, number>> }): void {
-    if (this.shutdownPromise) return;
-    const names = Object.keys(sample.values);
-    const values = names.map((name) => sample.values[name] as number);
-    this.pipeline.push({
-      stream: SYSTEM_STREAM,
-      phase: 'system',
-      step: sample.seq,
-      ts: sample.ts,
-      names,
-      values,
-    });
+    this.intake.recordSystem(sample);
   }
 
   /**
@@ -214,21 +201,12 @@ export class Telemetry {
    */
   async checkpointSaved(
     checkpointPath: string,
-    options: { step?: Step; sha256?: boolean; archiveMetrics?: boolean; envKeys?: string[] } = {},
+    options: CheckpointOptions = {},
   ): Promise<string | undefined> {
-    const metricsFiles: string[] = [];
-    if (options.archiveMetrics) {
-      this.pipeline.flushSync();
-      for (const sink of this.pipeline.sinkList)
-        metricsFiles.push(...((await sink.archiveSegments?.()) ?? []));
-    }
-    const written = await writeRunManifest(checkpointPath, {
-      step: options.step ?? this.lastTrainStep,
+    const written = await saveCheckpointManifest(checkpointPath, options, {
+      pipeline: this.pipeline,
       runId: this.config.runId,
-      sha256: options.sha256 ?? false,
-      archiveMetrics: options.archiveMetrics ?? false,
-      metricsFiles,
-      envKeys: options.envKeys,
+      lastStep: this.intake.lastTrainStep,
       env: this.context.env,
       warn: this.warn,
     });
@@ -259,7 +237,7 @@ export class Telemetry {
 
   /** Rows refused because they arrived after shutdown(). */
   get rowsDroppedAfterShutdown(): number {
-    return this.droppedAfterShutdown;
+    return this.intake.droppedAfterClose;
   }
 
   /** Whether the file pipeline runs a flush timer (false with flushInterval 0). */
@@ -269,6 +247,7 @@ export class Telemetry {
 
   private async doShutdown(exitCode: number): Promise<void> {
     this.removeExitHooks?.();
+    this.intake.close();
     this.running?.stop();
     await this.pipeline.close({ exitCode });
     try {
@@ -282,52 +261,6 @@ export class Telemetry {
   private exitSync(exitCode: number): void {
     if (this.shutdownPromise) this.pipeline.flushSync();
     else this.pipeline.closeSync({ exitCode });
-  }
-
-  private record(stream: string, phase: 'train' | 'eval', rawStep: Step, values: Scalars): boolean {
-    const step = checkStep(rawStep);
-    if (this.shutdownPromise) return this.refuse(false, rawStep);
-    if (step === undefined || values === null || typeof values !== 'object')
-      return this.refuse(true, rawStep);
-    const columns = toColumns(values);
-    if (columns.skipped !== undefined)
-      this.badInput(
-        `scalar "${columns.skipped}" is ${String(columns.skippedType)}, not a number; it was skipped`,
-      );
-    this.accept({ stream, phase, step, ts: nowSeconds(), names: columns.names, values: columns.values });
-    return true;
-  }
-
-  /** The one place a train or eval row enters: files, backends, step time. */
-  private accept(row: Parameters<RowPipeline['push']>[0]): void {
-    this.pipeline.push(row);
-    if (row.phase === 'system') return;
-    this.training?.record(row.phase, row.step, row.names, row.values);
-    if (row.phase !== 'train') return;
-    if (this.lastTrainTs !== undefined && row.ts >= this.lastTrainTs) {
-      const seconds = row.ts - this.lastTrainTs;
-      this.training?.recordStepTime(seconds);
-      this.pipeline.recordStepTime(seconds, row.step, row.ts);
-    }
-    this.lastTrainTs = row.ts;
-    this.lastTrainStep = row.step;
-    this.nextTrainStep = nextStep(row.step);
-  }
-
-  private refuse(badStep: boolean, rawStep: unknown): false {
-    if (badStep)
-      this.badInput(`log() needs an int64 step and an object of numbers; got step ${String(rawStep)}`);
-    else this.droppedAfterShutdown++;
-    return false;
-  }
-
-  private badInput(message: string): void {
-    if (this.badInputWarned) {
-      diag.debug(`codex-telemetry: ${message}`);
-      return;
-    }
-    this.badInputWarned = true;
-    this.warn(`codex-telemetry: ${message} (further bad input is reported at debug level)`);
   }
 }
 
