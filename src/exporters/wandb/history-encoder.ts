@@ -7,7 +7,7 @@
  */
 import type { Step } from '../../instruments/step-row.js';
 import type { WandbLogEncoder } from './log-framing.js';
-import { ProtoWriter, varintLength, writeVarint32 } from './proto-writer.js';
+import { ProtoWriter, varintLength, writeVarint32 } from '../codec/proto-writer.js';
 
 const TAG_NUM = 0x08;
 const TAG_HISTORY = 0x12;

@@ -7,7 +7,7 @@
  * requires valid UTF-8 and a JavaScript string need not be.
  */
 // Varint primitives are shared with the TensorBoard encoder (one implementation, one set of tests).
-import { varint32Length as varintLength, writeVarint32 } from '../codec/protobuf-wire.js';
+import { varint32Length as varintLength, writeVarint32 } from './protobuf-wire.js';
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
