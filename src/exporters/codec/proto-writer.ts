@@ -1,21 +1,18 @@
 /**
- * A small protobuf wire-format writer into one growing buffer. Nested messages reserve the
- * longest length prefix (5 bytes), then slide their bytes back once the length is known, so a
- * whole Record is encoded with no intermediate buffers.
+ * The protobuf wire-format writer for every message we encode (TensorBoard Events, W&B Records),
+ * into one growing buffer. Nested messages reserve the longest length prefix (5 bytes), then slide
+ * their bytes back once the length is known, so a whole message is encoded with no intermediate
+ * buffers. Hot paths that know every size up front (scalars-record.ts, history-encoder.ts) write
+ * with the same primitives (protobuf-wire.ts) straight into an exactly sized buffer instead.
  *
  * Strings are encoded with Node's UTF-8 encoder, which turns lone surrogates into U+FFFD: W&B
- * requires valid UTF-8 and a JavaScript string need not be.
+ * requires valid UTF-8 and TensorBoard's readers decode tags as UTF-8, while a JavaScript string
+ * may hold anything.
  */
-// Varint primitives are shared with the TensorBoard encoder (one implementation, one set of tests).
-import { varint32Length as varintLength, writeVarint32 } from './protobuf-wire.js';
-
-export const WIRE_VARINT = 0;
-export const WIRE_FIXED64 = 1;
-export const WIRE_LENGTH = 2;
-export const WIRE_FIXED32 = 5;
+import { writeInt64Varint, writeVarint32 } from './protobuf-wire.js';
 
 const MAX_LENGTH_PREFIX = 5;
-const TWO_POW_32 = 2 ** 32;
+const MAX_VARINT = 10;
 
 export class ProtoWriter {
   private buf: Buffer;
@@ -32,6 +29,8 @@ export class ProtoWriter {
 
   /** The bytes written so far (a view; copy it before reusing the writer). */
   finish(): Buffer {
+    if (this.starts.length > 0)
+      throw new Error(`ProtoWriter.finish() with ${this.starts.length} open begin()`);
     return this.buf.subarray(0, this.pos);
   }
 
@@ -41,34 +40,40 @@ export class ProtoWriter {
     return this;
   }
 
+  /** A field key: the field number and its wire type (WIRE_* in protobuf-wire.ts). */
   tag(field: number, wire: number): this {
-    return this.uint32((field << 3) | wire);
+    return this.uint32(field * 8 + wire);
   }
 
   /** A non-negative integer below 2^32. */
   uint32(value: number): this {
-    this.ensure(5);
+    this.ensure(MAX_LENGTH_PREFIX);
     this.pos = writeVarint32(this.buf, this.pos, value);
     return this;
   }
 
+  /** An int32 field: negatives are sign-extended to ten bytes, as protobuf requires. */
+  int32(value: number): this {
+    return value >= 0 ? this.uint32(value) : this.varint64(value);
+  }
+
   /** Any int64/uint64 value: a safe integer or a bigint; negatives take ten bytes (two's complement). */
   varint64(value: number | bigint): this {
-    if (typeof value === 'number' && value >= 0 && value < TWO_POW_32) return this.uint32(value);
-    this.ensure(10);
-    let rest = BigInt.asUintN(64, BigInt(value));
-    while (rest >= 0x80n) {
-      this.buf[this.pos++] = Number(rest & 0x7fn) | 0x80;
-      rest >>= 7n;
-    }
-    this.buf[this.pos++] = Number(rest);
+    this.ensure(MAX_VARINT);
+    this.pos = writeInt64Varint(this.buf, this.pos, value);
     return this;
   }
 
   double(value: number): this {
     this.ensure(8);
-    this.buf.writeDoubleLE(value, this.pos);
-    this.pos += 8;
+    this.pos = this.buf.writeDoubleLE(value, this.pos);
+    return this;
+  }
+
+  /** A float field: the value rounded to float32. */
+  float(value: number): this {
+    this.ensure(4);
+    this.pos = this.buf.writeFloatLE(value, this.pos);
     return this;
   }
 
@@ -88,7 +93,7 @@ export class ProtoWriter {
     return this;
   }
 
-  /** Starts a length-delimited sub-message (after its tag); close it with `end()`. */
+  /** Starts a length-delimited sub-message or packed field (after its tag); close it with `end()`. */
   begin(): this {
     this.ensure(MAX_LENGTH_PREFIX);
     this.pos += MAX_LENGTH_PREFIX;
@@ -100,12 +105,10 @@ export class ProtoWriter {
     const start = this.starts.pop();
     if (start === undefined) throw new Error('ProtoWriter.end() without begin()');
     const length = this.pos - start;
-    const prefix = varintLength(length);
     const at = start - MAX_LENGTH_PREFIX;
-    this.pos = at;
-    this.uint32(length);
-    if (prefix !== MAX_LENGTH_PREFIX) this.buf.copyWithin(this.pos, start, start + length);
-    this.pos += length;
+    const prefixEnd = writeVarint32(this.buf, at, length);
+    if (prefixEnd !== start) this.buf.copyWithin(prefixEnd, start, start + length);
+    this.pos = prefixEnd + length;
     return this;
   }
 
@@ -116,5 +119,3 @@ export class ProtoWriter {
     this.buf = next;
   }
 }
-
-export { varintLength, writeVarint32 };
