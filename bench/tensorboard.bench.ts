@@ -13,10 +13,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import protobuf from 'protobufjs/minimal.js';
 import { frameRecord } from '../src/exporters/codec/tfrecord.js';
 import type { Row } from '../src/pipeline/row.js';
 import type { RowSink } from '../src/pipeline/row-sink.js';
-import { encodeScalarsEvent } from '../src/exporters/tensorboard/event-encoder.js';
 import { encodeScalarsRecord } from '../src/exporters/tensorboard/scalars-record.js';
 import { TensorBoardExporter } from '../src/exporters/tensorboard/tensorboard-exporter.js';
 import { SinkHealth } from '../src/pipeline/sink-health.js';
@@ -101,8 +101,22 @@ function tensorboardXRate(logdir: string, scalars: number): number | undefined {
 }
 
 const hand = (step: number): Uint8Array => encodeScalarsRecord(1.7e9 + step, step, NAMES, valuesAt(step));
-const viaProtobufjs = (step: number): Uint8Array =>
-  frameRecord(encodeScalarsEvent(1.7e9 + step, step, NAMES, valuesAt(step)));
+/** The same Event through protobufjs's Writer (a devDependency: the baseline, not our code path). */
+const viaProtobufjs = (step: number): Uint8Array => {
+  const values = valuesAt(step);
+  const writer = protobuf.Writer.create();
+  writer.uint32(0x09).double(1.7e9 + step); // wall_time
+  if (step !== 0) writer.uint32(0x10).int64(step); // step
+  writer.uint32(0x2a).fork(); // summary
+  for (let i = 0; i < NAMES.length; i++) {
+    writer.uint32(0x0a).fork(); // value
+    writer.uint32(0x0a).string(NAMES[i] as string); // tag
+    writer.uint32(0x15).float(values[i] as number); // simple_value
+    writer.ldelim();
+  }
+  writer.ldelim();
+  return frameRecord(writer.finish());
+};
 
 const best = (rates: number[]): number => Math.max(...rates);
 
