@@ -80,3 +80,40 @@ describe('a sink registered through the public registry path', () => {
     expect(telemetry.health.entries()).toContainEqual(['csv', true]);
   });
 });
+
+describe('a sink that breaks its contract', () => {
+  it('never makes flush() or shutdown() reject: it is marked down with one warning and the others keep writing', async () => {
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-broken-sink-'));
+    dirs.push(outDir);
+    const warnings: string[] = [];
+    const broken: SinkDefinition = {
+      name: 'broken',
+      enabled: () => true,
+      open: () => ({
+        rowSink: {
+          name: 'broken',
+          write: () => undefined,
+          flush: () => Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })),
+          flushSync: () => undefined,
+          close: () => Promise.reject(new Error('close exploded')),
+          closeSync: () => undefined,
+        },
+      }),
+    };
+    const telemetry = await startTelemetry(
+      { outDir, systemMetricsInterval: 0, installExitHandlers: false, flushInterval: 0 },
+      { env: {}, sinks: [...DEFAULT_SINKS, broken], warn: (message) => warnings.push(message) },
+    );
+    telemetry.log({ loss: 1 });
+    await expect(telemetry.flush()).resolves.toBeUndefined();
+    telemetry.log({ loss: 2 });
+    await expect(telemetry.flush()).resolves.toBeUndefined();
+    await expect(telemetry.shutdown()).resolves.toBeUndefined();
+    expect(telemetry.health.isUp('broken')).toBe(false);
+    expect(warnings).toEqual([
+      expect.stringMatching(/broken sink disabled: flush failed \(EIO: i\/o error, write\)/),
+    ]);
+    const lines = fs.readFileSync(path.join(outDir, '.codex/metrics.ndjson'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2);
+  });
+});

@@ -74,3 +74,36 @@ describe('NDJSON rotation failures', () => {
     }
   });
 });
+
+describe('NDJSON segment gzip failures', () => {
+  it('reach the warn channel (not only diag), keep the plain segment, and leave the sink up', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-gzip-fail-'));
+    dirs.push(dir);
+    const warnings: string[] = [];
+    const health = new SinkHealth((message) => warnings.push(message));
+    const sink = new NdjsonExporter({
+      path: path.join(dir, 'metrics.ndjson'),
+      runId: 'r',
+      streams: ['train'],
+      health,
+      gzipSegments: true,
+    });
+    // The gzip temp file cannot be created, as on a directory that turned read-only.
+    const realCreateWriteStream = fs.createWriteStream;
+    vi.spyOn(fs, 'createWriteStream').mockImplementation(((
+      ...args: Parameters<typeof fs.createWriteStream>
+    ) => {
+      if (String(args[0]).endsWith('.gz.tmp'))
+        throw Object.assign(new Error('EROFS: read-only file system, open'), { code: 'EROFS' });
+      return realCreateWriteStream(...args);
+    }) as typeof fs.createWriteStream);
+    sink.write(rows(0, 10));
+    const segments = await sink.archiveSegments();
+    await sink.close();
+    expect(segments.map((segment) => path.basename(segment))).toEqual(['metrics.000001.ndjson']);
+    expect(warnings).toEqual([
+      expect.stringMatching(/cannot gzip .*metrics\.000001\.ndjson, keeping it plain \(EROFS/),
+    ]);
+    expect(health.isUp('ndjson')).toBe(true);
+  });
+});
