@@ -18,6 +18,9 @@ export class ProtoDecodeError extends Error {
   }
 }
 
+/** Strings up to this many bytes that are all ASCII are decoded without Node's decoder. */
+const SHORT_STRING = 64;
+
 export interface FieldKey {
   readonly field: number;
   readonly wire: number;
@@ -68,6 +71,9 @@ export class ProtoReader {
 
   /** A varint as a number when it is a safe integer, else as a bigint (uint64). */
   varint(): number | bigint {
+    // One byte: field keys, small lengths and counts.
+    if (this.pos < this.end && (this.bytes[this.pos] as number) < 0x80)
+      return this.bytes[this.pos++] as number;
     let result = 0;
     let shift = 0;
     for (let i = 0; i < 10; i++) {
@@ -136,13 +142,25 @@ export class ProtoReader {
   message(): ProtoReader {
     const [start, end] = this.range();
     const nested = new ProtoReader(this.bytes, start, end);
-    nested.view = this.view;
+    nested.view = this.dataView();
     return nested;
   }
 
   string(): string {
-    const bytes = this.lengthDelimited();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    const [start, end] = this.range();
+    // Short ASCII strings are decoded in JS, which is cheaper than a trip into Node's decoder;
+    // anything else (including malformed UTF-8, which becomes U+FFFD) takes the decoder.
+    if (end - start <= SHORT_STRING) {
+      let text = '';
+      let i = start;
+      for (; i < end; i++) {
+        const byte = this.bytes[i] as number;
+        if (byte >= 0x80) break;
+        text += String.fromCharCode(byte);
+      }
+      if (i === end) return text;
+    }
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, end - start).toString('utf8');
   }
 
   skip(wire: number): void {

@@ -13,14 +13,19 @@ import { writeInt64Varint, writeVarint32 } from './protobuf-wire.js';
 
 const MAX_LENGTH_PREFIX = 5;
 const MAX_VARINT = 10;
+/** Below this many UTF-16 units (and so a one-byte length), ASCII is copied without the encoder. */
+const SHORT_STRING = 128;
 
 export class ProtoWriter {
   private buf: Buffer;
+  /** Over `buf`: DataView's setters skip the argument checks of Buffer's write*LE methods. */
+  private view: DataView;
   private pos = 0;
   private readonly starts: number[] = [];
 
   constructor(initialBytes = 256) {
     this.buf = Buffer.allocUnsafe(initialBytes);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   get length(): number {
@@ -66,18 +71,38 @@ export class ProtoWriter {
 
   double(value: number): this {
     this.ensure(8);
-    this.pos = this.buf.writeDoubleLE(value, this.pos);
+    this.view.setFloat64(this.pos, value, true);
+    this.pos += 8;
     return this;
   }
 
   /** A float field: the value rounded to float32. */
   float(value: number): this {
     this.ensure(4);
-    this.pos = this.buf.writeFloatLE(value, this.pos);
+    this.view.setFloat32(this.pos, value, true);
+    this.pos += 4;
     return this;
   }
 
   string(value: string): this {
+    // Short ASCII strings (tags, keys) are copied in JS: crossing into Node's UTF-8 encoder
+    // costs more than the copy. Anything else takes the encoder.
+    const length = value.length;
+    if (length < SHORT_STRING) {
+      this.ensure(1 + length);
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < length; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) break;
+        this.buf[start + i] = code;
+      }
+      if (i === length) {
+        this.buf[this.pos] = length;
+        this.pos = start + length;
+        return this;
+      }
+    }
     const byteLength = Buffer.byteLength(value, 'utf8');
     this.uint32(byteLength);
     this.ensure(byteLength);
@@ -117,5 +142,6 @@ export class ProtoWriter {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 }

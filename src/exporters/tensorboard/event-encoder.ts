@@ -48,20 +48,29 @@ export interface HistogramValue {
   bucket: readonly number[];
 }
 
-/** A writer holding `Event{wall_time, step (omitted when 0)}`, ready for the rest of the Event. */
+/**
+ * One writer for every Event: encoding is synchronous, so calls never overlap, and each result is
+ * copied out at its exact size instead of allocating a fresh growable buffer per Event.
+ */
+const shared = new ProtoWriter(1024);
+
+/** The shared writer's bytes, copied (the writer is reused by the next call). */
+const finish = (writer: ProtoWriter): Uint8Array => Buffer.from(writer.finish());
+
+/** The shared writer, holding `Event{wall_time, step (omitted when 0)}`, ready for the rest. */
 function eventHeader(wallTime: number, step: Step): ProtoWriter {
   // A NaN wall time makes TensorBoard's loader misbehave; the exporter never passes one.
-  const writer = new ProtoWriter();
+  const writer = shared.reset();
   writer.tag(EVENT_WALL_TIME, WIRE_FIXED64).double(wallTime);
   if (step !== 0 && step !== 0n) writer.tag(EVENT_STEP, WIRE_VARINT).varint64(step);
   return writer;
 }
 
 export function encodeFileVersionEvent(wallTime: number): Uint8Array {
-  const writer = new ProtoWriter(32);
+  const writer = shared.reset();
   writer.tag(EVENT_WALL_TIME, WIRE_FIXED64).double(wallTime);
   writer.tag(EVENT_FILE_VERSION, WIRE_LENGTH).string(FILE_VERSION);
-  return writer.finish();
+  return finish(writer);
 }
 
 /**
@@ -84,7 +93,7 @@ export function encodeScalarsEvent(
     writer.end();
   }
   writer.end();
-  return writer.finish();
+  return finish(writer);
 }
 
 export function encodeHistogramEvent(
@@ -113,7 +122,7 @@ export function encodeHistogramEvent(
   writer.end();
   writer.end();
   writer.end();
-  return writer.finish();
+  return finish(writer);
 }
 
 /** A text summary (plugin `text`, DT_STRING tensor of shape [1]), e.g. the run's config as Markdown. */
@@ -134,5 +143,5 @@ export function encodeTextEvent(wallTime: number, step: Step, tag: string, text:
   writer.end();
   writer.end();
   writer.end();
-  return writer.finish();
+  return finish(writer);
 }

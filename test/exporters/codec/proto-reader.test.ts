@@ -86,6 +86,21 @@ describe('ProtoReader', () => {
     );
   });
 
+  it('reads strings as Node decodes UTF-8 on both sides of its 64-byte ASCII path, malformed bytes as U+FFFD', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 130 }),
+          fc.string({ unit: 'binary-ascii', maxLength: 130 }).map((t) => Buffer.from(t)),
+        ),
+        (bytes) => {
+          const reader = new ProtoReader(protobuf.Writer.create().bytes(bytes).finish());
+          expect(reader.string()).toBe(Buffer.from(bytes).toString('utf8'));
+        },
+      ),
+    );
+  });
+
   it('skips a field of every wire type protobufjs writes, landing on the next key', () => {
     const bytes = protobuf.Writer.create()
       .uint32(8)

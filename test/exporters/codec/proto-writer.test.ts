@@ -163,6 +163,19 @@ describe('ProtoWriter', () => {
     }
   });
 
+  it('writes ASCII and non-ASCII strings alike on both sides of its 128-unit short-string path', () => {
+    for (const length of [0, 1, 63, 64, 127, 128, 129, 300]) {
+      for (const text of [
+        'a'.repeat(length),
+        'a'.repeat(Math.max(0, length - 1)) + 'é',
+        'é' + 'a'.repeat(length),
+      ]) {
+        const writer = new ProtoWriter(2).string(text);
+        expect(hex(writer.finish()), text).toBe(hex(protobuf.Writer.create().string(text).finish()));
+      }
+    }
+  });
+
   it('writes a lone surrogate as U+FFFD, so every string it writes is valid UTF-8', () => {
     const writer = new ProtoWriter();
     writer.string('a\ud800b');
