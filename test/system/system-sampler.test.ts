@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { TelemetryError } from '../../src/errors.js';
@@ -137,11 +138,24 @@ describe('SystemSampler', () => {
   });
 
   test('watch() moves the process keys to another tree', async () => {
-    const { sampler, samples } = create({ intervalSeconds: 0.02, pid: 1 });
-    sampler.start();
-    sampler.watch(process.pid);
-    await until(() => samples.length >= 2);
-    expect(samples.at(-1)!.values.proc_rss_bytes).toBeGreaterThan(0);
+    // Start on a lone `sleep` (one thread, a megabyte or two), then move to this test process.
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const { sampler, samples } = create({ intervalSeconds: 0.02, pid: sleeper.pid });
+      sampler.start();
+      await until(() => samples.some((sample) => sample.values.proc_threads !== undefined));
+      const before = samples.at(-1)!.values;
+      expect(before.proc_threads).toBe(1);
+      expect(before.proc_rss_bytes).toBeLessThan(16 * 2 ** 20);
+      sampler.watch(process.pid);
+      const seen = samples.length;
+      await until(() => samples.length >= seen + 2);
+      const after = samples.at(-1)!.values;
+      expect(after.proc_threads).toBeGreaterThan(1);
+      expect(after.proc_rss_bytes).toBeGreaterThan(process.memoryUsage().rss / 2);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   });
 
   test('the systeminformation source gives the host keys where /proc is not used', async () => {
