@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SinkHealth } from '../src/pipeline/sink-health.js';
-import { flattenDisks, flattenGpus } from '../src/system/keys/flatten.js';
+import { flattenGpus, flattenHost } from '../src/system/keys/flatten.js';
 import { GpuSource } from '../src/system/nvml/gpu-source.js';
 import { ProcHostSource } from '../src/system/proc-host-source.js';
 import type { FlatValues } from '../src/system/sample.js';
@@ -105,9 +105,9 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     ? GpuSource.open({ health: new SinkHealth(() => undefined), library, warn: () => undefined })
     : undefined;
   const watched = new Set([process.pid]);
-  host.sample({});
+  host.sample();
   const hostSample = (): void => {
-    host.sample({});
+    flattenHost(host.sample(), {});
   };
   const gpuSample = (): void => {
     const next: FlatValues = {};
@@ -115,8 +115,8 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   };
   const oursSample = (): void => {
     const next: FlatValues = {};
-    const extras = host.sample(next);
-    flattenDisks(extras.disks, next);
+    const hostPart = host.sample();
+    flattenHost(hostPart, next);
     if (gpus) flattenGpus(gpus.sample(watched), next);
   };
   for (let i = 0; i < 50; i++) oursSample(); // warm-up: JIT and first-touch allocations

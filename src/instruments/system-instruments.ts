@@ -108,7 +108,7 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
   const callback = (result: BatchObservableResult): void => {
     const sample = sampler.latest();
     if (!sample) return;
-    const v = sample.values;
+    const { load, memory, swap, filesystem, process } = sample.host;
     /** Observes only keys that were measured: an absent key stays absent, never 0. */
     const put = (
       observable: Observable,
@@ -128,22 +128,24 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
         put(cpuUtilization, fraction, attributes);
       }
     }
-    put(load1, v.load1);
-    put(load5, v.load5);
-    put(load15, v.load15);
-    put(memoryUsage, v.ram_used_bytes, USED);
-    put(memoryUsage, v.ram_available_bytes, FREE);
-    put(memoryLimit, v.ram_total_bytes);
-    put(memoryUtilization, v.ram_percent, USED, 0.01);
-    if (v.swap_total_bytes !== undefined && v.swap_used_bytes !== undefined) {
-      put(pagingUsage, v.swap_used_bytes, PAGING_USED);
-      put(pagingUsage, v.swap_total_bytes - v.swap_used_bytes, PAGING_FREE);
+    put(load1, load?.load1);
+    put(load5, load?.load5);
+    put(load15, load?.load15);
+    if (memory) {
+      put(memoryUsage, memory.usedBytes, USED);
+      put(memoryUsage, memory.availableBytes, FREE);
+      put(memoryLimit, memory.totalBytes);
+      put(memoryUtilization, memory.percent, USED, 0.01);
     }
-    if (v.disk_total_bytes !== undefined && v.disk_used_bytes !== undefined) {
-      put(filesystemUsage, v.disk_used_bytes, FS_USED);
-      put(filesystemUsage, v.disk_total_bytes - v.disk_used_bytes, FS_FREE);
+    if (swap) {
+      put(pagingUsage, swap.usedBytes, PAGING_USED);
+      put(pagingUsage, swap.totalBytes - swap.usedBytes, PAGING_FREE);
     }
-    put(filesystemUtilization, v.disk_percent, FS_USED, 0.01);
+    if (filesystem) {
+      put(filesystemUsage, filesystem.usedBytes, FS_USED);
+      put(filesystemUsage, filesystem.totalBytes - filesystem.usedBytes, FS_FREE);
+      put(filesystemUtilization, filesystem.percent, FS_USED, 0.01);
+    }
     for (const disk of sample.disks) {
       put(diskIo, disk.readBytes, { 'system.device': disk.name, 'disk.io.direction': 'read' });
       put(diskIo, disk.writeBytes, { 'system.device': disk.name, 'disk.io.direction': 'write' });
@@ -152,10 +154,10 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
       put(networkIo, io.sentBytes, { 'network.interface.name': io.name, 'network.io.direction': 'transmit' });
       put(networkIo, io.recvBytes, { 'network.interface.name': io.name, 'network.io.direction': 'receive' });
     }
-    put(processCpu, v.proc_cpu_percent, undefined, 0.01);
-    put(processMemory, v.proc_rss_bytes);
-    put(processThreads, v.proc_threads);
-    put(processFds, v.proc_open_fds);
+    put(processCpu, process?.cpuPercent, undefined, 0.01);
+    put(processMemory, process?.rssBytes);
+    put(processThreads, process?.threads);
+    put(processFds, process?.openFds);
     gpu.observe(result, sample.gpus);
   };
 

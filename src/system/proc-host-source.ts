@@ -12,7 +12,7 @@ import { cpuUtilization, parseStat, type CpuTimes } from './proc/parse-stat.js';
 import { parseKernelPageSize, parseUptime } from './proc/parse-uptime.js';
 import { readProcHead, readProcText } from './proc/read-proc-text.js';
 import { ProcessUsage } from './process-usage.js';
-import type { FlatValues, HostExtras, HostSource, InterfaceIo, ProblemReporter } from './sample.js';
+import type { CpuSample, HostSample, HostSource, ProblemReporter } from './sample.js';
 import { errnoCode } from '../errors.js';
 import { ProcParseError } from './proc/proc-parse-error.js';
 
@@ -75,47 +75,46 @@ export class ProcHostSource implements HostSource {
     this.process.setRoot(pid);
   }
 
-  sample(values: FlatValues): HostExtras {
+  sample(): HostSample {
     const now = process.hrtime.bigint();
     const elapsedSeconds =
       this.previousTime === undefined ? undefined : Number(now - this.previousTime) / 1e9;
     this.previousTime = now;
-    const extras: HostExtras = { interfaces: [], disks: [], processTree: [] };
-    const cpu = this.part('cpu', () => this.cpu(values, extras));
+    const host: HostSample = { interfaces: [], disks: [], processTree: [] };
+    const cpuCount = this.part('cpu', () => this.cpu(host));
     this.part('load', () => {
-      const load = parseLoadavg(this.read('loadavg'), `${this.procRoot}/loadavg`);
-      values.load1 = load.load1;
-      values.load5 = load.load5;
-      values.load15 = load.load15;
+      host.load = parseLoadavg(this.read('loadavg'), `${this.procRoot}/loadavg`);
     });
-    const memTotal = this.part('memory', () => this.memory(values));
+    const memTotal = this.part('memory', () => this.memory(host));
     this.part('filesystem', () => {
       const usage = filesystemUsage(this.outputDir);
-      if (!usage) return;
-      values.disk_used_bytes = usage.usedBytes;
-      values.disk_total_bytes = usage.totalBytes;
-      values.disk_percent = usage.percent;
+      if (usage)
+        host.filesystem = {
+          usedBytes: usage.usedBytes,
+          totalBytes: usage.totalBytes,
+          percent: usage.percent,
+        };
     });
     this.part('diskstats', () => {
       for (const [name, counters] of parseDiskstats(this.read('diskstats'), `${this.procRoot}/diskstats`)) {
         const since = this.disks.delta(name, counters, ['readBytes', 'writeBytes']);
-        extras.disks.push({ name, readBytes: since.readBytes, writeBytes: since.writeBytes });
+        host.disks.push({ name, readBytes: since.readBytes, writeBytes: since.writeBytes });
       }
     });
-    this.part('network', () => this.network(values, extras.interfaces));
+    this.part('network', () => this.network(host));
     this.part('process', () => {
       const uptime = parseUptime(this.read('uptime'), `${this.procRoot}/uptime`);
-      this.process.sample(values, {
+      host.process = this.process.sample({
         previousUptime: this.previousUptime,
         elapsedSeconds,
-        cpuCount: cpu ?? 1,
+        cpuCount: cpuCount ?? 1,
         memTotalBytes: memTotal,
         pageSize: this.pageSize,
       });
       this.previousUptime = uptime;
-      extras.processTree = this.process.members;
+      host.processTree = this.process.members;
     });
-    return extras;
+    return host;
   }
 
   /** Runs one part; an unreadable part leaves its keys out and is reported once by the sampler. */
@@ -134,45 +133,48 @@ export class ProcHostSource implements HostSource {
   }
 
   /** Returns the CPU count, which process CPU is normalized by. */
-  private cpu(values: FlatValues, extras: HostExtras): number {
+  private cpu(host: HostSample): number {
     const times = parseStat(this.read('stat'), `${this.procRoot}/stat`);
     const previous = this.previousCpu;
     this.previousCpu = times;
     const modes = previous && cpuUtilization(previous, times);
     if (modes) {
-      values.cpu_percent = (1 - modes.idle - modes.iowait) * 100;
-      values.cpu_user_percent = modes.user * 100;
-      values.cpu_system_percent = modes.system * 100;
-      values.cpu_iowait_percent = modes.iowait * 100;
-      extras.cpuModes = modes;
+      const cpu: CpuSample = {
+        busyPercent: (1 - modes.idle - modes.iowait) * 100,
+        userPercent: modes.user * 100,
+        systemPercent: modes.system * 100,
+        iowaitPercent: modes.iowait * 100,
+        modes,
+      };
+      host.cpu = cpu;
     }
     return times.cpuCount;
   }
 
   /** Returns MemTotal, which process memory percent is relative to. */
-  private memory(values: FlatValues): number {
+  private memory(host: HostSample): number {
     const mem = parseMeminfo(this.read('meminfo'), `${this.procRoot}/meminfo`);
     const used = mem.totalBytes - mem.availableBytes;
-    values.ram_used_bytes = used;
-    values.ram_available_bytes = mem.availableBytes;
-    values.ram_total_bytes = mem.totalBytes;
-    values.ram_percent = mem.totalBytes > 0 ? (used / mem.totalBytes) * 100 : 0;
-    values.swap_used_bytes = mem.swapTotalBytes - mem.swapFreeBytes;
-    values.swap_total_bytes = mem.swapTotalBytes;
+    host.memory = {
+      usedBytes: used,
+      availableBytes: mem.availableBytes,
+      totalBytes: mem.totalBytes,
+      percent: mem.totalBytes > 0 ? (used / mem.totalBytes) * 100 : 0,
+    };
+    host.swap = { usedBytes: mem.swapTotalBytes - mem.swapFreeBytes, totalBytes: mem.swapTotalBytes };
     return mem.totalBytes;
   }
 
-  private network(values: FlatValues, interfaces: InterfaceIo[]): void {
+  private network(host: HostSample): void {
     let sent = 0;
     let recv = 0;
     for (const [name, counters] of parseNetDev(this.read('net/dev'), `${this.procRoot}/net/dev`)) {
       const since = this.nets.delta(name, counters, ['sentBytes', 'recvBytes']);
       sent += since.sentBytes;
       recv += since.recvBytes;
-      interfaces.push({ name, sentBytes: since.sentBytes, recvBytes: since.recvBytes });
+      host.interfaces.push({ name, sentBytes: since.sentBytes, recvBytes: since.recvBytes });
     }
-    values.net_sent_bytes = sent;
-    values.net_recv_bytes = recv;
+    host.network = { sentBytes: sent, recvBytes: recv };
   }
 
   private readPageSize(): number {

@@ -7,7 +7,7 @@ import { errnoCode } from '../errors.js';
 import { parsePidStat } from './proc/parse-pid.js';
 import { readProcText } from './proc/read-proc-text.js';
 import { ProcessTree, isGone } from './process-tree.js';
-import type { FlatValues } from './sample.js';
+import type { ProcessSample } from './sample.js';
 
 /**
  * USER_HZ: the unit of the tick fields in /proc. The kernel fixes it at 100 on every architecture
@@ -46,8 +46,8 @@ export class ProcessUsage {
     this.previousTicks.clear();
   }
 
-  /** Writes the proc_* keys; none when the root has exited. */
-  sample(values: FlatValues, context: ProcessUsageContext): void {
+  /** The tree's usage; undefined when the root has exited. */
+  sample(context: ProcessUsageContext): ProcessSample | undefined {
     let ticks = 0;
     let rssPages = 0;
     let threads = 0;
@@ -84,19 +84,21 @@ export class ProcessUsage {
     const hadBaseline = this.previousTicks.size > 0;
     [this.previousTicks, this.nextTicks] = [this.nextTicks, this.previousTicks];
     this.members = live;
-    if (members === 0) return;
+    if (members === 0) return undefined;
     const elapsed = context.elapsedSeconds ?? 0;
-    if (hadBaseline && elapsed > 0) {
-      // Normalized by CPU count, as W&B's `cpu` and OTel's process.cpu.utilization are.
-      values.proc_cpu_percent = (ticks / CLOCK_TICKS_PER_SECOND / elapsed / context.cpuCount) * 100;
-    }
     const rssBytes = rssPages * context.pageSize;
-    values.proc_rss_bytes = rssBytes;
-    if (context.memTotalBytes !== undefined && context.memTotalBytes > 0) {
-      values.proc_mem_percent = (rssBytes / context.memTotalBytes) * 100;
-    }
-    values.proc_threads = threads;
-    if (fdsKnown) values.proc_open_fds = fds;
+    const memTotal = context.memTotalBytes ?? 0;
+    return {
+      // Normalized by CPU count, as W&B's `cpu` and OTel's process.cpu.utilization are.
+      cpuPercent:
+        hadBaseline && elapsed > 0
+          ? (ticks / CLOCK_TICKS_PER_SECOND / elapsed / context.cpuCount) * 100
+          : undefined,
+      rssBytes,
+      memPercent: memTotal > 0 ? (rssBytes / memTotal) * 100 : undefined,
+      threads,
+      openFds: fdsKnown ? fds : undefined,
+    };
   }
 
   /** Entries of /proc/<pid>/fd; undefined when another user's process hides them. */

@@ -29,6 +29,8 @@ export interface SystemSample {
   readonly seq: number;
   /** Flat keys; a key that could not be measured is absent, never 0. */
   readonly values: Readonly<FlatValues>;
+  /** The typed host part the flat host keys were made from. */
+  readonly host: Readonly<HostSample>;
   /** Fraction of CPU time (0..1) per mode over the last interval; absent before two reads. */
   readonly cpuModes?: Readonly<Partial<Record<CpuMode, number>>>;
   readonly interfaces: readonly InterfaceIo[];
@@ -37,21 +39,58 @@ export interface SystemSample {
   readonly gpus: readonly GpuSample[];
 }
 
+/** CPU busy percentages over the last interval (0–100), with the per-mode fractions behind them. */
+export interface CpuSample {
+  readonly busyPercent: number;
+  readonly userPercent: number;
+  readonly systemPercent: number;
+  /** Linux only. */
+  readonly iowaitPercent?: number;
+  /** Fraction of CPU time (0..1) per mode. */
+  readonly modes?: Readonly<Partial<Record<CpuMode, number>>>;
+}
+
+/** The watched process tree, summed over its live members. */
+export interface ProcessSample {
+  /** Normalized by the CPU count; absent before two reads. */
+  readonly cpuPercent?: number;
+  readonly rssBytes: number;
+  readonly memPercent?: number;
+  /** Linux only. */
+  readonly threads?: number;
+  /** Linux only; absent when another user's process hides its descriptors. */
+  readonly openFds?: number;
+}
+
+/** What a host source measured; a part that could not be read is absent. */
+export interface HostSample {
+  cpu?: CpuSample;
+  load?: { readonly load1: number; readonly load5: number; readonly load15: number };
+  memory?: {
+    readonly usedBytes: number;
+    readonly availableBytes: number;
+    readonly totalBytes: number;
+    readonly percent: number;
+  };
+  swap?: { readonly usedBytes: number; readonly totalBytes: number };
+  /** The filesystem of the output directory. */
+  filesystem?: { readonly usedBytes: number; readonly totalBytes: number; readonly percent: number };
+  disks: DiskIo[];
+  /** Totals over `interfaces` (loopback left out), since the sampler started. */
+  network?: { readonly sentBytes: number; readonly recvBytes: number };
+  interfaces: InterfaceIo[];
+  process?: ProcessSample;
+  /** Pids of the watched process tree at this sample (for per-process GPU memory). */
+  processTree: readonly number[];
+}
+
 /** One host source (/proc, or systeminformation where /proc does not exist). */
 export interface HostSource {
   readonly name: 'proc' | 'systeminformation';
-  /** Writes what it measured into `values`; the first call sets the baseline for rates and totals. */
-  sample(values: FlatValues): HostExtras | Promise<HostExtras>;
+  /** Measures the host; the first call sets the baseline for rates and totals. */
+  sample(): HostSample | Promise<HostSample>;
   /** Watches another process tree (the bridge's child) from the next sample on. */
   setPid(pid: number): void;
-}
-
-export interface HostExtras {
-  cpuModes?: Partial<Record<CpuMode, number>>;
-  interfaces: InterfaceIo[];
-  disks: DiskIo[];
-  /** Pids of the watched process tree at this sample (for per-process GPU memory). */
-  processTree: readonly number[];
 }
 
 /** Warns once per distinct problem; the sampler passes one that goes through SinkHealth. */

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { filesystemUsage } from './filesystem-usage.js';
-import type { FlatValues, HostExtras, HostSource, InterfaceIo } from './sample.js';
+import type { HostSample, HostSource, InterfaceIo, ProcessSample } from './sample.js';
 
 type Si = typeof import('systeminformation');
 
@@ -34,30 +34,40 @@ export class SiHostSource implements HostSource {
     this.pid = pid;
   }
 
-  async sample(values: FlatValues): Promise<HostExtras> {
+  async sample(): Promise<HostSample> {
     this.si ??= (await import('systeminformation')).default as Si;
     const si = this.si;
     const [load, mem, nets] = await Promise.all([si.currentLoad(), si.mem(), si.networkStats('*')]);
-    values.cpu_percent = load.currentLoad;
-    values.cpu_user_percent = load.currentLoadUser;
-    values.cpu_system_percent = load.currentLoadSystem;
+    const host: HostSample = {
+      cpu: {
+        busyPercent: load.currentLoad,
+        userPercent: load.currentLoadUser,
+        systemPercent: load.currentLoadSystem,
+      },
+      interfaces: [],
+      disks: [],
+      processTree: [this.pid],
+    };
     // Windows has no load average: os.loadavg() answers zeros there, which would read as an idle host.
     if (process.platform !== 'win32') {
       const [load1, load5, load15] = os.loadavg();
-      Object.assign(values, { load1, load5, load15 });
+      host.load = { load1, load5, load15 };
     }
     const used = mem.total - mem.available;
-    values.ram_used_bytes = used;
-    values.ram_available_bytes = mem.available;
-    values.ram_total_bytes = mem.total;
-    values.ram_percent = mem.total > 0 ? (used / mem.total) * 100 : 0;
-    values.swap_used_bytes = mem.swapused;
-    values.swap_total_bytes = mem.swaptotal;
+    host.memory = {
+      usedBytes: used,
+      availableBytes: mem.available,
+      totalBytes: mem.total,
+      percent: mem.total > 0 ? (used / mem.total) * 100 : 0,
+    };
+    host.swap = { usedBytes: mem.swapused, totalBytes: mem.swaptotal };
     const fsUsage = filesystemUsage(this.outputDir);
     if (fsUsage) {
-      values.disk_used_bytes = fsUsage.usedBytes;
-      values.disk_total_bytes = fsUsage.totalBytes;
-      values.disk_percent = fsUsage.percent;
+      host.filesystem = {
+        usedBytes: fsUsage.usedBytes,
+        totalBytes: fsUsage.totalBytes,
+        percent: fsUsage.percent,
+      };
     }
     const interfaces: InterfaceIo[] = [];
     let sent = 0;
@@ -78,27 +88,25 @@ export class SiHostSource implements HostSource {
       sent += io.sentBytes;
       recv += io.recvBytes;
     }
-    values.net_sent_bytes = sent;
-    values.net_recv_bytes = recv;
-    this.ownProcess(values, mem.total);
-    return { interfaces, disks: [], processTree: [this.pid] };
+    host.interfaces = interfaces;
+    host.network = { sentBytes: sent, recvBytes: recv };
+    host.process = this.ownProcess(mem.total);
+    return host;
   }
 
   /** Only this process can be measured without /proc (no tree, threads or descriptors). */
-  private ownProcess(values: FlatValues, memTotal: number): void {
-    if (this.pid !== process.pid) return;
+  private ownProcess(memTotal: number): ProcessSample | undefined {
+    if (this.pid !== process.pid) return undefined;
     const now = { usage: process.cpuUsage(), at: process.hrtime.bigint() };
     const previous = this.previousCpu;
     this.previousCpu = now;
+    let cpuPercent: number | undefined;
     if (previous) {
       const cpuMicros = now.usage.user - previous.usage.user + (now.usage.system - previous.usage.system);
       const elapsedMicros = Number(now.at - previous.at) / 1e3;
-      if (elapsedMicros > 0) {
-        values.proc_cpu_percent = (cpuMicros / elapsedMicros / os.availableParallelism()) * 100;
-      }
+      if (elapsedMicros > 0) cpuPercent = (cpuMicros / elapsedMicros / os.availableParallelism()) * 100;
     }
     const rss = process.memoryUsage.rss();
-    values.proc_rss_bytes = rss;
-    if (memTotal > 0) values.proc_mem_percent = (rss / memTotal) * 100;
+    return { cpuPercent, rssBytes: rss, memPercent: memTotal > 0 ? (rss / memTotal) * 100 : undefined };
   }
 }

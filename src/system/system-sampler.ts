@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { defaultWarn, type SinkHealth } from '../pipeline/sink-health.js';
-import { flattenDisks, flattenGpus } from './keys/flatten.js';
+import { flattenGpus, flattenHost } from './keys/flatten.js';
 import { GpuSource } from './nvml/gpu-source.js';
 import type { GpuInfo } from './nvml/gpu-info.js';
 import { ProcHostSource } from './proc-host-source.js';
-import type { FlatValues, HostExtras, HostSource, SystemSample } from './sample.js';
+import type { FlatValues, HostSample, HostSource, SystemSample } from './sample.js';
 import { SiHostSource } from './si-host-source.js';
 
 export type { GpuInfo } from './nvml/gpu-info.js';
@@ -95,7 +95,7 @@ export class SystemSampler {
     }
     // The first read is the baseline for rates and "since start" totals; it is not emitted.
     this.guard('baseline', () => {
-      const baseline = this.host!.sample({});
+      const baseline = this.host!.sample();
       if (baseline instanceof Promise) {
         this.inFlight = true;
         baseline
@@ -168,33 +168,35 @@ export class SystemSampler {
     this.schedule(Math.max(this.tickIndex + 1, Math.floor(elapsed / this.intervalMs) + 1));
     if (this.inFlight) return;
     this.guard('sample', () => {
-      const values: FlatValues = {};
-      const extras = this.host!.sample(values);
-      if (extras instanceof Promise) {
+      const host = this.host!.sample();
+      if (host instanceof Promise) {
         this.inFlight = true;
-        extras
-          .then((resolved) => this.emit(values, resolved))
+        host
+          .then((resolved) => this.emit(resolved))
           .catch((error: unknown) => this.report('sample', error))
           .finally(() => (this.inFlight = false));
       } else {
-        this.emit(values, extras);
+        this.emit(host);
       }
     });
   }
 
-  private emit(values: FlatValues, extras: HostExtras): void {
+  /** Adds the GPUs to the host's sample and flattens both, once, into the keys every sink reads. */
+  private emit(host: HostSample): void {
     if (!this.running) return;
-    const tree = extras.processTree.length > 0 ? extras.processTree : [this.pid];
+    const tree = host.processTree.length > 0 ? host.processTree : [this.pid];
     const gpus = this.gpuSource?.sample(new Set(tree)) ?? [];
-    flattenDisks(extras.disks, values);
+    const values: FlatValues = {};
+    flattenHost(host, values);
     flattenGpus(gpus, values);
     const sample: SystemSample = {
       ts: Date.now() / 1000,
       seq: this.seq++,
       values,
-      cpuModes: extras.cpuModes,
-      interfaces: extras.interfaces,
-      disks: extras.disks,
+      host,
+      cpuModes: host.cpu?.modes,
+      interfaces: host.interfaces,
+      disks: host.disks,
       gpus,
     };
     this.last = sample;

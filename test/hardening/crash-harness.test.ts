@@ -41,8 +41,12 @@ function lagBehind(
   firstTs: number,
   step: string | undefined,
 ): number {
-  const ts = step === undefined ? firstTs : stepTs.get(step);
-  return ts === undefined ? Infinity : Math.max(0, lastTs - ts);
+  if (step === undefined) return Math.max(0, lastTs - firstTs);
+  const ts = stepTs.get(step);
+  if (ts !== undefined) return Math.max(0, lastTs - ts);
+  // A step the NDJSON does not hold yet: that sink's write landed before the NDJSON's did.
+  const ndjsonLast = [...stepTs.keys()].reduce((max, key) => (BigInt(key) > max ? BigInt(key) : max), -1n);
+  return BigInt(step) > ndjsonLast ? 0 : Infinity;
 }
 
 /** Seeded so a failure can be replayed: CODEX_CRASH_SEED. */

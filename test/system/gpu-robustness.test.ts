@@ -127,6 +127,20 @@ describe('a missing function removes only its keys', () => {
     const { source } = open(path, `${fakeUuidOf(4)},${fakeUuidOf(1)}`);
     expect(source.infos.map((gpu) => gpu.index)).toEqual([4, 1]);
     expect(flat(source)).toEqual({ ...expectedGpuKeys(4), ...expectedGpuKeys(1) });
+    // Matching by comparison needs no warning: no key and no attribute is lost.
+    expect(warnings).toEqual([]);
+  });
+
+  test('without nvmlDeviceGetName, GPUs keep every key, lose only hw.name, and one warning names the symbol', (context) => {
+    const path = fakeNvmlOrSkip(['nvmlDeviceGetName']);
+    if (!path) return context.skip();
+    process.env.FAKE_NVML_GPU_COUNT = '2';
+    const { source } = open(path);
+    expect(source.infos.map((gpu) => gpu.name)).toEqual(['', '']);
+    expect(source.infos[1].uuid).toBe(fakeUuidOf(1));
+    expect(flat(source)).toEqual({ ...expectedGpuKeys(0), ...expectedGpuKeys(1) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('has no nvmlDeviceGetName');
   });
 
   test('without the ClocksEvent name, the older ClocksThrottleReasons answers the same keys', (context) => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { afterEach, describe, expect, test } from 'vitest';
+import { flattenHost } from '../../src/system/keys/flatten.js';
 import { ProcHostSource } from '../../src/system/proc-host-source.js';
 import type { FlatValues } from '../../src/system/sample.js';
 
@@ -19,11 +20,11 @@ afterEach(() => {
 });
 
 function sampleTwice(source: ProcHostSource, waitMs: number): Promise<FlatValues> {
-  source.sample({});
+  source.sample();
   return new Promise((resolve) => {
     setTimeout(() => {
       const values: FlatValues = {};
-      source.sample(values);
+      flattenHost(source.sample(), values);
       resolve(values);
     }, waitMs);
   });
@@ -41,13 +42,14 @@ function burnCpu(ms: number): void {
 describe.runIf(hasProc || process.env.CI)('ProcHostSource on this Linux host', () => {
   test('a second read gives every host, filesystem and process key with plausible values', async () => {
     const source = new ProcHostSource({ outputDir: os.tmpdir(), pid: process.pid, report });
-    source.sample({});
+    source.sample();
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
     burnCpu(150);
     const values: FlatValues = {};
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const extras = source.sample(values);
+    const extras = source.sample();
+    flattenHost(extras, values);
     const cpu = process.cpuUsage(cpuBefore);
     const ownPercent =
       ((cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore) / os.cpus().length) * 100;
@@ -90,8 +92,8 @@ describe.runIf(hasProc || process.env.CI)('ProcHostSource on this Linux host', (
     expect(values.proc_threads).toBeGreaterThanOrEqual(1);
     expect(values.proc_open_fds).toBeGreaterThan(2);
     expect(values.disk_percent).toBeGreaterThan(0);
-    // Per-disk counters come typed; the sampler flattens them (src/system/keys/flatten.ts).
     expect(extras.disks.length).toBeGreaterThan(0);
+    expect(Object.keys(values).some((key) => /^disk_.+_read_bytes$/.test(key))).toBe(true);
     expect(extras.disks.every((disk) => disk.readBytes >= 0 && disk.writeBytes >= 0)).toBe(true);
     expect(extras.processTree).toEqual([process.pid]);
   });
@@ -127,7 +129,7 @@ describe.runIf(hasProc || process.env.CI)('ProcHostSource on this Linux host', (
     const root = fs.mkdtempSync(`${os.tmpdir()}/fake-proc-`);
     fs.writeFileSync(`${root}/loadavg`, '0.50 0.25 0.10 1/100 42\n');
     const values: FlatValues = {};
-    new ProcHostSource({ outputDir: '.', pid: 1, report, procRoot: root }).sample(values);
+    flattenHost(new ProcHostSource({ outputDir: '.', pid: 1, report, procRoot: root }).sample(), values);
     expect(values.load1).toBe(0.5);
     expect(values).not.toHaveProperty('cpu_percent');
     expect(values).not.toHaveProperty('ram_total_bytes');

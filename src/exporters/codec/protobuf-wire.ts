@@ -1,9 +1,15 @@
 /**
- * Protobuf wire-format primitives for hand-written encoders on hot paths: base-128 varints for
+ * Protobuf wire-format primitives shared by ProtoWriter, ProtoReader and the hand-written hot-path
+ * encoders (TensorBoard scalar records, W&B history records): wire types, base-128 varints for
  * lengths (uint32) and for int64 fields (two's complement, so a negative int64 takes 10 bytes).
- * Each writer returns the position after what it wrote; sizes are computed first so a record is
- * encoded into one exactly sized buffer.
+ * Each writer returns the position after what it wrote; sizes are computed first so a record can
+ * be encoded into one exactly sized buffer.
  */
+
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LENGTH = 2;
+export const WIRE_FIXED32 = 5;
 
 const TWO_POW_32 = 2 ** 32;
 

@@ -1,11 +1,9 @@
 /**
  * Decodes TensorFlow `Event` records (the subset TensorBoard's scalar, histogram and text
- * dashboards read) with protobufjs's Reader. Used by our reader, tests and tooling.
+ * dashboards read) with our ProtoReader. Used by our reader, tests and tooling.
  */
-import protobuf from 'protobufjs/minimal.js';
-
-const { Reader } = protobuf;
-type PbReader = protobuf.Reader;
+import { ProtoReader, type FieldKey } from '../codec/proto-reader.js';
+import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT } from '../codec/protobuf-wire.js';
 
 export interface DecodedTensor {
   dtype: number;
@@ -42,22 +40,28 @@ export interface DecodedEvent {
   values?: DecodedValue[];
 }
 
-function int64(reader: PbReader): bigint {
-  const bits = reader.int64() as unknown as { low: number; high: number } | number;
-  if (typeof bits === 'number') return BigInt(bits);
-  return BigInt.asIntN(64, (BigInt(bits.high >>> 0) << 32n) | BigInt(bits.low >>> 0));
-}
+const copy = (bytes: Uint8Array): Buffer => Buffer.from(bytes);
+const readDouble = (from: ProtoReader): number => from.double();
+const readFloat = (from: ProtoReader): number => from.float();
 
-function packedOrSingle(reader: PbReader, wireType: number, read: () => number, into: number[]): void {
-  if (wireType === 2) {
-    const end = reader.uint32() + reader.pos;
-    while (reader.pos < end) into.push(read());
-  } else {
-    into.push(read());
+/** A repeated double or float, packed (wire type 2) or one value per field (`wire`). */
+function readRepeated(
+  reader: ProtoReader,
+  key: FieldKey,
+  wire: number,
+  read: (from: ProtoReader) => number,
+  into: number[],
+): void {
+  if (key.wire === WIRE_LENGTH) {
+    const packed = reader.message();
+    while (!packed.done) into.push(read(packed));
+    return;
   }
+  reader.expectWire(key, wire);
+  into.push(read(reader));
 }
 
-function decodeHisto(reader: PbReader, end: number): NonNullable<DecodedValue['histo']> {
+function decodeHisto(reader: ProtoReader): NonNullable<DecodedValue['histo']> {
   const histo = {
     min: 0,
     max: 0,
@@ -67,162 +71,200 @@ function decodeHisto(reader: PbReader, end: number): NonNullable<DecodedValue['h
     bucketLimit: [] as number[],
     bucket: [] as number[],
   };
-  while (reader.pos < end) {
-    const key = reader.uint32();
-    switch (key >>> 3) {
+  while (!reader.done) {
+    const key = reader.key();
+    switch (key.field) {
       case 1:
+        reader.expectWire(key, WIRE_FIXED64);
         histo.min = reader.double();
         break;
       case 2:
+        reader.expectWire(key, WIRE_FIXED64);
         histo.max = reader.double();
         break;
       case 3:
+        reader.expectWire(key, WIRE_FIXED64);
         histo.num = reader.double();
         break;
       case 4:
+        reader.expectWire(key, WIRE_FIXED64);
         histo.sum = reader.double();
         break;
       case 5:
+        reader.expectWire(key, WIRE_FIXED64);
         histo.sumSquares = reader.double();
         break;
       case 6:
-        packedOrSingle(reader, key & 7, () => reader.double(), histo.bucketLimit);
+        readRepeated(reader, key, WIRE_FIXED64, readDouble, histo.bucketLimit);
         break;
       case 7:
-        packedOrSingle(reader, key & 7, () => reader.double(), histo.bucket);
+        readRepeated(reader, key, WIRE_FIXED64, readDouble, histo.bucket);
         break;
       default:
-        reader.skipType(key & 7);
+        reader.skip(key.wire);
     }
   }
   return histo;
 }
 
-function decodeShape(reader: PbReader, end: number): number[] {
+function decodeShape(reader: ProtoReader): number[] {
   const dims: number[] = [];
-  while (reader.pos < end) {
-    const key = reader.uint32();
-    if (key >>> 3 === 2) {
-      const dimEnd = reader.uint32() + reader.pos;
-      let size = 0;
-      while (reader.pos < dimEnd) {
-        const dimKey = reader.uint32();
-        if (dimKey >>> 3 === 1) size = Number(int64(reader));
-        else reader.skipType(dimKey & 7);
-      }
-      dims.push(size);
-    } else {
-      reader.skipType(key & 7);
+  while (!reader.done) {
+    const key = reader.key();
+    if (key.field !== 2) {
+      reader.skip(key.wire);
+      continue;
     }
+    reader.expectWire(key, WIRE_LENGTH);
+    const dim = reader.message();
+    let size = 0;
+    while (!dim.done) {
+      const dimKey = dim.key();
+      if (dimKey.field === 1) {
+        dim.expectWire(dimKey, WIRE_VARINT);
+        size = Number(dim.int64());
+      } else {
+        dim.skip(dimKey.wire);
+      }
+    }
+    dims.push(size);
   }
   return dims;
 }
 
-function decodeTensor(reader: PbReader, end: number): DecodedTensor {
+function decodeTensor(reader: ProtoReader): DecodedTensor {
   const tensor: DecodedTensor = { dtype: 0, shape: [], floatVal: [], doubleVal: [], stringVal: [] };
-  while (reader.pos < end) {
-    const key = reader.uint32();
-    switch (key >>> 3) {
+  while (!reader.done) {
+    const key = reader.key();
+    switch (key.field) {
       case 1:
+        reader.expectWire(key, WIRE_VARINT);
         tensor.dtype = reader.int32();
         break;
       case 2:
-        tensor.shape = decodeShape(reader, reader.uint32() + reader.pos);
+        reader.expectWire(key, WIRE_LENGTH);
+        tensor.shape = decodeShape(reader.message());
         break;
       case 4:
-        tensor.tensorContent = Buffer.from(reader.bytes());
+        reader.expectWire(key, WIRE_LENGTH);
+        tensor.tensorContent = copy(reader.lengthDelimited());
         break;
       case 5:
-        packedOrSingle(reader, key & 7, () => reader.float(), tensor.floatVal);
+        readRepeated(reader, key, WIRE_FIXED32, readFloat, tensor.floatVal);
         break;
       case 6:
-        packedOrSingle(reader, key & 7, () => reader.double(), tensor.doubleVal);
+        readRepeated(reader, key, WIRE_FIXED64, readDouble, tensor.doubleVal);
         break;
       case 8:
-        tensor.stringVal.push(Buffer.from(reader.bytes()).toString('utf8'));
+        reader.expectWire(key, WIRE_LENGTH);
+        tensor.stringVal.push(reader.string());
         break;
       default:
-        reader.skipType(key & 7);
+        reader.skip(key.wire);
     }
   }
   return tensor;
 }
 
-function decodeMetadata(reader: PbReader, end: number, value: DecodedValue): void {
-  while (reader.pos < end) {
-    const key = reader.uint32();
-    if (key >>> 3 === 1) {
-      const pluginEnd = reader.uint32() + reader.pos;
-      while (reader.pos < pluginEnd) {
-        const pluginKey = reader.uint32();
-        if (pluginKey >>> 3 === 1) value.pluginName = reader.string();
-        else if (pluginKey >>> 3 === 2) value.pluginContent = Buffer.from(reader.bytes());
-        else reader.skipType(pluginKey & 7);
+function decodeMetadata(reader: ProtoReader, value: DecodedValue): void {
+  while (!reader.done) {
+    const key = reader.key();
+    if (key.field === 1) {
+      reader.expectWire(key, WIRE_LENGTH);
+      const plugin = reader.message();
+      while (!plugin.done) {
+        const pluginKey = plugin.key();
+        if (pluginKey.field === 1) {
+          plugin.expectWire(pluginKey, WIRE_LENGTH);
+          value.pluginName = plugin.string();
+        } else if (pluginKey.field === 2) {
+          plugin.expectWire(pluginKey, WIRE_LENGTH);
+          value.pluginContent = copy(plugin.lengthDelimited());
+        } else {
+          plugin.skip(pluginKey.wire);
+        }
       }
-    } else if (key >>> 3 === 4) {
+    } else if (key.field === 4) {
+      reader.expectWire(key, WIRE_VARINT);
       value.dataClass = reader.int32();
     } else {
-      reader.skipType(key & 7);
+      reader.skip(key.wire);
     }
   }
 }
 
-function decodeValue(reader: PbReader, end: number): DecodedValue {
+function decodeValue(reader: ProtoReader): DecodedValue {
   const value: DecodedValue = { tag: '' };
-  while (reader.pos < end) {
-    const key = reader.uint32();
-    switch (key >>> 3) {
+  while (!reader.done) {
+    const key = reader.key();
+    switch (key.field) {
       case 1:
+        reader.expectWire(key, WIRE_LENGTH);
         value.tag = reader.string();
         break;
       case 2:
+        reader.expectWire(key, WIRE_FIXED32);
         value.simpleValue = reader.float();
         break;
       case 5:
-        value.histo = decodeHisto(reader, reader.uint32() + reader.pos);
+        reader.expectWire(key, WIRE_LENGTH);
+        value.histo = decodeHisto(reader.message());
         break;
       case 8:
-        value.tensor = decodeTensor(reader, reader.uint32() + reader.pos);
+        reader.expectWire(key, WIRE_LENGTH);
+        value.tensor = decodeTensor(reader.message());
         break;
       case 9:
-        decodeMetadata(reader, reader.uint32() + reader.pos, value);
+        reader.expectWire(key, WIRE_LENGTH);
+        decodeMetadata(reader.message(), value);
         break;
       default:
-        reader.skipType(key & 7);
+        reader.skip(key.wire);
     }
   }
   return value;
 }
 
-/** Throws protobufjs's RangeError on malformed protobuf; callers add file and offset. */
+/**
+ * Throws a ProtoDecodeError (naming the offset in `payload`) on malformed bytes; callers add the
+ * file and the record's offset.
+ */
 export function decodeEvent(payload: Uint8Array): DecodedEvent {
-  const reader = Reader.create(payload);
+  const reader = new ProtoReader(payload);
   const event: DecodedEvent = { wallTime: 0, step: 0n };
-  while (reader.pos < reader.len) {
-    const key = reader.uint32();
-    switch (key >>> 3) {
+  while (!reader.done) {
+    const key = reader.key();
+    switch (key.field) {
       case 1:
+        reader.expectWire(key, WIRE_FIXED64);
         event.wallTime = reader.double();
         break;
       case 2:
-        event.step = int64(reader);
+        reader.expectWire(key, WIRE_VARINT);
+        event.step = BigInt(reader.int64());
         break;
       case 3:
+        reader.expectWire(key, WIRE_LENGTH);
         event.fileVersion = reader.string();
         break;
       case 5: {
-        const end = reader.uint32() + reader.pos;
+        reader.expectWire(key, WIRE_LENGTH);
+        const summary = reader.message();
         const values: DecodedValue[] = [];
-        while (reader.pos < end) {
-          const summaryKey = reader.uint32();
-          if (summaryKey >>> 3 === 1) values.push(decodeValue(reader, reader.uint32() + reader.pos));
-          else reader.skipType(summaryKey & 7);
+        while (!summary.done) {
+          const summaryKey = summary.key();
+          if (summaryKey.field === 1) {
+            summary.expectWire(summaryKey, WIRE_LENGTH);
+            values.push(decodeValue(summary.message()));
+          } else {
+            summary.skip(summaryKey.wire);
+          }
         }
         event.values = values;
         break;
       }
       default:
-        reader.skipType(key & 7);
+        reader.skip(key.wire);
     }
   }
   return event;

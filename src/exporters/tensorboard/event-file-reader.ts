@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { TelemetryError } from '../../errors.js';
+import { ProtoDecodeError } from '../codec/proto-reader.js';
 import { scanRecords } from '../codec/tfrecord.js';
 import { decodeEvent, type DecodedEvent } from './event-decoder.js';
 
@@ -30,9 +31,8 @@ export function readEventBytes(bytes: Buffer, name = '<bytes>'): EventFile {
     try {
       return decodeEvent(record.payload);
     } catch (error) {
-      // protobufjs reports malformed bytes as RangeError (index out of range) or Error (invalid
-      // wire type); a TypeError would be a bug of ours, so it is not relabelled as bad input.
-      if (!(error instanceof Error) || error instanceof TypeError) throw error;
+      // Only malformed bytes become bad input; any other error would be a bug of ours.
+      if (!(error instanceof ProtoDecodeError)) throw error;
       throw new TelemetryError(
         'TFEVENTS_CORRUPT',
         `${name}: record ${index} at byte offset ${record.offset} is not a valid Event protobuf (${error.message})`,

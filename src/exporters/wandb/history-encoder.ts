@@ -7,7 +7,8 @@
  */
 import type { Step } from '../../instruments/step-row.js';
 import type { WandbLogEncoder } from './log-framing.js';
-import { ProtoWriter, varintLength, writeVarint32 } from './proto-writer.js';
+import { ProtoWriter } from '../codec/proto-writer.js';
+import { varint32Length as varintLength, writeVarint32 } from '../codec/protobuf-wire.js';
 
 const TAG_NUM = 0x08;
 const TAG_HISTORY = 0x12;

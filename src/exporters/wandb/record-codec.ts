@@ -3,8 +3,9 @@
  * driven by the schema table. Proto3 rules: default scalars are not written; a present
  * sub-message is written even when empty (`92 01 00` for an empty exit record).
  */
-import { ProtoReader } from './proto-reader.js';
-import { ProtoWriter, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT } from './proto-writer.js';
+import { ProtoReader } from '../codec/proto-reader.js';
+import { ProtoWriter } from '../codec/proto-writer.js';
+import { WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT } from '../codec/protobuf-wire.js';
 import { RECORD_SCHEMA, type FieldKind, type FieldSchema, type MessageSchema } from './record-schema.js';
 import type { WandbRecord } from './record-types.js';
 import { formatTimestamp, parseTimestamp } from './timestamp.js';

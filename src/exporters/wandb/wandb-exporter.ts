@@ -20,7 +20,7 @@ import { AppendFile } from '../file/append-file.js';
 import { HistoryEncoder } from './history-encoder.js';
 import { HistoryRowAssembler, type HistoryRow } from './history-rows.js';
 import { WANDB_FILE_HEADER, WandbLogEncoder } from './log-framing.js';
-import { ProtoWriter } from './proto-writer.js';
+import { ProtoWriter } from '../codec/proto-writer.js';
 import { encodeRecord } from './record-codec.js';
 import type { KeyedItem, WandbRecord } from './record-types.js';
 import { RUN_ID_PATTERN, createRunLayout, pointLatestRun, runLayout, type RunLayout } from './run-dir.js';

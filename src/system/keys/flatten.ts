@@ -3,8 +3,51 @@
  * flat key is read back into what it means (for sinks that get only names, such as rows a bridge
  * replays from another process's file). Key names are built once per GPU or disk and reused.
  */
-import type { FlatValues, DiskIo, GpuSample } from '../sample.js';
+import type { FlatValues, DiskIo, GpuSample, HostSample } from '../sample.js';
 import { GPU_KEYS, gpuKeyEntry, type GpuKey } from './gpu-keys.js';
+
+/** Writes the host and process-tree keys of HOST_KEYS (host-keys.ts) for what was measured. */
+export function flattenHost(host: HostSample, values: FlatValues): void {
+  const { cpu, load, memory, swap, filesystem, network, process } = host;
+  if (cpu) {
+    values.cpu_percent = cpu.busyPercent;
+    values.cpu_user_percent = cpu.userPercent;
+    values.cpu_system_percent = cpu.systemPercent;
+    if (cpu.iowaitPercent !== undefined) values.cpu_iowait_percent = cpu.iowaitPercent;
+  }
+  if (load) {
+    values.load1 = load.load1;
+    values.load5 = load.load5;
+    values.load15 = load.load15;
+  }
+  if (memory) {
+    values.ram_used_bytes = memory.usedBytes;
+    values.ram_available_bytes = memory.availableBytes;
+    values.ram_total_bytes = memory.totalBytes;
+    values.ram_percent = memory.percent;
+  }
+  if (swap) {
+    values.swap_used_bytes = swap.usedBytes;
+    values.swap_total_bytes = swap.totalBytes;
+  }
+  if (filesystem) {
+    values.disk_used_bytes = filesystem.usedBytes;
+    values.disk_total_bytes = filesystem.totalBytes;
+    values.disk_percent = filesystem.percent;
+  }
+  flattenDisks(host.disks, values);
+  if (network) {
+    values.net_sent_bytes = network.sentBytes;
+    values.net_recv_bytes = network.recvBytes;
+  }
+  if (process) {
+    if (process.cpuPercent !== undefined) values.proc_cpu_percent = process.cpuPercent;
+    values.proc_rss_bytes = process.rssBytes;
+    if (process.memPercent !== undefined) values.proc_mem_percent = process.memPercent;
+    if (process.threads !== undefined) values.proc_threads = process.threads;
+    if (process.openFds !== undefined) values.proc_open_fds = process.openFds;
+  }
+}
 
 const gpuKeyNameCache: string[][] = [];
 

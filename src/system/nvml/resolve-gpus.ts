@@ -50,9 +50,19 @@ export function resolveGpus(
 ): ResolvedGpu[] {
   const visible = parseCudaVisibleDevices(cudaVisibleDevices);
   for (const entry of visible.ignored) warn(`codex-telemetry: CUDA_VISIBLE_DEVICES entry ${entry}`);
-  const getName = nvml.optional('nvmlDeviceGetName') as AnyCall | undefined;
-  const getUuid = nvml.optional('nvmlDeviceGetUUID') as AnyCall | undefined;
-  const getDriver = nvml.optional('nvmlSystemGetDriverVersion') as AnyCall | undefined;
+  const identity = (symbol: string, what: string): AnyCall | undefined => {
+    const call = nvml.optional(symbol) as AnyCall | undefined;
+    if (call === undefined) {
+      warn(`codex-telemetry: ${nvml.path} has no ${symbol}; GPUs are sampled without their ${what}`);
+    }
+    return call;
+  };
+  const getName = identity('nvmlDeviceGetName', 'name (hw.name)');
+  const getUuid = identity(
+    'nvmlDeviceGetUUID',
+    'UUID (gpu.uuid; CUDA_VISIBLE_DEVICES UUIDs then match nothing)',
+  );
+  const getDriver = identity('nvmlSystemGetDriverVersion', 'driver version (gpu.driver.version)');
   const driverVersion = readString(getDriver, [], NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE) ?? '';
   const count = nvml.deviceCount();
   if (count < 0) return [];

@@ -247,7 +247,7 @@ describe('reader edge cases', () => {
     expect((caught as TelemetryError).code).toBe('TFEVENTS_CORRUPT');
     expect((caught as TelemetryError).message).toMatch(
       new RegExp(
-        `^<bytes>: record 1 at byte offset ${good.length} is not a valid Event protobuf \\(index out of range`,
+        `^<bytes>: record 1 at byte offset ${good.length} is not a valid Event protobuf \\(field of 100 bytes runs past the end at offset 2\\)$`,
       ),
     );
   });

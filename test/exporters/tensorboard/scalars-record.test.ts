@@ -16,7 +16,7 @@ const rows = fc.record({
 });
 
 describe('hand-encoded scalar records', () => {
-  it('are byte-identical to protobufjs-encoded Events framed separately, for any row', () => {
+  it("are byte-identical to the Event encoder's Events framed separately, for any row", () => {
     fc.assert(
       fc.property(rows, ({ wallTime, step, scalars }) => {
         const tags = scalars.map(([tag]) => tag);

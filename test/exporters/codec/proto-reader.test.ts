@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import protobuf from 'protobufjs/minimal.js';
+import { describe, expect, it } from 'vitest';
+import { ProtoDecodeError, ProtoReader } from '../../../src/exporters/codec/proto-reader.js';
+import {
+  WIRE_FIXED32,
+  WIRE_FIXED64,
+  WIRE_LENGTH,
+  WIRE_VARINT,
+} from '../../../src/exporters/codec/protobuf-wire.js';
+
+const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+function int64Bits(value: bigint): number {
+  const bits = BigInt.asUintN(64, value);
+  return {
+    low: Number(bits & 0xffffffffn) | 0,
+    high: Number(bits >> 32n) | 0,
+    unsigned: false,
+  } as unknown as number;
+}
+
+/** What a reader returns for an int64: a number when it is a safe integer, else a bigint. */
+const asRead = (value: bigint): number | bigint =>
+  Number.isSafeInteger(Number(value)) ? Number(value) : value;
+
+const message = fc.record({
+  no: fc.integer({ min: 1, max: 2 ** 29 - 1 }),
+  int32: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  int64: fc.bigInt(INT64),
+  uint64: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+  double: fc.double(),
+  float: fc.float(),
+  text: fc.string({ unit: 'grapheme', maxLength: 60 }),
+  nested: fc.uint8Array({ maxLength: 40 }),
+});
+
+describe('ProtoReader', () => {
+  it('reads back every field type protobufjs Writer writes, with keys, int64 signs and nested ranges', () => {
+    fc.assert(
+      fc.property(message, (m) => {
+        const key = (wire: number): number => ((m.no << 3) | wire) >>> 0;
+        const bytes = protobuf.Writer.create()
+          .uint32(key(0))
+          .int32(m.int32)
+          .uint32(key(0))
+          .int64(int64Bits(m.int64))
+          .uint32(key(0))
+          .uint64(int64Bits(m.uint64))
+          .uint32(key(1))
+          .double(m.double)
+          .uint32(key(5))
+          .float(m.float)
+          .uint32(key(2))
+          .string(m.text)
+          .uint32(key(2))
+          .fork()
+          .uint32(8)
+          .uint32(7)
+          .bytes(m.nested)
+          .ldelim()
+          .finish();
+        const reader = new ProtoReader(bytes);
+        const next = (wire: number): void => expect(reader.key()).toMatchObject({ field: m.no, wire });
+        next(WIRE_VARINT);
+        expect(reader.int32()).toBe(m.int32);
+        next(WIRE_VARINT);
+        expect(reader.int64()).toBe(asRead(m.int64));
+        next(WIRE_VARINT);
+        expect(reader.varint()).toBe(asRead(m.uint64));
+        next(WIRE_FIXED64);
+        expect(Object.is(reader.double(), m.double)).toBe(true);
+        next(WIRE_FIXED32);
+        expect(Object.is(reader.float(), m.float)).toBe(true);
+        next(WIRE_LENGTH);
+        expect(reader.string()).toBe(m.text);
+        next(WIRE_LENGTH);
+        const start = reader.offset;
+        const nested = reader.message();
+        expect(nested.offset).toBeGreaterThan(start);
+        expect(nested.key()).toEqual({ field: 1, wire: WIRE_VARINT, offset: nested.offset - 1 });
+        expect(nested.uint32()).toBe(7);
+        expect(Buffer.from(nested.lengthDelimited()).equals(Buffer.from(m.nested))).toBe(true);
+        expect(nested.done && reader.done).toBe(true);
+      }),
+    );
+  });
+
+  it('reads strings as Node decodes UTF-8 on both sides of its 64-byte ASCII path, malformed bytes as U+FFFD', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 130 }),
+          fc.string({ unit: 'binary-ascii', maxLength: 130 }).map((t) => Buffer.from(t)),
+        ),
+        (bytes) => {
+          const reader = new ProtoReader(protobuf.Writer.create().bytes(bytes).finish());
+          expect(reader.string()).toBe(Buffer.from(bytes).toString('utf8'));
+        },
+      ),
+    );
+  });
+
+  it('skips a field of every wire type protobufjs writes, landing on the next key', () => {
+    const bytes = protobuf.Writer.create()
+      .uint32(8)
+      .uint64(int64Bits(2n ** 64n - 1n))
+      .uint32(17)
+      .double(1)
+      .uint32(26)
+      .string('skip me')
+      .uint32(37)
+      .float(1)
+      .uint32(48)
+      .uint32(42)
+      .finish();
+    const reader = new ProtoReader(bytes);
+    for (const wire of [WIRE_VARINT, WIRE_FIXED64, WIRE_LENGTH, WIRE_FIXED32]) {
+      const key = reader.key();
+      expect(key.wire).toBe(wire);
+      reader.skip(key.wire);
+    }
+    expect(reader.key()).toMatchObject({ field: 6, wire: WIRE_VARINT });
+    expect(reader.uint32()).toBe(42);
+  });
+
+  it('names the offset of malformed bytes relative to the outermost message, also inside nested ones', () => {
+    const cases: Array<[string, (reader: ProtoReader) => unknown, string, number]> = [
+      ['', (r) => r.varint(), 'varint runs past the end', 0],
+      ['ffffffffffffffffffff01', (r) => r.varint(), 'varint longer than 10 bytes', 10],
+      ['ffffffff1f', (r) => r.uint32(), 'uint32 out of range (8589934591)', 0],
+      ['00', (r) => r.key(), 'field number 0', 0],
+      ['0f', (r) => r.skip(r.key().wire), 'unsupported wire type 7', 1],
+      ['0801', (r) => r.expectWire(r.key(), WIRE_FIXED64), 'field 1 has wire type 0, expected 1', 0],
+      ['0a05aabb', (r) => (r.key(), r.lengthDelimited()), 'field of 5 bytes runs past the end', 2],
+      ['0a03aabb', (r) => (r.key(), r.message()), 'field of 3 bytes runs past the end', 2],
+    ];
+    for (const [bytes, read, message, offset] of cases) {
+      let caught: unknown;
+      try {
+        read(new ProtoReader(Buffer.from(bytes, 'hex')));
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, bytes).toBeInstanceOf(ProtoDecodeError);
+      expect((caught as ProtoDecodeError).message, bytes).toBe(`${message} at offset ${offset}`);
+      expect((caught as ProtoDecodeError).offset, bytes).toBe(offset);
+    }
+  });
+
+  it('reports offsets inside a nested message from the start of the outermost bytes', () => {
+    const reader = new ProtoReader(Buffer.from('0a0109', 'hex'));
+    reader.key();
+    const nested = reader.message();
+    expect(nested.key()).toEqual({ field: 1, wire: WIRE_FIXED64, offset: 2 });
+    expect(() => nested.double()).toThrow(new ProtoDecodeError('field of 8 bytes runs past the end', 3));
+  });
+});
