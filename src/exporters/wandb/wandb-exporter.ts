@@ -2,47 +2,35 @@
  * W&B offline exporter: a PushMetricExporter writing an offline run directory that the real
  * `wandb sync <run-dir>` uploads later (this package never talks to W&B servers).
  *
- * Records, in W&B's order: header → run (id, project, config, start_time) → environment →
- * history rows (train scalars, `eval/<name>` beside them) and stats records (system samples under
- * W&B's key names) as they come, with summary updates now and then → at shutdown a full summary,
- * the exit record (code, runtime) and the legacy final record. A crash leaves no exit record, and
- * sync marks the run failed, as it should.
- *
- * Each record is framed whole and appended with one write through AppendFile, which flushes on a
- * timer off the training thread. The framer owns the file offset, since W&B's 32 KiB blocks are
- * counted from the start of the file.
+ * The records themselves come from WandbRunEncoder (pure, no file system access): see it for the
+ * order and for why a summary record follows every batch of history. This shell owns the run
+ * directory, the side files in `files/`, and the log file: each batch of records is appended with
+ * one write through AppendFile, which flushes off the training thread. A crash leaves no exit
+ * record, and sync marks the run failed, as it should.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { AggregationTemporality, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ConfigError, errnoCode } from '../../errors.js';
-import type { StepRow } from '../../instruments/step-row.js';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 import { AppendFile } from '../file/append-file.js';
 import type { FileSinkExporter } from '../file-sink.js';
 import { decodeStepRows } from '../step-rows.js';
-import { HistoryEncoder } from './history-encoder.js';
-import { HistoryRowAssembler, type HistoryRow } from './history-rows.js';
-import { WANDB_FILE_HEADER, WandbLogEncoder } from './log-framing.js';
-import { ProtoWriter } from './proto-writer.js';
-import { encodeRecord } from './record-codec.js';
-import type { KeyedItem, WandbRecord } from './record-types.js';
+import { WANDB_FILE_HEADER } from './log-framing.js';
+import { WandbRunEncoder, type RunFile } from './run-encoder.js';
 import { RUN_ID_PATTERN, createRunLayout, pointLatestRun, runLayout, type RunLayout } from './run-dir.js';
 import {
-  environmentRecord,
+  copyRequirements,
   hostFacts,
   writeConfigYaml,
   writeMetadata,
   writeSummaryJson,
+  type HostFacts,
 } from './side-files.js';
-import { StatsKeyMapper } from './stats-keys.js';
-import { formatUnixTimestamp } from './timestamp.js';
-import { numberJson, roundMicros, valueJson } from './value-json.js';
 
 export const WANDB_SINK = 'wandb';
-const PRODUCER = 'codex-telemetry';
-/** Seconds between summary updates while running: a crashed run still shows recent values. */
-const DEFAULT_SUMMARY_INTERVAL_MS = 10_000;
 /** A held history row is written after this long even if no later step arrives. */
 const MAX_HOLD_MS = 5_000;
 
@@ -61,7 +49,6 @@ export interface WandbExporterOptions {
   health: SinkHealth;
   flushIntervalMs?: number;
   hostname?: string;
-  summaryIntervalMs?: number;
   /** Unix seconds; injectable for tests. */
   now?: () => number;
 }
@@ -71,21 +58,10 @@ export class WandbExporter implements FileSinkExporter {
   readonly layout: RunLayout;
   private readonly options: WandbExporterOptions;
   private readonly now: () => number;
+  private readonly facts: HostFacts;
   private readonly file: AppendFile | undefined;
-  private readonly framer = new WandbLogEncoder();
-  private readonly writer = new ProtoWriter(1024);
-  private readonly history = new HistoryEncoder();
-  private readonly rows = new HistoryRowAssembler();
-  private readonly statsKeys = new StatsKeyMapper();
-  /** Latest value of every history key, for summary records; `dirty` holds keys changed since the last one. */
-  private readonly summary = new Map<string, number | bigint>();
-  private readonly dirty = new Set<string>();
-  private readonly summaryIntervalMs: number;
-  private lastSummaryMs = Date.now();
+  private readonly encoder: WandbRunEncoder | undefined;
   private heldSinceMs = 0;
-  private num = 0;
-  /** Framed records waiting to be appended together (see commit()). */
-  private batch: Buffer[] = [];
   private exitCode = 0;
   private ended = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -100,13 +76,15 @@ export class WandbExporter implements FileSinkExporter {
     }
     this.options = options;
     this.now = options.now ?? (() => Date.now() / 1000);
-    this.summaryIntervalMs = options.summaryIntervalMs ?? DEFAULT_SUMMARY_INTERVAL_MS;
+    this.facts = hostFacts(options.hostname);
     this.layout = runLayout(options.dir, options.runId, options.startTime);
     options.health.register(WANDB_SINK);
+    const files = this.createFiles();
+    if (files === undefined) return;
     this.file = this.open();
     if (this.file === undefined) return;
-    this.append(this.headerRecords());
-    this.commit();
+    this.encoder = new WandbRunEncoder({ ...options, facts: this.facts, files });
+    this.file.append(this.encoder.begin());
     this.timer = setInterval(() => {
       if (this.ended) return;
       try {
@@ -134,7 +112,7 @@ export class WandbExporter implements FileSinkExporter {
 
   /** Records written so far (for reports and tests). */
   get recordCount(): number {
-    return this.num;
+    return this.encoder?.recordCount ?? 0;
   }
 
   /** The exit code the run will end with (0 unless set; non-zero on signals and uncaught errors). */
@@ -143,45 +121,37 @@ export class WandbExporter implements FileSinkExporter {
   }
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    if (this.ended || this.file === undefined || !this.file.up) {
+    const encoder = this.encoder;
+    if (this.ended || encoder === undefined || this.file === undefined || !this.file.up) {
       resultCallback({ code: ExportResultCode.FAILED, error: new Error('wandb sink is not writable') });
       return;
     }
-    for (const row of decodeStepRows(metrics)) {
-      if (row.phase === 'system') this.writeStats(row);
-      else {
-        if (!this.rows.holding) this.heldSinceMs = Date.now();
-        const done = this.rows.add(row);
-        if (done !== undefined) {
-          this.writeHistory(done);
-          this.heldSinceMs = Date.now();
-        }
-      }
-    }
+    if (!encoder.holding) this.heldSinceMs = Date.now();
+    encoder.write(decodeStepRows(metrics));
     this.writeDue();
     resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
-  /** Writes a row held too long and a summary update when due; also run from the timer, since an idle reader exports nothing. */
+  /**
+   * Appends what the encoder framed, with its summary record; writes a row held too long first.
+   * Also run from the timer, since an idle reader exports nothing.
+   */
   private writeDue(): void {
-    const nowMs = Date.now();
-    if (this.rows.holding && nowMs - this.heldSinceMs >= MAX_HOLD_MS) this.writeHeld();
-    if (this.dirty.size > 0 && nowMs - this.lastSummaryMs >= this.summaryIntervalMs) this.writeSummary(false);
+    const encoder = this.encoder;
+    if (encoder === undefined) return;
+    if (encoder.holding && Date.now() - this.heldSinceMs >= MAX_HOLD_MS) encoder.release();
     this.commit();
   }
 
   async forceFlush(): Promise<void> {
-    if (!this.ended) {
-      this.writeHeld();
-      if (this.dirty.size > 0) this.writeSummary(false);
-    }
+    if (!this.ended) this.encoder?.release();
     this.commit();
     await this.file?.flush();
   }
 
   /** Writes what is encoded, with blocking calls (process exit). Leaves the run open. */
   flushSync(): void {
-    if (!this.ended) this.writeHeld();
+    if (!this.ended) this.encoder?.release();
     this.commit();
     this.file?.flushSync();
   }
@@ -193,14 +163,12 @@ export class WandbExporter implements FileSinkExporter {
   finishSync(exitCode?: number): void {
     if (exitCode !== undefined) this.exitCode = exitCode;
     this.end();
-    this.commit();
     this.file?.flushSync();
   }
 
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       this.end();
-      this.commit();
       await this.file?.close();
     })();
     return this.shutdownPromise;
@@ -210,19 +178,38 @@ export class WandbExporter implements FileSinkExporter {
     return AggregationTemporality.DELTA;
   }
 
-  private open(): AppendFile | undefined {
+  /** Batches are appended whole: a torn write can only tear the last record of the last batch. */
+  private commit(): void {
+    if (this.ended || this.encoder === undefined) return;
+    const bytes = this.encoder.take();
+    if (bytes.byteLength > 0) this.file?.append(bytes);
+  }
+
+  /** The run directory and the side files that exist from the start; the files record lists them. */
+  private createFiles(): RunFile[] | undefined {
+    const { options, layout } = this;
     try {
-      createRunLayout(this.layout);
-      writeMetadata(this.layout.filesDir, hostFacts(this.options.hostname), this.options.startTime);
-      if (this.options.config !== undefined) writeConfigYaml(this.layout.filesDir, this.options.config);
+      createRunLayout(layout);
+      writeMetadata(layout.filesDir, this.facts, options.startTime);
+      const files: RunFile[] = [{ path: 'wandb-metadata.json', policy: 'NOW', type: 'WANDB' }];
+      if (copyRequirements(this.facts.root, layout.filesDir)) {
+        files.push({ path: 'requirements.txt', policy: 'NOW', type: 'WANDB' });
+      }
+      writeConfigYaml(layout.filesDir, options.config ?? {});
+      files.push({ path: 'config.yaml', policy: 'END', type: 'WANDB' });
+      files.push({ path: 'wandb-summary.json', policy: 'END', type: 'WANDB' });
+      return files;
     } catch (error) {
       if (errnoCode(error) === undefined) throw error;
-      this.options.health.markDown(
+      options.health.markDown(
         WANDB_SINK,
-        `cannot create ${this.layout.runDir} (${describeError(error)}); check WANDB_DIR, permissions and free space`,
+        `cannot create ${layout.runDir} (${describeError(error)}); check WANDB_DIR, permissions and free space`,
       );
       return undefined;
     }
+  }
+
+  private open(): AppendFile | undefined {
     const file = new AppendFile({
       path: this.layout.logPath,
       sink: WANDB_SINK,
@@ -234,123 +221,22 @@ export class WandbExporter implements FileSinkExporter {
     return file.up ? file : undefined;
   }
 
-  private headerRecords(): WandbRecord[] {
-    const { options } = this;
-    const facts = hostFacts(options.hostname);
-    const config: KeyedItem[] = Object.entries(options.config ?? {}).map(([key, value]) => ({
-      key,
-      value_json: configJson(value),
-    }));
-    return [
-      { header: { version_info: { producer: PRODUCER } } },
-      {
-        run: {
-          run_id: options.runId,
-          entity: options.entity,
-          project: options.project,
-          config: { update: [...config, { key: '_wandb', value_json: '{}' }] },
-          display_name: options.displayName,
-          tags: options.tags,
-          host: facts.host,
-          start_time: formatUnixTimestamp(options.startTime),
-        },
-      },
-      { environment: environmentRecord(facts, options.startTime, `${facts.host}-${process.pid}`) },
-    ];
-  }
-
-  /** Encodes and appends records through the schema-driven encoder (everything but history). */
-  private append(records: WandbRecord[]): void {
-    for (const record of records) {
-      record.num = ++this.num;
-      this.batch.push(this.framer.encode(encodeRecord(record, this.writer)));
-    }
-  }
-
-  private writeHistory(row: HistoryRow): void {
-    const count = row.keys.length;
-    const keys = new Array<string>(count + 3);
-    const values = new Array<string>(count + 3);
-    const runtime = roundMicros(row.ts - this.options.startTime);
-    const timestamp = roundMicros(row.ts);
-    keys[0] = '_step';
-    values[0] = valueJson(row.step);
-    keys[1] = '_runtime';
-    values[1] = numberJson(runtime);
-    keys[2] = '_timestamp';
-    values[2] = numberJson(timestamp);
-    this.remember('_step', row.step);
-    this.remember('_runtime', runtime);
-    this.remember('_timestamp', timestamp);
-    for (let i = 0; i < count; i++) {
-      const key = row.keys[i] as string;
-      const value = row.values[i] as number | bigint;
-      keys[i + 3] = key;
-      values[i + 3] = valueJson(value);
-      this.remember(key, value);
-    }
-    this.num++;
-    this.batch.push(this.history.encode(this.framer, this.num, row.step, keys, values));
-  }
-
-  /**
-   * Appends the records framed since the last call as one chunk: whole records only, so a torn
-   * write can still only tear the last one, and one queue entry per collection instead of one per
-   * record keeps AppendFile's bookkeeping off the profile.
-   */
-  private commit(): void {
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    this.batch = [];
-    this.file?.append(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch));
-  }
-
-  private writeHeld(): void {
-    const held = this.rows.take();
-    if (held !== undefined) this.writeHistory(held);
-  }
-
-  private writeStats(row: StepRow): void {
-    const item = new Array<{ key: string; value_json: string }>(row.names.length);
-    for (let i = 0; i < row.names.length; i++) {
-      const { key, scale } = this.statsKeys.map(row.names[i] as string);
-      item[i] = { key, value_json: numberJson((row.values[i] as number) * scale) };
-    }
-    this.append([{ stats: { timestamp: formatUnixTimestamp(row.ts), item } }]);
-  }
-
-  private remember(key: string, value: number | bigint): void {
-    this.summary.set(key, value);
-    this.dirty.add(key);
-  }
-
-  /** A SummaryRecord: only the keys changed since the last one, or every key (`full`). */
-  private writeSummary(full: boolean): void {
-    const keys = full ? [...this.summary.keys()] : [...this.dirty];
-    this.dirty.clear();
-    this.lastSummaryMs = Date.now();
-    if (keys.length === 0) return;
-    const update = keys.map((key) => ({
-      key,
-      value_json: valueJson(this.summary.get(key) as number | bigint),
-    }));
-    this.append([{ summary: { update } }]);
-  }
-
   /** Closing records and side files; runs once, whichever of shutdown/finishSync comes first. */
   private end(): void {
     if (this.ended) return;
+    this.commit();
     this.ended = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.file === undefined || !this.file.up) return;
-    this.writeHeld();
-    this.writeSummary(true);
+    const encoder = this.encoder;
+    if (encoder === undefined || this.file === undefined || !this.file.up) return;
     const runtime = Math.max(0, Math.round(this.now() - this.options.startTime));
-    this.append([{ exit: { exit_code: this.exitCode, runtime } }, { final: {} }]);
+    // output.log appears during the run when `run --capture-output` copies the trainer's output.
+    const late: RunFile[] = fs.existsSync(path.join(this.layout.filesDir, 'output.log'))
+      ? [{ path: 'output.log', policy: 'END', type: 'WANDB' }]
+      : [];
+    this.file.append(encoder.end(this.exitCode, runtime, late));
     try {
-      const summary: Record<string, unknown> = Object.fromEntries(this.summary);
-      summary._wandb = { runtime };
-      writeSummaryJson(this.layout.filesDir, summary);
+      writeSummaryJson(this.layout.filesDir, encoder.summaryObject(runtime));
     } catch (error) {
       if (errnoCode(error) === undefined) throw error;
       diag.warn(
@@ -358,14 +244,6 @@ export class WandbExporter implements FileSinkExporter {
       );
     }
   }
-}
-
-function configJson(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'bigint') return valueJson(value);
-  return (
-    JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item)) ??
-    'null'
-  );
 }
 
 function describeError(error: unknown): string {

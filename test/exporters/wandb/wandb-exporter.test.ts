@@ -183,6 +183,7 @@ describe('WandbExporter', () => {
       'header',
       'run',
       'environment',
+      'files',
       'history',
       'summary',
       'exit',
@@ -214,21 +215,22 @@ describe('WandbExporter', () => {
     expect(history[2]!.record.history?.step?.num).toBe('9223372036854775807');
   });
 
-  it('writes a held row and a summary update from its timer when no later step and no export come', async () => {
+  it('writes a held row with its summary from its timer when no later step and no export come', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     try {
       const { wandb } = exporter();
       exportRows(wandb, [{ phase: 'train', step: 7, ts: START + 1, names: ['loss'], values: [0.25] }]);
-      expect(wandb.recordCount).toBe(3);
-      vi.advanceTimersByTime(5_000);
       expect(wandb.recordCount).toBe(4);
       vi.advanceTimersByTime(5_000);
-      expect(wandb.recordCount).toBe(5);
+      expect(wandb.recordCount).toBe(6);
+      // Nothing changed since: no further summary record.
+      vi.advanceTimersByTime(5_000);
+      expect(wandb.recordCount).toBe(6);
       await wandb.forceFlush();
       const types = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records.map(
         (record) => record.type,
       );
-      expect(types.slice(3)).toEqual(['history', 'summary']);
+      expect(types.slice(3)).toEqual(['files', 'history', 'summary']);
       await wandb.shutdown();
     } finally {
       vi.useRealTimers();
