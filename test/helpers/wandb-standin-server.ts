@@ -14,6 +14,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseLenientJson } from './lenient-json.js';
 
 export interface SyncedRun {
   /** History rows by file-stream offset (index = line number). */
@@ -40,20 +41,6 @@ export interface StandinServer {
   /** Requests the stand-in does not know (method and path, GraphQL operation name). */
   unexpected: string[];
   close(): Promise<void>;
-}
-
-const NON_FINITE_MARK = '~codex-non-finite~';
-
-/** W&B's JSON allows bare NaN/Infinity/-Infinity; these become numbers again. */
-export function parseWandbJson(text: string): unknown {
-  const bare = text.trim();
-  if (bare === 'NaN' || bare === 'Infinity' || bare === '-Infinity') return Number(bare);
-  const marked = text.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, `"${NON_FINITE_MARK}$1"`);
-  return JSON.parse(marked, (_key, value: unknown) =>
-    typeof value === 'string' && value.startsWith(NON_FINITE_MARK)
-      ? Number(value.slice(NON_FINITE_MARK.length))
-      : value,
-  );
 }
 
 function emptyRun(): SyncedRun {
@@ -106,7 +93,7 @@ export async function startStandinServer(): Promise<StandinServer> {
         const synced = run(name);
         synced.upserts.push(variables);
         if (typeof variables.config === 'string') {
-          synced.config = parseWandbJson(variables.config) as Record<string, unknown>;
+          synced.config = parseLenientJson(variables.config) as Record<string, unknown>;
         }
         const project = String(variables.project ?? 'uncategorized');
         const entity = String(variables.entity ?? 'standin');
@@ -156,11 +143,11 @@ export async function startStandinServer(): Promise<StandinServer> {
       chunk.content.forEach((line, i) => {
         const at = chunk.offset + i;
         if (file === 'wandb-history.jsonl')
-          synced.history[at] = parseWandbJson(line) as Record<string, unknown>;
+          synced.history[at] = parseLenientJson(line) as Record<string, unknown>;
         else if (file === 'wandb-events.jsonl')
-          synced.events[at] = parseWandbJson(line) as Record<string, unknown>;
+          synced.events[at] = parseLenientJson(line) as Record<string, unknown>;
         else if (file === 'wandb-summary.json')
-          synced.summary = parseWandbJson(line) as Record<string, unknown>;
+          synced.summary = parseLenientJson(line) as Record<string, unknown>;
         else if (file === 'output.log') synced.outputLines[at] = line;
         else unexpected.push(`file_stream file ${file}`);
       });

@@ -11,11 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { readLines } from '../../helpers/ndjson-lines.js';
-import {
-  parseWandbJson,
-  startStandinServer,
-  type StandinServer,
-} from '../../helpers/wandb-standin-server.js';
+import { parseLenientJson } from '../../helpers/lenient-json.js';
+import { startStandinServer, type StandinServer } from '../../helpers/wandb-standin-server.js';
 import { requireWandbInCi, wandbSync } from '../../helpers/wandb-sync.js';
 
 const missing = requireWandbInCi('wandb-sync.test.ts');
@@ -37,7 +34,7 @@ function put(target: Record<string, unknown>, item: Item): void {
   const keys = item.nested_key ?? [item.key ?? ''];
   let at = target;
   for (const key of keys.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
-  at[keys.at(-1) as string] = parseWandbJson(item.value_json ?? 'null');
+  at[keys.at(-1) as string] = parseLenientJson(item.value_json ?? 'null');
 }
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-wandb-sync-'));
