@@ -81,10 +81,12 @@ export class WandbExporter implements FileSinkExporter {
     options.health.register(WANDB_SINK);
     const files = this.createFiles();
     if (files === undefined) return;
-    this.file = this.open();
-    if (this.file === undefined) return;
     this.encoder = new WandbRunEncoder({ ...options, facts: this.facts, files });
-    this.file.append(this.encoder.begin());
+    // The opening records go to disk with the file header, before the constructor returns: a run
+    // killed before its first flush still holds a run record, which `wandb sync` needs to read it
+    // at all (with the header alone it fails with "error getting next record: EOF").
+    this.file = this.open(Buffer.concat([WANDB_FILE_HEADER, this.encoder.begin()]));
+    if (this.file === undefined) return;
     this.timer = setInterval(() => {
       if (this.ended) return;
       try {
@@ -182,7 +184,11 @@ export class WandbExporter implements FileSinkExporter {
   private commit(): void {
     if (this.ended || this.encoder === undefined) return;
     const bytes = this.encoder.take();
-    if (bytes.byteLength > 0) this.file?.append(bytes);
+    if (bytes.byteLength === 0 || this.file === undefined) return;
+    this.file.append(bytes);
+    // Hand the batch to the kernel now rather than on the file's own timer: two timers in a row
+    // let a SIGKILL lose up to two intervals of rows, one clock loses at most one.
+    this.file.flush().catch((error: unknown) => diag.error('codex-telemetry: wandb flush failed', error));
   }
 
   /** The run directory and the side files that exist from the start; the files record lists them. */
@@ -209,13 +215,13 @@ export class WandbExporter implements FileSinkExporter {
     }
   }
 
-  private open(): AppendFile | undefined {
+  private open(opening: Uint8Array): AppendFile | undefined {
     const file = new AppendFile({
       path: this.layout.logPath,
       sink: WANDB_SINK,
       health: this.options.health,
       flushIntervalMs: this.options.flushIntervalMs,
-      header: WANDB_FILE_HEADER,
+      header: opening,
       truncate: true,
     });
     return file.up ? file : undefined;

@@ -174,6 +174,13 @@ describe('WandbExporter', () => {
     ]);
   });
 
+  it('a run killed before its first flush still holds its run record, so wandb sync can read it', () => {
+    const { wandb } = exporter();
+    // No flush, no shutdown: what is on disk right after the constructor is what a SIGKILL leaves.
+    const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
+    expect(log.records.map((record) => record.type)).toEqual(['header', 'run', 'environment', 'files']);
+  });
+
   it('ends the run synchronously with finishSync at process exit', () => {
     const { wandb } = exporter();
     exportRows(wandb, [{ phase: 'train', step: 3, ts: START + 1, names: ['loss'], values: [1] }]);
