@@ -10,9 +10,8 @@ export function ndjson(file: string): NdjsonExporter {
   return new NdjsonExporter({
     path: file,
     runId: 'bench001',
-    phases: ['train'],
+    streams: ['train'],
     health: new SinkHealth(() => undefined),
-    flushIntervalMs: 0,
   });
 }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { startTelemetry } from '../src/telemetry.js';
 import { NdjsonExporter } from '../src/exporters/ndjson/ndjson-exporter.js';
-import { StepProducer } from '../src/instruments/step-producer.js';
+import type { Row } from '../src/pipeline/row.js';
 import { SinkHealth } from '../src/pipeline/sink-health.js';
 import type { Bench, BenchResult } from './types.js';
 
@@ -60,17 +60,17 @@ async function exporterOnly(file: string, steps: number): Promise<number> {
   const exporter = new NdjsonExporter({
     path: file,
     runId: 'bench001',
-    phases: ['train'],
+    streams: ['train'],
     health,
-    flushIntervalMs: 0,
   });
-  const producer = new StepProducer();
   const batch = 4096;
   let elapsed = 0n;
   for (let first = 0; first < steps; first += batch) {
+    const rows: Row[] = [];
     for (let step = first; step < Math.min(steps, first + batch); step++) {
       const values = scalars(step);
-      producer.push({
+      rows.push({
+        stream: 'train',
         phase: 'train',
         step,
         ts: 1.7e9 + step / 1000,
@@ -78,17 +78,16 @@ async function exporterOnly(file: string, steps: number): Promise<number> {
         values: NAMES.map((n) => values[n]),
       });
     }
-    const rm = producer.drainSync().resourceMetrics;
     const start = process.hrtime.bigint();
-    exporter.export(rm, () => undefined);
+    exporter.write(rows);
     elapsed += process.hrtime.bigint() - start;
   }
   // Bytes handed to the kernel, as pino's sync destination does; the fsync at close is left out
   // of both sides.
   const start = process.hrtime.bigint();
-  await exporter.forceFlush();
+  await exporter.flush();
   elapsed += process.hrtime.bigint() - start;
-  await exporter.shutdown();
+  await exporter.close();
   return Number(elapsed) / 1e3;
 }
 

@@ -12,7 +12,7 @@ import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { Gauge, Registry } from 'prom-client';
 import { createPrometheusReader } from '../src/exporters/prometheus/create-reader.js';
-import { LastValueGauges } from '../src/exporters/prometheus/last-value-gauges.js';
+import { LastValueGauges } from '../src/instruments/last-value-gauges.js';
 import { SinkHealth } from '../src/pipeline/sink-health.js';
 import type { Bench, BenchResult } from './types.js';
 

@@ -14,11 +14,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { frameRecord } from '../src/exporters/codec/tfrecord.js';
-import type { FileSinkExporter } from '../src/exporters/file-sink.js';
+import type { Row } from '../src/pipeline/row.js';
+import type { RowSink } from '../src/pipeline/row-sink.js';
 import { encodeScalarsEvent } from '../src/exporters/tensorboard/event-encoder.js';
 import { encodeScalarsRecord } from '../src/exporters/tensorboard/scalars-record.js';
 import { TensorBoardExporter } from '../src/exporters/tensorboard/tensorboard-exporter.js';
-import { StepProducer } from '../src/instruments/step-producer.js';
 import { SinkHealth } from '../src/pipeline/sink-health.js';
 import { ndjson, rawWriteRate, seconds } from './exporter-helpers.js';
 import type { Bench, BenchResult } from './types.js';
@@ -47,19 +47,26 @@ const ROWS_PER_EXPORT = 4096;
 
 const valuesAt = (step: number): number[] => [1 / (step + 1), 3e-4, 0.5, 1200 + step, 2.4e5];
 
-async function exporterRate(exporter: FileSinkExporter, scalars: number): Promise<number> {
-  const producer = new StepProducer();
+async function exporterRate(exporter: RowSink, scalars: number): Promise<number> {
   const steps = Math.ceil(scalars / NAMES.length);
   const start = process.hrtime.bigint();
   for (let first = 0; first < steps; first += ROWS_PER_EXPORT) {
+    const batch: Row[] = [];
     for (let step = first; step < Math.min(steps, first + ROWS_PER_EXPORT); step++) {
-      producer.push({ phase: 'train', step, ts: 1.7e9 + step / 100, names: NAMES, values: valuesAt(step) });
+      batch.push({
+        stream: 'train',
+        phase: 'train',
+        step,
+        ts: 1.7e9 + step / 100,
+        names: NAMES,
+        values: valuesAt(step),
+      });
     }
-    exporter.export(producer.drainSync().resourceMetrics, () => undefined);
+    exporter.write(batch);
     // Let the background writes run, as between a real reader's collections.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  await exporter.shutdown();
+  await exporter.close({ exitCode: 0 });
   return (steps * NAMES.length) / seconds(start);
 }
 
@@ -68,7 +75,6 @@ function tensorboard(dir: string): TensorBoardExporter {
     logdir: dir,
     runName: 'bench',
     health: new SinkHealth(() => undefined),
-    flushIntervalMs: 0,
   });
 }
 

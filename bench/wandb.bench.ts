@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FileSinkExporter } from '../src/exporters/file-sink.js';
+import type { Row } from '../src/pipeline/row.js';
+import type { RowSink } from '../src/pipeline/row-sink.js';
 import { WandbExporter } from '../src/exporters/wandb/wandb-exporter.js';
-import { StepProducer } from '../src/instruments/step-producer.js';
 import { SinkHealth } from '../src/pipeline/sink-health.js';
 import { ndjson, rawWriteRate, seconds } from './exporter-helpers.js';
 import type { Bench, BenchResult } from './types.js';
@@ -21,18 +21,25 @@ const START = 1.7e9;
 const valuesAt = (step: number): number[] => [1 / (step + 1), 3e-4, 0.5, 1200 + step, 2.4e5];
 const best = (rates: number[]): number => Math.max(...rates);
 
-async function rowsPerSecond(exporter: FileSinkExporter, rows: number): Promise<number> {
-  const producer = new StepProducer();
+async function rowsPerSecond(exporter: RowSink, rows: number): Promise<number> {
   const start = process.hrtime.bigint();
   for (let first = 0; first < rows; first += ROWS_PER_EXPORT) {
+    const batch: Row[] = [];
     for (let step = first; step < Math.min(rows, first + ROWS_PER_EXPORT); step++) {
-      producer.push({ phase: 'train', step, ts: START + step / 100, names: NAMES, values: valuesAt(step) });
+      batch.push({
+        stream: 'train',
+        phase: 'train',
+        step,
+        ts: START + step / 100,
+        names: NAMES,
+        values: valuesAt(step),
+      });
     }
-    exporter.export(producer.drainSync().resourceMetrics, () => undefined);
+    exporter.write(batch);
     // Let the background writes run, as between a real reader's collections.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  await exporter.shutdown();
+  await exporter.close({ exitCode: 0 });
   return rows / seconds(start);
 }
 
@@ -42,7 +49,6 @@ function wandb(dir: string): WandbExporter {
     runId: 'bench001',
     startTime: START,
     health: new SinkHealth(() => undefined),
-    flushIntervalMs: 0,
   });
 }
 

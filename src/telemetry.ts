@@ -1,57 +1,47 @@
 /**
- * The training-facing API: start telemetry from a TrainConfig, `log()` scalars per step, open
- * evaluation streams, `shutdown()`.
+ * The training-facing facade: start telemetry from a TrainConfig, `log()` scalars per step, open
+ * evaluation streams, save checkpoint manifests, `flush()` and `shutdown()`.
  *
- * Two MeterProviders, by design (README, "Architecture"):
- * - the file provider feeds NDJSON / TensorBoard / W&B through a StepMetricReader that exports every
- *   logged (step, name) exactly once, in order, from the StepProducer;
- * - the backend provider feeds Prometheus and OTLP with last-value gauges, counters and a step-time
- *   histogram, with no step label, so their cardinality stays bounded.
+ * The facade only routes. File sinks get rows through the RowPipeline (one flush clock); the
+ * aggregating backends (Prometheus, OTLP) read OTel instruments on the backend MeterProvider,
+ * with no step label, so their cardinality stays bounded. Which sinks exist is the registry's
+ * business (src/exporters/registry.ts). README "Architecture" walks one `log()` call through.
  */
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { diag, type Histogram, type Meter } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import type { Meter } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
 import {
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-  type Resource,
-} from '@opentelemetry/resources';
-import {
-  newRunId,
   resolveEvaluationConfig,
   resolveTrainConfig,
   type EvaluationConfig,
   type ResolvedTrainConfig,
   type TrainConfig,
 } from './config.js';
-import { FanOutExporter } from './exporters/fan-out-exporter.js';
-import type { FileSinkExporter } from './exporters/file-sink.js';
-import { NdjsonExporter, type NdjsonExporterOptions } from './exporters/ndjson/ndjson-exporter.js';
-import { RotationPolicy } from './exporters/file/rotation-policy.js';
-import { TensorBoardExporter } from './exporters/tensorboard/tensorboard-exporter.js';
-import { WandbExporter } from './exporters/wandb/wandb-exporter.js';
-import { SystemSampler } from './system/system-sampler.js';
-import { registerSystemInstruments } from './instruments/system-instruments.js';
-import { METER_TRAINING, METRIC_STEP_DURATION } from './instruments/names.js';
-import { StepProducer } from './instruments/step-producer.js';
-import {
-  INT64_MAX,
-  INT64_MIN,
-  normalizeStep,
-  type Phase,
-  type Step,
-  type StepRow,
-} from './instruments/step-row.js';
+import { DEFAULT_SINKS } from './exporters/registry.js';
+import { secondsHistogramViews, STEP_DURATION_BUCKETS_SECONDS } from './instruments/histogram-views.js';
+import { LastValueGauges } from './instruments/last-value-gauges.js';
+import { METER_TRAINING } from './instruments/names.js';
+import type { Phase, Step, StepRow } from './instruments/step-row.js';
 import { TrainingInstruments } from './instruments/training-instruments.js';
 import { installExitHooks } from './pipeline/exit-hooks.js';
-import { createPrometheusReader, secondsHistogramViews } from './exporters/prometheus/index.js';
-import { createOtlpReader } from './exporters/otlp/index.js';
-import { LastValueGauges } from './exporters/prometheus/last-value-gauges.js';
-import { writeRunManifest } from './manifest/index.js';
+import { SYSTEM_STREAM, TRAIN_STREAM } from './pipeline/row.js';
+import { RowPipeline } from './pipeline/row-pipeline.js';
+import type { OutputPaths, SinkContext, SinkDefinition } from './pipeline/sink-definition.js';
 import { defaultWarn, SinkHealth, type WarnFn } from './pipeline/sink-health.js';
-import { StepMetricReader } from './pipeline/step-metric-reader.js';
+import { StepTimeAccumulator } from './pipeline/step-time-accumulator.js';
+import { saveCheckpointManifest, type CheckpointOptions } from './runtime/checkpoint.js';
+import { assembleSinks, openStreamSinks, type AssembledSinks } from './runtime/assemble-sinks.js';
+import { EvaluationStream } from './runtime/evaluation-stream.js';
+import { buildResource } from './runtime/resource.js';
+import { RowIntake } from './runtime/row-intake.js';
+import { startSystemSampler, type RunningSampler } from './runtime/sampler-wiring.js';
+import { nowSeconds, type LogOptions, type Scalars } from './runtime/scalars.js';
+import type { SystemSampler } from './system/system-sampler.js';
+
+export { EvaluationStream } from './runtime/evaluation-stream.js';
+export { nowSeconds } from './runtime/scalars.js';
+export type { LogOptions, Scalars } from './runtime/scalars.js';
+export type { OutputPaths } from './pipeline/sink-definition.js';
 
 export interface StartOptions {
   /** Environment to read (default process.env). */
@@ -60,212 +50,100 @@ export interface StartOptions {
   warn?: WarnFn;
   /** Where informational lines go, e.g. the /metrics URL (default: stderr). */
   info?: (line: string) => void;
-  /** Phases the train NDJSON stream holds (default train + system). The bridge, whose trainer
+  /** Phases the main NDJSON stream holds (default train + system). The bridge, whose trainer
    * already wrote the train stream, keeps only system samples there. */
   ndjsonPhases?: Phase[];
   /** Root of the process tree the system sampler watches (default: this process). */
   watchPid?: number;
-}
-
-export interface LogOptions {
-  /** Training step (int64: bigint beyond 2^53). Default: the previous step + 1 (0 first). */
-  step?: Step;
-  /** Push this step to the files now instead of at the next flush interval. */
-  commit?: boolean;
-}
-
-export type Scalars = Readonly<Record<string, number>>;
-
-/** Where each sink writes, for the demo and for users who want to print it. */
-export interface OutputPaths {
-  metricsOut?: string;
-  evalMetricsOut: string[];
-  tensorboardDir?: string;
-  wandbRunDir?: string;
-  metricsUrl?: string;
-  /** run_manifest.json files written by checkpointSaved(). */
-  manifests?: string[];
+  /** The sinks to open (default DEFAULT_SINKS); add your own with `[...DEFAULT_SINKS, mine]`. */
+  sinks?: readonly SinkDefinition[];
 }
 
 export class Telemetry {
   readonly config: ResolvedTrainConfig;
   readonly health: SinkHealth;
   readonly resource: Resource;
+  readonly paths: OutputPaths;
   /** Unix seconds when the run started. */
   readonly startTime: number;
-  private readonly producer: StepProducer;
-  private readonly fileReader: StepMetricReader;
-  private readonly fileProvider: MeterProvider;
-  private readonly fanOut: FanOutExporter;
+  private readonly pipeline: RowPipeline;
+  private readonly context: SinkContext;
+  private readonly streamOpeners: SinkDefinition[];
   private readonly backendProvider: MeterProvider | undefined;
-  private readonly training: TrainingInstruments | undefined;
-  private readonly fileStepDuration: Histogram;
-  private readonly evalExporters = new Map<string, NdjsonExporter>();
+  private readonly evalStreams = new Set<string>();
   private readonly warn: WarnFn;
-  private readonly info: (line: string) => void;
-  private readonly env: NodeJS.ProcessEnv;
   private readonly removeExitHooks: (() => void) | undefined;
-  private readonly wandb: WandbExporter | undefined;
-  private nextTrainStep: Step = 0;
-  private sampler: SystemSampler | undefined;
-  private systemInstruments: { unregister(): void } | undefined;
-  private lastTrainTs: number | undefined;
+  private readonly intake: RowIntake;
+  private running: RunningSampler | undefined;
   private shutdownPromise: Promise<void> | undefined;
-  private badInputWarned = false;
-  private droppedAfterShutdown = 0;
-  readonly paths: OutputPaths;
 
-  private constructor(parts: {
-    config: ResolvedTrainConfig;
-    health: SinkHealth;
-    resource: Resource;
-    warn: WarnFn;
-    info: (line: string) => void;
-    env: NodeJS.ProcessEnv;
-    fileExporters: FileSinkExporter[];
-    backendReaders: MetricReader[];
-    scalarGauges: LastValueGauges;
-    wandb: WandbExporter | undefined;
-    paths: OutputPaths;
-  }) {
-    this.config = parts.config;
-    this.health = parts.health;
-    this.resource = parts.resource;
-    this.warn = parts.warn;
-    this.info = parts.info;
-    this.env = parts.env;
-    this.paths = parts.paths;
-    this.wandb = parts.wandb;
-    this.startTime = nowSeconds();
-    this.fanOut = new FanOutExporter(parts.fileExporters);
-    this.producer = new StepProducer({
-      resource: this.resource,
-      onHighWater: () => this.fileReader.requestExport(),
+  private constructor(context: SinkContext, sinks: AssembledSinks, warn: WarnFn, resource: Resource) {
+    this.context = context;
+    this.config = context.config;
+    this.health = context.health;
+    this.startTime = context.startTime;
+    this.resource = resource;
+    this.warn = warn;
+    this.paths = sinks.paths;
+    this.streamOpeners = sinks.streamOpeners;
+    this.pipeline = new RowPipeline({
+      flushIntervalMs: Math.round(this.config.flushInterval * 1000),
+      health: this.health,
+      stepTimes: new StepTimeAccumulator(STEP_DURATION_BUCKETS_SECONDS),
     });
-    this.fileReader = new StepMetricReader({
-      exporter: this.fanOut,
-      producers: [this.producer],
-      exportIntervalMillis: Math.round(this.config.flushInterval * 1000),
-    });
-    this.fileProvider = new MeterProvider({
-      resource: this.resource,
-      readers: [this.fileReader],
-      views: secondsHistogramViews(),
-    });
-    this.fileStepDuration = this.fileProvider.getMeter(METER_TRAINING).createHistogram(METRIC_STEP_DURATION, {
-      description: 'Wall time between consecutive training steps',
-      unit: 's',
-    });
-    if (parts.backendReaders.length > 0) {
+    for (const sink of sinks.rowSinks) this.pipeline.add(sink);
+    let training: TrainingInstruments | undefined;
+    if (sinks.readers.length > 0) {
       this.backendProvider = new MeterProvider({
-        resource: this.resource,
-        readers: parts.backendReaders,
+        resource,
+        readers: sinks.readers,
         views: secondsHistogramViews(),
       });
-      this.training = new TrainingInstruments({
+      training = new TrainingInstruments({
         meter: this.backendProvider.getMeter(METER_TRAINING),
-        gauges: parts.scalarGauges,
+        gauges: context.metricProducers[0] as LastValueGauges,
         health: this.health,
         maxScalarNames: this.config.maxScalarNames,
-        warn: this.warn,
+        warn,
       });
     }
+    this.intake = new RowIntake(this.pipeline, training, warn);
     if (this.config.installExitHandlers) {
       this.removeExitHooks = installExitHooks({
         shutdown: (exitCode) => this.shutdown(exitCode),
-        flushSync: (exitCode) => this.flushSync(exitCode),
+        flushSync: (exitCode) => this.exitSync(exitCode),
       });
     }
   }
 
-  /** Validates the config once, opens every enabled sink, and returns the running telemetry. */
+  /** Validates the config and every enabled sink, opens them, and returns the running telemetry. */
   static async start(config: TrainConfig = {}, options: StartOptions = {}): Promise<Telemetry> {
     const env = options.env ?? process.env;
     const resolved = resolveTrainConfig(config, env);
     const warn = options.warn ?? defaultWarn;
-    const info = options.info ?? defaultInfo;
-    const health = new SinkHealth(warn);
-    const resource = buildResource(resolved, env);
-    const fileExporters: FileSinkExporter[] = [];
-    const paths: OutputPaths = { evalMetricsOut: [] };
-    if (resolved.ndjson) {
-      const train = new NdjsonExporter({
-        path: resolved.metricsOut,
-        runId: resolved.runId,
-        phases: options.ndjsonPhases ?? ['train', 'system'],
-        health,
-        sinkName: 'ndjson',
-        flushIntervalMs: Math.round(resolved.flushInterval * 1000),
-        extraTags: rankTags(resolved),
-        ...ndjsonRotation(resolved, info),
-      });
-      fileExporters.push(train);
-      paths.metricsOut = train.path;
-    }
-    if (resolved.tensorboard) {
-      const tensorboard = new TensorBoardExporter({
-        logdir: resolved.tensorboardDir,
-        runName: resolved.runName,
-        health,
-        rotation: new RotationPolicy({ maxBytes: resolved.tensorboardRotateBytes }),
-        config: resolved.config,
-      });
-      fileExporters.push(tensorboard);
-      paths.tensorboardDir = resolved.tensorboardDir;
-    }
-    let wandb: WandbExporter | undefined;
-    if (resolved.wandbEnable) {
-      wandb = new WandbExporter({
-        dir: resolved.wandbDir,
-        // W&B run ids are 8 characters of [a-z0-9]; another run id gets a W&B id of its own.
-        runId: /^[a-z0-9]{8}$/.test(resolved.runId) ? resolved.runId : newRunId(),
-        project: resolved.wandbProject,
-        entity: resolved.wandbEntity,
-        displayName: resolved.runName,
-        config: resolved.config,
-        startTime: nowSeconds(),
-        health,
-      });
-      fileExporters.push(wandb);
-      paths.wandbRunDir = wandb.runDir;
-    }
-    const backendReaders: MetricReader[] = [];
-    // Scalar gauges reach both backends through one producer (faster to scrape than SDK observables).
-    const scalarGauges = new LastValueGauges({ scope: { name: METER_TRAINING } });
-    if (resolved.prometheus) {
-      const prometheus = await createPrometheusReader({
-        metricProducers: [scalarGauges],
-        host: resolved.prometheusHost,
-        port: resolved.prometheusPort,
-        localRank: resolved.localRank,
-        health,
-        log: info,
-      });
-      if (prometheus.reader) backendReaders.push(prometheus.reader);
-      paths.metricsUrl = prometheus.url;
-    }
-    if (resolved.otlp) {
-      const otlp = createOtlpReader({ env, enabled: true, health, metricProducers: [scalarGauges] });
-      if (otlp) backendReaders.push(otlp);
-    }
-    const telemetry = new Telemetry({
+    const context: SinkContext = {
       config: resolved,
-      health,
-      resource,
-      warn,
-      info,
       env,
-      fileExporters,
-      backendReaders,
-      scalarGauges,
-      wandb,
-      paths,
+      health: new SinkHealth(warn),
+      info: options.info ?? defaultInfo,
+      startTime: nowSeconds(),
+      trainStreams: (options.ndjsonPhases ?? ['train', 'system']).map((phase) =>
+        phase === 'system' ? SYSTEM_STREAM : phase === 'train' ? TRAIN_STREAM : phase,
+      ),
+      // Scalar gauges reach both backends through one producer (faster to scrape than SDK observables).
+      metricProducers: [new LastValueGauges({ scope: { name: METER_TRAINING } })],
+    };
+    const resource = buildResource(resolved, env);
+    const sinks = await assembleSinks(options.sinks ?? DEFAULT_SINKS, context);
+    const telemetry = new Telemetry(context, sinks, warn, resource);
+    telemetry.running = await startSystemSampler({
+      config: resolved,
+      health: context.health,
+      warn,
+      meter: telemetry.meter,
+      pid: options.watchPid,
+      onSample: (sample) => telemetry.recordSystem(sample),
     });
-    // Interval 0: no sampler, no timer, no callbacks, NVML never loaded. Only local rank 0 samples
-    // the host and its GPUs, so ranks on one machine do not report the same numbers N times.
-    if (resolved.systemMetricsInterval > 0 && resolved.localRank === 0) {
-      await telemetry.startSampler(options.watchPid);
-    }
     return telemetry;
   }
 
@@ -276,36 +154,31 @@ export class Telemetry {
 
   /** Logs training scalars for one step. Never throws; returns false when the row was not accepted. */
   log(values: Scalars, options: LogOptions = {}): boolean {
-    const step = options.step ?? this.nextTrainStep;
-    const accepted = this.record('train', step, values);
-    if (accepted && options.commit) void this.fileReader.exportOnce();
+    const accepted = this.intake.record(
+      TRAIN_STREAM,
+      'train',
+      options.step ?? this.intake.nextTrainStep,
+      values,
+    );
+    if (accepted && options.commit) this.pipeline.commit();
     return accepted;
   }
 
   /** Opens an evaluation stream: same schema, its own file, `tags.phase = "eval"`. */
   evaluation(config: EvaluationConfig = {}): EvaluationStream {
-    const { metricsFilename } = resolveEvaluationConfig(config, this.config, this.env);
-    if (this.config.ndjson && !this.evalExporters.has(metricsFilename)) {
-      const exporter = new NdjsonExporter({
-        path: metricsFilename,
-        runId: this.config.runId,
-        phases: ['eval'],
-        health: this.health,
-        sinkName: this.evalExporters.size === 0 ? 'ndjson_eval' : `ndjson_eval_${this.evalExporters.size}`,
-        flushIntervalMs: Math.round(this.config.flushInterval * 1000),
-        extraTags: rankTags(this.config),
-        ...ndjsonRotation(this.config, this.info),
-      });
-      this.evalExporters.set(metricsFilename, exporter);
-      this.fanOut.add(exporter);
-      this.paths.evalMetricsOut.push(exporter.path);
+    const { metricsFilename } = resolveEvaluationConfig(config, this.config, this.context.env);
+    if (!this.evalStreams.has(metricsFilename) && !this.shutdownPromise) {
+      const stream = { id: metricsFilename, path: metricsFilename, index: this.evalStreams.size };
+      this.evalStreams.add(metricsFilename);
+      for (const sink of openStreamSinks(this.streamOpeners, this.context, stream, this.paths))
+        this.pipeline.add(sink);
     }
     return new EvaluationStream(this, metricsFilename);
   }
 
-  /** @internal Records an evaluation row (EvaluationStream calls this). */
-  recordEval(values: Scalars, step: Step): boolean {
-    return this.record('eval', step, values);
+  /** @internal Records an evaluation row for one stream (EvaluationStream calls this). */
+  recordEval(stream: string, values: Scalars, step: Step): boolean {
+    return this.intake.record(stream, 'eval', step, values);
   }
 
   /**
@@ -313,26 +186,12 @@ export class Telemetry {
    * Returns false when the row was refused (bad step, or after shutdown).
    */
   ingest(row: StepRow): boolean {
-    if (row.phase === 'system') {
-      if (this.shutdownPromise) return false;
-      const step = checkStep(row.step);
-      if (step === undefined) return false;
-      this.producer.push({ ...row, step });
-      return true;
-    }
-    return this.record(row.phase, row.step, undefined, row);
+    return this.intake.ingest(row);
   }
 
   /** @internal Records a system sample: one row of flat keys (docs/system-keys.md). */
   recordSystem(sample: { ts: number; seq: number; values: Readonly<Record<string, number>> }): void {
-    if (this.shutdownPromise) return;
-    this.producer.push({
-      phase: 'system',
-      step: sample.seq,
-      ts: sample.ts,
-      names: Object.keys(sample.values),
-      values: Object.values(sample.values),
-    });
+    this.intake.recordSystem(sample);
   }
 
   /**
@@ -342,77 +201,35 @@ export class Telemetry {
    */
   async checkpointSaved(
     checkpointPath: string,
-    options: { step?: Step; sha256?: boolean; archiveMetrics?: boolean; envKeys?: string[] } = {},
+    options: CheckpointOptions = {},
   ): Promise<string | undefined> {
-    const step = options.step ?? (this.lastTrainTs === undefined ? undefined : this.lastLoggedStep());
-    const ndjson = this.fanOut.children.filter(
-      (child): child is NdjsonExporter => child instanceof NdjsonExporter,
-    );
-    let metricsFiles: string[] = [];
-    if (options.archiveMetrics) {
-      try {
-        await this.flush();
-        for (const stream of ndjson) await stream.rotateNow();
-        metricsFiles = ndjson.flatMap((stream) => stream.segments());
-      } catch (error) {
-        diag.debug(`codex-telemetry: closing metric segments for the archive failed: ${String(error)}`);
-      }
-    }
-    const written = await writeRunManifest(checkpointPath, {
-      step,
+    const written = await saveCheckpointManifest(checkpointPath, options, {
+      pipeline: this.pipeline,
       runId: this.config.runId,
-      sha256: options.sha256 ?? false,
-      archiveMetrics: options.archiveMetrics ?? false,
-      metricsFiles,
-      envKeys: options.envKeys,
-      env: this.env,
+      lastStep: this.intake.lastTrainStep,
+      env: this.context.env,
+      warn: this.warn,
     });
     if (written) (this.paths.manifests ??= []).push(written);
     return written;
   }
 
-  private lastLoggedStep(): Step {
-    const next = this.nextTrainStep;
-    return typeof next === 'bigint' ? normalizeStep(next - 1n) : next - 1;
-  }
-
   /** Points the system sampler at another process tree (the bridge's child). */
   watchProcess(pid: number | undefined): void {
-    if (pid !== undefined) this.sampler?.watch(pid);
+    if (pid !== undefined) this.running?.sampler.watch(pid);
   }
 
   /** The system sampler, when one runs (for its GPU list and latest sample). */
   get systemSampler(): SystemSampler | undefined {
-    return this.sampler;
+    return this.running?.sampler;
   }
 
-  private async startSampler(pid: number | undefined): Promise<void> {
-    const sampler = new SystemSampler({
-      intervalSeconds: this.config.systemMetricsInterval,
-      gpu: this.config.monitoringEnableGpu,
-      nvmlLibrary: this.config.nvmlLibrary,
-      outputDir: this.config.outDir,
-      pid,
-      health: this.health,
-      cudaVisibleDevices: this.config.cudaVisibleDevices,
-      warn: this.warn,
-      onSample: (sample) => this.recordSystem(sample),
-    });
-    this.sampler = sampler;
-    if (this.backendProvider)
-      this.systemInstruments = registerSystemInstruments(
-        this.backendProvider.getMeter(METER_TRAINING),
-        sampler,
-      );
-    await sampler.start();
+  /** Writes everything logged so far to the file sinks (bytes handed to the kernel). Never rejects. */
+  flush(): Promise<void> {
+    return this.pipeline.flush();
   }
 
-  /** Writes everything logged so far to the file sinks (bytes handed to the kernel). */
-  async flush(): Promise<void> {
-    await this.fileReader.forceFlush();
-  }
-
-  /** Flushes and closes every sink. Idempotent; `exitCode` ends the W&B run (default 0). */
+  /** Flushes and closes every sink; `exitCode` is the run's outcome (W&B exit record). Never rejects. */
   shutdown(exitCode = 0): Promise<void> {
     this.shutdownPromise ??= this.doShutdown(exitCode);
     return this.shutdownPromise;
@@ -420,113 +237,30 @@ export class Telemetry {
 
   /** Rows refused because they arrived after shutdown(). */
   get rowsDroppedAfterShutdown(): number {
-    return this.droppedAfterShutdown;
+    return this.intake.droppedAfterClose;
+  }
+
+  /** Whether the file pipeline runs a flush timer (false with flushInterval 0). */
+  get hasFlushTimer(): boolean {
+    return this.pipeline.hasTimer;
   }
 
   private async doShutdown(exitCode: number): Promise<void> {
     this.removeExitHooks?.();
-    this.wandb?.setExitCode(exitCode);
-    this.sampler?.stop();
-    this.systemInstruments?.unregister();
-    await this.fileProvider.shutdown();
-    if (this.backendProvider) await this.backendProvider.shutdown();
-  }
-
-  /** Exit-time path: encode what is queued and write it with blocking calls. */
-  private flushSync(exitCode: number): void {
-    if (this.shutdownPromise) {
-      this.fanOut.flushSync();
-      return;
-    }
+    this.intake.close();
+    this.running?.stop();
+    await this.pipeline.close({ exitCode });
     try {
-      this.fileReader.exportSync(this.producer.drainSync().resourceMetrics);
-      this.fanOut.flushSync();
-      // The process is ending without shutdown(): close the W&B run with the real exit code.
-      this.wandb?.finishSync(exitCode);
+      await this.backendProvider?.shutdown();
     } catch (error) {
-      diag.error('codex-telemetry: exit-time flush failed', error);
+      this.warn(`codex-telemetry: closing the Prometheus/OTLP backends failed (${String(error)})`);
     }
   }
 
-  private record(
-    phase: Exclude<Phase, 'system'>,
-    rawStep: Step,
-    values: Scalars | undefined,
-    replayed?: StepRow,
-  ): boolean {
-    if (this.shutdownPromise) {
-      this.droppedAfterShutdown++;
-      return false;
-    }
-    const step = checkStep(rawStep);
-    if (step === undefined || (replayed === undefined && (values === null || typeof values !== 'object'))) {
-      this.badInput(`log() needs an int64 step and an object of numbers; got step ${String(rawStep)}`);
-      return false;
-    }
-    if (replayed) {
-      const row: StepRow = { ...replayed, phase, step };
-      this.producer.push(row);
-      this.training?.record(phase, step, row.ts, row.names, row.values);
-      if (phase === 'train') this.afterTrainStep(step, row.ts);
-      return true;
-    }
-    values = values as Scalars;
-    const names = Object.keys(values);
-    const numbers = new Array<number>(names.length);
-    let kept = 0;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i] as string;
-      const value = values[name];
-      if (typeof value !== 'number') {
-        this.badInput(`scalar "${name}" is ${typeof value}, not a number; it was skipped`);
-        continue;
-      }
-      names[kept] = name;
-      numbers[kept++] = value;
-    }
-    names.length = kept;
-    numbers.length = kept;
-    const ts = nowSeconds();
-    const row: StepRow = { phase, step, ts, names, values: numbers };
-    this.producer.push(row);
-    this.training?.record(phase, step, ts, names, numbers);
-    if (phase === 'train') this.afterTrainStep(step, ts);
-    return true;
-  }
-
-  private afterTrainStep(step: Step, ts: number): void {
-    if (this.lastTrainTs !== undefined && ts >= this.lastTrainTs)
-      this.fileStepDuration.record(ts - this.lastTrainTs);
-    this.lastTrainTs = ts;
-    this.nextTrainStep = typeof step === 'bigint' ? normalizeStep(step + 1n) : normalizeStep(step + 1);
-  }
-
-  private badInput(message: string): void {
-    if (this.badInputWarned) {
-      diag.debug(`codex-telemetry: ${message}`);
-      return;
-    }
-    this.badInputWarned = true;
-    this.warn(`codex-telemetry: ${message} (further bad input is reported at debug level)`);
-  }
-}
-
-export class EvaluationStream {
-  readonly metricsFilename: string;
-  private readonly telemetry: Telemetry;
-  private nextStep: Step = 0;
-
-  constructor(telemetry: Telemetry, metricsFilename: string) {
-    this.telemetry = telemetry;
-    this.metricsFilename = metricsFilename;
-  }
-
-  /** Logs evaluation scalars for a step (usually the training step the eval ran at). */
-  log(values: Scalars, options: { step?: Step } = {}): boolean {
-    const step = options.step ?? this.nextStep;
-    const accepted = this.telemetry.recordEval(values, step);
-    if (accepted) this.nextStep = typeof step === 'bigint' ? step + 1n : step + 1;
-    return accepted;
+  /** Exit-time path (`process.on('exit')`): encode what is queued and close with blocking writes. */
+  private exitSync(exitCode: number): void {
+    if (this.shutdownPromise) this.pipeline.flushSync();
+    else this.pipeline.closeSync({ exitCode });
   }
 }
 
@@ -535,58 +269,6 @@ export function startTelemetry(config: TrainConfig = {}, options: StartOptions =
   return Telemetry.start(config, options);
 }
 
-function checkStep(step: Step): Step | undefined {
-  if (typeof step === 'number') {
-    return Number.isSafeInteger(step) ? step : undefined;
-  }
-  if (typeof step === 'bigint') {
-    return step >= INT64_MIN && step <= INT64_MAX ? normalizeStep(step) : undefined;
-  }
-  return undefined;
-}
-
-/** Unix seconds with sub-millisecond resolution (Date.now() only has milliseconds). */
-export function nowSeconds(): number {
-  return (performance.timeOrigin + performance.now()) / 1000;
-}
-
 const defaultInfo = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
-
-function ndjsonRotation(
-  config: ResolvedTrainConfig,
-  info: (line: string) => void,
-): Pick<NdjsonExporterOptions, 'rotation' | 'gzipSegments' | 'keepSegments' | 'info'> {
-  return {
-    rotation: new RotationPolicy({
-      maxBytes: config.metricsRotateBytes,
-      maxSeconds: config.metricsRotateSeconds,
-    }),
-    gzipSegments: config.metricsRotateGzip,
-    keepSegments: config.metricsRotateKeep,
-    info,
-  };
-}
-
-function rankTags(config: ResolvedTrainConfig): Record<string, number> | undefined {
-  if (config.worldSize <= 1) return undefined;
-  return { rank: config.rank, local_rank: config.localRank, world_size: config.worldSize };
-}
-
-function buildResource(config: ResolvedTrainConfig, env: NodeJS.ProcessEnv): Resource {
-  const ours = resourceFromAttributes({
-    'service.name': config.serviceName,
-    'service.instance.id': `${config.runId}-${config.rank}`,
-    'host.name': os.hostname(),
-    'codex.run_id': config.runId,
-    'codex.run_name': config.runName,
-    'codex.rank': config.rank,
-    'codex.local_rank': config.localRank,
-    'codex.world_size': config.worldSize,
-  });
-  // OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME win over our defaults, as OTel users expect.
-  const fromEnv =
-    env === process.env ? detectResources({ detectors: [envDetector] }) : resourceFromAttributes({});
-  return ours.merge(fromEnv);
-}

@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Phase, Step } from '../instruments/step-row.js';
+import { INT64_MAX, nextStep, type Phase, type Step } from '../instruments/step-row.js';
 import { nowSeconds, type Telemetry } from '../telemetry.js';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
@@ -156,7 +156,8 @@ export class TailBridge {
       const { row } = parsed;
       const key = `${batch.file}\0${row.phase}`;
       const step = row.step ?? this.nextStep.get(key) ?? 0;
-      this.nextStep.set(key, typeof step === 'bigint' ? step + 1n : step + 1);
+      // Carried into bigint past 2^53 - 1; past the int64 maximum the row is refused by ingest.
+      this.nextStep.set(key, nextStep(step) ?? INT64_MAX + 1n);
       const pending = this.pending;
       if (pending && pending.phase === row.phase && pending.step === step && row.phase !== 'system') {
         pending.names.push(...row.names);

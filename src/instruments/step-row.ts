@@ -1,8 +1,7 @@
 /**
- * The unit every file sink writes: the scalars of one `log()` call (or one system sample), with the
- * step and wall time they were logged at. File sinks need per-step exactness, which OpenTelemetry's
- * aggregating instruments cannot give (see StepProducer), so rows travel to the file exporters as
- * OTel gauge data points and are rebuilt from them by `decodeStepRows`.
+ * Steps and phases, shared by every layer: a step is an int64 (a number while safe, a bigint
+ * beyond 2^53), and `StepRow` is a row as a caller hands it in, before it is given a stream
+ * (src/pipeline/row.ts).
  */
 export type Phase = 'train' | 'eval' | 'system';
 
@@ -22,14 +21,6 @@ export interface StepRow {
   readonly values: readonly number[];
 }
 
-/** Data point attribute keys that carry a row's identity through the OTel pipeline. */
-export const STEP_ATTR = 'codex.step';
-export const PHASE_ATTR = 'codex.phase';
-export const SEQ_ATTR = 'codex.seq';
-
-/** Scope name of the metrics produced by the StepProducer. */
-export const STEP_SCOPE = 'codex-telemetry/steps';
-
 export const INT64_MAX = (1n << 63n) - 1n;
 export const INT64_MIN = -(1n << 63n);
 
@@ -45,4 +36,23 @@ export function normalizeStep(step: Step): Step {
 
 export function stepToBigInt(step: Step): bigint {
   return typeof step === 'bigint' ? step : BigInt(step);
+}
+
+/**
+ * The step after `step`, carried into bigint past 2^53 - 1 so default steps never stop. Undefined
+ * past the int64 maximum, where no next step exists.
+ */
+export function nextStep(step: Step): Step | undefined {
+  if (typeof step === 'number') {
+    return step < Number.MAX_SAFE_INTEGER ? step + 1 : normalizeStep(BigInt(step) + 1n);
+  }
+  return step < INT64_MAX ? normalizeStep(step + 1n) : undefined;
+}
+
+/** A valid int64 step in canonical form, or undefined for anything else. */
+export function checkStep(step: unknown): Step | undefined {
+  if (typeof step === 'number') return Number.isSafeInteger(step) ? step : undefined;
+  if (typeof step === 'bigint')
+    return step >= INT64_MIN && step <= INT64_MAX ? normalizeStep(step) : undefined;
+  return undefined;
 }

@@ -19,7 +19,7 @@ import {
   instrumentNameFor,
 } from './names.js';
 import type { SinkHealth } from '../pipeline/sink-health.js';
-import type { GaugeSeries, LastValueGauges } from '../exporters/prometheus/last-value-gauges.js';
+import type { GaugeSeries, LastValueGauges } from './last-value-gauges.js';
 
 /** Our own series; a scalar named like them would produce duplicate HELP/TYPE lines. */
 const RESERVED_PREFIX = /^codex[._]/;
@@ -57,7 +57,6 @@ export class TrainingInstruments {
   private readonly stepDuration: Histogram;
   private readonly counts = { train: 0, eval: 0, trainScalars: 0, evalScalars: 0 };
   private lastStep: number | undefined;
-  private lastTrainTs: number | undefined;
   private droppedNames = 0;
   private overflowWarned = false;
 
@@ -111,11 +110,15 @@ export class TrainingInstruments {
       .addCallback((result) => result.observe(this.droppedNames));
   }
 
+  /** One step duration, measured once by the caller (the same value TensorBoard charts). */
+  recordStepTime(seconds: number): void {
+    this.stepDuration.record(seconds);
+  }
+
   /** Records one logged row; `step` only feeds the last-step gauge, never a label. */
   record(
     phase: 'train' | 'eval',
     step: number | bigint,
-    ts: number,
     names: readonly string[],
     values: readonly number[],
   ): void {
@@ -136,9 +139,6 @@ export class TrainingInstruments {
       this.counts.train++;
       this.counts.trainScalars += names.length;
       this.lastStep = Number(step);
-      if (this.lastTrainTs !== undefined && ts >= this.lastTrainTs)
-        this.stepDuration.record(ts - this.lastTrainTs);
-      this.lastTrainTs = ts;
     } else {
       this.counts.eval++;
       this.counts.evalScalars += names.length;

@@ -68,6 +68,8 @@ export interface RunManifestOptions {
   metricsFiles?: readonly string[] | (() => readonly string[]);
   /** Called before archiving, to close/flush the current segments. A failure is recorded, not fatal. */
   beforeArchive?: () => Promise<void>;
+  /** Where a manifest that could not be written, or an archive that failed, is reported (default: diag). */
+  warn?: (message: string) => void;
   /** Write the manifest here instead of the default location. */
   manifestPath?: string;
   /** Clock in milliseconds (default Date.now), for tests. */

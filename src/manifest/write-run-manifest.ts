@@ -1,7 +1,7 @@
 /**
  * Checkpoint provenance: each checkpoint save emits a `run_manifest.json` beside the artifact,
  * best-effort. Its absence must never fail training, so `writeRunManifest` never throws: a failure
- * is one debug line through `diag` and an `undefined` result.
+ * is one line through `options.warn` (or `diag` when none is given) and an `undefined` result.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,15 +13,22 @@ import { manifestLocations } from './locations.js';
 import { serializeManifest } from './serialize.js';
 import type { MetricsArchive, RunManifest, RunManifestOptions } from './types.js';
 
-/** Writes the manifest and returns its path, or undefined (after one debug line) when it could not. */
+/** Writes the manifest and returns its path, or undefined (after one warning) when it could not. */
 export async function writeRunManifest(
   checkpointPath: string,
   options: RunManifestOptions = {},
 ): Promise<string | undefined> {
   try {
-    return (await writeRunManifestOrThrow(checkpointPath, options)).path;
+    const { path: written, manifest } = await writeRunManifestOrThrow(checkpointPath, options);
+    const archiveError = manifest.metrics_archive?.error;
+    if (archiveError !== undefined)
+      report(
+        options,
+        `codex-telemetry: metrics archive beside ${checkpointPath} is incomplete: ${archiveError}`,
+      );
+    return written;
   } catch (error) {
-    diag.debug(`codex-telemetry: no run manifest for ${checkpointPath}: ${reason(error)}`);
+    report(options, `codex-telemetry: no run manifest for ${checkpointPath}: ${reason(error)}`);
     return undefined;
   }
 }
@@ -73,6 +80,11 @@ async function archive(
   }
   const dir = path.relative(manifestDir, archiveDir) || '.';
   return errors.length === 0 ? { dir, files } : { dir, files, error: errors.join('; ') };
+}
+
+function report(options: RunManifestOptions, message: string): void {
+  if (options.warn) options.warn(message);
+  else diag.debug(message);
 }
 
 function reason(error: unknown): string {

@@ -23,7 +23,10 @@ const SIGNAL_SHUTDOWN_TIMEOUT_MS = 5000;
 export function installExitHooks(target: ExitTarget): () => void {
   let uncaught = false;
   const onBeforeExit = (): void => {
-    void target.shutdown(process.exitCode === undefined ? 0 : Number(process.exitCode));
+    // shutdown() never rejects; the handler only keeps the no-unhandled-promise rule whole.
+    target
+      .shutdown(process.exitCode === undefined ? 0 : Number(process.exitCode))
+      .catch((error: unknown) => diag.error('codex-telemetry: shutdown at beforeExit failed', error));
   };
   const onExit = (code: number): void => {
     target.flushSync(uncaught && code === 0 ? 1 : code);

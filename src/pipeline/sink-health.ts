@@ -1,12 +1,10 @@
 /**
- * Health of the optional sinks. A sink that fails says so once (a warning naming the sink, the
- * path and what to do), then stays down; the state is exported as the gauge `codex.sink.up{sink}`
- * so a dead sink is visible on dashboards, never silent.
+ * Health of the optional sinks, by name (a registry entry's, or a source such as `system` or
+ * `nvml`). A sink that fails says so once (a warning naming the sink, the path and what to do),
+ * then stays down; the state is exported as the gauge `codex.sink.up{sink}` so a dead sink is
+ * visible on dashboards, never silent.
  */
 import { diag } from '@opentelemetry/api';
-
-export type SinkName =
-  'ndjson' | 'ndjson_eval' | 'tensorboard' | 'wandb' | 'prometheus' | 'otlp' | 'system' | 'nvml';
 
 export type WarnFn = (message: string) => void;
 
@@ -16,26 +14,31 @@ export const defaultWarn: WarnFn = (message) => {
 
 export class SinkHealth {
   private readonly states = new Map<string, { up: boolean; reason?: string }>();
-  private readonly warn: WarnFn;
+  private readonly warn_: WarnFn;
 
   constructor(warn: WarnFn = defaultWarn) {
-    this.warn = warn;
+    this.warn_ = warn;
+  }
+
+  /** A degradation that leaves the sink up (a failed gzip, a link not made): said once by the caller. */
+  warn(message: string): void {
+    this.warn_(message);
   }
 
   /** Registers a sink as up. Registering again keeps the current state. */
-  register(sink: SinkName | string): void {
+  register(sink: string): void {
     if (!this.states.has(sink)) this.states.set(sink, { up: true });
   }
 
   /** Marks a sink down; only the first call per sink warns. Returns true when it was up before. */
-  markDown(sink: SinkName | string, reason: string): boolean {
+  markDown(sink: string, reason: string): boolean {
     const state = this.states.get(sink);
     if (state && !state.up) {
       diag.debug(`codex-telemetry: sink ${sink} still down: ${reason}`);
       return false;
     }
     this.states.set(sink, { up: false, reason });
-    this.warn(
+    this.warn_(
       `codex-telemetry: ${sink} sink disabled: ${reason}. Training continues; other sinks keep writing.`,
     );
     return true;
@@ -45,18 +48,18 @@ export class SinkHealth {
    * Marks a sink up again (a network backend that recovered); the next failure warns again.
    * File sinks never call this: once down, they stay down for the run.
    */
-  markUp(sink: SinkName | string): void {
+  markUp(sink: string): void {
     const state = this.states.get(sink);
     if (state?.up) return;
     this.states.set(sink, { up: true });
     if (state) diag.info(`codex-telemetry: ${sink} sink recovered`);
   }
 
-  isUp(sink: SinkName | string): boolean {
+  isUp(sink: string): boolean {
     return this.states.get(sink)?.up ?? false;
   }
 
-  reason(sink: SinkName | string): string | undefined {
+  reason(sink: string): string | undefined {
     return this.states.get(sink)?.reason;
   }
 

@@ -27,6 +27,19 @@ function walk(dir: string): string[] {
 interface KillResult {
   files: number;
   lostSeconds: number | undefined;
+  /** Seconds of logging each sink's last train step lags the NDJSON's (undefined: no train line). */
+  lagSeconds: { tensorboard: number; wandb: number } | undefined;
+}
+
+/** The logged time of a train step (from the NDJSON), or of the run's first step when the sink holds none. */
+function lagBehind(
+  stepTs: Map<string, number>,
+  lastTs: number,
+  firstTs: number,
+  step: string | undefined,
+): number {
+  const ts = step === undefined ? firstTs : stepTs.get(step);
+  return ts === undefined ? Infinity : Math.max(0, lastTs - ts);
 }
 
 /** Seeded so a failure can be replayed: CODEX_CRASH_SEED. */
@@ -68,17 +81,31 @@ async function killOnce(delayMs: number): Promise<KillResult> {
 
   const files = walk(out);
   let lastTs: number | undefined;
+  let firstTs = Infinity;
+  const stepTs = new Map<string, number>();
+  let tensorboardLast: bigint | undefined;
+  let wandbLast: bigint | undefined;
   for (const file of files) {
     if (file.endsWith('.ndjson')) {
       const lines = fs.readFileSync(file, 'utf8').split('\n');
       const tail = lines.pop() as string;
       for (const line of lines) {
         const parsed = parseLine(line); // throws on a torn line in the middle
-        if (parsed.tags.phase === 'train') lastTs = Math.max(lastTs ?? 0, parsed.ts);
+        if (parsed.tags.phase !== 'train') continue;
+        lastTs = Math.max(lastTs ?? 0, parsed.ts);
+        firstTs = Math.min(firstTs, parsed.ts);
+        stepTs.set(String(parsed.step), parsed.ts);
       }
       if (tail !== '') expect(() => JSON.parse(tail), `${file} ends in a whole line`).toThrow();
     } else if (path.basename(file).includes('tfevents')) {
-      readEventFile(file); // throws on any CRC mismatch; a truncated last record is allowed
+      // Throws on any CRC mismatch; a truncated last record is allowed.
+      const { events } = readEventFile(file);
+      if (path.basename(path.dirname(file)) === 'train') {
+        for (const event of events)
+          if (event.values?.some((value) => value.simpleValue !== undefined))
+            tensorboardLast =
+              tensorboardLast === undefined || event.step > tensorboardLast ? event.step : tensorboardLast;
+      }
     } else if (file.endsWith('.wandb')) {
       // Readable up to the last whole record: at worst a truncated tail, never a bad checksum.
       const log = readWandbLog(file, { strict: false }) as {
@@ -86,6 +113,11 @@ async function killOnce(delayMs: number): Promise<KillResult> {
         damage?: { kind: string; message: string };
       };
       if (log.damage) expect(log.damage.kind, `${file}: ${log.damage.message}`).toBe('truncated');
+      for (const record of log.records as Array<{
+        type: string;
+        record: { history?: { step?: { num?: string } } };
+      }>)
+        if (record.type === 'history') wandbLast = BigInt(record.record.history?.step?.num ?? '0');
       expect(
         log.records.some((record) => record.type === 'exit'),
         `${file} has no exit record`,
@@ -95,7 +127,15 @@ async function killOnce(delayMs: number): Promise<KillResult> {
     }
   }
   fs.rmSync(out, { recursive: true, force: true });
-  return { files: files.length, lostSeconds: lastTs === undefined ? undefined : killedAt - lastTs };
+  if (lastTs === undefined) return { files: files.length, lostSeconds: undefined, lagSeconds: undefined };
+  return {
+    files: files.length,
+    lostSeconds: killedAt - lastTs,
+    lagSeconds: {
+      tensorboard: lagBehind(stepTs, lastTs, firstTs, tensorboardLast?.toString()),
+      wandb: lagBehind(stepTs, lastTs, firstTs, wandbLast?.toString()),
+    },
+  };
 }
 
 describe('crash safety', () => {
@@ -114,5 +154,15 @@ describe('crash safety', () => {
     // Loss is bounded by the flush interval plus one collection and write (0.97 s measured with a
     // 0.5 s interval); the margin covers a loaded 2-core CI machine.
     expect(worst).toBeLessThan(2.5);
+    // Every file sink flushes on the same clock as the NDJSON: each lags it by at most one flush
+    // interval plus one step (one step is ~1 ms here; the margin covers a write still in flight).
+    const lags = results.flatMap((r) => (r.lagSeconds ? [r.lagSeconds] : []));
+    const worstLag = (sink: 'tensorboard' | 'wandb'): number => Math.max(0, ...lags.map((lag) => lag[sink]));
+    process.stderr.write(
+      `crash harness: worst lag behind the NDJSON over ${lags.length} kills: tensorboard ${worstLag('tensorboard').toFixed(3)} s, wandb ${worstLag('wandb').toFixed(3)} s\n`,
+    );
+    expect(lags.length).toBeGreaterThan(0);
+    expect(worstLag('tensorboard')).toBeLessThanOrEqual(0.5 + 0.1);
+    expect(worstLag('wandb')).toBeLessThanOrEqual(0.5 + 0.1);
   }, 600_000);
 });

@@ -180,7 +180,11 @@ function runWorker(queue: ReadTask[], results: RunSummary[], progress: Int32Arra
     worker.on('message', (message: TaskResult | { index: number; error: string; code?: string }) => {
       if ('error' in message) {
         const error = Object.assign(new Error(message.error), { code: message.code });
-        void worker.terminate();
+        // The task already failed; a failure to stop the worker adds nothing to report.
+        worker.terminate().then(
+          () => undefined,
+          () => undefined,
+        );
         reject(error);
         return;
       }

@@ -2,8 +2,9 @@
  * Buffered append-only file writer shared by every file sink (NDJSON, TensorBoard, W&B).
  *
  * - `append()` only queues bytes: the training loop never waits on the disk.
- * - A timer (and a high-water mark) turns the queue into one positional `fs.write` at a time,
- *   off the main thread. Records are queued whole and written in order, so a hard kill can
+ * - `flush()` (driven by the pipeline's one flush clock) and a high-water mark turn the queue
+ *   into one positional `fs.write` at a time, off the main thread; the file keeps no timer.
+ *   Records are queued whole and written in order, so a hard kill can
  *   leave at most a torn final record.
  * - Writes are positional (we track the offset ourselves rather than using O_APPEND), so the
  *   synchronous last-chance flush at process exit can rewrite a write that was still in flight
@@ -24,15 +25,14 @@ const MAX_RETRIES = 5;
 const RETRY_DELAY_MS = 20;
 /** Flush early once this much is queued, so one write stays around a megabyte. */
 const DEFAULT_HIGH_WATER_BYTES = 1 << 20;
-const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+/** How often a flush checks that the path still names our file (an fstat and a stat). */
+const LINK_CHECK_INTERVAL_MS = 500;
 
 export interface AppendFileOptions {
   path: string;
   /** Sink name for health reports, e.g. `ndjson`. */
   sink: string;
   health: SinkHealth;
-  /** Flush queued bytes this often; 0 disables the timer (flush on demand and at high water). */
-  flushIntervalMs?: number;
   highWaterBytes?: number;
   /** Bytes written at the start of a new (empty) file, e.g. a format header. */
   header?: Uint8Array;
@@ -49,7 +49,6 @@ export class AppendFile {
   readonly sink: string;
   private readonly health: SinkHealth;
   private readonly highWaterBytes: number;
-  private readonly flushIntervalMs: number;
   private filePath: string;
   private fd: number | undefined;
   private position = 0;
@@ -57,7 +56,7 @@ export class AppendFile {
   private queuedBytes = 0;
   private inflight: { buffers: Uint8Array[]; position: number } | undefined;
   private writing: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private lastLinkCheckMs = 0;
   private flushScheduled = false;
   private closed = false;
   private down = false;
@@ -70,18 +69,8 @@ export class AppendFile {
     this.health = options.health;
     this.filePath = options.path;
     this.highWaterBytes = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
-    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.health.register(this.sink);
     this.openSync(options.path, options.header, options.truncate ?? false);
-    if (this.fd !== undefined && this.flushIntervalMs > 0) {
-      this.timer = setInterval(() => {
-        this.scheduleFlush();
-        this.checkStillLinked().catch((error: unknown) =>
-          diag.error('codex-telemetry: file check failed', error),
-        );
-      }, this.flushIntervalMs);
-      this.timer.unref();
-    }
   }
 
   get path(): string {
@@ -118,10 +107,18 @@ export class AppendFile {
 
   /** Resolves once every byte appended before the call is written (or the sink went down). */
   async flush(): Promise<void> {
+    // The link check runs beside the write, so a flush starts writing at once.
+    let linkCheck: Promise<void> | undefined;
+    const nowMs = Date.now();
+    if (nowMs - this.lastLinkCheckMs >= LINK_CHECK_INTERVAL_MS) {
+      this.lastLinkCheckMs = nowMs;
+      linkCheck = this.checkStillLinked().catch((error: unknown) => this.fail(error));
+    }
     while ((this.queue.length > 0 || this.writing) && !this.down) {
       if (!this.writing) this.startWrite();
       await this.writing;
     }
+    await linkCheck;
   }
 
   /** Flushes, then asks the kernel to make the bytes durable. */
@@ -182,8 +179,6 @@ export class AppendFile {
   /** Flushes, syncs and closes. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
     await this.sync();
     this.closed = true;
     this.closeFd();
@@ -206,7 +201,7 @@ export class AppendFile {
 
   /**
    * Writes to a file whose directory was removed still succeed (into an unlinked inode), so the
-   * data would vanish silently. Once per flush interval, check that the path still names our file.
+   * data would vanish silently. At most every LINK_CHECK_INTERVAL_MS, a flush checks that the path still names our file.
    */
   async checkStillLinked(): Promise<void> {
     const fd = this.fd;

@@ -1,17 +1,15 @@
 /**
- * NDJSON file exporter: a PushMetricExporter that writes the step rows of each collection as
- * schema v1 lines (docs/ndjson-schema.md) through a buffered AppendFile.
+ * NDJSON file sink: writes the rows of its streams as schema v1 lines (docs/ndjson-schema.md)
+ * through a buffered AppendFile. Each file holds only the streams it was opened for, so two
+ * evaluation streams never see each other's rows.
  */
 import fs from 'node:fs';
-import { diag } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { AggregationTemporality, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Phase } from '../../instruments/step-row.js';
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import { errnoCode } from '../../errors.js';
+import type { Row } from '../../pipeline/row.js';
+import type { RowSink } from '../../pipeline/row-sink.js';
+import type { SinkHealth, WarnFn } from '../../pipeline/sink-health.js';
 import { AppendFile } from '../file/append-file.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
-import type { FileSinkExporter } from '../file-sink.js';
-import { decodeStepRows } from '../step-rows.js';
 import { LineEncoder } from './encode-line.js';
 import { gzipSegment, pruneSegments } from './segment-maintenance.js';
 import { listSegments, segmentPath } from './segments.js';
@@ -19,12 +17,13 @@ import { listSegments, segmentPath } from './segments.js';
 export interface NdjsonExporterOptions {
   path: string;
   runId: string;
-  /** Which rows this stream holds, e.g. ['train', 'system'] for metrics.ndjson, ['eval'] for eval. */
-  phases: readonly Phase[];
+  /** Which streams this file holds, e.g. ['train', 'system'] for metrics.ndjson. */
+  streams: readonly string[];
   health: SinkHealth;
   /** Health name; defaults to `ndjson`. */
   sinkName?: string;
-  flushIntervalMs?: number;
+  /** Where a failed gzip or segment cleanup is reported (default: the health warning channel). */
+  warn?: WarnFn;
   extraTags?: Record<string, string | number>;
   /** Size/age rotation of the active file (off by default). */
   rotation?: RotationPolicy;
@@ -32,15 +31,16 @@ export interface NdjsonExporterOptions {
   gzipSegments?: boolean;
   /** Keep at most this many closed segments (0 = all). */
   keepSegments?: number;
-  /** Informational lines (segment removal). Default: diag.info. */
+  /** Informational lines (segment removal). Default: none. */
   info?: (line: string) => void;
 }
 
-export class NdjsonExporter implements FileSinkExporter {
-  readonly sinkName: string;
+export class NdjsonExporter implements RowSink {
+  readonly name: string;
   private readonly file: AppendFile;
   private readonly encoder: LineEncoder;
-  private readonly phases: ReadonlySet<Phase>;
+  private readonly streams: ReadonlySet<string>;
+  private readonly warn: WarnFn;
   private shutdownPromise: Promise<void> | undefined;
   private linesWritten = 0;
   private readonly activePath: string;
@@ -54,21 +54,21 @@ export class NdjsonExporter implements FileSinkExporter {
   private readonly maintenance = new Set<Promise<unknown>>();
 
   constructor(options: NdjsonExporterOptions) {
-    this.sinkName = options.sinkName ?? 'ndjson';
-    this.phases = new Set(options.phases);
+    this.name = options.sinkName ?? 'ndjson';
+    this.streams = new Set(options.streams);
+    this.warn = options.warn ?? ((message) => options.health.warn(message));
     this.encoder = new LineEncoder({ runId: options.runId, extraTags: options.extraTags });
     this.activePath = options.path;
     this.rotation = options.rotation ?? new RotationPolicy();
     this.gzipSegments = options.gzipSegments ?? false;
     this.keepSegments = options.keepSegments ?? 0;
-    this.info = options.info ?? ((line) => diag.info(line));
+    this.info = options.info ?? (() => undefined);
     // Continue numbering after segments an earlier run left, so names keep sorting in write order.
     this.nextSeq = (listSegments(options.path).at(-1)?.seq ?? 0) + 1;
     this.file = new AppendFile({
       path: options.path,
-      sink: this.sinkName,
+      sink: this.name,
       health: options.health,
-      flushIntervalMs: options.flushIntervalMs,
     });
   }
 
@@ -81,17 +81,11 @@ export class NdjsonExporter implements FileSinkExporter {
     return this.linesWritten;
   }
 
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    if (this.shutdownPromise || !this.file.up) {
-      resultCallback({
-        code: ExportResultCode.FAILED,
-        error: new Error(`${this.sinkName} sink is not writable`),
-      });
-      return;
-    }
+  write(rows: readonly Row[]): void {
+    if (this.shutdownPromise || !this.file.up) return;
     let chunk = '';
-    for (const row of decodeStepRows(metrics)) {
-      if (!this.phases.has(row.phase)) continue;
+    for (const row of rows) {
+      if (!this.streams.has(row.stream)) continue;
       chunk += this.encoder.encodeRow(row);
       this.linesWritten++;
     }
@@ -101,24 +95,39 @@ export class NdjsonExporter implements FileSinkExporter {
       !this.rotating &&
       this.rotation.shouldRotate(this.file.size, this.openedAtMs, Date.now())
     ) {
-      void this.rotateNow();
+      // rotateNow() never rejects: a failure is reported through the warn channel.
+      this.rotateNow().catch(() => undefined);
     }
-    resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
   /**
    * Closes the active file as the next numbered segment and starts a new one under the same name.
    * Whole lines only: the old file is flushed before the rename. Resolves to the closed segment's
-   * path (after gzip, if enabled), or undefined when there was nothing to close.
+   * path (after gzip, if enabled), or undefined when there was nothing to close or the rotation
+   * failed (reported once through the warn channel). Never rejects.
    */
   rotateNow(): Promise<string | undefined> {
-    const run = (this.rotating ?? Promise.resolve()).then(() => this.rotate());
+    const run = (this.rotating ?? Promise.resolve()).then(() =>
+      this.rotate().catch((error: unknown) => {
+        this.warn(`codex-telemetry: ${this.name}: rotating ${this.activePath} failed (${describe(error)})`);
+        return undefined;
+      }),
+    );
     const tracked = run.then(() => undefined);
     this.rotating = tracked;
-    void tracked.finally(() => {
-      if (this.rotating === tracked) this.rotating = undefined;
-    });
+    tracked
+      .finally(() => {
+        if (this.rotating === tracked) this.rotating = undefined;
+      })
+      .catch(() => undefined);
     return run;
+  }
+
+  /** Closes the active file as a segment and lists every closed segment (checkpoint archives). */
+  async archiveSegments(): Promise<readonly string[]> {
+    await this.flush();
+    await this.rotateNow();
+    return this.segments();
   }
 
   /** Closed segments of this stream, oldest first (for archiving and readers). */
@@ -126,13 +135,13 @@ export class NdjsonExporter implements FileSinkExporter {
     return listSegments(this.activePath).map((segment) => segment.path);
   }
 
-  /** Resolves when every exported line has been handed to the kernel. */
-  async forceFlush(): Promise<void> {
+  /** Resolves when every written line has been handed to the kernel. */
+  async flush(): Promise<void> {
     await this.rotating;
     await this.file.flush();
   }
 
-  shutdown(): Promise<void> {
+  close(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       await this.rotating;
       await this.file.close();
@@ -152,10 +161,10 @@ export class NdjsonExporter implements FileSinkExporter {
       try {
         closed = await this.track(gzipSegment(target));
       } catch (error) {
-        diag.warn(`codex-telemetry: cannot gzip ${target}, keeping it plain: ${String(error)}`);
+        this.warn(`codex-telemetry: cannot gzip ${target}, keeping it plain (${describe(error)})`);
       }
     }
-    await this.track(pruneSegments(this.activePath, this.keepSegments, this.info));
+    await this.track(pruneSegments(this.activePath, this.keepSegments, this.info, this.warn));
     return closed;
   }
 
@@ -173,7 +182,14 @@ export class NdjsonExporter implements FileSinkExporter {
     this.file.flushSync();
   }
 
-  selectAggregationTemporality(): AggregationTemporality {
-    return AggregationTemporality.DELTA;
+  /** Exit path: the bytes reach the kernel; the descriptor goes with the process. */
+  closeSync(): void {
+    this.file.flushSync();
   }
+}
+
+function describe(error: unknown): string {
+  const code = errnoCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code === undefined || message.startsWith(code) ? message : `${code}: ${message}`;
 }

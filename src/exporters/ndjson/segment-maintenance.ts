@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { diag } from '@opentelemetry/api';
 import { errnoCode } from '../../errors.js';
 import { listSegments } from './segments.js';
 
@@ -24,6 +23,7 @@ export async function pruneSegments(
   activePath: string,
   keep: number,
   info: (line: string) => void,
+  warn: (message: string) => void,
 ): Promise<string[]> {
   if (keep <= 0) return [];
   const segments = listSegments(activePath);
@@ -35,7 +35,7 @@ export async function pruneSegments(
       info(`codex-telemetry: removed old metrics segment ${segment.path} (keeping the newest ${keep})`);
     } catch (error) {
       if (errnoCode(error) !== 'ENOENT')
-        diag.warn(`codex-telemetry: cannot remove ${segment.path}: ${String(error)}`);
+        warn(`codex-telemetry: cannot remove old metrics segment ${segment.path}: ${String(error)}`);
     }
   }
   return removed;

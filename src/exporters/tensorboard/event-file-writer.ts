@@ -17,7 +17,6 @@ export interface EventFileWriterOptions {
   pid: number;
   sink: string;
   health: SinkHealth;
-  flushIntervalMs: number;
   rotation: RotationPolicy;
   /** Unix seconds. */
   now: () => number;
@@ -39,7 +38,6 @@ export class EventFileWriter {
       path: filePath,
       sink: options.sink,
       health: options.health,
-      flushIntervalMs: options.flushIntervalMs,
       header,
       truncate: true,
     });
@@ -62,9 +60,17 @@ export class EventFileWriter {
       !this.rotating &&
       rotation.shouldRotate(this.file.size, this.openedAtMs, Date.now())
     ) {
-      this.rotating = this.rotate().finally(() => {
-        this.rotating = undefined;
-      });
+      // reopen() reports its own I/O failures through SinkHealth; anything else is a bug, reported the same way.
+      this.rotating = this.rotate()
+        .catch((error: unknown) =>
+          this.options.health.markDown(
+            this.options.sink,
+            `rotating ${this.file.path} failed (${String(error)})`,
+          ),
+        )
+        .then(() => {
+          this.rotating = undefined;
+        });
     }
   }
 

@@ -7,10 +7,18 @@
  * migration). So, as tensorboardX does, empty buckets at both ends are dropped: an empty bucket
  * below `min` would otherwise become an inverted [min, edge] bucket on the chart.
  */
-import type { Histogram } from '@opentelemetry/sdk-metrics';
 import type { HistogramValue } from './event-encoder.js';
 
-export function toTensorBoardHistogram(value: Histogram): HistogramValue | undefined {
+/** The part of an explicit-bucket histogram this needs; OTel's `Histogram` has this shape. */
+export interface BucketHistogram {
+  readonly buckets: { readonly boundaries: readonly number[]; readonly counts: readonly number[] };
+  readonly count: number;
+  readonly sum?: number;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export function toTensorBoardHistogram(value: BucketHistogram): HistogramValue | undefined {
   const { boundaries, counts } = value.buckets;
   let first = 0;
   while (first < counts.length && counts[first] === 0) first++;

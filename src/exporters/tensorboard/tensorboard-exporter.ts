@@ -1,24 +1,18 @@
 /**
- * TensorBoard exporter: a PushMetricExporter writing native event files, one TensorBoard run per
- * phase under `<logdir>/<runName>/` (`train`, `eval`, `system`), so train and eval overlay on the
- * same charts. Each logged row becomes one Event with a float32 `simple_value` per scalar (the
- * form every TensorBoard reader accepts); OTel histograms become TensorBoard histograms.
+ * TensorBoard sink: native event files, one TensorBoard run per phase under `<logdir>/<runName>/`
+ * (`train`, `eval`, `system`), so train and eval overlay on the same charts. Each row becomes one
+ * Event with a float32 `simple_value` per scalar (the form every TensorBoard reader accepts); the
+ * step-time histogram becomes a TensorBoard histogram in the train run.
  */
 import os from 'node:os';
 import path from 'node:path';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type MetricData,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
 import { describe } from '../../errors.js';
-import type { Phase, Step } from '../../instruments/step-row.js';
+import type { Phase } from '../../instruments/step-row.js';
+import type { Row } from '../../pipeline/row.js';
+import type { RowSink, StepTimeHistogram } from '../../pipeline/row-sink.js';
+import { METRIC_STEP_DURATION } from '../../instruments/names.js';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
-import type { FileSinkExporter } from '../file-sink.js';
-import { decodeStepRows, otherMetrics } from '../step-rows.js';
 import { frameRecord } from '../codec/tfrecord.js';
 import { encodeHistogramEvent, encodeTextEvent } from './event-encoder.js';
 import { EventFileWriter } from './event-file-writer.js';
@@ -26,15 +20,12 @@ import { toTensorBoardHistogram } from './otel-histogram.js';
 import { encodeScalarsRecord, type ScalarForm } from './scalars-record.js';
 
 export const TENSORBOARD_SINK = 'tensorboard';
-/** Seconds, not the reference writers' 120 s, which loses the tail of short or crashed runs. */
-const DEFAULT_FLUSH_INTERVAL_MS = 2000;
 
 export interface TensorBoardExporterOptions {
   /** The TensorBoard logdir (`tensorboardDir`). */
   logdir: string;
   runName: string;
   health: SinkHealth;
-  flushIntervalMs?: number;
   /** Start a new event file past this size (off by default). */
   rotation?: RotationPolicy;
   /**
@@ -50,12 +41,11 @@ export interface TensorBoardExporterOptions {
   now?: () => number;
 }
 
-export class TensorBoardExporter implements FileSinkExporter {
-  readonly sinkName = TENSORBOARD_SINK;
+export class TensorBoardExporter implements RowSink {
+  readonly name = TENSORBOARD_SINK;
   readonly runDir: string;
   private readonly options: TensorBoardExporterOptions;
   private readonly writers = new Map<Phase, EventFileWriter>();
-  private lastTrainStep: Step = 0;
   private shutdownPromise: Promise<void> | undefined;
   private readonly scalarForm: ScalarForm;
   private readonly now: () => number;
@@ -74,19 +64,25 @@ export class TensorBoardExporter implements FileSinkExporter {
     }
   }
 
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    if (this.shutdownPromise || !this.options.health.isUp(TENSORBOARD_SINK)) {
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error('tensorboard sink is not writable') });
-      return;
-    }
-    for (const row of decodeStepRows(metrics)) {
-      if (row.phase === 'train') this.lastTrainStep = row.step;
+  write(rows: readonly Row[]): void {
+    if (this.shutdownPromise || !this.options.health.isUp(TENSORBOARD_SINK)) return;
+    for (const row of rows) {
       this.writer(row.phase).append(
         encodeScalarsRecord(this.wallTime(row.ts), row.step, row.names, row.values, this.scalarForm),
       );
     }
-    for (const metric of otherMetrics(metrics)) this.writeHistograms(metric);
-    resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+
+  /** The step-time histogram since the last batch, at the latest timed train step. */
+  writeStepTimes(histogram: StepTimeHistogram): void {
+    if (this.shutdownPromise || !this.options.health.isUp(TENSORBOARD_SINK)) return;
+    const value = toTensorBoardHistogram(histogram);
+    if (value === undefined) return;
+    this.writer('train').append(
+      frameRecord(
+        encodeHistogramEvent(this.wallTime(histogram.ts), histogram.step, METRIC_STEP_DURATION, value),
+      ),
+    );
   }
 
   /** Event files of the run, by phase (for printing and tests). */
@@ -96,11 +92,11 @@ export class TensorBoardExporter implements FileSinkExporter {
     return files;
   }
 
-  async forceFlush(): Promise<void> {
+  async flush(): Promise<void> {
     await Promise.all([...this.writers.values()].map((writer) => writer.flush()));
   }
 
-  shutdown(): Promise<void> {
+  close(): Promise<void> {
     this.shutdownPromise ??= Promise.all([...this.writers.values()].map((writer) => writer.close())).then(
       () => undefined,
     );
@@ -111,8 +107,8 @@ export class TensorBoardExporter implements FileSinkExporter {
     for (const writer of this.writers.values()) writer.flushSync();
   }
 
-  selectAggregationTemporality(): AggregationTemporality {
-    return AggregationTemporality.DELTA;
+  closeSync(): void {
+    this.flushSync();
   }
 
   private writer(phase: Phase): EventFileWriter {
@@ -124,7 +120,6 @@ export class TensorBoardExporter implements FileSinkExporter {
         pid: this.options.pid ?? process.pid,
         sink: TENSORBOARD_SINK,
         health: this.options.health,
-        flushIntervalMs: this.options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
         rotation: this.options.rotation ?? new RotationPolicy(),
         now: this.now,
       });
@@ -136,18 +131,6 @@ export class TensorBoardExporter implements FileSinkExporter {
   /** TensorBoard's loaders misorder or drop events with a NaN wall_time: never write one. */
   private wallTime(seconds: number): number {
     return Number.isFinite(seconds) ? seconds : this.now();
-  }
-
-  private writeHistograms(metric: MetricData): void {
-    if (metric.dataPointType !== DataPointType.HISTOGRAM) return;
-    for (const point of metric.dataPoints) {
-      const histogram = toTensorBoardHistogram(point.value);
-      if (histogram === undefined) continue;
-      const wallTime = this.wallTime(point.endTime[0] + point.endTime[1] / 1e9);
-      this.writer('train').append(
-        frameRecord(encodeHistogramEvent(wallTime, this.lastTrainStep, metric.descriptor.name, histogram)),
-      );
-    }
   }
 }
 

@@ -126,11 +126,11 @@ export class WandbRunEncoder {
   }
 
   /**
-   * Everything framed since the last call, followed by a summary record when a value changed:
-   * the summary always travels in the same write as the history it summarises.
+   * Everything framed since the last call, followed (unless `withSummary` is false) by a summary
+   * record when a value changed: the summary travels in the same write as the history it summarises.
    */
-  take(): Buffer {
-    if (!this.ended) this.writeSummary(false);
+  take(withSummary = true): Buffer {
+    if (withSummary && !this.ended) this.writeSummary(false);
     const batch = this.batch;
     this.batch = [];
     if (batch.length === 1) return batch[0] as Buffer;

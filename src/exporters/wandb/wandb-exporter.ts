@@ -1,23 +1,21 @@
 /**
- * W&B offline exporter: a PushMetricExporter writing an offline run directory that the real
- * `wandb sync <run-dir>` uploads later (this package never talks to W&B servers).
+ * W&B offline sink: writes an offline run directory that the real `wandb sync <run-dir>` uploads
+ * later (this package never talks to W&B servers).
  *
- * The records themselves come from WandbRunEncoder (pure, no file system access): see it for the
- * order and for why a summary record follows every batch of history. This shell owns the run
- * directory, the side files in `files/`, and the log file: each batch of records is appended with
- * one write through AppendFile, which flushes off the training thread. A crash leaves no exit
- * record, and sync marks the run failed, as it should.
+ * The records come from WandbRunEncoder (pure, no file system access): see it for their order and
+ * for why a summary record goes with the history it summarises. This shell owns the run directory,
+ * the side files in `files/` and the log file, which the pipeline's flush clock writes off the
+ * training thread: `write` queues history and stats, each `flush` adds the held row and a summary
+ * of what changed, so a run killed at any moment syncs with the summary of its last row. A crash
+ * leaves no exit record, and sync marks the run failed, as it should.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { diag } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { AggregationTemporality, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ConfigError, errnoCode } from '../../errors.js';
+import type { Row } from '../../pipeline/row.js';
+import type { RowSink, RunOutcome } from '../../pipeline/row-sink.js';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
 import { AppendFile } from '../file/append-file.js';
-import type { FileSinkExporter } from '../file-sink.js';
-import { decodeStepRows } from '../step-rows.js';
 import { WANDB_FILE_HEADER } from './log-framing.js';
 import { WandbRunEncoder, type RunFile } from './run-encoder.js';
 import { RUN_ID_PATTERN, createRunLayout, pointLatestRun, runLayout, type RunLayout } from './run-dir.js';
@@ -31,8 +29,6 @@ import {
 } from './side-files.js';
 
 export const WANDB_SINK = 'wandb';
-/** A held history row is written after this long even if no later step arrives. */
-const MAX_HOLD_MS = 5_000;
 
 export interface WandbExporterOptions {
   /** The W&B directory (WANDB_DIR, or `<out>/wandb`); the run directory goes inside it. */
@@ -47,25 +43,21 @@ export interface WandbExporterOptions {
   /** Unix seconds; names the directory and anchors `_runtime`. */
   startTime: number;
   health: SinkHealth;
-  flushIntervalMs?: number;
   hostname?: string;
   /** Unix seconds; injectable for tests. */
   now?: () => number;
 }
 
-export class WandbExporter implements FileSinkExporter {
-  readonly sinkName = WANDB_SINK;
+export class WandbExporter implements RowSink {
+  readonly name = WANDB_SINK;
   readonly layout: RunLayout;
   private readonly options: WandbExporterOptions;
   private readonly now: () => number;
   private readonly facts: HostFacts;
   private readonly file: AppendFile | undefined;
   private readonly encoder: WandbRunEncoder | undefined;
-  private heldSinceMs = 0;
-  private exitCode = 0;
   private ended = false;
   private shutdownPromise: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(options: WandbExporterOptions) {
     if (!RUN_ID_PATTERN.test(options.runId)) {
@@ -87,21 +79,11 @@ export class WandbExporter implements FileSinkExporter {
     // at all (with the header alone it fails with "error getting next record: EOF").
     this.file = this.open(Buffer.concat([WANDB_FILE_HEADER, this.encoder.begin()]));
     if (this.file === undefined) return;
-    this.timer = setInterval(() => {
-      if (this.ended) return;
-      try {
-        this.writeDue();
-      } catch (error) {
-        // Never throw out of a timer; the next export or shutdown tries again.
-        diag.error('codex-telemetry: wandb periodic write failed', error);
-      }
-    }, MAX_HOLD_MS);
-    this.timer.unref();
     try {
       pointLatestRun(options.dir, this.layout.runDir);
     } catch (error) {
-      // The link is a convenience: the run itself is fine without it.
-      diag.warn(
+      // The link is a convenience: the run itself is fine without it, so the sink stays up.
+      options.health.warn(
         `codex-telemetry: cannot point ${options.dir}/latest-run at the run (${describeError(error)})`,
       );
     }
@@ -117,78 +99,55 @@ export class WandbExporter implements FileSinkExporter {
     return this.encoder?.recordCount ?? 0;
   }
 
-  /** The exit code the run will end with (0 unless set; non-zero on signals and uncaught errors). */
-  setExitCode(code: number): void {
-    this.exitCode = code;
-  }
-
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    const encoder = this.encoder;
-    if (this.ended || encoder === undefined || this.file === undefined || !this.file.up) {
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error('wandb sink is not writable') });
-      return;
-    }
-    if (!encoder.holding) this.heldSinceMs = Date.now();
-    encoder.write(decodeStepRows(metrics));
-    this.writeDue();
-    resultCallback({ code: ExportResultCode.SUCCESS });
+  write(rows: readonly Row[]): void {
+    if (this.ended || this.encoder === undefined || this.file === undefined || !this.file.up) return;
+    this.encoder.write(rows);
+    // History and stats are queued now; the summary waits for the flush (one per flush, not per write).
+    this.commit(false);
   }
 
   /**
-   * Appends what the encoder framed, with its summary record; writes a row held too long first.
-   * Also run from the timer, since an idle reader exports nothing.
+   * Writes the held row and, when a value changed since the last one, a summary record, so a run
+   * killed at any moment syncs with the summary of its last history row; then hands the bytes to
+   * the kernel.
    */
-  private writeDue(): void {
-    const encoder = this.encoder;
-    if (encoder === undefined) return;
-    if (encoder.holding && Date.now() - this.heldSinceMs >= MAX_HOLD_MS) encoder.release();
-    this.commit();
-  }
-
-  async forceFlush(): Promise<void> {
-    if (!this.ended) this.encoder?.release();
-    this.commit();
+  async flush(): Promise<void> {
+    this.flushRecords();
     await this.file?.flush();
   }
 
-  /** Writes what is encoded, with blocking calls (process exit). Leaves the run open. */
+  /** The same with blocking calls (process exit). Leaves the run open. */
   flushSync(): void {
-    if (!this.ended) this.encoder?.release();
-    this.commit();
+    this.flushRecords();
     this.file?.flushSync();
   }
 
-  /**
-   * Ends the run synchronously, for `process.on('exit')` where no promise runs: summary, exit
-   * record with `exitCode` (or the one set before), side files, blocking flush.
-   */
-  finishSync(exitCode?: number): void {
-    if (exitCode !== undefined) this.exitCode = exitCode;
-    this.end();
-    this.file?.flushSync();
-  }
-
-  shutdown(): Promise<void> {
+  /** Ends the run with the outcome's exit code: summary, exit record, side files, close. */
+  close(outcome: RunOutcome): Promise<void> {
     this.shutdownPromise ??= (async () => {
-      this.end();
+      this.end(outcome.exitCode);
       await this.file?.close();
     })();
     return this.shutdownPromise;
   }
 
-  selectAggregationTemporality(): AggregationTemporality {
-    return AggregationTemporality.DELTA;
+  /** The same for `process.on('exit')`, where no promise runs. */
+  closeSync(outcome: RunOutcome): void {
+    this.end(outcome.exitCode);
+    this.file?.flushSync();
+  }
+
+  private flushRecords(): void {
+    if (this.ended) return;
+    this.encoder?.release();
+    this.commit(true);
   }
 
   /** Batches are appended whole: a torn write can only tear the last record of the last batch. */
-  private commit(): void {
+  private commit(withSummary: boolean): void {
     if (this.ended || this.encoder === undefined) return;
-    const bytes = this.encoder.take();
-    if (bytes.byteLength === 0 || this.file === undefined) return;
-    this.file.append(bytes);
-    // Hand the batch to the kernel now rather than on the file's own timer: two timers in a row
-    // let a SIGKILL lose up to two intervals of rows, one clock loses at most one.
-    this.file.flush().catch((error: unknown) => diag.error('codex-telemetry: wandb flush failed', error));
+    const bytes = this.encoder.take(withSummary);
+    if (bytes.byteLength > 0) this.file?.append(bytes);
   }
 
   /** The run directory and the side files that exist from the start; the files record lists them. */
@@ -220,19 +179,17 @@ export class WandbExporter implements FileSinkExporter {
       path: this.layout.logPath,
       sink: WANDB_SINK,
       health: this.options.health,
-      flushIntervalMs: this.options.flushIntervalMs,
       header: opening,
       truncate: true,
     });
     return file.up ? file : undefined;
   }
 
-  /** Closing records and side files; runs once, whichever of shutdown/finishSync comes first. */
-  private end(): void {
+  /** Closing records and side files; runs once, whichever of close/closeSync comes first. */
+  private end(exitCode: number): void {
     if (this.ended) return;
-    this.commit();
+    this.commit(false);
     this.ended = true;
-    if (this.timer) clearInterval(this.timer);
     const encoder = this.encoder;
     if (encoder === undefined || this.file === undefined || !this.file.up) return;
     const runtime = Math.max(0, Math.round(this.now() - this.options.startTime));
@@ -240,12 +197,12 @@ export class WandbExporter implements FileSinkExporter {
     const late: RunFile[] = fs.existsSync(path.join(this.layout.filesDir, 'output.log'))
       ? [{ path: 'output.log', policy: 'END', type: 'WANDB' }]
       : [];
-    this.file.append(encoder.end(this.exitCode, runtime, late));
+    this.file.append(encoder.end(exitCode, runtime, late));
     try {
       writeSummaryJson(this.layout.filesDir, encoder.summaryObject(runtime));
     } catch (error) {
       if (errnoCode(error) === undefined) throw error;
-      diag.warn(
+      this.options.health.warn(
         `codex-telemetry: cannot write ${this.layout.filesDir}/wandb-summary.json (${describeError(error)})`,
       );
     }

@@ -23,12 +23,11 @@ describe('AppendFile', () => {
       path: file,
       sink: 'test',
       health,
-      flushIntervalMs: 0,
       highWaterBytes: 64,
     });
     for (let i = 0; i < 1000; i++) first.append(i % 2 ? `line ${i}\n` : Buffer.from(`line ${i}\n`));
     await first.close();
-    const second = new AppendFile({ path: file, sink: 'test', health, flushIntervalMs: 0 });
+    const second = new AppendFile({ path: file, sink: 'test', health });
     second.append('after\n');
     await second.close();
     const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -45,7 +44,6 @@ describe('AppendFile', () => {
         sink: 'test',
         health,
         header: Buffer.from('HDR'),
-        flushIntervalMs: 0,
       });
       out.append('x');
       await out.close();
@@ -59,7 +57,6 @@ describe('AppendFile', () => {
       path: file,
       sink: 'test',
       health: new SinkHealth(() => undefined),
-      flushIntervalMs: 0,
     });
     out.append('a'.repeat(1000) + '\n');
     const writing = out.flush(); // starts an async write
@@ -75,13 +72,15 @@ describe('AppendFile', () => {
     const file = path.join(dir, 'run/out.log');
     const warnings: string[] = [];
     const health = new SinkHealth((message) => warnings.push(message));
-    const out = new AppendFile({ path: file, sink: 'removed', health, flushIntervalMs: 10 });
+    const out = new AppendFile({ path: file, sink: 'removed', health });
     out.append('before\n');
     await out.flush();
     fs.rmSync(path.join(dir, 'run'), { recursive: true });
     const deadline = Date.now() + 5000;
+    // Flushes, as the pipeline's clock would run them, notice the removal within the check interval.
     while (health.isUp('removed') && Date.now() < deadline) {
       out.append('during\n');
+      await out.flush();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(health.isUp('removed')).toBe(false);

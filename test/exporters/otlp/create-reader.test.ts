@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createOtlpReader } from '../../../src/exporters/otlp/create-reader.js';
-import { secondsHistogramViews } from '../../../src/exporters/prometheus/histogram-views.js';
-import { LastValueGauges } from '../../../src/exporters/prometheus/last-value-gauges.js';
+import { secondsHistogramViews } from '../../../src/instruments/histogram-views.js';
+import { LastValueGauges } from '../../../src/instruments/last-value-gauges.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
 import { attributesOf, metricsByName, OtlpReceiver, type OtlpMetricsRequest } from './otlp-receiver.js';
 

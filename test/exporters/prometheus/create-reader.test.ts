@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createPrometheusReader } from '../../../src/exporters/prometheus/create-reader.js';
-import { secondsHistogramViews } from '../../../src/exporters/prometheus/histogram-views.js';
+import { secondsHistogramViews } from '../../../src/instruments/histogram-views.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
 
 const cleanups: Array<() => Promise<void>> = [];

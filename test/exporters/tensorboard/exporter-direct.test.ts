@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RotationPolicy } from '../../../src/exporters/file/rotation-policy.js';
 import { readEventFile } from '../../../src/exporters/tensorboard/event-file-reader.js';
@@ -11,8 +9,9 @@ import {
   type TensorBoardExporterOptions,
 } from '../../../src/exporters/tensorboard/tensorboard-exporter.js';
 import type { StepRow } from '../../../src/instruments/step-row.js';
-import { StepProducer } from '../../../src/instruments/step-producer.js';
+import type { Row } from '../../../src/pipeline/row.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import { StepTimeAccumulator } from '../../../src/pipeline/step-time-accumulator.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -29,27 +28,21 @@ function exporter(logdir: string, options: Partial<TensorBoardExporterOptions> =
     logdir,
     runName: 'run1',
     health: new SinkHealth(() => undefined),
-    flushIntervalMs: 0,
     hostname: 'node-a',
     pid: 4242,
     ...options,
   });
 }
 
-function rows(list: Array<Partial<StepRow> & { step: StepRow['step'] }>): ResourceMetrics {
-  const producer = new StepProducer();
-  for (const row of list) {
-    producer.push({ phase: 'train', ts: 1.7e9, names: ['loss'], values: [0.5], ...row });
-  }
-  return producer.drainSync().resourceMetrics;
+function rows(list: Array<Partial<StepRow> & { step: StepRow['step'] }>): Row[] {
+  return list.map((row) => {
+    const full = { phase: 'train' as const, ts: 1.7e9, names: ['loss'], values: [0.5], ...row };
+    return { ...full, stream: full.phase };
+  });
 }
 
-function exportNow(target: TensorBoardExporter, metrics: ResourceMetrics): ExportResult {
-  let result: ExportResult | undefined;
-  target.export(metrics, (answer) => {
-    result = answer;
-  });
-  return result as ExportResult;
+function exportNow(target: TensorBoardExporter, batch: Row[]): void {
+  target.write(batch);
 }
 
 function files(dir: string): string[] {
@@ -59,27 +52,19 @@ function files(dir: string): string[] {
     .map((name) => path.join(dir, name));
 }
 
-/** A MetricReader that only collects on demand, to get real OTel histograms. */
-class OnDemandReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
-
 describe('TensorBoardExporter on its own', () => {
   it("names each phase's file events.out.tfevents.<10-digit secs>.<host>.<pid>.<n> under <logdir>/<run>/<phase>, first record brain.Event:2", async () => {
     const logdir = tmpDir();
     const tb = exporter(logdir, { now: () => 1_700_000_123.75 });
-    expect(
-      exportNow(
-        tb,
-        rows([
-          { step: 1 },
-          { step: 1, phase: 'eval', names: ['acc'], values: [0.9] },
-          { step: 1, phase: 'system', names: ['cpu_percent', 'ram_percent'], values: [12.5, 40] },
-        ]),
-      ).code,
-    ).toBe(ExportResultCode.SUCCESS);
-    await tb.shutdown();
+    exportNow(
+      tb,
+      rows([
+        { step: 1 },
+        { step: 1, phase: 'eval', names: ['acc'], values: [0.9] },
+        { step: 1, phase: 'system', names: ['cpu_percent', 'ram_percent'], values: [12.5, 40] },
+      ]),
+    );
+    await tb.close();
     for (const phase of ['train', 'eval', 'system']) {
       const [file, ...more] = files(path.join(logdir, 'run1', phase));
       expect(more).toHaveLength(0);
@@ -105,9 +90,9 @@ describe('TensorBoardExporter on its own', () => {
     });
     for (let batch = 0; batch < 8; batch++) {
       exportNow(tb, rows(Array.from({ length: 10 }, (_, i) => ({ step: batch * 10 + i }))));
-      await tb.forceFlush();
+      await tb.flush();
     }
-    await tb.shutdown();
+    await tb.close();
     const written = files(path.join(logdir, 'run1', 'train'));
     expect(written.length).toBeGreaterThan(3);
     const seconds = written.map((file) => Number(path.basename(file).split('.')[3]));
@@ -125,7 +110,7 @@ describe('TensorBoardExporter on its own', () => {
     const logdir = tmpDir();
     const tb = exporter(logdir, { scalarForm: 'tensor' });
     exportNow(tb, rows([{ step: 2n ** 63n - 1n, names: ['loss', 'lr'], values: [0.25, 1e39] }]));
-    await tb.shutdown();
+    await tb.close();
     const event = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events[1];
     expect(event?.step).toBe(2n ** 63n - 1n);
     expect(
@@ -143,22 +128,16 @@ describe('TensorBoardExporter on its own', () => {
     expect(event?.values?.every((value) => value.simpleValue === undefined)).toBe(true);
   });
 
-  it('writes OTel histograms into the train run at the latest train step', async () => {
+  it('writes the step-time histogram into the train run at the latest timed train step', async () => {
     const logdir = tmpDir();
-    const reader = new OnDemandReader();
-    const provider = new MeterProvider({ readers: [reader] });
-    const histogram = provider.getMeter('test').createHistogram('codex.step.duration', {
-      advice: { explicitBucketBoundaries: [0.1, 0.2, 0.4, 0.8] },
-    });
-    for (const seconds of [0.15, 0.15, 0.3, 0.35, 0.5]) histogram.record(seconds);
-    const { resourceMetrics } = await reader.collect();
-    const steps = rows([{ step: 41 }, { step: 7, phase: 'eval' }, { step: 42 }]);
-    resourceMetrics.scopeMetrics.push(...steps.scopeMetrics);
-
+    const stepTimes = new StepTimeAccumulator([0.1, 0.2, 0.4, 0.8]);
+    for (const seconds of [0.15, 0.15, 0.3, 0.35]) stepTimes.record(seconds, 41, 1.7e9);
+    stepTimes.record(0.5, 42, 1.7e9 + 1);
     const tb = exporter(logdir);
-    exportNow(tb, resourceMetrics);
-    await tb.shutdown();
-    await provider.shutdown();
+    exportNow(tb, rows([{ step: 41 }, { step: 7, phase: 'eval' }, { step: 42 }]));
+    tb.writeStepTimes(stepTimes.take()!);
+    expect(stepTimes.take()).toBeUndefined();
+    await tb.close();
     const events = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events;
     const histos = events.filter((event) => event.values?.[0]?.histo !== undefined);
     expect(histos).toHaveLength(1);
@@ -174,22 +153,21 @@ describe('TensorBoardExporter on its own', () => {
     const logdir = tmpDir();
     const tb = exporter(logdir, { now: () => 1_700_000_777.5 });
     exportNow(tb, rows([{ step: 3, ts: NaN }]));
-    await tb.shutdown();
+    await tb.close();
     const events = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events;
     expect(events[1]?.wallTime).toBe(1_700_000_777.5);
     expect(events[1]?.step).toBe(3n);
   });
 
-  it('answers FAILED after shutdown, writes nothing more, and shuts down idempotently', async () => {
+  it('writes nothing after close, and closes idempotently', async () => {
     const logdir = tmpDir();
     const tb = exporter(logdir);
     exportNow(tb, rows([{ step: 1 }]));
-    const first = tb.shutdown();
-    expect(tb.shutdown()).toBe(first);
+    const first = tb.close();
+    expect(tb.close()).toBe(first);
     await first;
-    const result = exportNow(tb, rows([{ step: 2 }]));
-    expect(result.code).toBe(ExportResultCode.FAILED);
-    await tb.shutdown();
+    exportNow(tb, rows([{ step: 2 }]));
+    await tb.close();
     const events = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events;
     expect(events.map((event) => Number(event.step))).toEqual([0, 1]);
   });
@@ -203,7 +181,7 @@ describe('the run config text summary', () => {
     const tb = exporter(logdir, {
       config: { 'opt|name': 'adam|w', steps: 2n ** 63n - 1n, cyclic, lr: 3e-4 },
     });
-    await tb.shutdown();
+    await tb.close();
     const events = readEventFile(files(path.join(logdir, 'run1', 'train'))[0] as string).events;
     const value = events[1]?.values?.[0];
     expect(value?.tag).toBe('config/text_summary');

@@ -14,12 +14,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TensorBoardExporter } from '../../../src/exporters/tensorboard/tensorboard-exporter.js';
 import type { ScalarForm } from '../../../src/exporters/tensorboard/scalars-record.js';
 import type { StepRow } from '../../../src/instruments/step-row.js';
-import { StepProducer } from '../../../src/instruments/step-producer.js';
+import { StepTimeAccumulator } from '../../../src/pipeline/step-time-accumulator.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
 import { dataServerMissing, startTensorBoard } from '../../helpers/tensorboard-server.js';
 
@@ -93,11 +92,6 @@ function loggedRows(): StepRow[] {
   return rows;
 }
 
-class OnDemandReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
-
 async function writeAndLoad(form: ScalarForm, rows: StepRow[]): Promise<Charted> {
   const logdir = await writeRunAsync(form, rows, 'python');
   const loaded = spawnSync(PYTHON, [LOADER, path.join(logdir, 'exp')], {
@@ -115,23 +109,15 @@ async function writeRunAsync(form: ScalarForm, rows: StepRow[], name: string): P
     logdir,
     runName: 'exp',
     health: new SinkHealth(() => undefined),
-    flushIntervalMs: 0,
     scalarForm: form,
     config: { lr: 3e-4, model: 'tiny' },
   });
-  const reader = new OnDemandReader();
-  const provider = new MeterProvider({ readers: [reader] });
-  const histogram = provider.getMeter('test').createHistogram('codex.step.duration', {
-    advice: { explicitBucketBoundaries: [0.1, 0.2, 0.4, 0.8] },
-  });
-  for (const seconds of [0.15, 0.15, 0.3, 0.35, 0.5]) histogram.record(seconds);
-  const producer = new StepProducer();
-  for (const row of rows) producer.push(row);
-  const { resourceMetrics } = await reader.collect();
-  resourceMetrics.scopeMetrics.push(...producer.drainSync().resourceMetrics.scopeMetrics);
-  exporter.export(resourceMetrics, () => undefined);
-  await exporter.shutdown();
-  await provider.shutdown();
+  const stepTimes = new StepTimeAccumulator([0.1, 0.2, 0.4, 0.8]);
+  const lastTrain = rows.filter((row) => row.phase === 'train').at(-1) as StepRow;
+  for (const seconds of [0.15, 0.15, 0.3, 0.35, 0.5]) stepTimes.record(seconds, lastTrain.step, lastTrain.ts);
+  exporter.write(rows.map((row) => ({ ...row, stream: row.phase })));
+  exporter.writeStepTimes(stepTimes.take()!);
+  await exporter.close();
   return logdir;
 }
 

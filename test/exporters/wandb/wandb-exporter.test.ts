@@ -1,12 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ExportResultCode } from '@opentelemetry/core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { TelemetryError } from '../../../src/errors.js';
 import type { StepRow } from '../../../src/instruments/step-row.js';
-import { StepProducer } from '../../../src/instruments/step-producer.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
 import type { KeyedItem } from '../../../src/exporters/wandb/record-types.js';
 import { readWandbLog, type ReadRecord } from '../../../src/exporters/wandb/wandb-log-reader.js';
@@ -32,7 +30,6 @@ function exporter(options: Partial<WandbExporterOptions> = {}): { wandb: WandbEx
     project: 'proj',
     startTime: START,
     health: new SinkHealth((message) => warnings.push(message)),
-    flushIntervalMs: 0,
     hostname: 'test-host',
     now: () => START + 42.4,
     ...options,
@@ -40,15 +37,9 @@ function exporter(options: Partial<WandbExporterOptions> = {}): { wandb: WandbEx
   return { wandb, warnings };
 }
 
-/** Pushes rows through the real StepProducer → ResourceMetrics → exporter path. */
-function exportRows(wandb: WandbExporter, rows: StepRow[]): ExportResultCode {
-  const producer = new StepProducer();
-  for (const row of rows) producer.push(row);
-  let code = ExportResultCode.FAILED;
-  wandb.export(producer.drainSync().resourceMetrics, (result) => {
-    code = result.code;
-  });
-  return code;
+/** Hands rows to the sink the way the pipeline does (each row names its stream). */
+function exportRows(wandb: WandbExporter, rows: StepRow[]): void {
+  wandb.write(rows.map((row) => ({ ...row, stream: row.phase })));
 }
 
 const items = (list: KeyedItem[] | undefined): Record<string, string> =>
@@ -85,9 +76,9 @@ describe('WandbExporter', () => {
         expectedStats++;
       }
       // Export in batches, as the reader's collections would.
-      if (step % 1000 === 999) expect(exportRows(wandb, rows.splice(0))).toBe(ExportResultCode.SUCCESS);
+      if (step % 1000 === 999) exportRows(wandb, rows.splice(0));
     }
-    await wandb.shutdown();
+    await wandb.close({ exitCode: 0 });
 
     const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
     expect(log.records.map((record) => record.record.num)).toEqual(log.records.map((_, i) => String(i + 1)));
@@ -140,7 +131,7 @@ describe('WandbExporter', () => {
     const dir = path.join(tmpDir(), 'wandb');
     const { wandb } = exporter({ dir, config: { lr: 0.001, optimizer: { name: 'adamw' } } });
     exportRows(wandb, [{ phase: 'train', step: 0, ts: START + 1, names: ['loss'], values: [-Infinity] }]);
-    await wandb.shutdown();
+    await wandb.close({ exitCode: 0 });
 
     expect(path.basename(wandb.runDir)).toMatch(/^offline-run-\d{8}_\d{6}-abc12345$/);
     expect(fs.readlinkSync(path.join(dir, 'latest-run'))).toBe(path.basename(wandb.runDir));
@@ -165,9 +156,8 @@ describe('WandbExporter', () => {
 
   it('writes the exit code it was given, for runs ended by a signal or an uncaught error', async () => {
     const { wandb } = exporter();
-    wandb.setExitCode(143);
-    await wandb.shutdown();
-    await wandb.shutdown();
+    await wandb.close({ exitCode: 143 });
+    await wandb.close({ exitCode: 0 });
     const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
     expect(ofType(log.records, 'exit').map((record) => record.record.exit)).toEqual([
       { exit_code: 143, runtime: 42 },
@@ -176,15 +166,15 @@ describe('WandbExporter', () => {
 
   it('a run killed before its first flush still holds its run record, so wandb sync can read it', () => {
     const { wandb } = exporter();
-    // No flush, no shutdown: what is on disk right after the constructor is what a SIGKILL leaves.
+    // No flush, no close: what is on disk right after the constructor is what a SIGKILL leaves.
     const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
     expect(log.records.map((record) => record.type)).toEqual(['header', 'run', 'environment', 'files']);
   });
 
-  it('ends the run synchronously with finishSync at process exit', () => {
+  it('ends the run synchronously with closeSync at process exit', () => {
     const { wandb } = exporter();
     exportRows(wandb, [{ phase: 'train', step: 3, ts: START + 1, names: ['loss'], values: [1] }]);
-    wandb.finishSync(1);
+    wandb.closeSync({ exitCode: 1 });
     const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
     expect(log.records.map((record) => record.type)).toEqual([
       'header',
@@ -208,7 +198,7 @@ describe('WandbExporter', () => {
       { phase: 'train', step: 101, ts: START + 4, names: ['loss'], values: [0.4] },
       { phase: 'train', step: 2n ** 63n - 1n, ts: START + 5, names: ['loss'], values: [0.3] },
     ]);
-    await wandb.shutdown();
+    await wandb.close({ exitCode: 0 });
     const history = ofType(readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records, 'history');
     const rows = history.map((record) => items(record.record.history?.item));
     expect(rows.map((row) => row._step)).toEqual(['100', '101', '9223372036854775807']);
@@ -222,26 +212,22 @@ describe('WandbExporter', () => {
     expect(history[2]!.record.history?.step?.num).toBe('9223372036854775807');
   });
 
-  it('writes a held row with its summary from its timer when no later step and no export come', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
-    try {
-      const { wandb } = exporter();
-      exportRows(wandb, [{ phase: 'train', step: 7, ts: START + 1, names: ['loss'], values: [0.25] }]);
-      expect(wandb.recordCount).toBe(4);
-      vi.advanceTimersByTime(5_000);
-      expect(wandb.recordCount).toBe(6);
-      // Nothing changed since: no further summary record.
-      vi.advanceTimersByTime(5_000);
-      expect(wandb.recordCount).toBe(6);
-      await wandb.forceFlush();
-      const types = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records.map(
-        (record) => record.type,
-      );
-      expect(types.slice(3)).toEqual(['files', 'history', 'summary']);
-      await wandb.shutdown();
-    } finally {
-      vi.useRealTimers();
-    }
+  it('writes the held row and a summary update at each flush, and no summary when nothing changed', async () => {
+    const { wandb } = exporter();
+    exportRows(wandb, [{ phase: 'train', step: 7, ts: START + 1, names: ['loss'], values: [0.25] }]);
+    expect(wandb.recordCount).toBe(4);
+    await wandb.flush();
+    expect(wandb.recordCount).toBe(6);
+    await wandb.flush();
+    expect(wandb.recordCount).toBe(6);
+    const records = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records;
+    expect(records.slice(4).map((record) => record.type)).toEqual(['history', 'summary']);
+    expect(items(records[5]!.record.summary?.update)).toMatchObject({
+      loss: '0.25',
+      _step: '7',
+      _wandb: '{"runtime":1}',
+    });
+    await wandb.close({ exitCode: 0 });
   });
 
   it('writes non-finite values bare and keys with lone surrogates as valid UTF-8', async () => {
@@ -255,7 +241,7 @@ describe('WandbExporter', () => {
         values: [NaN, Infinity, -Infinity, 1, 2],
       },
     ]);
-    await wandb.shutdown();
+    await wandb.close({ exitCode: 0 });
     const bytes = fs.readFileSync(path.join(wandb.runDir, 'run-abc12345.wandb'));
     // The lone surrogate became U+FFFD (EF BF BD), never the invalid CESU-8 bytes ED A0 80.
     expect(bytes.includes(Buffer.from('bad\ufffdkey', 'utf8'))).toBe(true);
@@ -270,7 +256,7 @@ describe('WandbExporter', () => {
     });
   });
 
-  it('reports an unwritable directory once, answers FAILED and never throws', async () => {
+  it('reports an unwritable directory once, writes nothing and never throws', async () => {
     const parent = tmpDir();
     fs.writeFileSync(path.join(parent, 'not-a-dir'), '');
     const health = new SinkHealth((message) => warnings.push(message));
@@ -284,12 +270,11 @@ describe('WandbExporter', () => {
     expect(health.isUp('wandb')).toBe(false);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/wandb sink disabled: cannot create .*not-a-dir.*ENOTDIR/);
-    expect(exportRows(wandb, [{ phase: 'train', step: 1, ts: START, names: ['x'], values: [1] }])).toBe(
-      ExportResultCode.FAILED,
-    );
-    await wandb.forceFlush();
+    exportRows(wandb, [{ phase: 'train', step: 1, ts: START, names: ['x'], values: [1] }]);
+    expect(wandb.recordCount).toBe(0);
+    await wandb.flush();
     wandb.flushSync();
-    await wandb.shutdown();
+    await wandb.close({ exitCode: 0 });
     expect(warnings).toHaveLength(1);
   });
 
@@ -300,7 +285,7 @@ describe('WandbExporter', () => {
   it('refuses to append to an existing run log rather than interleave two runs', () => {
     const dir = path.join(tmpDir(), 'wandb');
     const first = exporter({ dir });
-    first.wandb.finishSync();
+    first.wandb.closeSync({ exitCode: 0 });
     const second = exporter({ dir });
     expect(second.warnings[0]).toMatch(/already exists; use a new run id/);
     expect(readWandbLog(path.join(first.wandb.runDir, 'run-abc12345.wandb')).records.at(-1)?.type).toBe(

@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ValueType } from '@opentelemetry/api';
-import { createPrometheusReader } from '../../../src/exporters/prometheus/create-reader.js';
-import { LastValueGauges } from '../../../src/exporters/prometheus/last-value-gauges.js';
-import { SinkHealth } from '../../../src/pipeline/sink-health.js';
-import { ConfigError } from '../../../src/errors.js';
+import { createPrometheusReader } from '../../src/exporters/prometheus/create-reader.js';
+import { LastValueGauges } from '../../src/instruments/last-value-gauges.js';
+import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { ConfigError } from '../../src/errors.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -21,7 +21,7 @@ import {
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../errors.js';
 
 const EMPTY_RESOURCE = emptyResource();
 
