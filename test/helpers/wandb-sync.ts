@@ -48,7 +48,7 @@ export async function wandbSync(
   baseUrl: string,
   options: { entity: string; project: string; timeoutMs?: number },
 ): Promise<SyncResult> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-wandb-home-'));
   try {
     const child = spawn(
