@@ -7,6 +7,7 @@ import type { Attributes, BatchObservableResult, Meter, Observable } from '@open
 import { ValueType } from '@opentelemetry/api';
 import type { CpuMode } from '../system/proc/parse-stat.js';
 import type { GpuInfo, SystemSample } from '../system/system-sampler.js';
+import { GpuInstruments } from './gpu-instruments.js';
 
 /** What the instruments need of a SystemSampler. */
 export interface SampleSource {
@@ -36,18 +37,6 @@ const FS_USED = { 'system.filesystem.state': 'used' };
 const FS_FREE = { 'system.filesystem.state': 'free' };
 const PAGING_USED = { 'system.paging.state': 'used' };
 const PAGING_FREE = { 'system.paging.state': 'free' };
-const DISK_KEY = /^disk_(.+)_(read|write)_bytes$/;
-
-function gpuAttributes(gpu: GpuInfo): Attributes {
-  return {
-    'hw.type': 'gpu',
-    'hw.id': String(gpu.index),
-    'hw.name': gpu.name,
-    'hw.vendor': 'NVIDIA',
-    'gpu.uuid': gpu.uuid,
-    'gpu.driver.version': gpu.driverVersion,
-  };
-}
 
 export function registerSystemInstruments(meter: Meter, sampler: SampleSource): SystemInstrumentsHandle {
   const gauge = (name: string, unit: string, description: string) =>
@@ -94,13 +83,7 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
     'Open file descriptors of the watched process tree',
     ValueType.INT,
   );
-  const gpuUtilization = gauge('hw.gpu.utilization', '1', 'Fraction of time the GPU was busy');
-  const gpuMemoryUsage = upDown('hw.gpu.memory.usage', 'By', 'GPU memory in use');
-  const gpuMemoryLimit = upDown('hw.gpu.memory.limit', 'By', 'GPU memory size');
-  const gpuMemoryUtilization = gauge('hw.gpu.memory.utilization', '1', 'Fraction of GPU memory in use');
-  const temperature = gauge('hw.temperature', 'Cel', 'GPU temperature');
-  const power = gauge('hw.power', 'W', 'GPU power draw');
-  const errors = counter('hw.errors', '{error}', 'GPU memory ECC errors over the GPU’s life');
+  const gpu = new GpuInstruments(meter);
 
   const observables: Observable[] = [
     cpuUtilization,
@@ -119,13 +102,7 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
     processMemory,
     processThreads,
     processFds,
-    gpuUtilization,
-    gpuMemoryUsage,
-    gpuMemoryLimit,
-    gpuMemoryUtilization,
-    temperature,
-    power,
-    errors,
+    ...gpu.observables,
   ];
 
   const callback = (result: BatchObservableResult): void => {
@@ -167,9 +144,9 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
       put(filesystemUsage, v.disk_total_bytes - v.disk_used_bytes, FS_FREE);
     }
     put(filesystemUtilization, v.disk_percent, FS_USED, 0.01);
-    for (const key in v) {
-      const match = DISK_KEY.exec(key);
-      if (match) put(diskIo, v[key], { 'system.device': match[1], 'disk.io.direction': match[2] });
+    for (const disk of sample.disks) {
+      put(diskIo, disk.readBytes, { 'system.device': disk.name, 'disk.io.direction': 'read' });
+      put(diskIo, disk.writeBytes, { 'system.device': disk.name, 'disk.io.direction': 'write' });
     }
     for (const io of sample.interfaces) {
       put(networkIo, io.sentBytes, { 'network.interface.name': io.name, 'network.io.direction': 'transmit' });
@@ -179,18 +156,7 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
     put(processMemory, v.proc_rss_bytes);
     put(processThreads, v.proc_threads);
     put(processFds, v.proc_open_fds);
-    for (const gpu of sampler.gpus) {
-      const attributes = gpuAttributes(gpu);
-      const p = `gpu_${gpu.index}_`;
-      put(gpuUtilization, v[`${p}util_percent`], attributes, 0.01);
-      put(gpuMemoryUsage, v[`${p}mem_used_bytes`], attributes);
-      put(gpuMemoryLimit, v[`${p}mem_total_bytes`], attributes);
-      put(gpuMemoryUtilization, v[`${p}mem_percent`], attributes, 0.01);
-      put(temperature, v[`${p}temp_c`], attributes);
-      put(power, v[`${p}power_w`], attributes);
-      put(errors, v[`${p}ecc_corrected`], { ...attributes, 'error.type': 'corrected' });
-      put(errors, v[`${p}ecc_uncorrected`], { ...attributes, 'error.type': 'uncorrected' });
-    }
+    gpu.observe(result, sample.gpus);
   };
 
   meter.addBatchObservableCallback(callback, observables);

@@ -80,7 +80,7 @@ export class ProcHostSource implements HostSource {
     const elapsedSeconds =
       this.previousTime === undefined ? undefined : Number(now - this.previousTime) / 1e9;
     this.previousTime = now;
-    const extras: HostExtras = { interfaces: [] };
+    const extras: HostExtras = { interfaces: [], disks: [], processTree: [] };
     const cpu = this.part('cpu', () => this.cpu(values, extras));
     this.part('load', () => {
       const load = parseLoadavg(this.read('loadavg'), `${this.procRoot}/loadavg`);
@@ -99,8 +99,7 @@ export class ProcHostSource implements HostSource {
     this.part('diskstats', () => {
       for (const [name, counters] of parseDiskstats(this.read('diskstats'), `${this.procRoot}/diskstats`)) {
         const since = this.disks.delta(name, counters, ['readBytes', 'writeBytes']);
-        values[`disk_${name}_read_bytes`] = since.readBytes;
-        values[`disk_${name}_write_bytes`] = since.writeBytes;
+        extras.disks.push({ name, readBytes: since.readBytes, writeBytes: since.writeBytes });
       }
     });
     this.part('network', () => this.network(values, extras.interfaces));
@@ -114,6 +113,7 @@ export class ProcHostSource implements HostSource {
         pageSize: this.pageSize,
       });
       this.previousUptime = uptime;
+      extras.processTree = this.process.members;
     });
     return extras;
   }

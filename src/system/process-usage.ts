@@ -31,6 +31,8 @@ export class ProcessUsage {
   private root: number;
   private previousTicks = new Map<number, number>();
   private nextTicks = new Map<number, number>();
+  /** Pids of the tree's live members at the last sample. */
+  members: readonly number[] = [];
 
   constructor(root: number, procRoot = '/proc') {
     this.root = root;
@@ -55,6 +57,7 @@ export class ProcessUsage {
     const startedAfter =
       context.previousUptime === undefined ? undefined : context.previousUptime * CLOCK_TICKS_PER_SECOND;
     this.nextTicks.clear();
+    const live: number[] = [];
     for (const pid of this.tree.list(this.root)) {
       const file = `${this.procRoot}/${pid}/stat`;
       let stat;
@@ -65,6 +68,7 @@ export class ProcessUsage {
         throw error;
       }
       members++;
+      live.push(pid);
       rssPages += stat.rssPages;
       threads += stat.threads;
       this.nextTicks.set(pid, stat.ticks);
@@ -79,6 +83,7 @@ export class ProcessUsage {
     }
     const hadBaseline = this.previousTicks.size > 0;
     [this.previousTicks, this.nextTicks] = [this.nextTicks, this.previousTicks];
+    this.members = live;
     if (members === 0) return;
     const elapsed = context.elapsedSeconds ?? 0;
     if (hadBaseline && elapsed > 0) {

@@ -1,13 +1,25 @@
-/** What one system sample carries: flat keys (docs/system-keys.md) plus the breakdowns instruments need. */
+/**
+ * What one system sample carries: the typed parts sources return (CPU modes, interfaces, disks,
+ * GPUs) and the flat keys of docs/system-keys.md, mapped from them once (src/system/keys/flatten.ts).
+ */
+import type { GpuSample } from './nvml/gpu-source.js';
 import type { CpuMode } from './proc/parse-stat.js';
 
 export type FlatValues = Record<string, number>;
+export type { GpuSample } from './nvml/gpu-source.js';
 
 /** Per-interface bytes since the sampler started, for `system.network.io{network.interface.name}`. */
 export interface InterfaceIo {
   readonly name: string;
   readonly sentBytes: number;
   readonly recvBytes: number;
+}
+
+/** Per-disk bytes since the sampler started, for `system.disk.io{system.device}`. */
+export interface DiskIo {
+  readonly name: string;
+  readonly readBytes: number;
+  readonly writeBytes: number;
 }
 
 export interface SystemSample {
@@ -20,6 +32,9 @@ export interface SystemSample {
   /** Fraction of CPU time (0..1) per mode over the last interval; absent before two reads. */
   readonly cpuModes?: Readonly<Partial<Record<CpuMode, number>>>;
   readonly interfaces: readonly InterfaceIo[];
+  readonly disks: readonly DiskIo[];
+  /** GPUs not lost, in sampling order. */
+  readonly gpus: readonly GpuSample[];
 }
 
 /** One host source (/proc, or systeminformation where /proc does not exist). */
@@ -34,6 +49,9 @@ export interface HostSource {
 export interface HostExtras {
   cpuModes?: Partial<Record<CpuMode, number>>;
   interfaces: InterfaceIo[];
+  disks: DiskIo[];
+  /** Pids of the watched process tree at this sample (for per-process GPU memory). */
+  processTree: readonly number[];
 }
 
 /** Warns once per distinct problem; the sampler passes one that goes through SinkHealth. */

@@ -81,7 +81,7 @@ export class SiHostSource implements HostSource {
     values.net_sent_bytes = sent;
     values.net_recv_bytes = recv;
     this.ownProcess(values, mem.total);
-    return { interfaces };
+    return { interfaces, disks: [], processTree: [this.pid] };
   }
 
   /** Only this process can be measured without /proc (no tree, threads or descriptors). */

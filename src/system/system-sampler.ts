@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { defaultWarn, type SinkHealth } from '../pipeline/sink-health.js';
+import { flattenDisks, flattenGpus } from './keys/flatten.js';
 import { GpuSource } from './nvml/gpu-source.js';
 import type { GpuInfo } from './nvml/gpu-info.js';
 import { ProcHostSource } from './proc-host-source.js';
@@ -14,7 +15,7 @@ import type { FlatValues, HostExtras, HostSource, SystemSample } from './sample.
 import { SiHostSource } from './si-host-source.js';
 
 export type { GpuInfo } from './nvml/gpu-info.js';
-export type { SystemSample } from './sample.js';
+export type { GpuSample, SystemSample } from './sample.js';
 
 /** Health entry of the sampler itself. */
 export const SYSTEM_SINK = 'system';
@@ -183,13 +184,18 @@ export class SystemSampler {
 
   private emit(values: FlatValues, extras: HostExtras): void {
     if (!this.running) return;
-    this.gpuSource?.sample(values);
+    const tree = extras.processTree.length > 0 ? extras.processTree : [this.pid];
+    const gpus = this.gpuSource?.sample(new Set(tree)) ?? [];
+    flattenDisks(extras.disks, values);
+    flattenGpus(gpus, values);
     const sample: SystemSample = {
       ts: Date.now() / 1000,
       seq: this.seq++,
       values,
       cpuModes: extras.cpuModes,
       interfaces: extras.interfaces,
+      disks: extras.disks,
+      gpus,
     };
     this.last = sample;
     this.guard('onSample', () => this.options.onSample(sample));

@@ -4,7 +4,9 @@ import { afterEach, beforeAll, expect, test } from 'vitest';
 import { registerSystemInstruments } from '../../src/instruments/system-instruments.js';
 import { SinkHealth } from '../../src/pipeline/sink-health.js';
 import { SystemSampler, type SystemSample } from '../../src/system/system-sampler.js';
+import { GPU_KEYS } from '../../src/system/keys/gpu-keys.js';
 import { fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
+import { expectedGpuKeys } from '../fixtures/nvml/expected.js';
 
 /** Collects only when asked, so a test sees exactly what one scrape would. */
 class OnDemandReader extends MetricReader {
@@ -135,7 +137,17 @@ test('GPU metrics carry hw.type, hw.id, hw.name and hw.vendor and the fake libra
     },
     value: 0.13,
   });
-  expect(points(metrics.get('hw.temperature'))[5].value).toBe(45);
+  const temperatures = points(metrics.get('hw.temperature')).filter((p) => p.attributes['hw.id'] === '5');
+  expect(temperatures).toEqual([
+    expect.objectContaining({
+      attributes: expect.objectContaining({ 'hw.sensor_location': 'gpu' }),
+      value: 45,
+    }),
+    expect.objectContaining({
+      attributes: expect.objectContaining({ 'hw.sensor_location': 'memory' }),
+      value: 65,
+    }),
+  ]);
   expect(metrics.get('hw.temperature')?.descriptor.unit).toBe('Cel');
   expect(points(metrics.get('hw.power'))[2].value).toBe(102);
   expect(metrics.get('hw.power')?.descriptor.unit).toBe('W');
@@ -145,6 +157,30 @@ test('GPU metrics carry hw.type, hw.id, hw.name and hw.vendor and the fake libra
     expect.objectContaining({ value: 1008 }),
     expect.objectContaining({ value: 1004 }),
   ]);
+});
+
+test('every GPU key the key table exports is observed once per GPU, at the fake library’s value and unit', async (context) => {
+  if (!library) return context.skip();
+  const { collect } = await setUp(true);
+  const metrics = await collect();
+  let checked = 0;
+  for (let i = 0; i < 8; i++) {
+    for (const [flatKey, value] of Object.entries(expectedGpuKeys(i))) {
+      const spec = GPU_KEYS.find((entry) => `gpu_${i}_${entry.key}` === flatKey)?.instrument;
+      if (!spec) continue;
+      const metric = metrics.get(spec.name);
+      expect(metric?.descriptor.unit, spec.name).toBe(spec.unit);
+      const matching = points(metric).filter(
+        (p) =>
+          p.attributes['hw.id'] === String(i) &&
+          Object.entries(spec.attributes ?? {}).every(([name, expected]) => p.attributes[name] === expected),
+      );
+      expect(matching, flatKey).toHaveLength(1);
+      expect(matching[0].value, flatKey).toBeCloseTo(value * (spec.scale ?? 1), 9);
+      checked++;
+    }
+  }
+  expect(checked).toBeGreaterThan(8 * 30);
 });
 
 test('a collection reads the cached sample: the sampler, once stopped, is not read again', async () => {

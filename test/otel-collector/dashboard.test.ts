@@ -77,7 +77,7 @@ function otelNamesInSource(): string[] {
       else if (entry.name.endsWith('.ts')) {
         // String literals only (comments mention `process.env`, which is not an instrument).
         for (const m of readFileSync(full, 'utf8').matchAll(
-          /['"]((?:system|process|hw)\.[a-z0-9_.]+)['"]/g,
+          /['"]((?:system|process|hw|codex\.gpu)\.[a-z0-9_.]+)['"]/g,
         )) {
           if (m[1] !== 'process.env') found.add(m[1] as string);
         }
@@ -91,7 +91,7 @@ function otelNamesInSource(): string[] {
 let scrapeDir: string;
 const exported = new Set<string>();
 let sourceHostNames: string[] = [];
-const isHostOrGpu = (name: string): boolean => /^(system|process|hw)_/.test(name);
+const isHostOrGpu = (name: string): boolean => /^(system|process|hw|codex_gpu)_/.test(name);
 
 beforeAll(async () => {
   // Names as the real pipeline serves them, not a list typed into this test.

@@ -1,11 +1,10 @@
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { flattenGpus } from '../../src/system/keys/flatten.js';
 import { GpuSource, NVML_SINK, lostGpuSink } from '../../src/system/nvml/gpu-source.js';
 import type { FlatValues } from '../../src/system/sample.js';
-import { fakeNvmlInitCounter, fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
-
-const GIB = 1024 ** 3;
-const KNOBS = ['FAKE_NVML_GPU_COUNT', 'FAKE_NVML_FAIL_INIT', 'FAKE_NVML_UNSUPPORTED', 'FAKE_NVML_LOST_GPU'];
+import { FAKE_NVML_KNOBS, fakeNvmlInitCounter, fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
+import { expectedGpuKeys, fakeUuidOf } from '../fixtures/nvml/expected.js';
 
 let library: string | undefined;
 let initCount: () => number;
@@ -19,7 +18,7 @@ beforeAll(() => {
 
 afterEach(() => {
   for (const source of opened.splice(0)) source.close();
-  for (const knob of KNOBS) delete process.env[knob];
+  for (const knob of FAKE_NVML_KNOBS) delete process.env[knob];
   warnings.length = 0;
 });
 
@@ -38,41 +37,22 @@ function open(options: { cudaVisibleDevices?: string; library?: string } = {}): 
   return { source, health };
 }
 
-/** Every key the fake library answers for GPU i, with the values fake_nvml.c documents. */
-function expectedKeys(i: number): FlatValues {
-  const p = `gpu_${i}_`;
-  return {
-    [`${p}util_percent`]: 10 + i,
-    [`${p}mem_util_percent`]: 20 + i,
-    [`${p}mem_used_bytes`]: (i + 1) * GIB,
-    [`${p}mem_total_bytes`]: 80 * GIB,
-    [`${p}mem_percent`]: ((i + 1) / 80) * 100,
-    [`${p}temp_c`]: 40 + i,
-    [`${p}power_w`]: 100 + i,
-    [`${p}power_limit_w`]: 700,
-    [`${p}power_percent`]: ((100 + i) / 700) * 100,
-    [`${p}sm_clock_mhz`]: 1400 + i,
-    [`${p}mem_clock_mhz`]: 2600 + i,
-    [`${p}graphics_clock_mhz`]: 1500 + i,
-    [`${p}fan_percent`]: 30 + i,
-    [`${p}ecc_corrected`]: 2 * i + 1000,
-    [`${p}ecc_uncorrected`]: i + 1000,
-  };
+/** One sample, flattened as the sampler does. */
+function flat(source: GpuSource, watched: ReadonlySet<number> = new Set()): FlatValues {
+  const values: FlatValues = {};
+  flattenGpus(source.sample(watched), values);
+  return values;
 }
 
-const uuidOf = (i: number): string =>
-  `GPU-fa4e0000-0000-0000-0000-0000000000${i.toString(16).padStart(2, '0')}`;
+const allExpected = (count: number): FlatValues =>
+  Object.assign({}, ...Array.from({ length: count }, (_, i) => expectedGpuKeys(i)));
 
 describe('GpuSource over the fake libnvidia-ml.so.1', () => {
   test('eight GPUs give every key with the exact values the library answers', (context) => {
     if (!library) return context.skip();
     const { source, health } = open();
     expect(health.isUp(NVML_SINK)).toBe(true);
-    const values: FlatValues = {};
-    source!.sample(values);
-    const expected: FlatValues = {};
-    for (let i = 0; i < 8; i++) Object.assign(expected, expectedKeys(i));
-    expect(values).toEqual(expected);
+    expect(flat(source!)).toEqual(allExpected(8));
     expect(warnings).toEqual([]);
   });
 
@@ -82,7 +62,7 @@ describe('GpuSource over the fake libnvidia-ml.so.1', () => {
     expect(source!.infos).toHaveLength(8);
     expect(source!.infos[3]).toEqual({
       index: 3,
-      uuid: uuidOf(3),
+      uuid: fakeUuidOf(3),
       name: 'NVIDIA Fake GPU 3',
       driverVersion: '550.54.15',
     });
@@ -102,9 +82,7 @@ describe('GpuSource over the fake libnvidia-ml.so.1', () => {
     if (!library) return context.skip();
     process.env.FAKE_NVML_GPU_COUNT = '2';
     const { source } = open();
-    const values: FlatValues = {};
-    source!.sample(values);
-    expect(values).toEqual({ ...expectedKeys(0), ...expectedKeys(1) });
+    expect(flat(source!)).toEqual(allExpected(2));
   });
 
   test('a failing nvmlInit gives one warning naming NVML’s error, and no source', (context) => {
@@ -131,11 +109,31 @@ describe('GpuSource over the fake libnvidia-ml.so.1', () => {
     ['fan', ['fan_percent']],
     ['power', ['power_w', 'power_percent']],
     ['power_limit', ['power_limit_w', 'power_percent']],
-    ['ecc', ['ecc_corrected', 'ecc_uncorrected']],
+    ['ecc', ['ecc_corrected', 'ecc_uncorrected', 'ecc_corrected_volatile', 'ecc_uncorrected_volatile']],
     ['util', ['util_percent', 'mem_util_percent']],
     ['memory', ['mem_used_bytes', 'mem_total_bytes', 'mem_percent']],
     ['temp', ['temp_c']],
+    ['mem_temp', ['mem_temp_c']],
+    ['energy', ['energy_j']],
     ['clocks', ['sm_clock_mhz', 'mem_clock_mhz', 'graphics_clock_mhz']],
+    ['max_clocks', ['sm_clock_max_mhz', 'mem_clock_max_mhz']],
+    ['pcie', ['pcie_tx_bytes_per_s', 'pcie_rx_bytes_per_s']],
+    [
+      'clock_events',
+      ['clock_event_reasons', 'throttle_power_cap', 'throttle_thermal', 'throttle_hw_slowdown'],
+    ],
+    ['pstate', ['pstate']],
+    [
+      'remapped_rows',
+      [
+        'remapped_rows_correctable',
+        'remapped_rows_uncorrectable',
+        'remapped_rows_pending',
+        'remapped_rows_failure',
+      ],
+    ],
+    ['processes', ['proc_mem_used_bytes']],
+    ['mig', ['mig_mode']],
   ];
   for (const [field, gone] of unsupportedCases) {
     test(`an unsupported ${field} leaves out exactly its keys, never reports 0, and warns nothing`, (context) => {
@@ -143,12 +141,10 @@ describe('GpuSource over the fake libnvidia-ml.so.1', () => {
       process.env.FAKE_NVML_GPU_COUNT = '1';
       process.env.FAKE_NVML_UNSUPPORTED = field;
       const { source } = open();
-      const values: FlatValues = {};
-      source!.sample(values);
-      source!.sample(values);
-      const expected = expectedKeys(0);
+      const expected = expectedGpuKeys(0);
       for (const key of gone) delete expected[`gpu_0_${key}`];
-      expect(values).toEqual(expected);
+      expect(flat(source!)).toEqual(expected);
+      expect(flat(source!)).toEqual(expected);
       expect(warnings).toEqual([]);
     });
   }
@@ -161,9 +157,7 @@ describe('GpuSource over the fake libnvidia-ml.so.1', () => {
     // The lost GPU cannot even tell its UUID: it is reported when NVML is opened.
     expect(warnings).toHaveLength(1);
     for (let n = 0; n < 3; n++) {
-      const values: FlatValues = {};
-      source!.sample(values);
-      expect(values).toEqual({ ...expectedKeys(0), ...expectedKeys(2) });
+      expect(flat(source!)).toEqual({ ...expectedGpuKeys(0), ...expectedGpuKeys(2) });
     }
     expect(health.isUp(lostGpuSink(1))).toBe(false);
     expect(health.isUp(NVML_SINK)).toBe(true);
@@ -180,15 +174,13 @@ describe('CUDA_VISIBLE_DEVICES', () => {
     if (!library) return context.skip();
     const { source } = open({ cudaVisibleDevices: '5,2' });
     expect(source!.infos.map((gpu) => gpu.index)).toEqual([5, 2]);
-    const values: FlatValues = {};
-    source!.sample(values);
-    expect(values).toEqual({ ...expectedKeys(5), ...expectedKeys(2) });
+    expect(flat(source!)).toEqual({ ...expectedGpuKeys(5), ...expectedGpuKeys(2) });
   });
 
   test('full UUIDs and unique UUID prefixes select GPUs, as CUDA accepts both', (context) => {
     if (!library) return context.skip();
-    expect(sampled(`${uuidOf(6)},${uuidOf(1)}`)).toEqual([6, 1]);
-    expect(sampled(uuidOf(7).slice(0, -1) + '7')).toEqual([7]);
+    expect(sampled(`${fakeUuidOf(6)},${fakeUuidOf(1)}`)).toEqual([6, 1]);
+    expect(sampled(fakeUuidOf(7).slice(0, -1) + '7')).toEqual([7]);
     expect(sampled('GPU-fa4e0000-0000-0000-0000-00000000000')).toEqual([]);
   });
 

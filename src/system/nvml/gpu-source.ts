@@ -1,49 +1,30 @@
 /**
- * GPU metrics through NVML. Opened once (load, init, resolve the visible devices), then each sample
- * makes a dozen calls per GPU. A field that answers NOT_SUPPORTED is never asked again and stays
- * absent; a GPU that answers GPU_IS_LOST is reported once and skipped from then on.
+ * GPU metrics through NVML, robust against every driver:
+ * - Only five entry points are required. Each field's functions are looked up once; a missing one
+ *   removes only that field's keys, with one warning naming the symbol.
+ * - NOT_SUPPORTED is remembered per GPU and field: that field is never asked again on that GPU.
+ * - NO_PERMISSION drops only that field (on that GPU), with one warning.
+ * - GPU_IS_LOST drops every key of that GPU from then on and is reported once.
+ * - Any other failure leaves the field out of that sample and warns once per GPU, field and code.
  */
 import type { SinkHealth } from '../../pipeline/sink-health.js';
-import type { FlatValues } from '../sample.js';
-import { parseCudaVisibleDevices } from './cuda-visible-devices.js';
+import { GPU_KEYS, gpuSlot } from '../keys/gpu-keys.js';
 import type { GpuInfo } from './gpu-info.js';
+import { GPU_QUERIES, deriveGpuKeys, type GpuQuery, type QueryContext } from './gpu-queries.js';
+import { DEFAULT_NVML_LIBRARY, NvmlLibrary, type NativeBlock, type NvmlFunction } from './nvml-library.js';
 import {
-  DEFAULT_NVML_LIBRARY,
-  NvmlLibrary,
-  type NvmlDevice,
-  type NvmlMemory,
-  type NvmlUtilization,
-} from './nvml-library.js';
-import {
-  NVML_AGGREGATE_ECC,
-  NVML_CLOCK_GRAPHICS,
-  NVML_CLOCK_MEM,
-  NVML_CLOCK_SM,
-  NVML_DEVICE_NAME_V2_BUFFER_SIZE,
-  NVML_DEVICE_UUID_V2_BUFFER_SIZE,
   NVML_ERROR_GPU_IS_LOST,
-  NVML_ERROR_INVALID_ARGUMENT,
-  NVML_ERROR_NOT_FOUND,
+  NVML_ERROR_NO_PERMISSION,
   NVML_ERROR_NOT_SUPPORTED,
-  NVML_MEMORY_ERROR_TYPE_CORRECTED,
-  NVML_MEMORY_ERROR_TYPE_UNCORRECTED,
   NVML_SUCCESS,
-  NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE,
-  NVML_TEMPERATURE_GPU,
 } from './nvml-return.js';
+import { resolveGpus } from './resolve-gpus.js';
 
-/** Fields queried per GPU; each can be unsupported on its own (fans on data-centre GPUs, ECC on consumer ones). */
-type Field =
-  | 'util'
-  | 'memory'
-  | 'temp'
-  | 'power'
-  | 'power_limit'
-  | 'sm_clock'
-  | 'mem_clock'
-  | 'graphics_clock'
-  | 'fan'
-  | 'ecc';
+/** One GPU's typed sample: `values[slot]` is the GPU_KEYS entry at that slot, NaN when absent. */
+export interface GpuSample {
+  readonly info: GpuInfo;
+  readonly values: Float64Array;
+}
 
 export interface GpuSourceOptions {
   health: SinkHealth;
@@ -51,14 +32,26 @@ export interface GpuSourceOptions {
   library?: string;
   /** CUDA_VISIBLE_DEVICES (undefined: every GPU). */
   cudaVisibleDevices?: string;
-  /** Warnings that are not a sink going down (ignored CUDA_VISIBLE_DEVICES entries). */
+  /** Warnings that are not a sink going down (missing symbols, ignored CUDA_VISIBLE_DEVICES entries). */
   warn: (message: string) => void;
+}
+
+interface BoundQuery {
+  readonly query: GpuQuery;
+  readonly call: NvmlFunction;
+  readonly variant: number;
+  /** Position in the per-GPU `retired` flags. */
+  readonly index: number;
+  readonly slots: readonly number[];
 }
 
 interface Gpu {
   readonly info: GpuInfo;
-  readonly device: NvmlDevice;
-  readonly unsupported: Set<Field>;
+  readonly device: number;
+  /** 1 where a field answered NOT_SUPPORTED or NO_PERMISSION: never asked again. */
+  readonly retired: Uint8Array;
+  /** Answers of the read-once fields, NaN elsewhere; each sample starts from a copy. */
+  readonly fixed: Float64Array;
   lost: boolean;
 }
 
@@ -68,29 +61,30 @@ export const NVML_SINK = 'nvml';
 /** A lost GPU goes down under its own health entry, so dashboards show which one. */
 export const lostGpuSink = (index: number): string => `nvml_gpu_${index}`;
 
+const NO_PIDS: ReadonlySet<number> = new Set();
+
 export class GpuSource {
   private readonly nvml: NvmlLibrary;
   private readonly health: SinkHealth;
   private readonly warn: (message: string) => void;
   private readonly gpus: Gpu[];
-  private closed = false;
-  // Holders reused across calls: the sampling loop allocates no per-call objects of its own.
-  private readonly uint: [number] = [0];
-  private readonly u64: [number | bigint] = [0];
-  private readonly utilization: NvmlUtilization = { gpu: 0, memory: 0 };
-  private readonly memory: NvmlMemory = { total: 0, free: 0, used: 0 };
+  private readonly perSample: BoundQuery[] = [];
   private readonly reported = new Set<string>();
+  private readonly context: QueryContext & { watched: ReadonlySet<number> };
+  private processBlock: NativeBlock | undefined;
+  private closed = false;
 
   private constructor(nvml: NvmlLibrary, options: GpuSourceOptions, gpus: Gpu[]) {
     this.nvml = nvml;
     this.health = options.health;
     this.warn = options.warn;
     this.gpus = gpus;
+    this.context = { scratch: nvml.scratch, watched: NO_PIDS, block: (bytes) => this.block(bytes) };
   }
 
   /**
-   * Loads and initializes NVML. Any failure marks the `nvml` sink down with one warning and answers
-   * undefined: host metrics carry on without GPUs.
+   * Loads and initializes NVML. Any failure of the required part marks the `nvml` sink down with
+   * one warning and answers undefined: host metrics carry on without GPUs.
    */
   static open(options: GpuSourceOptions): GpuSource | undefined {
     const { health } = options;
@@ -113,18 +107,19 @@ export class GpuSource {
       nvml.unload();
       return undefined;
     }
-    const gpus = resolveGpus(nvml, options);
+    const gpus = resolveGpus(nvml, options.cudaVisibleDevices, options.warn).map(
+      ({ info, device, lost }): Gpu => ({
+        info,
+        device,
+        lost,
+        retired: new Uint8Array(GPU_QUERIES.length),
+        fixed: new Float64Array(GPU_KEYS.length).fill(NaN),
+      }),
+    );
     const source = new GpuSource(nvml, options, gpus);
     for (const gpu of gpus) if (gpu.lost) source.reportLost(gpu);
+    source.bindQueries();
     return source;
-  }
-
-  private reportLost(gpu: Gpu): void {
-    const { index, uuid } = gpu.info;
-    this.health.markDown(
-      lostGpuSink(index),
-      `GPU ${index}${uuid ? ` (${uuid})` : ''} is lost (NVML_ERROR_GPU_IS_LOST); its metrics stop, the other GPUs carry on`,
-    );
   }
 
   /** The GPUs being sampled (lost ones included, for their attributes). */
@@ -132,12 +127,23 @@ export class GpuSource {
     return this.gpus.map((gpu) => gpu.info);
   }
 
-  /** Writes gpu_<i>_* keys for every GPU not lost. */
-  sample(values: FlatValues): void {
-    if (this.closed) return;
+  /**
+   * One typed sample per GPU not lost. `watched` is the watched process tree (per-process GPU
+   * memory counts only its pids).
+   */
+  sample(watched: ReadonlySet<number> = NO_PIDS): GpuSample[] {
+    const samples: GpuSample[] = [];
+    if (this.closed) return samples;
+    this.context.watched = watched;
     for (const gpu of this.gpus) {
-      if (!gpu.lost) this.sampleGpu(gpu, values);
+      if (gpu.lost) continue;
+      const values = gpu.fixed.slice();
+      this.run(gpu, this.perSample, values);
+      if (gpu.lost) continue;
+      deriveGpuKeys(values);
+      samples.push({ info: gpu.info, values });
     }
+    return samples;
   }
 
   /** nvmlShutdown and unload; idempotent. */
@@ -148,164 +154,77 @@ export class GpuSource {
     this.nvml.unload();
   }
 
-  private sampleGpu(gpu: Gpu, values: FlatValues): void {
-    const { device, info } = gpu;
-    const prefix = `gpu_${info.index}_`;
-    const nvml = this.nvml;
-    if (this.ok(gpu, 'util', nvml.deviceGetUtilizationRates(device, this.utilization))) {
-      values[`${prefix}util_percent`] = this.utilization.gpu;
-      values[`${prefix}mem_util_percent`] = this.utilization.memory;
-    }
-    if (this.ok(gpu, 'memory', nvml.deviceGetMemoryInfo(device, this.memory))) {
-      const used = Number(this.memory.used);
-      const total = Number(this.memory.total);
-      values[`${prefix}mem_used_bytes`] = used;
-      values[`${prefix}mem_total_bytes`] = total;
-      if (total > 0) values[`${prefix}mem_percent`] = (used / total) * 100;
-    }
-    if (this.ok(gpu, 'temp', nvml.deviceGetTemperature(device, NVML_TEMPERATURE_GPU, this.uint))) {
-      values[`${prefix}temp_c`] = this.uint[0];
-    }
-    let power: number | undefined;
-    if (this.ok(gpu, 'power', nvml.deviceGetPowerUsage(device, this.uint))) {
-      power = this.uint[0] / 1000;
-      values[`${prefix}power_w`] = power;
-    }
-    if (this.ok(gpu, 'power_limit', nvml.deviceGetEnforcedPowerLimit(device, this.uint))) {
-      const limit = this.uint[0] / 1000;
-      values[`${prefix}power_limit_w`] = limit;
-      if (power !== undefined && limit > 0) values[`${prefix}power_percent`] = (power / limit) * 100;
-    }
-    this.clock(gpu, 'sm_clock', NVML_CLOCK_SM, values, `${prefix}sm_clock_mhz`);
-    this.clock(gpu, 'mem_clock', NVML_CLOCK_MEM, values, `${prefix}mem_clock_mhz`);
-    this.clock(gpu, 'graphics_clock', NVML_CLOCK_GRAPHICS, values, `${prefix}graphics_clock_mhz`);
-    if (this.ok(gpu, 'fan', nvml.deviceGetFanSpeed(device, this.uint))) {
-      values[`${prefix}fan_percent`] = this.uint[0];
-    }
-    this.ecc(gpu, NVML_MEMORY_ERROR_TYPE_CORRECTED, values, `${prefix}ecc_corrected`);
-    this.ecc(gpu, NVML_MEMORY_ERROR_TYPE_UNCORRECTED, values, `${prefix}ecc_uncorrected`);
-  }
-
-  private clock(gpu: Gpu, field: Field, type: number, values: FlatValues, key: string): void {
-    if (gpu.unsupported.has(field) || gpu.lost) return;
-    if (this.ok(gpu, field, this.nvml.deviceGetClockInfo(gpu.device, type, this.uint)))
-      values[key] = this.uint[0];
-  }
-
-  /** Aggregate counts (over the GPU's life), as `nvidia-smi -q` shows under "Aggregate". */
-  private ecc(gpu: Gpu, errorType: number, values: FlatValues, key: string): void {
-    if (gpu.unsupported.has('ecc') || gpu.lost) return;
-    const code = this.nvml.deviceGetTotalEccErrors(gpu.device, errorType, NVML_AGGREGATE_ECC, this.u64);
-    if (this.ok(gpu, 'ecc', code)) values[key] = Number(this.u64[0]);
-  }
-
-  /**
-   * Whether a query succeeded. NOT_SUPPORTED retires the field for this GPU; GPU_IS_LOST retires the
-   * GPU, with one warning; other failures drop the field for this sample and warn once per kind.
-   */
-  private ok(gpu: Gpu, field: Field, code: number): boolean {
-    if (code === NVML_SUCCESS) return true;
-    if (code === NVML_ERROR_NOT_SUPPORTED) {
-      gpu.unsupported.add(field);
-    } else if (code === NVML_ERROR_GPU_IS_LOST) {
-      if (!gpu.lost) {
-        gpu.lost = true;
-        this.reportLost(gpu);
+  /** Looks up every field's functions once; runs the read-once fields. */
+  private bindQueries(): void {
+    const once: BoundQuery[] = [];
+    GPU_QUERIES.forEach((query, index) => {
+      let bound: BoundQuery | undefined;
+      for (let variant = 0; variant < query.symbols.length && !bound; variant++) {
+        const call = this.nvml.optional(query.symbols[variant]);
+        if (call) bound = { query, call, variant, index, slots: query.keys.map((key) => gpuSlot(key)) };
       }
-    } else {
-      const kind = `${gpu.info.index}:${field}:${code}`;
-      if (!this.reported.has(kind)) {
-        this.reported.add(kind);
+      if (!bound) {
         this.warn(
-          `codex-telemetry: NVML ${field} query on GPU ${gpu.info.index} failed: ${this.nvml.describe(code)}; left out of this sample`,
+          `codex-telemetry: ${this.nvml.path} has no ${query.symbols.join(' or ')} (an older or newer driver); ` +
+            `${query.keys.map((key) => `gpu_<i>_${key}`).join(', ')} are left out, every other GPU metric carries on`,
         );
+      } else if (query.once) {
+        once.push(bound);
+      } else {
+        this.perSample.push(bound);
       }
+    });
+    for (const gpu of this.gpus) if (!gpu.lost) this.run(gpu, once, gpu.fixed);
+  }
+
+  private run(gpu: Gpu, queries: readonly BoundQuery[], values: Float64Array): void {
+    const context = this.context;
+    for (let i = 0; i < queries.length; i++) {
+      const bound = queries[i];
+      if (gpu.retired[bound.index] === 1) continue;
+      const code = bound.query.read(bound.call, bound.variant, context, gpu.device, values);
+      if (code === NVML_SUCCESS) continue;
+      for (const slot of bound.slots) values[slot] = NaN;
+      this.failed(gpu, bound.query, bound.index, code);
+      if (gpu.lost) return;
     }
-    return false;
   }
-}
 
-function readString(
-  call: (buffer: Buffer, length: number) => number,
-  size: number,
-  onError?: (code: number) => void,
-): string | undefined {
-  const buffer = Buffer.alloc(size);
-  const code = call(buffer, size);
-  if (code !== NVML_SUCCESS) {
-    onError?.(code);
-    return undefined;
+  private failed(gpu: Gpu, query: GpuQuery, index: number, code: number): void {
+    if (code === NVML_ERROR_NOT_SUPPORTED) {
+      gpu.retired[index] = 1;
+    } else if (code === NVML_ERROR_GPU_IS_LOST) {
+      gpu.lost = true;
+      this.reportLost(gpu);
+    } else if (code === NVML_ERROR_NO_PERMISSION) {
+      gpu.retired[index] = 1;
+      this.warn(
+        `codex-telemetry: NVML ${query.field} on GPU ${gpu.info.index}: ${this.nvml.describe(code)}; ` +
+          `${query.keys.map((key) => `gpu_${gpu.info.index}_${key}`).join(', ')} left out from now on`,
+      );
+    } else {
+      const kind = `${gpu.info.index}:${query.field}:${code}`;
+      if (this.reported.has(kind)) return;
+      this.reported.add(kind);
+      this.warn(
+        `codex-telemetry: NVML ${query.field} query on GPU ${gpu.info.index} failed: ${this.nvml.describe(code)}; left out of this sample`,
+      );
+    }
   }
-  const end = buffer.indexOf(0);
-  return buffer.toString('utf8', 0, end < 0 ? size : end);
-}
 
-/** The devices CUDA_VISIBLE_DEVICES names (all when unset), with their identity read once. */
-function resolveGpus(nvml: NvmlLibrary, options: GpuSourceOptions): Gpu[] {
-  const visible = parseCudaVisibleDevices(options.cudaVisibleDevices);
-  for (const entry of visible.ignored) options.warn(`codex-telemetry: CUDA_VISIBLE_DEVICES entry ${entry}`);
-  const driverVersion =
-    readString((b, n) => nvml.systemGetDriverVersion(b, n), NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE) ?? '';
-  const count: [number] = [0];
-  if (nvml.deviceGetCount(count) !== NVML_SUCCESS) return [];
-  const all: Array<{ index: number; device: NvmlDevice; uuid: string; lost: boolean }> = [];
-  for (let index = 0; index < count[0]; index++) {
-    const holder: [NvmlDevice] = [null];
-    if (nvml.deviceGetHandleByIndex(index, holder) !== NVML_SUCCESS) continue;
-    let lost = false;
-    const uuid = readString(
-      (b, n) => nvml.deviceGetUUID(holder[0], b, n),
-      NVML_DEVICE_UUID_V2_BUFFER_SIZE,
-      (code) => (lost = code === NVML_ERROR_GPU_IS_LOST),
+  private reportLost(gpu: Gpu): void {
+    const { index, uuid } = gpu.info;
+    this.health.markDown(
+      lostGpuSink(index),
+      `GPU ${index}${uuid ? ` (${uuid})` : ''} is lost (NVML_ERROR_GPU_IS_LOST); its metrics stop, the other GPUs carry on`,
     );
-    all.push({ index, device: holder[0], uuid: uuid ?? '', lost });
   }
-  const chosen: typeof all = [];
-  if (visible.devices === undefined) {
-    chosen.push(...all);
-  } else {
-    for (const entry of visible.devices) {
-      // CUDA stops at the first entry naming no device; so do we.
-      const found =
-        entry.kind === 'index'
-          ? all.find((gpu) => gpu.index === entry.index)
-          : findByUuid(nvml, all, entry.uuid);
-      if (!found) {
-        options.warn(
-          `codex-telemetry: CUDA_VISIBLE_DEVICES names no GPU at "${entry.kind === 'index' ? entry.index : entry.uuid}"; later entries ignored, as CUDA does`,
-        );
-        break;
-      }
-      if (!chosen.includes(found)) chosen.push(found);
-    }
-  }
-  return chosen.map(({ index, device, uuid, lost }) => ({
-    info: {
-      index,
-      uuid,
-      name: readString((b, n) => nvml.deviceGetName(device, b, n), NVML_DEVICE_NAME_V2_BUFFER_SIZE) ?? '',
-      driverVersion,
-    },
-    device,
-    unsupported: new Set<Field>(),
-    lost,
-  }));
-}
 
-/** A full UUID through nvmlDeviceGetHandleByUUID; a prefix (CUDA accepts a unique one) by comparison. */
-function findByUuid<T extends { index: number; uuid: string }>(
-  nvml: NvmlLibrary,
-  all: T[],
-  uuid: string,
-): T | undefined {
-  const holder: [NvmlDevice] = [null];
-  const code = nvml.deviceGetHandleByUUID(uuid, holder);
-  if (code === NVML_SUCCESS) {
-    const exact = all.find((gpu) => gpu.uuid === uuid);
-    if (exact) return exact;
-  } else if (code !== NVML_ERROR_NOT_FOUND && code !== NVML_ERROR_INVALID_ARGUMENT) {
-    return undefined;
+  /** The per-process buffer, grown to at least `bytes` (0: as it is, allocated on first use). */
+  private block(bytes: number): NativeBlock {
+    if (this.processBlock === undefined || this.processBlock.bytes < bytes) {
+      this.processBlock = this.nvml.allocate(Math.max(bytes, 64 * 24));
+    }
+    return this.processBlock;
   }
-  const matches = all.filter((gpu) => gpu.uuid.toLowerCase().startsWith(uuid.toLowerCase()));
-  return matches.length === 1 ? matches[0] : undefined;
 }
