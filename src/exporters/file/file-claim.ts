@@ -30,6 +30,17 @@ export interface FileClaim {
 }
 
 export function claimFile(file: string, runId: string): FileClaim {
+  try {
+    return tryClaim(file, runId);
+  } catch (error) {
+    // Cannot claim (the folder is a file, read-only, gone...): write the file asked for anyway; the
+    // sink reports its own errors when it opens it.
+    if (errnoCode(error) === undefined) throw error;
+    return { path: file, heldBy: undefined, release: () => undefined };
+  }
+}
+
+function tryClaim(file: string, runId: string): FileClaim {
   const claim = `${file}.owner`;
   const mine: ClaimOwner = { runId, pid: process.pid };
   const release = (): void => {
