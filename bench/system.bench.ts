@@ -141,7 +141,9 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   await siSample(); // warm-up
   const baseline = await measureAsync(quick ? 5 : 30, siSample);
 
-  const what = gpus ? `host + ${gpus.infos.length} fake GPUs` : 'host only (no cc for the fake NVML)';
+  const what = gpus
+    ? `host + ${gpus.infos.length} GPUs through the fake libnvidia-ml.so test fixture, not a real NVML driver`
+    : 'host only (no cc for the fake NVML)';
   const results: BenchResult[] = [];
   if (gpuOnly) {
     results.push({

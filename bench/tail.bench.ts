@@ -60,8 +60,9 @@ export const run: Bench = async ({ quick, tmpDir }) => {
       unit: 'lines/s',
       ours,
       baseline,
-      baselineName: '`wc -l` on the same file',
-      ratio: ours / baseline,
+      baselineName: '`wc -l` on the same file (context: reading alone; the goal is absolute)',
+      // The goal is a rate of our own; a ratio to a line counter would read as a verdict.
+      ratio: undefined,
       goal: 'a million-line backlog in well under a minute (>= 100k lines/s)',
       met: ours >= 100_000,
     },

@@ -7,14 +7,19 @@ export interface BenchResult {
   figure: string;
   unit: string;
   ours: number;
-  baseline: number;
+  /** The baseline measured in this run; undefined when it could not be measured here. */
+  baseline: number | undefined;
   /** Names the baseline, e.g. "pino (sync destination)". */
   baselineName: string;
-  ratio: number;
-  /** The goal in words, e.g. ">= 1x pino". */
+  /** undefined when there is no baseline figure, or the goal is absolute and a ratio would mislead. */
+  ratio: number | undefined;
+  /** The goal in words, e.g. ">= 1x pino"; for a ceiling or context row, says it is informational. */
   goal: string;
-  /** Whether the goal was met in this run. */
-  met: boolean;
+  /**
+   * Whether the goal was met in this run; undefined for rows that carry no verdict: ceilings,
+   * informational rows, and goals whose baseline was not measured.
+   */
+  met: boolean | undefined;
 }
 
 export interface BenchOptions {

@@ -85,7 +85,7 @@ function wandbRun(out: string): WandbRun {
 async function bridge(
   out: string,
   trainerArgs: string[],
-  signalAfterMs?: number,
+  signalWhen?: () => boolean,
   runFlags: string[] = [],
 ): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = spawn(
@@ -114,8 +114,17 @@ async function bridge(
   let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  if (signalAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), signalAfterMs);
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  const closed = new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  if (signalWhen !== undefined) {
+    // Wait for the condition, not a fixed time: on a loaded machine the trainer may start late.
+    const deadline = Date.now() + 60_000;
+    while (child.exitCode === null && !signalWhen()) {
+      if (Date.now() > deadline) throw new Error('the condition to signal on never came true within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGTERM');
+  }
+  const code = await closed;
   return { code, stderr, stdout };
 }
 
@@ -169,7 +178,18 @@ describe.runIf(hasPython())('codex-telemetry run with the Python example trainer
   it('forwards SIGTERM to the trainer and flushes everything it wrote', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-run-'));
     dirs.push(out);
-    const { code } = await bridge(out, ['--steps', '100000', '--step-delay', '0.001'], 1500);
+    // SIGTERM once the trainer has logged step 50 (one line per scalar in .codex/metrics.ndjson).
+    const metrics = path.join(out, '.codex/metrics.ndjson');
+    const lastLoggedStep = (): number => {
+      const lines = fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').split('\n') : [];
+      const whole = lines.at(-2);
+      return whole === undefined ? -1 : (JSON.parse(whole) as { step: number }).step;
+    };
+    const { code } = await bridge(
+      out,
+      ['--steps', '100000', '--step-delay', '0.001'],
+      () => lastLoggedStep() >= 50,
+    );
     expect(code).toBe(143);
     const trained = fs
       .readFileSync(path.join(out, '.codex/metrics.ndjson'), 'utf8')
@@ -178,7 +198,7 @@ describe.runIf(hasPython())('codex-telemetry run with the Python example trainer
       .map((line) => (JSON.parse(line) as { step: number }).step);
     const lastStep = Math.max(...trained);
     const steps = tensorboardSteps(out, 'train');
-    expect(steps.length).toBeGreaterThan(10);
+    expect(steps.length).toBeGreaterThanOrEqual(50);
     expect(steps.at(-1)).toBe(lastStep);
     const wandb = wandbRun(out);
     expect(wandb.historySteps.at(-1)).toBe(lastStep);

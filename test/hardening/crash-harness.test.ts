@@ -26,7 +26,10 @@ function walk(dir: string): string[] {
 
 interface KillResult {
   files: number;
-  lostSeconds: number | undefined;
+  /** Whether a train line reached the disk before the kill. */
+  leftData: boolean;
+  /** Seconds of logging lost: since the last train line on disk, or since the run started printing. */
+  lostSeconds: number;
   /** Seconds of logging each sink's last train step lags the NDJSON's (undefined: no train line). */
   lagSeconds: { tensorboard: number; wandb: number } | undefined;
 }
@@ -49,7 +52,17 @@ function random(): number {
   return seed / 2 ** 31;
 }
 
-async function killOnce(delayMs: number): Promise<KillResult> {
+/** Any NDJSON file of the run holds a whole line: the first flush has happened. */
+function hasFlushed(out: string): boolean {
+  return walk(out).some((file) => file.endsWith('.ndjson') && fs.readFileSync(file, 'utf8').includes('\n'));
+}
+
+/**
+ * `from: 'start'` times the kill from the demo's first output, so some kills land before any flush;
+ * `from: 'flushed'` times it from the first whole line on disk, so a loaded machine, where a run
+ * may take seconds to flush once, still yields kills that leave data to check.
+ */
+async function killOnce(delayMs: number, from: 'start' | 'flushed'): Promise<KillResult> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-crash-'));
   const child = spawn(
     process.execPath,
@@ -74,6 +87,9 @@ async function killOnce(delayMs: number): Promise<KillResult> {
   child.stderr.resume();
   const deadline = Date.now() + 20_000;
   while (!started && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  const startedAt = Date.now() / 1000;
+  if (from === 'flushed')
+    while (!hasFlushed(out) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   await new Promise((resolve) => setTimeout(resolve, delayMs));
   const killedAt = Date.now() / 1000;
   child.kill('SIGKILL');
@@ -127,9 +143,12 @@ async function killOnce(delayMs: number): Promise<KillResult> {
     }
   }
   fs.rmSync(out, { recursive: true, force: true });
-  if (lastTs === undefined) return { files: files.length, lostSeconds: undefined, lagSeconds: undefined };
+  if (lastTs === undefined) {
+    return { files: files.length, leftData: false, lostSeconds: killedAt - startedAt, lagSeconds: undefined };
+  }
   return {
     files: files.length,
+    leftData: true,
     lostSeconds: killedAt - lastTs,
     lagSeconds: {
       tensorboard: lagBehind(stepTs, lastTs, firstTs, tensorboardLast?.toString()),
@@ -143,14 +162,24 @@ describe('crash safety', () => {
     const delays = Array.from({ length: KILLS }, () => Math.floor(random() * 1500));
     const results: KillResult[] = [];
     for (let i = 0; i < delays.length; i += PARALLEL) {
-      results.push(...(await Promise.all(delays.slice(i, i + PARALLEL).map((delay) => killOnce(delay)))));
+      const batch = delays.slice(i, i + PARALLEL);
+      results.push(
+        ...(await Promise.all(
+          batch.map((delay, j) => killOnce(delay, (i + j) % 2 === 0 ? 'start' : 'flushed')),
+        )),
+      );
     }
+    expect(KILLS, 'CODEX_CRASH_KILLS must be at least 1').toBeGreaterThanOrEqual(1);
     expect(results).toHaveLength(KILLS);
-    const lost = results.map((r) => r.lostSeconds).filter((s): s is number => s !== undefined);
-    const worst = Math.max(...lost);
+    // A kill that left no train line lost everything logged since the run started: it counts too.
+    const worst = results.reduce((max, r) => Math.max(max, r.lostSeconds), -Infinity);
+    const withData = results.filter((r) => r.leftData).length;
     process.stderr.write(
-      `crash harness: ${KILLS} kills, ${lost.length} with train lines on disk, worst data loss ${worst.toFixed(3)} s of logging (flush interval 0.5 s)\n`,
+      `crash harness: ${KILLS} kills, ${withData} with train lines on disk, worst data loss ${worst.toFixed(3)} s of logging (flush interval 0.5 s)\n`,
     );
+    // Half the kills are timed from the first flush, so at least that half leaves data; fewer than a
+    // third with data means the files were not checked at all.
+    expect(withData).toBeGreaterThanOrEqual(Math.ceil(KILLS / 3));
     // Loss is bounded by the flush interval plus one collection and write (0.97 s measured with a
     // 0.5 s interval); the margin covers a loaded 2-core CI machine.
     expect(worst).toBeLessThan(2.5);

@@ -8,13 +8,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTelemetry, type Telemetry } from '../../src/telemetry.js';
+import type { Telemetry } from '../../src/telemetry.js';
+import { startWithExportedHealth, type ExportedHealth, type SinkUp } from '../helpers/exported-sink-up.js';
 
 const BIN = fileURLToPath(new URL('../../dist/src/cli/codex-telemetry.js', import.meta.url));
 const cleanups: Array<() => void> = [];
-afterEach(() => {
+const started: ExportedHealth[] = [];
+afterEach(async () => {
+  for (const run of started.splice(0)) await run.close();
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
+
+async function start(
+  config: Parameters<typeof startWithExportedHealth>[0],
+  warnings: string[],
+): Promise<ExportedHealth> {
+  const run = await startWithExportedHealth(config, { warn: (w) => warnings.push(w) });
+  started.push(run);
+  return run;
+}
+
+/** The exported `codex_sink_up` on /metrics before shutdown and in the final OTLP push after it. */
+async function exportedAfterTraining(run: ExportedHealth, steps: number): Promise<[SinkUp, SinkUp]> {
+  await train(run.telemetry, steps);
+  await run.telemetry.flush();
+  const scraped = await run.scrape();
+  await run.close();
+  return [scraped, run.lastPushed()];
+}
 
 function tmpDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-fault-'));
@@ -41,7 +62,6 @@ async function train(telemetry: Telemetry, steps: number): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
-  await telemetry.shutdown();
 }
 
 const sinkWarnings = (warnings: string[], sink: string): string[] =>
@@ -51,7 +71,7 @@ describe('disk faults', () => {
   it('EACCES on the metrics stream takes only that sink down; TensorBoard, W&B and eval keep writing', async () => {
     const outDir = tmpDir();
     const warnings: string[] = [];
-    const telemetry = await startTelemetry(
+    const run = await start(
       {
         outDir,
         metricsOut: '/sys/kernel/codex-telemetry-test.ndjson',
@@ -61,9 +81,12 @@ describe('disk faults', () => {
         installExitHandlers: false,
         flushInterval: 0.01,
       },
-      { env: {}, warn: (w) => warnings.push(w) },
+      warnings,
     );
-    await train(telemetry, 1000);
+    const telemetry = run.telemetry;
+    const exported = await exportedAfterTraining(run, 1000);
+    for (const up of exported)
+      expect(up).toMatchObject({ ndjson: 0, ndjson_eval: 1, tensorboard: 1, wandb: 1 });
     expect(sinkWarnings(warnings, 'ndjson')).toHaveLength(1);
     expect(warnings[0]).toContain('EACCES');
     expect(warnings[0]).toContain('/sys/kernel/codex-telemetry-test.ndjson');
@@ -82,7 +105,7 @@ describe('disk faults', () => {
     const readOnly = mountTmpfs('ro,size=1m');
     const outDir = tmpDir();
     const warnings: string[] = [];
-    const telemetry = await startTelemetry(
+    const run = await start(
       {
         outDir,
         tensorboard: true,
@@ -92,9 +115,11 @@ describe('disk faults', () => {
         installExitHandlers: false,
         flushInterval: 0.01,
       },
-      { env: {}, warn: (w) => warnings.push(w) },
+      warnings,
     );
-    await train(telemetry, 500);
+    const telemetry = run.telemetry;
+    const exported = await exportedAfterTraining(run, 500);
+    for (const up of exported) expect(up).toMatchObject({ tensorboard: 0, ndjson: 1, wandb: 1 });
     expect(sinkWarnings(warnings, 'tensorboard')).toHaveLength(1);
     expect(warnings.join('\n')).toContain('EROFS');
     expect(Object.fromEntries(telemetry.health.entries())).toMatchObject({
@@ -110,7 +135,7 @@ describe('disk faults', () => {
   it('ENOSPC on a full volume: every file sink degrades once, training and shutdown complete', async () => {
     const tiny = mountTmpfs('size=256k');
     const warnings: string[] = [];
-    const telemetry = await startTelemetry(
+    const run = await start(
       {
         outDir: tiny,
         tensorboard: true,
@@ -119,14 +144,25 @@ describe('disk faults', () => {
         installExitHandlers: false,
         flushInterval: 0.01,
       },
-      { env: {}, warn: (w) => warnings.push(w) },
+      warnings,
     );
+    const telemetry = run.telemetry;
     await train(telemetry, 20_000);
+    await telemetry.flush();
+    const scraped = await run.scrape();
+    const atScrape = Object.fromEntries(telemetry.health.entries().map(([sink, up]) => [sink, up ? 1 : 0]));
+    await run.close();
     const down = telemetry.health
       .entries()
       .filter(([, up]) => !up)
       .map(([sink]) => sink);
     expect(down.length).toBeGreaterThan(0);
+    // Every sink down is exported as 0 and every other one as 1; a sink down at the scrape stays 0
+    // in the final push (file sinks never come back).
+    expect(scraped).toEqual(atScrape);
+    const pushed = run.lastPushed();
+    expect(Object.keys(pushed).sort()).toEqual(Object.keys(atScrape).sort());
+    for (const [sink, up] of Object.entries(atScrape)) if (up === 0) expect(pushed[sink], sink).toBe(0);
     for (const sink of down) expect(sinkWarnings(warnings, sink), sink).toHaveLength(1);
     expect(warnings.filter((w) => w.includes('sink disabled')).every((w) => w.includes('ENOSPC'))).toBe(true);
   });

@@ -132,7 +132,7 @@ test('GPU metrics carry hw.type, hw.id, hw.name and hw.vendor and the fake libra
       'hw.id': '3',
       'hw.name': 'NVIDIA Fake GPU 3',
       'hw.vendor': 'NVIDIA',
-      'gpu.uuid': 'GPU-fa4e0000-0000-0000-0000-000000000003',
+      'gpu.uuid': 'GPU-fa4e0003-0000-0000-0000-000000000003',
       'gpu.driver.version': '550.54.15',
     },
     value: 0.13,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { streamFiles } from '../../src/exporters/ndjson/segments.js';
 import { writeRunManifest } from '../../src/manifest/index.js';
+import { requirePrerequisite } from '../helpers/require-prerequisite.js';
 import { startTelemetry } from '../../src/telemetry.js';
 import { readManifest, schemaErrors, sha256sum, tempDir } from './helpers.js';
 
@@ -202,11 +203,12 @@ describe('archiving metric streams beside a checkpoint', () => {
     expect(manifest.checkpoint).toMatchObject({ size_bytes: 100, file_count: 1 });
   });
 
-  it('copies closed segments when the checkpoint is on another file system (no hard link possible)', async () => {
-    if (!fs.existsSync('/dev/shm') || fs.statSync('/dev/shm').dev === fs.statSync(os.tmpdir()).dev) {
-      if (process.env.CI) throw new Error('CI needs /dev/shm on a file system apart from the temp folder');
-      return;
-    }
+  it('copies closed segments when the checkpoint is on another file system (no hard link possible)', async (ctx) => {
+    requirePrerequisite(
+      fs.existsSync('/dev/shm') && fs.statSync('/dev/shm').dev !== fs.statSync(os.tmpdir()).dev,
+      '/dev/shm on a file system apart from the temp folder',
+      ctx.skip,
+    );
     const streams = workDir();
     const { files } = rotatedStream(streams);
     const elsewhere = workDir('/dev/shm');

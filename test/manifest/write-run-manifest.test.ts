@@ -1,10 +1,13 @@
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeRunManifest } from '../../src/manifest/index.js';
 import { captureDiag, readManifest, schemaErrors, sha256sum, tempDir } from './helpers.js';
+import { requirePrerequisite } from '../helpers/require-prerequisite.js';
+
+const hasPython3 = spawnSync('python3', ['--version']).status === 0;
 
 const dirs: string[] = [];
 function workDir(): string {
@@ -56,22 +59,18 @@ describe('writeRunManifest', () => {
     expect(manifest.runtime.python).toBeUndefined();
   });
 
-  it('reports the platform as Python platform.platform() spells it on this machine', async () => {
+  it('reports the platform as Python platform.platform() spells it on this machine', async (ctx) => {
+    requirePrerequisite(hasPython3, 'python3 (apt-get install -y python3)', ctx.skip);
+    requirePrerequisite(os.type() === 'Linux', 'Linux (Python spells other platforms its own way)', ctx.skip);
     const dir = workDir();
     const written = await writeRunManifest(checkpointIn(dir), { env: {}, projectRoot: dir });
     const { platform } = readManifest(written as string);
     expect(platform).toMatch(new RegExp(`^${os.type()}-`));
     expect(platform).toContain(os.machine());
-    let python: string | undefined;
-    try {
-      python = execSync('python3 -c "import platform; print(platform.platform())"', {
-        encoding: 'utf8',
-      }).trim();
-    } catch (error) {
-      if (process.env.CI)
-        throw new Error('python3 is required in CI to compare platform strings', { cause: error });
-    }
-    if (python !== undefined && os.type() === 'Linux') expect(platform).toBe(python);
+    const python = execSync('python3 -c "import platform; print(platform.platform())"', {
+      encoding: 'utf8',
+    }).trim();
+    expect(platform).toBe(python);
   });
 
   it('takes git_sha from GIT_SHA and writes null when it is unset or blank', async () => {
@@ -200,11 +199,8 @@ describe('writeRunManifest', () => {
     await expect(writeRunManifest(path.join(file, 'ckpt.pt'), { env: {} })).resolves.toBeUndefined();
   });
 
-  it('returns undefined without throwing when the manifest folder cannot be written (/proc)', async () => {
-    if (!fs.existsSync('/proc/version')) {
-      if (process.env.CI) throw new Error('/proc is required in CI for the unwritable-folder test');
-      return;
-    }
+  it('returns undefined without throwing when the manifest folder cannot be written (/proc)', async (ctx) => {
+    requirePrerequisite(fs.existsSync('/proc/version'), '/proc', ctx.skip);
     const diagLines = captureDiag();
     try {
       await expect(writeRunManifest('/proc/version', { env: {} })).resolves.toBeUndefined();

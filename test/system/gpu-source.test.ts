@@ -180,8 +180,12 @@ describe('CUDA_VISIBLE_DEVICES', () => {
   test('full UUIDs and unique UUID prefixes select GPUs, as CUDA accepts both', (context) => {
     if (!library) return context.skip();
     expect(sampled(`${fakeUuidOf(6)},${fakeUuidOf(1)}`)).toEqual([6, 1]);
-    expect(sampled(fakeUuidOf(7).slice(0, -1) + '7')).toEqual([7]);
-    expect(sampled('GPU-fa4e0000-0000-0000-0000-00000000000')).toEqual([]);
+    // "GPU-fa4e0007" is a prefix of GPU 7's UUID alone; "GPU-fa4e000" of GPUs 0 to 7 alike.
+    expect(fakeUuidOf(7).startsWith('GPU-fa4e0007')).toBe(true);
+    expect(sampled('GPU-fa4e0007')).toEqual([7]);
+    expect(sampled('GPU-FA4E0005,GPU-fa4e0002-0000')).toEqual([5, 2]);
+    expect(sampled('GPU-fa4e000')).toEqual([]);
+    expect(warnings.join('\n')).toContain('GPU-fa4e000');
   });
 
   test('an empty value hides every GPU; unset shows them all', (context) => {

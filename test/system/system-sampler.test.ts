@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { TelemetryError } from '../../src/errors.js';
@@ -89,7 +90,14 @@ describe('SystemSampler', () => {
     // interval (allowing a loaded CI machine some lateness), each on a later tick than the one before.
     const ticks = times.map((t) => Math.floor((t - start + 2) / 40));
     const lateness = times.map((t, i) => t - start - ticks[i] * 40);
-    for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBeGreaterThan(ticks[i - 1]);
+    // A sample delayed past the next tick boundary by a busy machine may share that tick with the
+    // next one; drift would put most samples on shared or skipped ticks.
+    let later = 0;
+    for (let i = 1; i < ticks.length; i++) {
+      expect(ticks[i]).toBeGreaterThanOrEqual(ticks[i - 1]);
+      if (ticks[i] > ticks[i - 1]) later++;
+    }
+    expect(later).toBeGreaterThanOrEqual((ticks.length - 1) * 0.9);
     expect(lateness.filter((ms) => ms < 25).length).toBeGreaterThanOrEqual(lateness.length * 0.9);
     expect(Math.min(...lateness)).toBeGreaterThanOrEqual(-2);
   });
@@ -137,11 +145,24 @@ describe('SystemSampler', () => {
   });
 
   test('watch() moves the process keys to another tree', async () => {
-    const { sampler, samples } = create({ intervalSeconds: 0.02, pid: 1 });
-    sampler.start();
-    sampler.watch(process.pid);
-    await until(() => samples.length >= 2);
-    expect(samples.at(-1)!.values.proc_rss_bytes).toBeGreaterThan(0);
+    // Start on a lone `sleep` (one thread, a megabyte or two), then move to this test process.
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const { sampler, samples } = create({ intervalSeconds: 0.02, pid: sleeper.pid });
+      sampler.start();
+      await until(() => samples.some((sample) => sample.values.proc_threads !== undefined));
+      const before = samples.at(-1)!.values;
+      expect(before.proc_threads).toBe(1);
+      expect(before.proc_rss_bytes).toBeLessThan(16 * 2 ** 20);
+      sampler.watch(process.pid);
+      const seen = samples.length;
+      await until(() => samples.length >= seen + 2);
+      const after = samples.at(-1)!.values;
+      expect(after.proc_threads).toBeGreaterThan(1);
+      expect(after.proc_rss_bytes).toBeGreaterThan(process.memoryUsage().rss / 2);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   });
 
   test('the systeminformation source gives the host keys where /proc is not used', async () => {

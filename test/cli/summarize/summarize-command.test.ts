@@ -266,5 +266,12 @@ describe('codex-ndjson summarize', () => {
   it('draws progress on stderr only when stderr is a terminal', async () => {
     const quiet = await runSummarize([MIX], false);
     expect(quiet.stderr).toBe('');
+    const terminal = await runSummarize([MIX], true);
+    // A redrawn line (carriage return, erase line, bytes done / total, ETA), cleared at the end.
+    const ERASE = '\r\u001b[K';
+    expect(terminal.stderr.startsWith(ERASE)).toBe(true);
+    expect(terminal.stderr.slice(ERASE.length)).toMatch(/^[\d.]+ \w+ \/ [\d.]+ \w+ .*ETA /);
+    expect(terminal.stderr.endsWith(ERASE)).toBe(true);
+    expect(terminal.stdout).toBe(quiet.stdout);
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RotationPolicy } from '../../../src/exporters/file/rotation-policy.js';
-import { readEventFile } from '../../../src/exporters/tensorboard/event-file-reader.js';
+import { readEventFile } from '../../helpers/checked-readers.js';
 import {
   TensorBoardExporter,
   type TensorBoardExporterOptions,

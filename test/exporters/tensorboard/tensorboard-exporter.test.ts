@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readEventFile } from '../../../src/exporters/tensorboard/event-file-reader.js';
+import { readEventFile } from '../../helpers/checked-readers.js';
 import { startTelemetry } from '../../../src/telemetry.js';
 
 const dirs: string[] = [];
@@ -86,10 +86,17 @@ describe('TensorBoard exporter', () => {
       /^events\.out\.tfevents\.\d{10}\.[^.]+(\.[^.]+)*\.\d+\.\d{6}$/,
     );
     // Step-time histogram from the OTel pipeline, as a TensorBoard histogram.
-    const histos = first.flatMap((event) => event.values ?? []).filter((value) => value.histo);
-    expect(
-      histos.length + readEventFile(eventFiles(path.join(run, 'train')).at(-1) as string).events.length,
-    ).toBeGreaterThan(0);
+    const histos = eventFiles(path.join(run, 'train'))
+      .flatMap((file) => readEventFile(file).events)
+      .flatMap((event) => event.values ?? [])
+      .filter((value) => value.histo);
+    // 10,001 train steps make 10,000 step intervals; the last (cumulative) histogram holds them all.
+    expect(histos.length).toBeGreaterThan(0);
+    expect(new Set(histos.map((value) => value.tag))).toEqual(new Set(['codex.step.duration']));
+    const last = histos.at(-1)?.histo;
+    expect(last?.num).toBe(10_000);
+    expect(last?.min).toBeGreaterThanOrEqual(0);
+    expect(last?.max).toBeGreaterThanOrEqual(last?.min ?? Infinity);
   });
 
   it('rotates to new event files past tensorboardRotateBytes, with names that sort in write order', async () => {

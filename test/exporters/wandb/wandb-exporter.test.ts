@@ -7,7 +7,8 @@ import { TelemetryError } from '../../../src/errors.js';
 import type { StepRow } from '../../../src/instruments/step-row.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
 import type { KeyedItem } from '../../../src/exporters/wandb/record-types.js';
-import { readWandbLog, type ReadRecord } from '../../../src/exporters/wandb/wandb-log-reader.js';
+import type { ReadRecord } from '../../../src/exporters/wandb/wandb-log-reader.js';
+import { readWandbLog } from '../../helpers/checked-readers.js';
 import { WandbExporter, type WandbExporterOptions } from '../../../src/exporters/wandb/wandb-exporter.js';
 
 const dirs: string[] = [];
@@ -210,6 +211,33 @@ describe('WandbExporter', () => {
       _timestamp: String(START + 3),
     });
     expect(history[2]!.record.history?.step?.num).toBe('9223372036854775807');
+  });
+
+  it('writes steps 2^62, 2^62+1 and 2^62+2, which differ only past 2^53, as three history rows', async () => {
+    const { wandb } = exporter();
+    const base = 2n ** 62n;
+    exportRows(
+      wandb,
+      [0n, 1n, 2n].map((offset, i) => ({
+        phase: 'train' as const,
+        step: base + offset,
+        ts: START + 1 + i,
+        names: ['loss'],
+        values: [i],
+      })),
+    );
+    await wandb.close({ exitCode: 0 });
+    const history = ofType(readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records, 'history');
+    expect(history.map((record) => items(record.record.history?.item)._step)).toEqual([
+      '4611686018427387904',
+      '4611686018427387905',
+      '4611686018427387906',
+    ]);
+    expect(history.map((record) => record.record.history?.step?.num)).toEqual([
+      '4611686018427387904',
+      '4611686018427387905',
+      '4611686018427387906',
+    ]);
   });
 
   it('writes the held row and a summary update at each flush, and no summary when nothing changed', async () => {

@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The tests mutation testing runs (`npm run mutation`, through stryker.config.json): the fast,
+ * in-process tests of the byte formats, the NDJSON reader, sink health and summarize's statistics.
+ * Tests that spawn processes, start servers or write 10,000 steps stay out: on 2 cores each
+ * verdict would cost seconds, and the tests listed here reach the same code directly.
+ */
+export default defineConfig({
+  test: {
+    include: [
+      'test/exporters/codec/*.test.ts',
+      'test/exporters/tensorboard/golden.test.ts',
+      'test/exporters/tensorboard/scalars-record.test.ts',
+      'test/exporters/wandb/encoders.test.ts',
+      'test/exporters/wandb/golden.test.ts',
+      'test/exporters/wandb/history-rows.test.ts',
+      'test/exporters/wandb/value-json.test.ts',
+      'test/exporters/ndjson/encode-line.test.ts',
+      'test/ndjson/*.test.ts',
+      'test/bridge/parse-record.test.ts',
+      'test/exporters/file/append-file.test.ts',
+      'test/telemetry/sink-degradation.test.ts',
+      'test/cli/summarize/aggregator.test.ts',
+      'test/cli/summarize/format-pieces.test.ts',
+    ],
+    testTimeout: 30_000,
+  },
+});
