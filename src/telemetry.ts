@@ -9,6 +9,7 @@
  */
 import type { Meter } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { HttpRoutes } from './exporters/prometheus/endpoint.js';
 import type { Resource } from '@opentelemetry/resources';
 import {
   resolveEvaluationConfig,
@@ -57,6 +58,8 @@ export interface StartOptions {
   watchPid?: number;
   /** The sinks to open (default DEFAULT_SINKS); add your own with `[...DEFAULT_SINKS, mine]`. */
   sinks?: readonly SinkDefinition[];
+  /** More routes served by the /metrics server, e.g. the dashboard under `/`. */
+  httpRoutes?: HttpRoutes;
 }
 
 export class Telemetry {
@@ -132,6 +135,7 @@ export class Telemetry {
       ),
       // Scalar gauges reach both backends through one producer (faster to scrape than SDK observables).
       metricProducers: [new LastValueGauges({ scope: { name: METER_TRAINING } })],
+      httpRoutes: options.httpRoutes,
     };
     const resource = buildResource(resolved, env);
     const sinks = await assembleSinks(options.sinks ?? DEFAULT_SINKS, context);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-telemetry`: parse, dispatch, set process.exitCode. */
 import { createRequire } from 'node:module';
+import { dashboardCommand } from './dashboard-command.js';
 import { runDemo } from './demo.js';
 import { manifestCommand } from './manifest-command.js';
 import { runChild } from './run-command.js';
@@ -36,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return runChild(parsed.options, parsed.child, io);
     case 'manifest':
       return manifestCommand(parsed.argv, io);
+    case 'dashboard':
+      return dashboardCommand(parsed.argv, io);
     case 'wandb-ls': {
       const dir = parsed.dir ?? process.env.WANDB_DIR ?? 'wandb';
       process.stdout.write(formatWandbRuns(listWandbRuns(dir), dir));

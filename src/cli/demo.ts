@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TrainConfig } from '../config.js';
+import { CliDashboard } from './cli-dashboard.js';
 import { startTelemetry, type Telemetry } from '../telemetry.js';
 import type { SinkOptions } from './parse-cli.js';
 
@@ -54,11 +55,25 @@ export function syntheticStep(step: number, totalSteps: number): Record<string, 
 }
 
 export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> {
+  const dashboard = new CliDashboard();
   const telemetry = await startTelemetry(
     trainConfigFromFlags(options, { systemMetricsInterval: 1, runName: 'demo' }),
-    { env: io.env, info: (line) => io.stdout.write(`${line}\n`) },
+    {
+      env: io.env,
+      info: (line) => io.stdout.write(`${line}\n`),
+      httpRoutes: options.dashboard ? dashboard.routes : undefined,
+    },
   );
   const evaluation = telemetry.evaluation();
+  if (options.dashboard) {
+    const paths = telemetry.paths;
+    const line = await dashboard.start(
+      () => [paths.metricsOut, ...paths.evalMetricsOut],
+      telemetry.config.prometheusHost,
+      paths.metricsUrl,
+    );
+    io.stdout.write(`${line ?? 'demo: no dashboard, /metrics could not be served'}\n`);
+  }
   const out = path.resolve(options.out ?? '.');
   io.stdout.write(`demo: run ${telemetry.config.runId}, ${options.steps} steps, writing under ${out}\n`);
   for (let step = 0; step < options.steps; step++) {
@@ -85,6 +100,7 @@ export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> 
     await sleep(options.serveSeconds * 1000);
   }
   await telemetry.shutdown(0);
+  dashboard.stop();
   printOutputs(telemetry, io);
   return 0;
 }

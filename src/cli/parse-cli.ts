@@ -23,6 +23,8 @@ export interface SinkOptions {
   gpu: boolean | undefined;
   /** run: also copy the trainer's stdout/stderr to the W&B run's files/output.log. */
   captureOutput: boolean;
+  /** Also serve the live dashboard under / on the /metrics server. */
+  dashboard: boolean;
 }
 
 export type ParsedCli =
@@ -30,6 +32,7 @@ export type ParsedCli =
   | { command: 'run'; options: SinkOptions; child: string[] }
   | { command: 'tail'; options: SinkOptions; files: string[]; fromStart: boolean; follow: boolean }
   | { command: 'manifest'; argv: string[] }
+  | { command: 'dashboard'; argv: string[] }
   | { command: 'wandb-ls'; dir: string | undefined }
   | { command: 'help'; text: string }
   | { command: 'version' }
@@ -43,6 +46,7 @@ Commands:
   tail [options] FILE...    replay / follow NDJSON files into every sink
   manifest CHECKPOINT       write run_manifest.json beside a checkpoint (always exits 0)
   wandb ls [DIR]            list W&B offline runs: size, records, complete, synced
+  dashboard [RUN]...        live training curves in the browser (--port P, --host H)
 
 Output options (demo, run, tail):
   --out DIR                     every file of the run goes under DIR (default: .)
@@ -54,6 +58,7 @@ Output options (demo, run, tail):
   --metrics-rotate-bytes N      rotate the NDJSON streams past N bytes
   --gpu / --no-gpu              sample NVIDIA GPUs through NVML (CODEX_MONITORING_ENABLE_GPU)
   --run-id ID
+  --dashboard                   also serve the live dashboard under / on the /metrics server
 
 Demo options:
   --steps N (default 300)  --eval-every N (default 50)  --checkpoint-every N (default 100)
@@ -84,6 +89,7 @@ const SINK_OPTIONS = {
   'from-start': { type: 'boolean' },
   'capture-output': { type: 'boolean' },
   follow: { type: 'boolean' },
+  dashboard: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -129,6 +135,8 @@ export function parseCli(argv: readonly string[]): ParsedCli {
       }
       case 'manifest':
         return { command: 'manifest', argv: rest };
+      case 'dashboard':
+        return { command: 'dashboard', argv: rest };
       case 'wandb': {
         if (rest[0] !== 'ls')
           throw new UsageError(`unknown wandb subcommand "${rest[0] ?? ''}"; use: wandb ls [DIR]`);
@@ -153,6 +161,9 @@ function parse(args: string[], allowPositionals: boolean) {
 }
 
 function sinkOptions(values: SinkValues): SinkOptions {
+  if (values.dashboard && values['no-prometheus']) {
+    throw new UsageError('--dashboard is served by the /metrics server: drop --no-prometheus');
+  }
   return {
     out: values.out,
     steps: int(values.steps, '--steps', 300, 1),
@@ -180,6 +191,7 @@ function sinkOptions(values: SinkValues): SinkOptions {
     runId: values['run-id'],
     gpu: values['no-gpu'] ? false : values.gpu ? true : undefined,
     captureOutput: values['capture-output'] ?? false,
+    dashboard: values.dashboard ?? false,
   };
 }
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { TailBridge } from '../bridge/tail-bridge.js';
+import { CliDashboard } from './cli-dashboard.js';
 import { startTelemetry } from '../telemetry.js';
 import { trainConfigFromFlags, type CliIo } from './demo.js';
 import type { SinkOptions } from './parse-cli.js';
@@ -43,6 +44,7 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
   const out = path.resolve(options.out ?? '.');
   const metricsFile = path.resolve(out, io.env.CODEX_METRICS_OUT ?? '.codex/metrics.ndjson');
   const evalFile = path.resolve(out, io.env.CODEX_EVAL_METRICS_OUT ?? '.codex/eval_metrics.ndjson');
+  const dashboard = new CliDashboard();
   const telemetry = await startTelemetry(
     trainConfigFromFlags(options, {
       metricsOut: path.join(out, '.codex/bridge_system.ndjson'),
@@ -53,8 +55,18 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
       ndjsonPhases: ['system'],
       info: (line) => io.stderr.write(`${line}\n`),
       warn: (line) => io.stderr.write(`${line}\n`),
+      httpRoutes: options.dashboard ? dashboard.routes : undefined,
     },
   );
+  if (options.dashboard) {
+    const paths = telemetry.paths;
+    const line = await dashboard.start(
+      () => [metricsFile, evalFile, paths.metricsOut],
+      telemetry.config.prometheusHost,
+      paths.metricsUrl,
+    );
+    io.stderr.write(`${line ?? 'codex-telemetry: no dashboard, /metrics could not be served'}\n`);
+  }
   const [file, ...args] = command as [string, ...string[]];
   const outputLog =
     options.captureOutput && telemetry.paths.wandbRunDir
@@ -107,6 +119,7 @@ export async function runChild(options: SinkOptions, command: string[], io: CliI
   for (const [signal, handler] of forward) process.removeListener(signal, handler);
   await captured;
   await telemetry.shutdown(exitCode);
+  dashboard.stop();
   const { rows, malformed } = bridge.stats;
   io.stderr.write(
     `codex-telemetry: trainer exited with ${exitCode}; ${rows} rows re-exported, ${malformed} malformed lines skipped\n`,

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { TailBridge } from '../bridge/tail-bridge.js';
+import { CliDashboard } from './cli-dashboard.js';
 import { startTelemetry } from '../telemetry.js';
 import { trainConfigFromFlags, type CliIo } from './demo.js';
 import type { SinkOptions } from './parse-cli.js';
@@ -15,6 +16,7 @@ export async function runTail(
   io: CliIo,
 ): Promise<number> {
   const out = path.resolve(options.out ?? '.');
+  const dashboard = new CliDashboard();
   const telemetry = await startTelemetry(
     trainConfigFromFlags(options, {
       metricsOut: path.join(out, '.codex/bridge_system.ndjson'),
@@ -27,8 +29,18 @@ export async function runTail(
       ndjsonPhases: ['system'],
       info: (line) => io.stderr.write(`${line}\n`),
       warn: (line) => io.stderr.write(`${line}\n`),
+      httpRoutes: options.dashboard ? dashboard.routes : undefined,
     },
   );
+  if (options.dashboard) {
+    const paths = telemetry.paths;
+    const line = await dashboard.start(
+      () => [...files.map((f) => path.resolve(f)), paths.metricsOut],
+      telemetry.config.prometheusHost,
+      paths.metricsUrl,
+    );
+    io.stderr.write(`${line ?? 'tail: no dashboard, /metrics could not be served'}\n`);
+  }
   const bridge = new TailBridge({
     files: files.map((file) => path.resolve(file)),
     // Without --follow there is nothing to wait for, so replay what is there.
@@ -48,6 +60,7 @@ export async function runTail(
     await bridge.drain();
   }
   await telemetry.shutdown(0);
+  dashboard.stop();
   const { lines, rows, malformed, resets } = bridge.stats;
   io.stderr.write(
     `tail: ${lines} lines, ${rows} rows replayed, ${malformed} malformed, ${resets} truncations/rotations\n`,

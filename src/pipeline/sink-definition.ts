@@ -4,6 +4,7 @@
  * sink opens as a RowSink that the pipeline feeds; a backend (Prometheus, OTLP) opens as an OTel
  * MetricReader on the backend MeterProvider. Adding a sink means a folder and an entry here.
  */
+import type { HttpRoutes } from '../exporters/prometheus/endpoint.js';
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { ResolvedTrainConfig } from '../config.js';
 import type { RowSink } from './row-sink.js';
@@ -34,6 +35,8 @@ export interface SinkContext {
   readonly trainStreams: readonly string[];
   /** Sources every backend reader includes (the training scalars' last-value gauges). */
   readonly metricProducers: readonly MetricProducer[];
+  /** More routes for the /metrics server (the CLI's `--dashboard`). */
+  readonly httpRoutes?: HttpRoutes;
 }
 
 /** What opening a sink produced: rows go to `rowSink`, backends read through `reader`. */

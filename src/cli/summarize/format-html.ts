@@ -1,8 +1,12 @@
 /**
  * A self-contained HTML report: the scorecard tables, then one chart per metric with train and
- * eval overlaid (or run A and B overlaid for a comparison). Inline CSS and SVG only, so it opens
- * offline; the report's data is embedded as JSON in a `<script type="application/json">` for tools.
+ * eval overlaid (or run A and B overlaid for a comparison). The charts are the live dashboard's
+ * (smoothing, log scale, zoom, hover), inlined with their data, so the file opens offline from
+ * file://; inline SVG charts stay underneath for printing and for readers without scripts. The
+ * report's data is embedded as JSON in a `<script type="application/json">` for tools.
  */
+import { inlineDashboard, staticModel } from '../../dashboard/static-report.js';
+import type { StaticModel } from '../../dashboard/chart-model.js';
 import type { Comparison } from './compare.js';
 import { toJson } from './format-json.js';
 import { COMPARE_HEADERS, comparisonCells } from './format-table.js';
@@ -34,8 +38,13 @@ function embed(json: string): string {
   return `<script type="application/json" id="codex-summary">${json.replace(/</g, '\\u003c')}</script>`;
 }
 
-function page(title: string, body: string, data: string): string {
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title><style>${STYLE}</style></head>\n<body>\n<h1>${escapeXml(title)}</h1>\n${body}\n${embed(data)}\n</body></html>\n`;
+function page(title: string, body: string, data: string, model: StaticModel): string {
+  const live = inlineDashboard(model, [STYLE]);
+  const [head, charts] =
+    typeof live === 'string'
+      ? ['', `<p>Interactive charts unavailable: ${escapeXml(live)}.</p>`]
+      : [live.head, live.body];
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8">${head}<title>${escapeXml(title)}</title><style>${STYLE}</style></head>\n<body>\n<h1>${escapeXml(title)}</h1>\n${body}\n${charts}\n${embed(data)}\n</body></html>\n`;
 }
 
 function header(report: Report): string {
@@ -66,7 +75,7 @@ function charts(report: Report, seriesLabel = (phase: PhaseName): string => phas
       byName.set(key, list);
     }
   }
-  return `<div class="charts">${[...byName].map(([name, series]) => chart(name, series)).join('\n')}</div>`;
+  return `<div class="charts dash-fallback">${[...byName].map(([name, series]) => chart(name, series)).join('\n')}</div>`;
 }
 
 export function formatReportHtml(report: Report): string {
@@ -75,9 +84,10 @@ export function formatReportHtml(report: Report): string {
     sections.push(`<h2>${phase} (${rows.length} metrics)</h2>`, table(METRIC_HEADERS, rows.map(metricCells)));
   if (report.system.length > 0)
     sections.push('<h2>system resources</h2>', table(SYSTEM_HEADERS, report.system.map(systemCells)));
-  sections.push('<h2>charts</h2>', charts(report));
+  sections.push('<h2 class="dash-fallback">charts</h2>', charts(report));
   const title = report.label === '' ? 'codex-ndjson summary' : `codex-ndjson summary: ${report.label}`;
-  return page(title, sections.join('\n'), toJson(report));
+  const model = staticModel('charts', [{ run: report.label === '' ? 'run' : report.label, report }]);
+  return page(title, sections.join('\n'), toJson(report), model);
 }
 
 export function formatComparisonHtml(comparison: Comparison): string {
@@ -114,8 +124,17 @@ export function formatComparisonHtml(comparison: Comparison): string {
     }
   }
   sections.push(
-    '<h2>charts</h2>',
-    `<div class="charts">${[...series].map(([n, s]) => chart(n, s)).join('\n')}</div>`,
+    '<h2 class="dash-fallback">charts</h2>',
+    `<div class="charts dash-fallback">${[...series].map(([n, s]) => chart(n, s)).join('\n')}</div>`,
   );
-  return page(`codex-ndjson compare: ${a.label} vs ${b.label}`, sections.join('\n'), toJson(comparison));
+  const model = staticModel('charts', [
+    { run: `A ${a.label}`, report: a },
+    { run: `B ${b.label}`, report: b },
+  ]);
+  return page(
+    `codex-ndjson compare: ${a.label} vs ${b.label}`,
+    sections.join('\n'),
+    toJson(comparison),
+    model,
+  );
 }

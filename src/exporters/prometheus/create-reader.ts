@@ -5,7 +5,7 @@
  */
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SinkHealth } from '../../pipeline/sink-health.js';
-import { PrometheusEndpoint } from './endpoint.js';
+import { PrometheusEndpoint, type HttpRoutes } from './endpoint.js';
 import {
   checkHost,
   DEFAULT_PROMETHEUS_HOST,
@@ -28,6 +28,8 @@ export interface PrometheusReaderOptions {
   health: SinkHealth;
   /** Extra sources merged into every scrape (e.g. LastValueGauges for training scalars). */
   metricProducers?: MetricProducer[];
+  /** More routes served beside /metrics (the dashboard). */
+  routes?: HttpRoutes;
   /** Receives `metrics: http://HOST:PORT/metrics` once the endpoint listens. */
   log?: (line: string) => void;
 }
@@ -49,6 +51,7 @@ export async function createPrometheusReader(options: PrometheusReaderOptions): 
   const endpoint = new PrometheusEndpoint({
     withScopeInfo: options.withScopeInfo ?? false,
     metricProducers: options.metricProducers,
+    routes: options.routes,
   });
   const result = await endpoint.listen(host, requestedPort);
   if (!result.ok) {

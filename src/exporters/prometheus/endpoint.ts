@@ -21,13 +21,19 @@ export interface EndpointOptions {
   withScopeInfo: boolean;
   /** Extra sources merged into every scrape, e.g. LastValueGauges. */
   metricProducers?: MetricProducer[];
+  /** Asked for every path but /metrics before the 404. */
+  routes?: HttpRoutes;
 }
+
+/** More routes on the same server (the dashboard under `/`): true when the request was answered. */
+export type HttpRoutes = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 export type ListenResult = { ok: true; port: number } | { ok: false; error: NodeJS.ErrnoException };
 
 export class PrometheusEndpoint extends PrometheusExporter {
   private readonly server: Server;
   private closed: Promise<void> | undefined;
+  private readonly routes: HttpRoutes | undefined;
 
   constructor(options: EndpointOptions) {
     super({
@@ -35,6 +41,7 @@ export class PrometheusEndpoint extends PrometheusExporter {
       withoutScopeInfo: !options.withScopeInfo,
       metricProducers: options.metricProducers,
     });
+    this.routes = options.routes;
     this.server = createServer(this.route).unref();
   }
 
@@ -85,6 +92,7 @@ export class PrometheusEndpoint extends PrometheusExporter {
       this.getMetricsRequestHandler(request, response);
       return;
     }
+    if (this.routes?.(request, response) === true) return;
     response.statusCode = 404;
     response.end();
   };

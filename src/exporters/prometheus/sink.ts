@@ -11,7 +11,7 @@ export const prometheusSink: SinkDefinition = {
     checkHost(config.prometheusHost);
     portForRank(config.prometheusPort, config.localRank);
   },
-  async open({ config, health, info, metricProducers }) {
+  async open({ config, health, info, metricProducers, httpRoutes }) {
     const prometheus = await createPrometheusReader({
       metricProducers: [...metricProducers],
       host: config.prometheusHost,
@@ -19,6 +19,7 @@ export const prometheusSink: SinkDefinition = {
       localRank: config.localRank,
       health,
       log: info,
+      routes: httpRoutes,
     });
     return { reader: prometheus.reader, paths: { metricsUrl: prometheus.url } };
   },

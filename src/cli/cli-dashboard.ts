@@ -1,0 +1,44 @@
+/**
+ * `--dashboard` for demo, run and tail: the dashboard's routes on the /metrics server (under `/`),
+ * reading the streams the command writes or follows. The routes exist before the server starts
+ * (they are handed to startTelemetry); the streams are known after, so they are bound late.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { dashboardHandler, type Handler } from '../dashboard/http-handler.js';
+import { LiveRuns } from '../dashboard/live-runs.js';
+import { allowedRoots } from '../dashboard/safe-files.js';
+import type { HttpRoutes } from '../exporters/prometheus/endpoint.js';
+
+export class CliDashboard {
+  private live: LiveRuns | undefined;
+  private handler: Handler | undefined;
+
+  /** Answers nothing (a 404 from /metrics' server) until `start`. */
+  readonly routes: HttpRoutes = (request: IncomingMessage, response: ServerResponse) =>
+    this.handler?.(request, response) ?? false;
+
+  /**
+   * Starts reading `inputs` (files that may not exist yet are picked up when they appear) and
+   * returns the line to print, or undefined when /metrics is not served (the page would have no server).
+   */
+  async start(
+    files: () => readonly (string | undefined)[],
+    host: string,
+    metricsUrl: string | undefined,
+  ): Promise<string | undefined> {
+    if (metricsUrl === undefined) return undefined;
+    // Files, not their folders: a folder would be walked, and a stream in the working folder would
+    // make that every file under it. Rotated segments of a file are still found.
+    const inputs = (): string[] => [...new Set(files().filter((f): f is string => f !== undefined))];
+    this.live = new LiveRuns({ inputs });
+    await this.live.start();
+    const roots = allowedRoots([...new Set(inputs().map((f) => path.dirname(f)))]);
+    this.handler = dashboardHandler(this.live, { roots, host, cwd: process.cwd() });
+    return `dashboard: ${metricsUrl.replace(/metrics$/, '')}`;
+  }
+
+  stop(): void {
+    this.live?.stop();
+  }
+}

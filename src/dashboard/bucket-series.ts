@@ -1,0 +1,147 @@
+/**
+ * One series of a run held in bounded memory: consecutive points fall into buckets of `width`
+ * points, and each bucket keeps its extremes (value, step and time of its min and of its max), its
+ * finite sum and count, and which non-finite values it saw. When the buckets are full, neighbours
+ * merge and the width doubles, so a series of any length costs at most MAX_BUCKETS buckets and a
+ * spike is never averaged away: it stays some bucket's min or max.
+ */
+
+/** 4096 buckets keep every pixel of a 2000-pixel-wide chart exact when the series is short, and a
+ * 1,000,000-step series at 256 points a bucket, in 4096 × 13 × 8 bytes = 426 KiB. */
+export const MAX_BUCKETS = 4096;
+const INITIAL_BUCKETS = 64;
+
+/** Bits of the non-finite values a bucket saw. */
+export const NF_NAN = 1;
+export const NF_POS_INF = 2;
+export const NF_NEG_INF = 4;
+
+/** Column indexes of one bucket in the flat Float64Array. */
+const X0 = 0; // step of the bucket's first point
+const T0 = 1; // time of the bucket's first point
+const XMIN = 2;
+const TMIN = 3;
+const VMIN = 4;
+const XMAX = 5;
+const TMAX = 6;
+const VMAX = 7;
+const SUM = 8;
+const FINITE = 9; // finite points
+const POINTS = 10; // all points
+const NF = 11; // NF_* bits
+const XNF = 12; // step of the first non-finite point
+const TNF = 13;
+export const COLUMNS = 14;
+
+export class BucketSeries {
+  /** Bucket data, COLUMNS numbers per bucket. */
+  data = new Float64Array(INITIAL_BUCKETS * COLUMNS);
+  length = 0;
+  /** Points per full bucket. */
+  width = 1;
+  points = 0;
+  nan = 0;
+  posInf = 0;
+  negInf = 0;
+  /** Time of the first point (relative-time axis origin); NaN until a point has a time. */
+  firstTs = NaN;
+
+  add(step: number, ts: number, value: number): void {
+    this.points++;
+    if (Number.isNaN(this.firstTs)) this.firstTs = ts;
+    let b = this.length - 1;
+    if (b < 0 || this.data[b * COLUMNS + POINTS] === this.width) b = this.open(step, ts);
+    const o = b * COLUMNS;
+    const d = this.data;
+    d[o + POINTS]++;
+    if (value - value !== 0) {
+      let bit = NF_NAN;
+      if (value === Infinity) {
+        bit = NF_POS_INF;
+        this.posInf++;
+      } else if (value === -Infinity) {
+        bit = NF_NEG_INF;
+        this.negInf++;
+      } else this.nan++;
+      if (d[o + NF] === 0) {
+        d[o + XNF] = step;
+        d[o + TNF] = ts;
+      }
+      d[o + NF] = (d[o + NF] as number) | bit;
+      return;
+    }
+    d[o + SUM] += value;
+    d[o + FINITE]++;
+    if (value < (d[o + VMIN] as number)) {
+      d[o + VMIN] = value;
+      d[o + XMIN] = step;
+      d[o + TMIN] = ts;
+    }
+    if (value > (d[o + VMAX] as number)) {
+      d[o + VMAX] = value;
+      d[o + XMAX] = step;
+      d[o + TMAX] = ts;
+    }
+  }
+
+  /** Starts a bucket at `step`, merging pairs first when the store is full; returns its index. */
+  private open(step: number, ts: number): number {
+    if (this.length === MAX_BUCKETS) this.halve();
+    if ((this.length + 1) * COLUMNS > this.data.length) {
+      const bigger = new Float64Array(Math.min(this.data.length * 2, MAX_BUCKETS * COLUMNS));
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    const o = this.length * COLUMNS;
+    const d = this.data;
+    d.fill(0, o, o + COLUMNS);
+    d[o + X0] = step;
+    d[o + T0] = ts;
+    d[o + VMIN] = Infinity;
+    d[o + VMAX] = -Infinity;
+    d[o + XNF] = NaN;
+    d[o + TNF] = NaN;
+    return this.length++;
+  }
+
+  private halve(): void {
+    const d = this.data;
+    for (let i = 0; i < this.length / 2; i++) {
+      const to = i * COLUMNS;
+      const a = 2 * i * COLUMNS;
+      const b = a + COLUMNS;
+      d.copyWithin(to, a, a + COLUMNS);
+      if (2 * i + 1 >= this.length) continue;
+      if ((d[b + VMIN] as number) < (d[to + VMIN] as number)) d.copyWithin(to + XMIN, b + XMIN, b + VMIN + 1);
+      if ((d[b + VMAX] as number) > (d[to + VMAX] as number)) d.copyWithin(to + XMAX, b + XMAX, b + VMAX + 1);
+      d[to + SUM] += d[b + SUM] as number;
+      d[to + FINITE] += d[b + FINITE] as number;
+      d[to + POINTS] += d[b + POINTS] as number;
+      if (d[to + NF] === 0 && d[b + NF] !== 0) {
+        d[to + XNF] = d[b + XNF] as number;
+        d[to + TNF] = d[b + TNF] as number;
+      }
+      d[to + NF] = (d[to + NF] as number) | (d[b + NF] as number);
+    }
+    this.length = Math.ceil(this.length / 2);
+    this.width *= 2;
+  }
+}
+
+/** Read access to one bucket, for the downsampler. */
+export const BUCKET = {
+  X0,
+  T0,
+  XMIN,
+  TMIN,
+  VMIN,
+  XMAX,
+  TMAX,
+  VMAX,
+  SUM,
+  FINITE,
+  POINTS,
+  NF,
+  XNF,
+  TNF,
+} as const;

@@ -1,0 +1,101 @@
+/**
+ * The `/api/chart` answer: every line of one chart cut to the chart's pixel width. A run with one
+ * rank is one series; a run with several is a median-and-band series plus one series per rank
+ * (the page shows those on request).
+ */
+import type { BucketSeries } from './bucket-series.js';
+import type { ChartModel, SeriesModel } from './chart-model.js';
+import { bandLine, pixelLine, stepExtent, type PixelLine } from './pixel-downsample.js';
+import type { Line, SeriesStore } from './series-store.js';
+
+/** Widths outside this range are clamped: a request cannot make the server build huge answers. */
+export const MIN_WIDTH = 16;
+export const MAX_WIDTH = 4096;
+
+const PHASES = ['train', 'eval', 'system'];
+
+export interface ChartQuery {
+  width: number;
+  /** Step range to show; default the whole chart. */
+  from?: number;
+  to?: number;
+}
+
+function counts(
+  series: readonly BucketSeries[],
+): Pick<SeriesModel, 'points' | 'nan' | 'posInf' | 'negInf' | 't0'> {
+  let t0 = NaN;
+  const out = { points: 0, nan: 0, posInf: 0, negInf: 0 };
+  for (const s of series) {
+    out.points += s.points;
+    out.nan += s.nan;
+    out.posInf += s.posInf;
+    out.negInf += s.negInf;
+    if (!(s.firstTs >= t0)) t0 = Number.isNaN(t0) ? s.firstTs : Math.min(t0, s.firstTs);
+  }
+  return { ...out, t0: Number.isFinite(t0) ? t0 : null };
+}
+
+/** JSON has no NaN: a time the input lacked becomes null in the arrays, and the page skips it. */
+function finiteOrNull(values: number[]): number[] {
+  return values.map((v) => (Number.isFinite(v) ? v : (null as unknown as number)));
+}
+
+function model(
+  line: Line,
+  data: PixelLine,
+  extra: Partial<SeriesModel>,
+  color: string,
+  series: BucketSeries[],
+): SeriesModel {
+  const rank = extra.rank ?? null;
+  const parts = [line.run, line.phase, line.sub, rank === null ? '' : `rank ${rank}`].filter((p) => p !== '');
+  return {
+    id: parts.join(' · '),
+    run: line.run,
+    phase: line.phase,
+    label: parts.join(' · '),
+    color,
+    dashed: line.phase === 'eval',
+    rank,
+    band: false,
+    step: data.step,
+    ts: finiteOrNull(data.ts),
+    y: data.y,
+    marks: data.marks.map(([x, t, bits]) => [x, Number.isFinite(t) ? t : (null as unknown as number), bits]),
+    ...counts(series),
+    ...extra,
+  };
+}
+
+export function chartData(store: SeriesStore, metric: string, query: ChartQuery): ChartModel | undefined {
+  const chart = store.charts.get(metric);
+  if (chart === undefined) return undefined;
+  const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.round(query.width)));
+  const all = [...chart.lines.values()].flatMap((line) => [...line.ranks.values()]);
+  const [lo, hi] = stepExtent(all);
+  const from = query.from ?? lo;
+  const to = query.to ?? hi;
+  const series: SeriesModel[] = [];
+  const lines = [...chart.lines.values()].sort(
+    (a, b) =>
+      (a.run < b.run ? -1 : a.run > b.run ? 1 : 0) ||
+      PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase) ||
+      (a.sub < b.sub ? -1 : a.sub > b.sub ? 1 : 0),
+  );
+  for (const line of lines) {
+    const color = store.runs.get(line.run)?.color ?? '#444';
+    const ranks = [...line.ranks].sort((a, b) => a[0] - b[0]);
+    if (ranks.length === 1) {
+      const only = ranks[0]?.[1] as BucketSeries;
+      series.push(model(line, pixelLine(only, width, from, to), {}, color, [only]));
+      continue;
+    }
+    const members = ranks.map(([, s]) => s);
+    const band = bandLine(members, width, from, to);
+    series.push(model(line, band, { band: true, lo: band.lo, hi: band.hi }, color, members));
+    for (const [rank, s] of ranks)
+      series.push(model(line, pixelLine(s, width, from, to), { rank }, color, [s]));
+  }
+  return { metric: chart.metric, section: chart.section, series };
+}

@@ -1,0 +1,85 @@
+/**
+ * What the page draws, as plain JSON: the server's `/api/chart` answer and the data embedded in a
+ * static `summarize --format html` report have this one shape, so one client draws both.
+ */
+
+export type PhaseLabel = 'train' | 'eval' | 'system';
+
+/** A non-finite value to draw at the plot's edge: [step, time, NF_* bits]. */
+export type NonFiniteMark = [number, number, number];
+
+export interface SeriesModel {
+  /** Stable within a chart: run, phase, sub-series (GPU index) and rank. */
+  id: string;
+  run: string;
+  phase: PhaseLabel;
+  /** Text for legends; always inserted as text, never as HTML. */
+  label: string;
+  color: string;
+  dashed: boolean;
+  /** null: the run's only rank, or the median of its ranks when `band` is true. */
+  rank: number | null;
+  /** A rank group: `y` is the median over ranks, `lo`/`hi` the min–max band. */
+  band: boolean;
+  step: number[];
+  /** Unix seconds per point; empty when the input had no times. */
+  ts: number[];
+  y: number[];
+  lo?: number[];
+  hi?: number[];
+  marks: NonFiniteMark[];
+  /** Points read (before downsampling), and the non-finite ones among them. */
+  points: number;
+  nan: number;
+  posInf: number;
+  negInf: number;
+  /** Time of the series' first point: the origin of the relative-time axis; null when unknown. */
+  t0: number | null;
+}
+
+export interface ChartModel {
+  /** The chart's name (`loss`, `system/cpu_percent`, `system/gpu util_percent`). */
+  metric: string;
+  /** Heading the chart is listed under: `scalars`, `system: cpu`, `system: gpu`... */
+  section: string;
+  series: SeriesModel[];
+}
+
+export interface RunModel {
+  name: string;
+  color: string;
+  ranks: number[];
+}
+
+export interface IndexModel {
+  version: number;
+  runs: RunModel[];
+  charts: { metric: string; section: string }[];
+  /** Malformed lines skipped so far, over all streams. */
+  malformed: number;
+}
+
+/** The data embedded in a static report. */
+export interface StaticModel {
+  title: string;
+  runs: RunModel[];
+  charts: ChartModel[];
+}
+
+/** Ten distinguishable colours (Tableau 10), assigned to runs in order. */
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+] as const;
+
+export function colorOf(index: number): string {
+  return PALETTE[index % PALETTE.length] as string;
+}

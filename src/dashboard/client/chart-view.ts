@@ -1,0 +1,169 @@
+/**
+ * One chart on the page: a titled card carrying `data-metric` and `data-points` (the finite points
+ * drawn), a uPlot canvas with drag-to-zoom and double-click reset, markers at the plot's edge for
+ * non-finite values, a legend with their counts, a hover readout, and pin and CSV buttons. Every
+ * name goes into the page as text (textContent), never as HTML.
+ */
+import uPlot from 'uplot';
+import type { ChartModel, SeriesModel } from '../chart-model.js';
+import { valueAtOrBefore } from './align.js';
+import { chartCsv } from './csv.js';
+import { el } from './dom.js';
+import { formatDuration, formatTick, formatValue, nonFiniteText } from './format.js';
+import { drawMarks } from './marks.js';
+import { plotData } from './plot-data.js';
+import { visibleSeries, type ViewState } from './view-state.js';
+
+export const CHART_WIDTH = 560;
+const CHART_HEIGHT = 240;
+
+export interface ChartCallbacks {
+  togglePin(metric: string): void;
+  toggleRun(run: string): void;
+}
+
+export class ChartView {
+  readonly root: HTMLElement;
+  private plot: uPlot | undefined;
+  private readonly canvasHolder: HTMLElement;
+  private readonly legend: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readonly pinButton: HTMLButtonElement;
+  private visible: SeriesModel[] = [];
+  private lineColumn: number[] = [];
+
+  constructor(
+    public model: ChartModel,
+    private readonly state: ViewState,
+    private readonly callbacks: ChartCallbacks,
+  ) {
+    this.root = el('div', { class: 'dash-chart', 'data-metric': model.metric, 'data-points': '0' });
+    const title = el('h3', { class: 'dash-title' }, model.metric);
+    this.pinButton = el(
+      'button',
+      { type: 'button', class: 'dash-pin', title: 'pin this chart to the top' },
+      'pin',
+    );
+    this.pinButton.addEventListener('click', () => callbacks.togglePin(model.metric));
+    const csv = el(
+      'button',
+      { type: 'button', class: 'dash-csv', title: 'download this chart as CSV' },
+      'CSV',
+    );
+    csv.addEventListener('click', () => this.downloadCsv());
+    this.canvasHolder = el('div', { class: 'dash-canvas' });
+    this.legend = el('ul', { class: 'dash-legend' });
+    this.readout = el('div', { class: 'dash-readout' }, '\u00a0');
+    this.root.append(
+      el('div', { class: 'dash-head' }, title, this.pinButton, csv),
+      this.canvasHolder,
+      this.legend,
+      this.readout,
+    );
+  }
+
+  /** New data from the server (or the first data); redraws. */
+  update(model: ChartModel): void {
+    this.model = model;
+    this.render();
+  }
+
+  /** Draws from scratch: after new data or a change of controls. */
+  render(): void {
+    this.pinButton.textContent = this.state.pinned.has(this.model.metric) ? 'unpin' : 'pin';
+    this.visible = visibleSeries(this.model, this.state);
+    const plot = plotData(this.visible, this.state);
+    this.lineColumn = plot.lineColumn;
+    this.plot?.destroy();
+    const state = this.state;
+    const visible = this.visible;
+    const opts: uPlot.Options = {
+      width: CHART_WIDTH,
+      height: CHART_HEIGHT,
+      legend: { show: false },
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: state.xMode === 'wall' }, y: { distr: state.logY ? 3 : 1 } },
+      axes: [
+        state.xMode === 'wall'
+          ? {}
+          : {
+              values: (_u, ticks) =>
+                ticks.map((t) =>
+                  t === null ? '' : state.xMode === 'relative' ? formatDuration(t) : formatTick(t),
+                ),
+            },
+        // A log axis hands null for the ticks it leaves unlabelled.
+        { values: (_u, ticks) => ticks.map((t) => (t === null ? '' : formatTick(t))), size: 64 },
+      ],
+      series: plot.series,
+      bands: plot.bands,
+      hooks: {
+        draw: [(u) => drawMarks(u, visible, state.xMode)],
+        setCursor: [(u) => this.showReadout(u)],
+      },
+    };
+    this.plot = new uPlot(opts, plot.data, this.canvasHolder);
+    this.root.dataset.points = String(plot.points);
+    this.root.dataset.series = String(this.visible.length);
+    this.renderLegend();
+  }
+
+  destroy(): void {
+    this.plot?.destroy();
+    this.root.remove();
+  }
+
+  private renderLegend(): void {
+    this.legend.replaceChildren(
+      ...this.visible.map((s) => {
+        const counts = nonFiniteText(s.nan, s.posInf, s.negInf);
+        const item = el('li', { class: 'dash-legend-item', title: 'click to hide this run' });
+        const swatch = el('span', { class: s.dashed ? 'dash-swatch dash-dashed' : 'dash-swatch' });
+        swatch.style.borderColor = s.color;
+        item.append(swatch, el('span', {}, s.band ? `${s.label} (median, min–max of ranks)` : s.label));
+        if (counts !== '') item.append(el('span', { class: 'dash-nonfinite' }, ` ${counts}`));
+        item.addEventListener('click', () => this.callbacks.toggleRun(s.run));
+        return item;
+      }),
+    );
+  }
+
+  private showReadout(u: uPlot): void {
+    const idx = u.cursor.idx;
+    if (idx === null || idx === undefined) {
+      this.readout.textContent = '\u00a0';
+      return;
+    }
+    const x = u.data[0][idx] as number;
+    const xText =
+      this.state.xMode === 'wall'
+        ? new Date(x * 1000).toISOString()
+        : this.state.xMode === 'relative'
+          ? formatDuration(x)
+          : `step ${formatValue(x)}`;
+    const parts = this.visible.map((s, i) => {
+      const column = u.data[this.lineColumn[i] as number] as (number | null)[];
+      const smoothedColumn =
+        !s.band && this.state.smoothing > 0
+          ? (u.data[(this.lineColumn[i] as number) + 1] as (number | null)[])
+          : undefined;
+      const v = valueAtOrBefore(column, idx);
+      const sv = smoothedColumn === undefined ? null : valueAtOrBefore(smoothedColumn, idx);
+      const text = v === null ? '—' : formatValue(v);
+      return `${s.label}: ${sv === null ? text : `${formatValue(sv)} (raw ${text})`}`;
+    });
+    this.readout.textContent = `${xText} · ${parts.join(' · ')}`;
+  }
+
+  private downloadCsv(): void {
+    const blob = new Blob([chartCsv(this.model)], { type: 'text/csv' });
+    const link = el('a', {
+      href: URL.createObjectURL(blob),
+      download: `${this.model.metric.replace(/[^\w.-]+/g, '_')}.csv`,
+    });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  }
+}

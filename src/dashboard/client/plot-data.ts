@@ -1,0 +1,85 @@
+/**
+ * Turns a chart's visible series into uPlot data and series options: each line drawn raw (faint
+ * when smoothing is on) with its smoothed line over it, a rank group as a median line inside a
+ * min–max band. Values a log axis cannot show (≤ 0) are left out of that view.
+ */
+import type uPlot from 'uplot';
+import type { SeriesModel } from '../chart-model.js';
+import { align, type Track } from './align.js';
+import { smooth } from './smooth.js';
+import { xOf, type ViewState } from './view-state.js';
+
+export interface PlotData {
+  data: uPlot.AlignedData;
+  series: uPlot.Series[];
+  bands: uPlot.Band[];
+  /** For each visible model series: the data column of its line (for the hover readout). */
+  lineColumn: number[];
+  /** Finite points drawn, over all visible lines. */
+  points: number;
+}
+
+function fade(color: string, alpha: number): string {
+  const hex = Math.round(alpha * 255)
+    .toString(16)
+    .padStart(2, '0');
+  return `${color}${hex}`;
+}
+
+export function plotData(visible: readonly SeriesModel[], state: ViewState): PlotData {
+  const tracks: Track[] = [];
+  const series: uPlot.Series[] = [{}];
+  const bands: uPlot.Band[] = [];
+  const lineColumn: number[] = [];
+  const keep = (v: number | null | undefined): number | null =>
+    v === null || v === undefined || !Number.isFinite(v) || (state.logY && v <= 0) ? null : v;
+  let points = 0;
+  for (const s of visible) {
+    const x = s.step.map((_, i) => xOf(s, i, state.xMode));
+    const y = s.y.map(keep);
+    points += y.filter((v, i) => v !== null && x[i] !== null).length;
+    const dash = s.dashed ? [6, 4] : undefined;
+    const smoothing = s.band ? 0 : state.smoothing;
+    const columns = [y];
+    lineColumn.push(series.length);
+    series.push({
+      label: s.label,
+      stroke: smoothing > 0 ? fade(s.color, 0.25) : s.color,
+      width: smoothing > 0 ? 1 : 1.5,
+      dash,
+      spanGaps: true,
+      points: { show: false },
+    });
+    if (smoothing > 0) {
+      columns.push(smooth(y, smoothing));
+      series.push({
+        label: `${s.label} (smoothed)`,
+        stroke: s.color,
+        width: 2,
+        dash,
+        spanGaps: true,
+        points: { show: false },
+      });
+    }
+    if (s.band && s.lo !== undefined && s.hi !== undefined) {
+      columns.push(s.hi.map(keep), s.lo.map(keep));
+      const hi = series.length;
+      series.push({
+        label: `${s.label} max`,
+        stroke: 'transparent',
+        spanGaps: true,
+        points: { show: false },
+      });
+      series.push({
+        label: `${s.label} min`,
+        stroke: 'transparent',
+        spanGaps: true,
+        points: { show: false },
+      });
+      bands.push({ series: [hi, hi + 1], fill: fade(s.color, 0.2) });
+    }
+    tracks.push({ x, columns });
+  }
+  const aligned = align(tracks);
+  return { data: [aligned.x, ...aligned.columns] as uPlot.AlignedData, series, bands, lineColumn, points };
+}

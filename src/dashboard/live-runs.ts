@@ -1,0 +1,99 @@
+/**
+ * Keeps the store current: finds streams under the inputs (again every few seconds, for runs and
+ * ranks that start later), polls each stream's reader often enough that an appended line reaches
+ * the page within a second, and tells subscribers (the server-sent-event clients) what changed.
+ */
+import type { MalformedLine } from '../ndjson/metric-visitor.js';
+import { discoverStreams } from './discover.js';
+import { SeriesStore } from './series-store.js';
+import { StreamReader } from './stream-reader.js';
+
+/** Stat-polling period: well under the 1 s an appended line may take to reach the page. */
+export const POLL_MS = 200;
+/** Looking for new files walks folders: less often. */
+export const DISCOVER_MS = 2000;
+
+export interface Change {
+  version: number;
+  metrics: string[];
+  structure: boolean;
+}
+
+export interface LiveRunsOptions {
+  /** Run folders, files or globs; a function is asked again at every discovery (streams opened later). */
+  inputs: readonly string[] | (() => readonly string[]);
+  onMalformed?: (file: string, line: MalformedLine) => void;
+  pollMs?: number;
+  discoverMs?: number;
+}
+
+export class LiveRuns {
+  readonly store = new SeriesStore();
+  private readonly readers = new Map<string, StreamReader>();
+  private readonly listeners = new Set<(change: Change) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastDiscover = 0;
+  private polling = false;
+  private stopped = false;
+
+  constructor(private readonly options: LiveRunsOptions) {}
+
+  /** Reads everything there is now (the first page shows complete charts), then keeps polling. */
+  async start(): Promise<void> {
+    await this.tick();
+    this.schedule();
+  }
+
+  subscribe(listener: (change: Change) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const reader of this.readers.values()) reader.close();
+  }
+
+  /** One round: discover (when due), poll every reader, publish what changed. */
+  async tick(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      if (Date.now() - this.lastDiscover >= (this.options.discoverMs ?? DISCOVER_MS)) {
+        this.lastDiscover = Date.now();
+        const inputs =
+          typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
+        for (const spec of discoverStreams(inputs)) {
+          if (!this.readers.has(spec.activePath)) {
+            this.readers.set(spec.activePath, new StreamReader(spec, this.store, this.options.onMalformed));
+          }
+        }
+      }
+      for (const reader of this.readers.values()) await reader.poll();
+      const changes = this.store.takeChanges();
+      if (changes !== undefined) {
+        const change = { version: this.store.version, ...changes };
+        for (const listener of this.listeners) listener(change);
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.tick().then(
+        () => this.schedule(),
+        (error: unknown) => {
+          process.stderr.write(
+            `dashboard: reading streams failed: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+          this.schedule();
+        },
+      );
+    }, this.options.pollMs ?? POLL_MS);
+    this.timer.unref();
+  }
+}

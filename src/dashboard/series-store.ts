@@ -1,0 +1,93 @@
+/**
+ * Every series the dashboard holds, indexed by chart, and which charts changed since the last
+ * look. Readers add points; the HTTP side builds chart answers and sends change events.
+ */
+import { BucketSeries } from './bucket-series.js';
+import { chartPlace, compareSections } from './chart-key.js';
+import { colorOf, type IndexModel, type PhaseLabel, type RunModel } from './chart-model.js';
+
+/** One line of a chart: a run's series of one phase (and GPU), with one BucketSeries per rank. */
+export interface Line {
+  run: string;
+  phase: PhaseLabel;
+  sub: string;
+  ranks: Map<number, BucketSeries>;
+}
+
+export interface Chart {
+  metric: string;
+  section: string;
+  lines: Map<string, Line>;
+}
+
+export class SeriesStore {
+  readonly runs = new Map<string, RunModel>();
+  readonly charts = new Map<string, Chart>();
+  /** Bumped on every change; the page asks for the index again when it moved. */
+  version = 0;
+  malformed = 0;
+  private changed = new Set<string>();
+  private structure = false;
+
+  /** The series a reader appends to (created, with its run and chart, on first use). */
+  series(run: string, rank: number, phase: PhaseLabel, name: string): BucketSeries {
+    const runModel = this.runs.get(run) ?? this.addRun(run);
+    if (!runModel.ranks.includes(rank)) {
+      runModel.ranks.push(rank);
+      runModel.ranks.sort((a, b) => a - b);
+      this.structure = true;
+    }
+    const place = chartPlace(phase, name);
+    let chart = this.charts.get(place.metric);
+    if (chart === undefined) {
+      chart = { metric: place.metric, section: place.section, lines: new Map() };
+      this.charts.set(place.metric, chart);
+      this.structure = true;
+    }
+    const lineId = `${run}\u0000${place.phase}\u0000${place.sub}`;
+    let line = chart.lines.get(lineId);
+    if (line === undefined) {
+      line = { run, phase: place.phase, sub: place.sub, ranks: new Map() };
+      chart.lines.set(lineId, line);
+    }
+    let series = line.ranks.get(rank);
+    if (series === undefined) {
+      series = new BucketSeries();
+      line.ranks.set(rank, series);
+      this.structure = true;
+    }
+    return series;
+  }
+
+  /** A reader appended to a chart's series. */
+  touch(metric: string): void {
+    this.changed.add(metric);
+  }
+
+  /** What changed since the last call: chart names, and whether runs or charts were added. */
+  takeChanges(): { metrics: string[]; structure: boolean } | undefined {
+    if (this.changed.size === 0 && !this.structure) return undefined;
+    const out = { metrics: [...this.changed], structure: this.structure };
+    this.changed = new Set();
+    this.structure = false;
+    this.version++;
+    return out;
+  }
+
+  index(): IndexModel {
+    const charts = [...this.charts.values()]
+      .map(({ metric, section }) => ({ metric, section }))
+      .sort(
+        (a, b) =>
+          compareSections(a.section, b.section) || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0),
+      );
+    return { version: this.version, runs: [...this.runs.values()], charts, malformed: this.malformed };
+  }
+
+  private addRun(name: string): RunModel {
+    const run = { name, color: colorOf(this.runs.size), ranks: [] };
+    this.runs.set(name, run);
+    this.structure = true;
+    return run;
+  }
+}

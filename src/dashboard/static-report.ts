@@ -1,0 +1,126 @@
+/**
+ * The dashboard inside one self-contained HTML file (`summarize --format html`): the same bundled
+ * chart code and stylesheet inlined, the charts' data embedded as JSON, and a Content-Security-
+ * Policy that allows exactly those inline blocks by hash, so it opens from file:// with no network.
+ */
+import { createHash } from 'node:crypto';
+import type { MetricRow, Report } from '../cli/summarize/report.js';
+import { loadAssets, MISSING_ASSETS } from './assets.js';
+import { chartPlace, compareSections } from './chart-key.js';
+import {
+  colorOf,
+  type ChartModel,
+  type NonFiniteMark,
+  type SeriesModel,
+  type StaticModel,
+} from './chart-model.js';
+
+const NF_NAN = 1;
+const NF_POS_INF = 2;
+const NF_NEG_INF = 4;
+
+function series(
+  run: string,
+  color: string,
+  row: MetricRow,
+  dashed: boolean,
+): { metric: string; section: string; model: SeriesModel } {
+  const place = chartPlace(row.phase, row.name);
+  const out: SeriesModel = {
+    id: [run, place.phase, place.sub].filter((p) => p !== '').join(' · '),
+    run,
+    phase: place.phase,
+    label: [run, place.phase, place.sub].filter((p) => p !== '').join(' · '),
+    color,
+    dashed: dashed || place.phase === 'eval',
+    rank: null,
+    band: false,
+    step: [],
+    ts: [],
+    y: [],
+    marks: [],
+    points: row.count,
+    nan: 0,
+    posInf: 0,
+    negInf: 0,
+    t0: null,
+  };
+  const { steps, values } = row.sample;
+  values.forEach((value, i) => {
+    const step = steps[i] as number;
+    if (Number.isFinite(value)) {
+      out.step.push(step);
+      out.y.push(value);
+      return;
+    }
+    const bit = value === Infinity ? NF_POS_INF : value === -Infinity ? NF_NEG_INF : NF_NAN;
+    if (bit === NF_POS_INF) out.posInf++;
+    else if (bit === NF_NEG_INF) out.negInf++;
+    else out.nan++;
+    out.marks.push([step, null as unknown as number, bit] satisfies NonFiniteMark);
+  });
+  return { metric: place.metric, section: place.section, model: out };
+}
+
+/** The charts of one or more reports (a comparison passes two), one chart per metric name. */
+export function staticModel(title: string, reports: readonly { run: string; report: Report }[]): StaticModel {
+  const charts = new Map<string, ChartModel>();
+  reports.forEach(({ run, report }, i) => {
+    for (const { rows } of report.phases) {
+      for (const row of rows) {
+        const { metric, section, model } = series(run, colorOf(i), row, false);
+        const chart = charts.get(metric) ?? { metric, section, series: [] };
+        chart.series.push(model);
+        charts.set(metric, chart);
+      }
+    }
+  });
+  const sorted = [...charts.values()].sort(
+    (a, b) =>
+      compareSections(a.section, b.section) || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0),
+  );
+  return {
+    title,
+    runs: reports.map(({ run }, i) => ({ name: run, color: colorOf(i), ranks: [0] })),
+    charts: sorted,
+  };
+}
+
+function hash(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+/** JSON inside <script> must not close the element early. */
+function embedJson(id: string, json: string): string {
+  return `<script type="application/json" id="${id}">${json.replace(/</g, '\\u003c')}</script>`;
+}
+
+export interface InlineDashboard {
+  /** `<meta>` CSP and the inline stylesheet, for `<head>`. */
+  head: string;
+  /** The chart container, its data and the script, for `<body>`. */
+  body: string;
+}
+
+/**
+ * The interactive charts for a static page. `pageStyles` are the page's other inline `<style>`
+ * contents, which the CSP must allow too. Undefined when the package was not built.
+ */
+export function inlineDashboard(model: StaticModel, pageStyles: readonly string[]): InlineDashboard | string {
+  const assets = loadAssets();
+  if (assets === undefined) return MISSING_ASSETS;
+  const js = assets.js.replace(/<\/script/gi, '<\\/script');
+  const css = assets.css.replace(/<\/style/gi, '<\\/style');
+  const csp = [
+    "default-src 'none'",
+    `script-src ${hash(js)}`,
+    `style-src ${[css, ...pageStyles].map(hash).join(' ')}`,
+    'img-src data: blob:',
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  return {
+    head: `<meta http-equiv="Content-Security-Policy" content="${csp}"><style>${css}</style>`,
+    body: `<main id="dashboard"></main>\n${embedJson('codex-dashboard-data', JSON.stringify(model))}\n<script>${js}</script>`,
+  };
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { ChartModel, SeriesModel } from '../../src/dashboard/chart-model.js';
+import { align } from '../../src/dashboard/client/align.js';
+import { chartCsv } from '../../src/dashboard/client/csv.js';
+import { smooth } from '../../src/dashboard/client/smooth.js';
+import { initialState, parseFilter, visibleSeries } from '../../src/dashboard/client/view-state.js';
+
+function series(over: Partial<SeriesModel>): SeriesModel {
+  return {
+    id: 'a',
+    run: 'a',
+    phase: 'train',
+    label: 'a',
+    color: '#000',
+    dashed: false,
+    rank: null,
+    band: false,
+    step: [],
+    ts: [],
+    y: [],
+    marks: [],
+    points: 0,
+    nan: 0,
+    posInf: 0,
+    negInf: 0,
+    t0: null,
+    ...over,
+  };
+}
+
+describe('the page logic that runs without a browser', () => {
+  it('smooths like TensorBoard: a debiased EMA, constant series unchanged, non-finite values passed through', () => {
+    // By hand, weight 0.5: 0.5/0.5 = 1; (0.25 + 1)/0.75 = 1.6667; (0.625 + 1.5)/0.875 = 2.428571.
+    const out = smooth([1, 2, 3], 0.5);
+    expect(out[0]).toBeCloseTo(1, 10);
+    expect(out[1]).toBeCloseTo(5 / 3, 10);
+    expect(out[2]).toBeCloseTo(2.125 / 0.875, 10);
+    expect(smooth([4, 4, 4], 0.9)).toEqual([4, 4, 4]);
+    expect(smooth([1, null, 3], 0)).toEqual([1, null, 3]);
+    expect(smooth([1, null, 1, 3], 0.5)[1]).toBeNull();
+  });
+
+  it('aligns series with different x values on their sorted union, null where a series has no point', () => {
+    const out = align([
+      { x: [0, 2], columns: [[10, 12]] },
+      { x: [1, 2], columns: [[21, 22]] },
+    ]);
+    expect(out).toEqual({
+      x: [0, 1, 2],
+      columns: [
+        [10, null, 12],
+        [null, 21, 22],
+      ],
+    });
+  });
+
+  it('shows a rank group as its band, or one chosen rank alone, and hides toggled runs', () => {
+    const chart: ChartModel = {
+      metric: 'loss',
+      section: 'scalars',
+      series: [
+        series({ id: 'g', band: true }),
+        series({ id: 'r0', rank: 0 }),
+        series({ id: 'r1', rank: 1 }),
+        series({ id: 'b', run: 'b' }),
+      ],
+    };
+    const state = initialState();
+    expect(visibleSeries(chart, state).map((s) => s.id)).toEqual(['g', 'b']);
+    state.rankChoice.set('a', 1);
+    expect(visibleSeries(chart, state).map((s) => s.id)).toEqual(['r1', 'b']);
+    state.hiddenRuns.add('b');
+    expect(visibleSeries(chart, state).map((s) => s.id)).toEqual(['r1']);
+  });
+
+  it('writes CSV with quoted names, formula guards and non-finite rows', () => {
+    const chart: ChartModel = {
+      metric: '=cmd,"x"',
+      section: 'scalars',
+      series: [series({ label: 'a', step: [1], ts: [5], y: [0.5], marks: [[2, 6, 1 | 2]] })],
+    };
+    expect(chartCsv(chart).split('\r\n')).toEqual([
+      'metric,series,run,phase,rank,step,time,value,band_min,band_max',
+      `"'=cmd,""x""",a,a,train,,1,5,0.5,,`,
+      `"'=cmd,""x""",a,a,train,,2,6,NaN,,`,
+      `"'=cmd,""x""",a,a,train,,2,6,Infinity,,`,
+      '',
+    ]);
+  });
+
+  it('takes the metric filter as a case-insensitive regular expression and rejects a broken one', () => {
+    expect(parseFilter('')).toBeNull();
+    expect(parseFilter('^LOSS$')?.test('loss')).toBe(true);
+    expect(parseFilter('(')).toBeUndefined();
+  });
+});
