@@ -5,9 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { dashboardHandler, type Handler } from '../dashboard/http-handler.js';
-import { LiveRuns } from '../dashboard/live-runs.js';
-import { allowedRoots } from '../dashboard/safe-files.js';
+import type { Handler } from '../dashboard/http-handler.js';
+import type { LiveRuns } from '../dashboard/live-runs.js';
 import type { HttpRoutes } from '../exporters/prometheus/endpoint.js';
 
 export class CliDashboard {
@@ -31,6 +30,12 @@ export class CliDashboard {
     // Files, not their folders: a folder would be walked, and a stream in the working folder would
     // make that every file under it. Rotated segments of a file are still found.
     const inputs = (): string[] => [...new Set(files().filter((f): f is string => f !== undefined))];
+    // Loaded on use, so `run` without --dashboard starts (and installs its signal handlers) as fast as before.
+    const [{ dashboardHandler }, { LiveRuns }, { allowedRoots }] = await Promise.all([
+      import('../dashboard/http-handler.js'),
+      import('../dashboard/live-runs.js'),
+      import('../dashboard/safe-files.js'),
+    ]);
     this.live = new LiveRuns({ inputs });
     await this.live.start();
     const roots = allowedRoots([...new Set(inputs().map((f) => path.dirname(f)))]);

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-telemetry`: parse, dispatch, set process.exitCode. */
 import { createRequire } from 'node:module';
-import { dashboardCommand } from './dashboard-command.js';
 import { runDemo } from './demo.js';
 import { manifestCommand } from './manifest-command.js';
 import { runChild } from './run-command.js';
@@ -37,8 +36,11 @@ async function main(argv: string[]): Promise<number> {
       return runChild(parsed.options, parsed.child, io);
     case 'manifest':
       return manifestCommand(parsed.argv, io);
-    case 'dashboard':
+    case 'dashboard': {
+      // Loaded on use: the other commands (a trainer's bridge) start without the dashboard's modules.
+      const { dashboardCommand } = await import('./dashboard-command.js');
       return dashboardCommand(parsed.argv, io);
+    }
     case 'wandb-ls': {
       const dir = parsed.dir ?? process.env.WANDB_DIR ?? 'wandb';
       process.stdout.write(formatWandbRuns(listWandbRuns(dir), dir));

@@ -72,6 +72,8 @@ export async function dashboardCommand(argv: readonly string[], io: Io): Promise
     io.stderr.write(`codex-telemetry dashboard: ${missing}; give a run folder, an NDJSON file or a glob\n`);
     return 2;
   }
+  // The page is served once what is on disk has been read, so its first render is complete.
+  io.stderr.write(`dashboard: reading ${args.inputs.join(' ')}\n`);
   const dashboard = await startDashboard({ inputs: args.inputs, port: args.port, host: args.host });
   io.stdout.write(`dashboard: ${dashboard.url}\n`);
   await new Promise<void>((resolve) => {

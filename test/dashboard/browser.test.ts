@@ -112,10 +112,11 @@ describe.skipIf(!hasChromium)(`the dashboard in chromium${hasChromium ? '' : ` (
     await page.close();
   });
 
-  it('shows a line appended to a followed file within 1 s, without a reload', async () => {
-    const run = writeRun(path.join(dir, 'growing'), 50);
-    const server = await serve(run);
-    const { page } = await open(server.url);
+  it('shows a line appended to a followed file within 1 s, and new metrics and runs, without a reload', async () => {
+    const live = path.join(dir, 'live');
+    const run = writeRun(path.join(live, 'growing'), 50);
+    const server = await serve(live);
+    const { page, errors } = await open(server.url);
     expect(await points(page, 'lr')).toBe(50);
     const appended = Date.now();
     fs.appendFileSync(
@@ -125,6 +126,10 @@ describe.skipIf(!hasChromium)(`the dashboard in chromium${hasChromium ? '' : ` (
     await page.waitForSelector('.dash-chart[data-metric="lr"][data-points="51"]', { timeout: 5_000 });
     expect(Date.now() - appended).toBeLessThan(1000);
     await page.waitForSelector('.dash-chart[data-metric="brand_new"][data-points="1"]', { timeout: 5_000 });
+    writeRun(path.join(live, 'second'), 30);
+    await page.waitForSelector('.dash-run[data-run="second"]', { timeout: 10_000 });
+    await page.waitForSelector('.dash-chart[data-metric="lr"][data-points="81"]', { timeout: 5_000 });
+    expect(errors).toEqual([]);
     await page.close();
   });
 
@@ -193,9 +198,12 @@ describe.skipIf(!hasChromium)(`the dashboard in chromium${hasChromium ? '' : ` (
     await page.mouse.move(b.x + b.width * 0.7, b.y + b.height / 2, { steps: 5 });
     await page.mouse.up();
     expect(await pixels(page, 'loss')).not.toBe(full);
+    // The server sends the zoomed step range alone (fewer points, each step exact); a double-click
+    // asks for the whole run again.
+    await expect.poll(() => points(page, 'loss'), { timeout: 5_000 }).toBeLessThan(allPoints / 2);
     await page.mouse.dblclick(b.x + b.width * 0.5, b.y + b.height / 2);
     await page.mouse.move(0, 0);
-    expect(await pixels(page, 'loss')).toBe(full);
+    await expect.poll(() => pixels(page, 'loss'), { timeout: 5_000 }).toBe(full);
     expect(errors).toEqual([]);
     await page.close();
   });

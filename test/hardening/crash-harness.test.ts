@@ -52,7 +52,17 @@ function random(): number {
   return seed / 2 ** 31;
 }
 
-async function killOnce(delayMs: number): Promise<KillResult> {
+/** Any NDJSON file of the run holds a whole line: the first flush has happened. */
+function hasFlushed(out: string): boolean {
+  return walk(out).some((file) => file.endsWith('.ndjson') && fs.readFileSync(file, 'utf8').includes('\n'));
+}
+
+/**
+ * `from: 'start'` times the kill from the demo's first output, so some kills land before any flush;
+ * `from: 'flushed'` times it from the first whole line on disk, so a loaded machine, where a run
+ * may take seconds to flush once, still yields kills that leave data to check.
+ */
+async function killOnce(delayMs: number, from: 'start' | 'flushed'): Promise<KillResult> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-crash-'));
   const child = spawn(
     process.execPath,
@@ -78,6 +88,8 @@ async function killOnce(delayMs: number): Promise<KillResult> {
   const deadline = Date.now() + 20_000;
   while (!started && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   const startedAt = Date.now() / 1000;
+  if (from === 'flushed')
+    while (!hasFlushed(out) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   await new Promise((resolve) => setTimeout(resolve, delayMs));
   const killedAt = Date.now() / 1000;
   child.kill('SIGKILL');
@@ -150,7 +162,12 @@ describe('crash safety', () => {
     const delays = Array.from({ length: KILLS }, () => Math.floor(random() * 1500));
     const results: KillResult[] = [];
     for (let i = 0; i < delays.length; i += PARALLEL) {
-      results.push(...(await Promise.all(delays.slice(i, i + PARALLEL).map((delay) => killOnce(delay)))));
+      const batch = delays.slice(i, i + PARALLEL);
+      results.push(
+        ...(await Promise.all(
+          batch.map((delay, j) => killOnce(delay, (i + j) % 2 === 0 ? 'start' : 'flushed')),
+        )),
+      );
     }
     expect(KILLS, 'CODEX_CRASH_KILLS must be at least 1').toBeGreaterThanOrEqual(1);
     expect(results).toHaveLength(KILLS);
@@ -160,8 +177,8 @@ describe('crash safety', () => {
     process.stderr.write(
       `crash harness: ${KILLS} kills, ${withData} with train lines on disk, worst data loss ${worst.toFixed(3)} s of logging (flush interval 0.5 s)\n`,
     );
-    // Kill delays are uniform in [0, 1.5 s) and the flush interval is 0.5 s: about two thirds of the
-    // kills come after a flush. Fewer than a third with data means the files were not checked at all.
+    // Half the kills are timed from the first flush, so at least that half leaves data; fewer than a
+    // third with data means the files were not checked at all.
     expect(withData).toBeGreaterThanOrEqual(Math.ceil(KILLS / 3));
     // Loss is bounded by the flush interval plus one collection and write (0.97 s measured with a
     // 0.5 s interval); the margin covers a loaded 2-core CI machine.

@@ -90,7 +90,14 @@ describe('SystemSampler', () => {
     // interval (allowing a loaded CI machine some lateness), each on a later tick than the one before.
     const ticks = times.map((t) => Math.floor((t - start + 2) / 40));
     const lateness = times.map((t, i) => t - start - ticks[i] * 40);
-    for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBeGreaterThan(ticks[i - 1]);
+    // A sample delayed past the next tick boundary by a busy machine may share that tick with the
+    // next one; drift would put most samples on shared or skipped ticks.
+    let later = 0;
+    for (let i = 1; i < ticks.length; i++) {
+      expect(ticks[i]).toBeGreaterThanOrEqual(ticks[i - 1]);
+      if (ticks[i] > ticks[i - 1]) later++;
+    }
+    expect(later).toBeGreaterThanOrEqual((ticks.length - 1) * 0.9);
     expect(lateness.filter((ms) => ms < 25).length).toBeGreaterThanOrEqual(lateness.length * 0.9);
     expect(Math.min(...lateness)).toBeGreaterThanOrEqual(-2);
   });

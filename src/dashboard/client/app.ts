@@ -24,6 +24,8 @@ export class App {
   private readonly status = el('span', { class: 'dash-status' });
   private index: IndexModel | undefined;
   private readonly dirty = new Set<string>();
+  /** Step ranges of zoomed charts: their updates ask the server for that range only. */
+  private readonly zooms = new Map<string, [number, number]>();
   private fetching = false;
 
   constructor(
@@ -68,6 +70,14 @@ export class App {
           if (this.state.hiddenRuns.has(run)) this.state.hiddenRuns.delete(run);
           else this.state.hiddenRuns.add(run);
           this.renderAll();
+        },
+        zoom: (m, range) => {
+          if (range === undefined) this.zooms.delete(m);
+          else this.zooms.set(m, range);
+          if (!this.source.live) return;
+          this.refresh(m).catch((error: unknown) => {
+            this.status.textContent = `zoom failed: ${error instanceof Error ? error.message : String(error)}`;
+          });
         },
       });
       this.views.set(metric, view);
@@ -121,7 +131,7 @@ export class App {
   }
 
   private async refresh(metric: string): Promise<void> {
-    const model = await this.source.chart(metric, CHART_WIDTH);
+    const model = await this.source.chart(metric, CHART_WIDTH, this.zooms.get(metric));
     const view = this.views.get(metric);
     if (model === undefined || view === undefined) return;
     view.update(model);

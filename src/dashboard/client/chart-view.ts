@@ -20,6 +20,8 @@ const CHART_HEIGHT = 240;
 export interface ChartCallbacks {
   togglePin(metric: string): void;
   toggleRun(run: string): void;
+  /** The user zoomed to a step range (undefined: reset); the server can send finer data for it. */
+  zoom(metric: string, range: [number, number] | undefined): void;
 }
 
 export class ChartView {
@@ -100,9 +102,18 @@ export class ChartView {
       hooks: {
         draw: [(u) => drawMarks(u, visible, state.xMode)],
         setCursor: [(u) => this.showReadout(u)],
+        setSelect: [
+          (u) => {
+            if (u.select.width <= 0 || state.xMode !== 'step') return;
+            const from = u.posToVal(u.select.left, 'x');
+            const to = u.posToVal(u.select.left + u.select.width, 'x');
+            this.callbacks.zoom(this.model.metric, [Math.min(from, to), Math.max(from, to)]);
+          },
+        ],
       },
     };
     this.plot = new uPlot(opts, plot.data, this.canvasHolder);
+    this.plot.over.addEventListener('dblclick', () => this.callbacks.zoom(this.model.metric, undefined));
     this.root.dataset.points = String(plot.points);
     this.root.dataset.series = String(this.visible.length);
     this.renderLegend();

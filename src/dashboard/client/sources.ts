@@ -13,7 +13,8 @@ export interface Change {
 export interface DataSource {
   readonly live: boolean;
   index(): Promise<IndexModel>;
-  chart(metric: string, width: number): Promise<ChartModel | undefined>;
+  /** A chart cut to `width` pixels, over the step range `range` when zoomed. */
+  chart(metric: string, width: number, range?: readonly [number, number]): Promise<ChartModel | undefined>;
   subscribe(onChange: (change: Change) => void, onStatus: (text: string) => void): void;
 }
 
@@ -30,8 +31,13 @@ export class LiveSource implements DataSource {
     return getJson<IndexModel>('api/index');
   }
 
-  async chart(metric: string, width: number): Promise<ChartModel | undefined> {
-    return getJson<ChartModel>(`api/chart?metric=${encodeURIComponent(metric)}&width=${width}`);
+  async chart(
+    metric: string,
+    width: number,
+    range?: readonly [number, number],
+  ): Promise<ChartModel | undefined> {
+    const zoom = range === undefined ? '' : `&from=${range[0]}&to=${range[1]}`;
+    return getJson<ChartModel>(`api/chart?metric=${encodeURIComponent(metric)}&width=${width}${zoom}`);
   }
 
   subscribe(onChange: (change: Change) => void, onStatus: (text: string) => void): void {
