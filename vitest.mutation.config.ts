@@ -16,6 +16,7 @@ export default defineConfig({
       'test/exporters/wandb/golden.test.ts',
       'test/exporters/wandb/history-rows.test.ts',
       'test/exporters/wandb/value-json.test.ts',
+      'test/exporters/wandb/log-framing.test.ts',
       'test/exporters/ndjson/encode-line.test.ts',
       'test/ndjson/*.test.ts',
       'test/bridge/parse-record.test.ts',

@@ -22,12 +22,22 @@ function files(dir: string, ending: string): string[] {
     );
 }
 
+/** Folders tsconfig.build.json leaves to another build step (bundled, not one .js per .ts). */
+function excludedFolders(root: string): string[] {
+  const config = path.join(root, 'tsconfig.build.json');
+  if (!fs.existsSync(config)) return [];
+  const { exclude = [] } = JSON.parse(fs.readFileSync(config, 'utf8')) as { exclude?: string[] };
+  return exclude.map((entry) => path.join(root, entry) + path.sep);
+}
+
 /** Why dist/ is stale, or undefined when every source has a compiled file newer than it. */
 export function staleReason(root: string): string | undefined {
   let oldestBuilt = Infinity;
+  const excluded = excludedFolders(root);
   for (const source of SOURCES) {
     for (const file of files(path.join(root, source), '.ts')) {
-      if (file.endsWith('.d.ts')) continue;
+      // Bundled sources have no compiled file of their own; their edits still count as newer below.
+      if (file.endsWith('.d.ts') || excluded.some((folder) => file.startsWith(folder))) continue;
       const built = path.join(root, 'dist', path.relative(root, file)).replace(/\.ts$/, '.js');
       if (!fs.existsSync(built)) return `${path.relative(root, built)} does not exist`;
       oldestBuilt = Math.min(oldestBuilt, fs.statSync(built).mtimeMs);

@@ -20,7 +20,8 @@ const DEMO_DEFAULTS = {
   wandbEnable: true,
   prometheus: true,
   systemMetricsInterval: 1,
-  runName: 'demo',
+  // No fixed run name: each run gets its own TensorBoard run (`run-<id>`), so two demos into one
+  // --out never mix their event files in one run whose steps restart.
 } as const;
 
 /** Loss, learning rate and throughput curves that look like a real run. */
@@ -98,7 +99,8 @@ export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> 
 
 /** A small stand-in checkpoint file, then its run_manifest.json (best effort, as in training). */
 async function saveFakeCheckpoint(telemetry: Telemetry, out: string, step: number): Promise<void> {
-  const file = path.join(out, 'checkpoints', `step-${step}.ckpt`);
+  // One folder per run: a second demo into the same --out keeps the first one's manifests.
+  const file = path.join(out, 'checkpoints', telemetry.config.runId, `step-${step}.ckpt`);
   try {
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     await fs.promises.writeFile(file, `demo checkpoint at step ${step}\n`);

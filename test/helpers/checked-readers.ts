@@ -19,7 +19,7 @@ export function readWandbLog(
   options: ReadWandbLogOptions = {},
 ): ReturnType<typeof readWandbLogUnchecked> {
   const bytes = bytesOf(source);
-  const framed = expectValidWandbFraming(bytes);
+  const framed = expectValidWandbFraming(bytes).length;
   const log = readWandbLogUnchecked(
     bytes,
     typeof source === 'string' ? { ...options, name: source } : options,

@@ -31,13 +31,14 @@ const BLOCK = 32 * 1024;
 
 /**
  * Walks a W&B log's 32 KiB blocks and checks each chunk: its CRC-32 over `[type] ++ data`, its
- * type sequence (FULL, or FIRST MIDDLE* LAST), and zero padding. Returns the number of records.
+ * type sequence (FULL, or FIRST MIDDLE* LAST), and zero padding. Returns the records' payloads.
  */
-export function expectValidWandbFraming(bytes: Uint8Array): number {
+export function expectValidWandbFraming(bytes: Uint8Array): Uint8Array[] {
   expect([...bytes.subarray(0, 7)]).toEqual(W_AND_B_HEADER);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 7;
-  let records = 0;
+  const records: Uint8Array[] = [];
+  let parts: Uint8Array[] = [];
   let inRecord = false;
   while (at < bytes.length) {
     const left = BLOCK - (at % BLOCK);
@@ -61,7 +62,11 @@ export function expectValidWandbFraming(bytes: Uint8Array): number {
     expect(stored, `CRC-32 of the chunk at ${at}`).toBe(referenceCrc32(withType));
     expect(type === 1 || type === 2 ? !inRecord : inRecord, `chunk type ${type} at ${at}`).toBe(true);
     inRecord = type === 2 || type === 3;
-    if (type === 1 || type === 4) records++;
+    parts.push(data);
+    if (type === 1 || type === 4) {
+      records.push(Buffer.concat(parts));
+      parts = [];
+    }
     at += 7 + length;
   }
   expect(inRecord, 'the log ends inside a record').toBe(false);

@@ -9,6 +9,7 @@ import type { Row } from '../../pipeline/row.js';
 import type { RowSink } from '../../pipeline/row-sink.js';
 import type { SinkHealth, WarnFn } from '../../pipeline/sink-health.js';
 import { AppendFile } from '../file/append-file.js';
+import { claimFile, type FileClaim } from '../file/file-claim.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
 import { LineEncoder } from './encode-line.js';
 import { gzipSegment, pruneSegments } from './segment-maintenance.js';
@@ -44,6 +45,7 @@ export class NdjsonExporter implements RowSink {
   private shutdownPromise: Promise<void> | undefined;
   private linesWritten = 0;
   private readonly activePath: string;
+  private readonly claim: FileClaim;
   private readonly rotation: RotationPolicy;
   private readonly gzipSegments: boolean;
   private readonly keepSegments: number;
@@ -58,15 +60,23 @@ export class NdjsonExporter implements RowSink {
     this.streams = new Set(options.streams);
     this.warn = options.warn ?? ((message) => options.health.warn(message));
     this.encoder = new LineEncoder({ runId: options.runId, extraTags: options.extraTags });
-    this.activePath = options.path;
+    // Another live run writing this path gets it; this run then writes beside it (see file-claim).
+    this.claim = claimFile(options.path, options.runId);
+    if (this.claim.heldBy !== undefined) {
+      this.warn(
+        `codex-telemetry: ${options.path} is being written by run ${this.claim.heldBy.runId} (pid ${this.claim.heldBy.pid}); ` +
+          `run ${options.runId} writes ${this.claim.path} instead`,
+      );
+    }
+    this.activePath = this.claim.path;
     this.rotation = options.rotation ?? new RotationPolicy();
     this.gzipSegments = options.gzipSegments ?? false;
     this.keepSegments = options.keepSegments ?? 0;
     this.info = options.info ?? (() => undefined);
     // Continue numbering after segments an earlier run left, so names keep sorting in write order.
-    this.nextSeq = (listSegments(options.path).at(-1)?.seq ?? 0) + 1;
+    this.nextSeq = (listSegments(this.activePath).at(-1)?.seq ?? 0) + 1;
     this.file = new AppendFile({
-      path: options.path,
+      path: this.activePath,
       sink: this.name,
       health: options.health,
     });
@@ -145,6 +155,7 @@ export class NdjsonExporter implements RowSink {
     this.shutdownPromise ??= (async () => {
       await this.rotating;
       await this.file.close();
+      this.claim.release();
       await Promise.allSettled([...this.maintenance]);
     })();
     return this.shutdownPromise;
@@ -185,6 +196,7 @@ export class NdjsonExporter implements RowSink {
   /** Exit path: the bytes reach the kernel; the descriptor goes with the process. */
   closeSync(): void {
     this.file.flushSync();
+    this.claim.release();
   }
 }
 

@@ -133,6 +133,18 @@ const ENVIRONMENT: MessageSchema = [
   f(17, 'cpu_count_logical', 'uint32'),
   f(18, 'gpu_type', 'string'),
   f(19, 'gpu_count', 'uint32'),
+  // map<string, DiskInfo>: on the wire, repeated entries {key=1, value=2}.
+  f(
+    20,
+    'disk',
+    {
+      message: [
+        f(1, 'key', 'string'),
+        f(2, 'value', { message: [f(1, 'total', 'uint64'), f(2, 'used', 'uint64')] }),
+      ],
+    },
+    true,
+  ),
   f(21, 'memory', { message: [f(1, 'total', 'uint64')] }),
   f(22, 'cpu', { message: [f(1, 'count', 'uint32'), f(2, 'count_logical', 'uint32')] }),
   f(

@@ -122,6 +122,8 @@ export interface EnvironmentRecord {
   cpu_count_logical?: number;
   gpu_type?: string;
   gpu_count?: number;
+  /** A protobuf map (path → DiskInfo), modelled as its wire form: repeated {key, value} entries. */
+  disk?: Array<{ key?: string; value?: { total?: Int64; used?: Int64 } }>;
   memory?: { total?: Int64 };
   cpu?: { count?: number; count_logical?: number };
   gpu_nvidia?: Array<{

@@ -20,6 +20,7 @@ import type { ScalarForm } from '../../../src/exporters/tensorboard/scalars-reco
 import type { StepRow } from '../../../src/instruments/step-row.js';
 import { StepTimeAccumulator } from '../../../src/pipeline/step-time-accumulator.js';
 import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import { dataServerMissing, startTensorBoard } from '../../helpers/tensorboard-server.js';
 
 const PYTHON = process.env.CODEX_TENSORBOARD_PYTHON ?? 'python3';
 const LOADER = fileURLToPath(new URL('../../fixtures/tensorboard/load_with_tensorboard.py', import.meta.url));
@@ -38,6 +39,10 @@ if (!available && process.env.CI) {
   );
 }
 if (!available) console.warn(`skipping TensorBoard loader test: ${PYTHON} cannot import tensorboard`);
+const noDataServer = available ? dataServerMissing() : `${PYTHON} cannot import tensorboard`;
+if (noDataServer !== undefined && process.env.CI) {
+  throw new Error(`tensorboard-loader.test.ts: tensorboard --load_fast=true cannot run: ${noDataServer}`);
+}
 
 type Charted = Record<string, Record<string, Array<[string, unknown, number]>>>;
 
@@ -88,7 +93,18 @@ function loggedRows(): StepRow[] {
 }
 
 async function writeAndLoad(form: ScalarForm, rows: StepRow[]): Promise<Charted> {
-  const logdir = path.join(root, form);
+  const logdir = await writeRunAsync(form, rows, 'python');
+  const loaded = spawnSync(PYTHON, [LOADER, path.join(logdir, 'exp')], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  expect(loaded.status, loaded.stderr).toBe(0);
+  return JSON.parse(loaded.stdout) as Charted;
+}
+
+/** Writes the rows (and a step-duration histogram) through the exporter into `<root>/<form>-<name>/exp`. */
+async function writeRunAsync(form: ScalarForm, rows: StepRow[], name: string): Promise<string> {
+  const logdir = path.join(root, `${form}-${name}`);
   const exporter = new TensorBoardExporter({
     logdir,
     runName: 'exp',
@@ -102,12 +118,7 @@ async function writeAndLoad(form: ScalarForm, rows: StepRow[]): Promise<Charted>
   exporter.write(rows.map((row) => ({ ...row, stream: row.phase })));
   exporter.writeStepTimes(stepTimes.take()!);
   await exporter.close();
-  const loaded = spawnSync(PYTHON, [LOADER, path.join(logdir, 'exp')], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  expect(loaded.status, loaded.stderr).toBe(0);
-  return JSON.parse(loaded.stdout) as Charted;
+  return logdir;
 }
 
 /** The charts we expect, computed from the rows: per run and tag, [step, float32 hex, wall time]. */
@@ -151,3 +162,49 @@ describe.skipIf(!available)("TensorBoard's own loader", () => {
     }, 60_000);
   }
 });
+
+describe.skipIf(noDataServer !== undefined)(
+  `TensorBoard's Rust data server (--load_fast=true)${noDataServer ? ` (skipped: ${noDataServer})` : ''}`,
+  () => {
+    it('serves every logged point of train, eval and system exactly, through /data/plugin/scalars/scalars', async () => {
+      const rows = loggedRows();
+      const logdirs = await Promise.all(
+        (['simple_value', 'tensor'] as const).map((form) => writeRunAsync(form, rows, 'rust')),
+      );
+      const logdir = path.dirname(logdirs[0] as string);
+      // Above the longest series (1,503 train points), or TensorBoard samples 1,000 of them.
+      const server = await startTensorBoard(logdir, 10_000);
+      try {
+        expect(server.provider).toMatch(/^GrpcDataProvider/);
+        const expected = new Map<string, Array<[number, number, number]>>();
+        for (const row of rows) {
+          row.names.forEach((name, i) => {
+            const key = `${row.phase}\u0000${name}`;
+            const points = expected.get(key) ?? [];
+            points.push([row.ts, Number(row.step), Math.fround(row.values[i] as number)]);
+            expected.set(key, points);
+          });
+        }
+        for (const dir of logdirs) {
+          for (const [key, points] of expected) {
+            const [phase, tag] = key.split('\u0000') as [string, string];
+            const run = `${path.basename(dir)}/exp/${phase}`;
+            const served = await server.scalars(run, tag);
+            expect(served.length, `${run} ${tag}`).toBe(points.length);
+            served.forEach(([wall, step, value], i) => {
+              const [ts, wantStep, want] = points[i] as [number, number, number];
+              expect(step, `${run} ${tag} #${i}`).toBe(wantStep);
+              expect(wall, `${run} ${tag} #${i}`).toBeCloseTo(ts, 5);
+              expect(
+                Object.is(value, want) || value === want,
+                `${run} ${tag} step ${step}: ${value} vs ${want}`,
+              ).toBe(true);
+            });
+          }
+        }
+      } finally {
+        await server.close();
+      }
+    }, 120_000);
+  },
+);

@@ -165,6 +165,13 @@ describe('WandbExporter', () => {
     ]);
   });
 
+  it('a run killed before its first flush still holds its run record, so wandb sync can read it', () => {
+    const { wandb } = exporter();
+    // No flush, no close: what is on disk right after the constructor is what a SIGKILL leaves.
+    const log = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb'));
+    expect(log.records.map((record) => record.type)).toEqual(['header', 'run', 'environment', 'files']);
+  });
+
   it('ends the run synchronously with closeSync at process exit', () => {
     const { wandb } = exporter();
     exportRows(wandb, [{ phase: 'train', step: 3, ts: START + 1, names: ['loss'], values: [1] }]);
@@ -174,6 +181,7 @@ describe('WandbExporter', () => {
       'header',
       'run',
       'environment',
+      'files',
       'history',
       'summary',
       'exit',
@@ -235,14 +243,18 @@ describe('WandbExporter', () => {
   it('writes the held row and a summary update at each flush, and no summary when nothing changed', async () => {
     const { wandb } = exporter();
     exportRows(wandb, [{ phase: 'train', step: 7, ts: START + 1, names: ['loss'], values: [0.25] }]);
-    expect(wandb.recordCount).toBe(3);
+    expect(wandb.recordCount).toBe(4);
     await wandb.flush();
-    expect(wandb.recordCount).toBe(5);
+    expect(wandb.recordCount).toBe(6);
     await wandb.flush();
-    expect(wandb.recordCount).toBe(5);
+    expect(wandb.recordCount).toBe(6);
     const records = readWandbLog(path.join(wandb.runDir, 'run-abc12345.wandb')).records;
-    expect(records.slice(3).map((record) => record.type)).toEqual(['history', 'summary']);
-    expect(items(records[4]!.record.summary?.update)).toMatchObject({ loss: '0.25', _step: '7' });
+    expect(records.slice(4).map((record) => record.type)).toEqual(['history', 'summary']);
+    expect(items(records[5]!.record.summary?.update)).toMatchObject({
+      loss: '0.25',
+      _step: '7',
+      _wandb: '{"runtime":1}',
+    });
     await wandb.close({ exitCode: 0 });
   });
 
