@@ -1,7 +1,7 @@
 /** Pieces the exporter benchmarks share: the NDJSON baseline exporter, timing, the raw-write ceiling. */
 import fs from 'node:fs';
 import { NdjsonExporter } from '../src/exporters/ndjson/ndjson-exporter.js';
-import { SinkHealth } from '../src/pipeline/sink-health.js';
+import { SinkHealth } from '../src/health.js';
 
 export const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 

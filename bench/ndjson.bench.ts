@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { startTelemetry } from '../src/telemetry.js';
 import { NdjsonExporter } from '../src/exporters/ndjson/ndjson-exporter.js';
 import type { Row } from '../src/pipeline/row.js';
-import { SinkHealth } from '../src/pipeline/sink-health.js';
+import { SinkHealth } from '../src/health.js';
 import type { Bench, BenchResult } from './types.js';
 
 const NAMES = ['loss', 'lr', 'throughput', 'grad_norm', 'tokens_per_s'] as const;

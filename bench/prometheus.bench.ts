@@ -13,7 +13,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { Gauge, Registry } from 'prom-client';
 import { createPrometheusReader } from '../src/exporters/prometheus/create-reader.js';
 import { LastValueGauges } from '../src/instruments/last-value-gauges.js';
-import { SinkHealth } from '../src/pipeline/sink-health.js';
+import { SinkHealth } from '../src/health.js';
 import type { Bench, BenchResult } from './types.js';
 
 /** Labels per instrument: under exporter-prometheus' 2000-series cardinality cap per instrument. */

@@ -8,7 +8,7 @@ import childProcess, { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SinkHealth } from '../src/pipeline/sink-health.js';
+import { SinkHealth } from '../src/health.js';
 import { flattenGpus, flattenHost } from '../src/system/keys/flatten.js';
 import { GpuSource } from '../src/system/nvml/gpu-source.js';
 import { ProcHostSource } from '../src/system/proc-host-source.js';

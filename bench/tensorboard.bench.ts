@@ -16,12 +16,12 @@ import { spawnSync } from 'node:child_process';
 import protobuf from 'protobufjs';
 import fs from 'node:fs';
 import path from 'node:path';
-import { frameRecord } from '../src/exporters/codec/tfrecord.js';
+import { frameRecord } from '../src/formats/codec/tfrecord.js';
 import type { Row } from '../src/pipeline/row.js';
 import type { RowSink } from '../src/pipeline/row-sink.js';
-import { encodeScalarsRecord } from '../src/exporters/tensorboard/scalars-record.js';
+import { encodeScalarsRecord } from '../src/formats/tensorboard/scalars-record.js';
 import { TensorBoardExporter } from '../src/exporters/tensorboard/tensorboard-exporter.js';
-import { SinkHealth } from '../src/pipeline/sink-health.js';
+import { SinkHealth } from '../src/health.js';
 import { ndjson, rawWriteRate, seconds } from './exporter-helpers.js';
 import type { Bench, BenchResult } from './types.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Row } from '../src/pipeline/row.js';
 import type { RowSink } from '../src/pipeline/row-sink.js';
 import { WandbExporter } from '../src/exporters/wandb/wandb-exporter.js';
-import { SinkHealth } from '../src/pipeline/sink-health.js';
+import { SinkHealth } from '../src/health.js';
 import { ndjson, rawWriteRate, seconds } from './exporter-helpers.js';
 import type { Bench, BenchResult } from './types.js';
 

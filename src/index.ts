@@ -10,8 +10,8 @@ export {
 export type { EvaluationConfig, ResolvedTrainConfig, TrainConfig } from './config.js';
 export { TelemetryError, ConfigError } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
-export type { Phase, Step, StepRow } from './instruments/step-row.js';
-export { SinkHealth } from './pipeline/sink-health.js';
+export type { Phase, Step, StepRow } from './step.js';
+export { SinkHealth } from './health.js';
 export { NdjsonExporter } from './exporters/ndjson/ndjson-exporter.js';
 export { TensorBoardExporter } from './exporters/tensorboard/tensorboard-exporter.js';
 export { WandbExporter } from './exporters/wandb/wandb-exporter.js';

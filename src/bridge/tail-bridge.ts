@@ -6,14 +6,14 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { INT64_MAX, nextStep, type Phase, type Step } from '../instruments/step-row.js';
+import { INT64_MAX, nextStep, type Phase, type Step } from '../step.js';
 import { nowSeconds, type Telemetry } from '../telemetry.js';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { listSegments } from '../exporters/ndjson/segments.js';
 import { FileFollower, type FollowedLines } from './file-follower.js';
-import { LineSplitter } from './line-splitter.js';
-import { parseRecordLine } from './parse-record.js';
+import { LineSplitter } from '../formats/ndjson/line-splitter.js';
+import { parseRecordLine } from '../formats/ndjson/parse-record.js';
 
 /** Report this many malformed lines in full; after that only a count every REPORT_EVERY lines. */
 const REPORT_FIRST = 10;

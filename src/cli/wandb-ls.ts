@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { scanWandbLog } from '../exporters/wandb/log-scan.js';
-import { decodeRecord } from '../exporters/wandb/record-codec.js';
-import { recordType } from '../exporters/wandb/record-types.js';
+import { scanWandbLog } from '../formats/wandb/log-scan.js';
+import { decodeRecord } from '../formats/wandb/record-codec.js';
+import { recordType } from '../formats/wandb/record-types.js';
 import { OFFLINE_RUN_PATTERN } from '../exporters/wandb/run-dir.js';
 
 export interface WandbRunInfo {

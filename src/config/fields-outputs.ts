@@ -1,5 +1,5 @@
 /** Field table, part 1: the run's identity and where its files go (see fields.ts). */
-import type { FieldSpec } from './fields.js';
+import type { FieldSpec } from './field-spec.js';
 
 export const OUTPUT_FIELDS: readonly FieldSpec[] = [
   {

@@ -1,5 +1,5 @@
 /** Field table, part 2: sampling, backends, ranks, rotation and the rest (see fields.ts). */
-import type { FieldSpec } from './fields.js';
+import type { FieldSpec } from './field-spec.js';
 
 export const RUNTIME_FIELDS: readonly FieldSpec[] = [
   {

@@ -9,27 +9,8 @@
 import { OUTPUT_FIELDS } from './fields-outputs.js';
 import { RUNTIME_FIELDS } from './fields-runtime.js';
 
-export type FieldKind = 'string' | 'path' | 'boolean' | 'number' | 'integer' | 'object';
-
-export interface FieldSpec {
-  /** TypeScript name (a TrainConfig key). */
-  readonly name: string;
-  /** The runbook's snake_case spelling, accepted as an alias in a config object. */
-  readonly alias: string;
-  /** Environment variables, first set one wins. */
-  readonly env: readonly string[];
-  readonly kind: FieldKind;
-  readonly min?: number;
-  readonly max?: number;
-  /** The default value; undefined when it is computed (see `defaultDoc`) or absent. */
-  readonly default?: string | number | boolean | Readonly<Record<string, never>>;
-  /** How README shows the default. */
-  readonly defaultDoc: string;
-  /** One line for README. */
-  readonly doc: string;
-  /** Command-line flag of demo/run/tail (`--flag VALUE`, or `--flag`/`--no-flag` for booleans). */
-  readonly flag?: string;
-}
+export type { FieldKind, FieldSpec } from './field-spec.js';
+import type { FieldSpec } from './field-spec.js';
 
 export const CONFIG_FIELDS: readonly FieldSpec[] = [...OUTPUT_FIELDS, ...RUNTIME_FIELDS];
 

@@ -3,7 +3,7 @@
  * ranks that start later), polls each stream's reader often enough that an appended line reaches
  * the page within a second, and tells subscribers (the server-sent-event clients) what changed.
  */
-import type { MalformedLine } from '../ndjson/metric-visitor.js';
+import type { MalformedLine } from '../formats/ndjson/metric-visitor.js';
 import { discoverStreams } from './discover.js';
 import { SeriesStore } from './series-store.js';
 import { StreamReader } from './stream-reader.js';

@@ -8,14 +8,14 @@
 import fs from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { listSegments } from '../exporters/ndjson/segments.js';
-import { LineProcessor } from '../ndjson/line-processor.js';
+import { LineProcessor } from '../formats/ndjson/line-processor.js';
 import {
   PHASE_NAMES,
   type MalformedLine,
   type MetricVisitor,
   type PhaseId,
-} from '../ndjson/metric-visitor.js';
-import { NameTable } from '../ndjson/name-table.js';
+} from '../formats/ndjson/metric-visitor.js';
+import { NameTable } from '../formats/ndjson/name-table.js';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import type { BucketSeries } from './bucket-series.js';
 import { chartPlace } from './chart-key.js';

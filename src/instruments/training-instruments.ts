@@ -6,7 +6,7 @@
  */
 import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
 import { ValueType } from '@opentelemetry/api';
-import type { Phase } from './step-row.js';
+import type { Phase } from '../step.js';
 import {
   ATTR_PHASE,
   ATTR_SINK,
@@ -18,7 +18,7 @@ import {
   METRIC_STEPS,
   instrumentNameFor,
 } from './names.js';
-import type { SinkHealth } from '../pipeline/sink-health.js';
+import type { SinkHealth } from '../health.js';
 import type { GaugeSeries, LastValueGauges } from './last-value-gauges.js';
 
 /** Our own series; a scalar named like them would produce duplicate HELP/TYPE lines. */

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TelemetryError } from '../errors.js';
-import { INT64_MAX, INT64_MIN, normalizeStep, type Step } from '../instruments/step-row.js';
+import { INT64_MAX, INT64_MIN, normalizeStep, type Step } from '../step.js';
 import { envKeysFromEnv, selectEnv } from './env-snapshot.js';
 import { digestTree, sha256File } from './file-digest.js';
 import { lockDigests } from './lock-digests.js';

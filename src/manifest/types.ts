@@ -1,5 +1,5 @@
 /** The shape of `run_manifest.json`; docs/run_manifest.schema.json is its JSON Schema. */
-import type { Step } from '../instruments/step-row.js';
+import type { Step } from '../step.js';
 import type { ArchivedFile } from './archive-metrics.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;

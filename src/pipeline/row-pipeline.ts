@@ -16,9 +16,9 @@
 import { ConfigError, errnoCode } from '../errors.js';
 import type { Row } from './row.js';
 import type { RowSink, RunOutcome } from './row-sink.js';
-import type { SinkHealth } from './sink-health.js';
+import type { SinkHealth } from '../health.js';
 import type { StepTimeAccumulator } from './step-time-accumulator.js';
-import type { Step } from '../instruments/step-row.js';
+import type { Step } from '../step.js';
 
 /** Enough rows to amortise a dispatch, few enough to keep a burst's memory small. */
 const DEFAULT_HIGH_WATER_ROWS = 4096;

@@ -3,7 +3,7 @@
  * the bridge read, with the stream it belongs to. The stream decides which NDJSON file takes the
  * row; the phase decides how TensorBoard and W&B present it.
  */
-import type { Phase, Step } from '../instruments/step-row.js';
+import type { Phase, Step } from '../step.js';
 
 export interface Row {
   /** `train`, `system`, or an evaluation stream's id (its resolved file path). */

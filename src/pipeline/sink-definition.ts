@@ -8,7 +8,7 @@ import type { HttpRoutes } from '../exporters/prometheus/endpoint.js';
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { ResolvedTrainConfig } from '../config.js';
 import type { RowSink } from './row-sink.js';
-import type { SinkHealth } from './sink-health.js';
+import type { SinkHealth } from '../health.js';
 
 /** Where each sink writes, for the demo's report and for users who want to print it. */
 export interface OutputPaths {

@@ -3,7 +3,7 @@
  * histogram, so TensorBoard's step-time chart and Prometheus' buckets agree. The facade measures
  * each duration once and records it here and in the backend histogram.
  */
-import type { Step } from '../instruments/step-row.js';
+import type { Step } from '../step.js';
 import type { StepTimeHistogram } from './row-sink.js';
 
 export class StepTimeAccumulator {

@@ -3,10 +3,10 @@
  * `archiveMetrics`, every sink that rotates its files closes them as segments first, and the
  * manifest lists those segments with their sha256. Never rejects; failures reach the warn channel.
  */
-import type { Step } from '../instruments/step-row.js';
+import type { Step } from '../step.js';
 import { writeRunManifest } from '../manifest/index.js';
 import type { RowPipeline } from '../pipeline/row-pipeline.js';
-import type { WarnFn } from '../pipeline/sink-health.js';
+import type { WarnFn } from '../health.js';
 
 export interface CheckpointOptions {
   step?: Step;

@@ -1,5 +1,5 @@
 /** An evaluation stream: same schema as training, its own file, `tags.phase = "eval"`. */
-import { nextStep, type Step } from '../instruments/step-row.js';
+import { nextStep, type Step } from '../step.js';
 import type { Scalars } from './scalars.js';
 
 /** What the stream needs from the run (the Telemetry facade). */

@@ -5,11 +5,11 @@
  * backend instruments. Never throws: bad input is refused with one warning.
  */
 import { diag } from '@opentelemetry/api';
-import { checkStep, nextStep, type Step, type StepRow } from '../instruments/step-row.js';
+import { checkStep, nextStep, type Step, type StepRow } from '../step.js';
 import type { TrainingInstruments } from '../instruments/training-instruments.js';
 import { SYSTEM_STREAM, TRAIN_STREAM, type Row } from '../pipeline/row.js';
 import type { RowPipeline } from '../pipeline/row-pipeline.js';
-import type { WarnFn } from '../pipeline/sink-health.js';
+import type { WarnFn } from '../health.js';
 import { toColumns } from './row-builder.js';
 import { nowSeconds, type Scalars } from './scalars.js';
 

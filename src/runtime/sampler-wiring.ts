@@ -6,7 +6,7 @@
 import type { Meter } from '@opentelemetry/api';
 import type { ResolvedTrainConfig } from '../config.js';
 import { registerSystemInstruments } from '../instruments/system-instruments.js';
-import type { SinkHealth, WarnFn } from '../pipeline/sink-health.js';
+import type { SinkHealth, WarnFn } from '../health.js';
 import { SystemSampler } from '../system/system-sampler.js';
 
 export interface RunningSampler {

@@ -1,5 +1,5 @@
 /** Public input shapes of the training API. */
-import type { Step } from '../instruments/step-row.js';
+import type { Step } from '../step.js';
 
 export type Scalars = Readonly<Record<string, number>>;
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { defaultWarn, type SinkHealth } from '../pipeline/sink-health.js';
+import { defaultWarn, type SinkHealth } from '../health.js';
 import { flattenGpus, flattenHost } from './keys/flatten.js';
 import { GpuSource } from './nvml/gpu-source.js';
 import type { GpuInfo } from './nvml/gpu-info.js';

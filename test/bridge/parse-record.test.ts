@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRecordLine } from '../../src/bridge/parse-record.js';
+import { parseRecordLine } from '../../src/formats/ndjson/parse-record.js';
 
 describe('parseRecordLine', () => {
   it('reads a schema v1 scalar line with its phase, step and timestamp', () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseRecordLine, quotePythonTokens } from '../../src/bridge/parse-record.js';
+import { parseRecordLine, quotePythonTokens } from '../../src/formats/ndjson/parse-record.js';
 import { planStreams } from '../../src/bridge/stream-files.js';
 import { TailBridge } from '../../src/bridge/tail-bridge.js';
 import { startTelemetry } from '../../src/telemetry.js';

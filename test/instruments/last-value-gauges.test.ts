@@ -4,7 +4,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ValueType } from '@opentelemetry/api';
 import { createPrometheusReader } from '../../src/exporters/prometheus/create-reader.js';
 import { LastValueGauges } from '../../src/instruments/last-value-gauges.js';
-import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../src/health.js';
 import { ConfigError } from '../../src/errors.js';
 
 const cleanups: Array<() => Promise<void>> = [];

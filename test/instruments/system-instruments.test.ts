@@ -2,7 +2,7 @@ import os from 'node:os';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { registerSystemInstruments } from '../../src/instruments/system-instruments.js';
-import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../src/health.js';
 import { SystemSampler, type SystemSample } from '../../src/system/system-sampler.js';
 import { GPU_KEYS } from '../../src/system/keys/gpu-keys.js';
 import { fakeNvmlOrSkip } from '../fixtures/nvml/build.js';

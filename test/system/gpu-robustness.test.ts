@@ -3,7 +3,7 @@
  * and its build variants that lack a function.
  */
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../src/health.js';
 import { flattenGpus } from '../../src/system/keys/flatten.js';
 import { GpuSource, NVML_SINK, lostGpuSink } from '../../src/system/nvml/gpu-source.js';
 import type { FlatValues } from '../../src/system/sample.js';

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../src/health.js';
 import { SystemSampler, type SystemSample } from '../../src/system/system-sampler.js';
 
 const MIB = 2 ** 20;

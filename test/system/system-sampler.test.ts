@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { TelemetryError } from '../../src/errors.js';
-import { SinkHealth } from '../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../src/health.js';
 import { NVML_SINK } from '../../src/system/nvml/gpu-source.js';
 import {
   SystemSampler,

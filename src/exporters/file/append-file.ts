@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { errnoCode, errorText } from '../../errors.js';
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import type { SinkHealth } from '../../health.js';
 
 /** Errors worth a bounded retry: the device was momentarily busy, not broken. */
 const RETRYABLE_CODES = new Set(['EAGAIN', 'EBUSY', 'EINTR']);

@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import { errnoCode } from '../../errors.js';
 import type { Row } from '../../pipeline/row.js';
 import type { RowSink } from '../../pipeline/row-sink.js';
-import type { SinkHealth, WarnFn } from '../../pipeline/sink-health.js';
+import type { SinkHealth, WarnFn } from '../../health.js';
 import { AppendFile } from '../file/append-file.js';
 import { claimFile, type FileClaim } from '../file/file-claim.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
-import { LineEncoder } from './encode-line.js';
+import { LineEncoder } from '../../formats/ndjson/encode-line.js';
 import { gzipSegment, pruneSegments } from './segment-maintenance.js';
 import { listSegments, segmentPath } from './segments.js';
 

@@ -9,7 +9,7 @@ import {
   type MetricProducer,
   type MetricReader,
 } from '@opentelemetry/sdk-metrics';
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import type { SinkHealth } from '../../health.js';
 import { describeOtlpMetricsUrl, exportIntervalsFromEnv, otlpEndpointConfigured } from './env.js';
 import { HealthReportingExporter } from './health-reporting-exporter.js';
 

@@ -11,7 +11,7 @@ import type {
   PushMetricExporter,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import type { SinkHealth } from '../../health.js';
 
 export class HealthReportingExporter implements PushMetricExporter {
   private readonly inner: PushMetricExporter;

@@ -4,7 +4,7 @@
  * through SinkHealth: training never crashes because a scrape endpoint could not open.
  */
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import type { SinkHealth } from '../../health.js';
 import { PrometheusEndpoint, type HttpRoutes } from './endpoint.js';
 import {
   checkHost,

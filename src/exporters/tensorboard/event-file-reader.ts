@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs';
 import { TelemetryError } from '../../errors.js';
-import { ProtoDecodeError } from '../codec/proto-reader.js';
-import { scanRecords } from '../codec/tfrecord.js';
-import { decodeEvent, type DecodedEvent } from './event-decoder.js';
+import { ProtoDecodeError } from '../../formats/codec/proto-reader.js';
+import { scanRecords } from '../../formats/codec/tfrecord.js';
+import { decodeEvent, type DecodedEvent } from '../../formats/tensorboard/event-decoder.js';
 
 export interface EventFile {
   events: DecodedEvent[];

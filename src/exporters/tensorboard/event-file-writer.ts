@@ -5,11 +5,11 @@
  * the seconds never go backwards and `n` is zero-padded.
  */
 import path from 'node:path';
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import type { SinkHealth } from '../../health.js';
 import { AppendFile } from '../file/append-file.js';
 import type { RotationPolicy } from '../file/rotation-policy.js';
-import { frameRecord } from '../codec/tfrecord.js';
-import { encodeFileVersionEvent } from './event-encoder.js';
+import { frameRecord } from '../../formats/codec/tfrecord.js';
+import { encodeFileVersionEvent } from '../../formats/tensorboard/event-encoder.js';
 
 export interface EventFileWriterOptions {
   dir: string;

@@ -7,17 +7,17 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe } from '../../errors.js';
-import type { Phase } from '../../instruments/step-row.js';
+import type { Phase } from '../../step.js';
 import type { Row } from '../../pipeline/row.js';
 import type { RowSink, StepTimeHistogram } from '../../pipeline/row-sink.js';
 import { METRIC_STEP_DURATION } from '../../instruments/names.js';
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import type { SinkHealth } from '../../health.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
-import { frameRecord } from '../codec/tfrecord.js';
-import { encodeHistogramEvent, encodeTextEvent } from './event-encoder.js';
+import { frameRecord } from '../../formats/codec/tfrecord.js';
+import { encodeHistogramEvent, encodeTextEvent } from '../../formats/tensorboard/event-encoder.js';
 import { EventFileWriter } from './event-file-writer.js';
-import { toTensorBoardHistogram } from './otel-histogram.js';
-import { encodeScalarsRecord, type ScalarForm } from './scalars-record.js';
+import { toTensorBoardHistogram } from '../../formats/tensorboard/otel-histogram.js';
+import { encodeScalarsRecord, type ScalarForm } from '../../formats/tensorboard/scalars-record.js';
 
 export const TENSORBOARD_SINK = 'tensorboard';
 

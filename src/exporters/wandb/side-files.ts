@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { errnoCode } from '../../errors.js';
-import type { EnvironmentRecord } from './record-types.js';
-import { formatUnixTimestamp } from './timestamp.js';
-import { jsonWithNonFinite } from './value-json.js';
+import type { EnvironmentRecord } from '../../formats/wandb/record-types.js';
+import { formatUnixTimestamp } from '../../formats/wandb/timestamp.js';
+import { jsonWithNonFinite } from '../../formats/wandb/value-json.js';
 
 export interface HostFacts {
   os: string;

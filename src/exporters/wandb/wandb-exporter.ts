@@ -14,10 +14,10 @@ import path from 'node:path';
 import { ConfigError, errnoCode, errorText } from '../../errors.js';
 import type { Row } from '../../pipeline/row.js';
 import type { RowSink, RunOutcome } from '../../pipeline/row-sink.js';
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import type { SinkHealth } from '../../health.js';
 import { AppendFile } from '../file/append-file.js';
-import { WANDB_FILE_HEADER } from './log-framing.js';
-import { WandbRunEncoder, type RunFile } from './run-encoder.js';
+import { WANDB_FILE_HEADER } from '../../formats/wandb/log-framing.js';
+import { WandbRunEncoder, type RunFile } from '../../formats/wandb/run-encoder.js';
 import { RUN_ID_PATTERN, createRunLayout, pointLatestRun, runLayout, type RunLayout } from './run-dir.js';
 import {
   copyRequirements,

@@ -8,9 +8,9 @@
  */
 import fs from 'node:fs';
 import { TelemetryError } from '../../errors.js';
-import { decodeRecord } from './record-codec.js';
-import { recordType, type RecordType, type WandbRecord } from './record-types.js';
-import { scanWandbLog, type ScanDamage } from './log-scan.js';
+import { decodeRecord } from '../../formats/wandb/record-codec.js';
+import { recordType, type RecordType, type WandbRecord } from '../../formats/wandb/record-types.js';
+import { scanWandbLog, type ScanDamage } from '../../formats/wandb/log-scan.js';
 
 export interface ReadRecord {
   /** File offset where the record starts (padding before it included) and just past its end. */

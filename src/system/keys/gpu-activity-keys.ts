@@ -1,6 +1,6 @@
 /** GPU keys of work, memory, heat, power and clocks: part of GPU_KEYS (gpu-keys.ts). */
 import type { InstrumentSpec } from './instrument-spec.js';
-import type { GpuKey } from './gpu-keys.js';
+import type { GpuKey } from './gpu-key.js';
 
 const clock = (clockName: string): InstrumentSpec => ({
   name: 'codex.gpu.clock.frequency',

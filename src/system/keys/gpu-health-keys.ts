@@ -1,6 +1,6 @@
 /** GPU keys of throttling, link traffic, fans, memory errors and MIG: part of GPU_KEYS (gpu-keys.ts). */
 import type { InstrumentSpec } from './instrument-spec.js';
-import type { GpuKey } from './gpu-keys.js';
+import type { GpuKey } from './gpu-key.js';
 
 const throttle = (reason: string): InstrumentSpec => ({
   name: 'codex.gpu.throttled',

@@ -7,20 +7,9 @@
  */
 import { GPU_ACTIVITY_KEYS } from './gpu-activity-keys.js';
 import { GPU_HEALTH_KEYS } from './gpu-health-keys.js';
-import type { InstrumentSpec } from './instrument-spec.js';
 
-export interface GpuKey {
-  /** Suffix of the flat key: `gpu_<i>_<key>`. */
-  readonly key: string;
-  readonly unit: string;
-  /** The NVML call and what of its answer this is. */
-  readonly nvml: string;
-  /** DCGM exporter field (`DCGM_FI_*`), or a note where DCGM has none. */
-  readonly dcgm: string | undefined;
-  readonly instrument: InstrumentSpec | undefined;
-  /** W&B's name after `gpu.<i>.`, where W&B's system monitor has one. */
-  readonly wandb: string | undefined;
-}
+export type { GpuKey } from './gpu-key.js';
+import type { GpuKey } from './gpu-key.js';
 
 export const GPU_KEYS: readonly GpuKey[] = [...GPU_ACTIVITY_KEYS, ...GPU_HEALTH_KEYS];
 

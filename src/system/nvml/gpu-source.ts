@@ -7,7 +7,7 @@
  * - GPU_IS_LOST drops every key of that GPU from then on and is reported once.
  * - Any other failure leaves the field out of that sample and warns once per GPU, field and code.
  */
-import type { SinkHealth } from '../../pipeline/sink-health.js';
+import type { SinkHealth } from '../../health.js';
 import { GPU_KEYS, gpuSlot } from '../keys/gpu-keys.js';
 import type { GpuInfo } from './gpu-info.js';
 import { GPU_QUERIES, deriveGpuKeys, type GpuQuery, type QueryContext } from './gpu-queries.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SummaryAggregator } from '../../../src/cli/summarize/aggregator.js';
 import { mergeSummaries } from '../../../src/cli/summarize/merge.js';
 import { buildReport } from '../../../src/cli/summarize/report.js';
-import { PHASE_EVAL, PHASE_TRAIN, type PhaseId } from '../../../src/ndjson/metric-visitor.js';
+import { PHASE_EVAL, PHASE_TRAIN, type PhaseId } from '../../../src/formats/ndjson/metric-visitor.js';
 
 function aggregate(phase: PhaseId, values: ReadonlyArray<number>, firstStep = 0): SummaryAggregator {
   const aggregator = new SummaryAggregator();

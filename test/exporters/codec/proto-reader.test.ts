@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import protobuf from 'protobufjs/minimal.js';
 import { describe, expect, it } from 'vitest';
-import { ProtoDecodeError, ProtoReader } from '../../../src/exporters/codec/proto-reader.js';
+import { ProtoDecodeError, ProtoReader } from '../../../src/formats/codec/proto-reader.js';
 import {
   WIRE_FIXED32,
   WIRE_FIXED64,
   WIRE_LENGTH,
   WIRE_VARINT,
-} from '../../../src/exporters/codec/protobuf-wire.js';
+} from '../../../src/formats/codec/protobuf-wire.js';
 
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 

@@ -6,7 +6,7 @@ import {
   varint32Length,
   writeInt64Varint,
   writeVarint32,
-} from '../../../src/exporters/codec/protobuf-wire.js';
+} from '../../../src/formats/codec/protobuf-wire.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

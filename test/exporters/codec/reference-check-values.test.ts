@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32c, maskedCrc32c } from '../../../src/exporters/codec/crc32c.js';
-import { chunkChecksum } from '../../../src/exporters/wandb/log-framing.js';
+import { crc32c, maskedCrc32c } from '../../../src/formats/codec/crc32c.js';
+import { chunkChecksum } from '../../../src/formats/wandb/log-framing.js';
 import { referenceCrc32, referenceCrc32c, referenceMask } from '../../helpers/reference-framing.js';
 
 const CHECK_INPUT = Buffer.from('123456789', 'ascii');

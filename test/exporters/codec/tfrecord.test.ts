@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { maskedCrc32c } from '../../../src/exporters/codec/crc32c.js';
+import { maskedCrc32c } from '../../../src/formats/codec/crc32c.js';
 import {
   TFRECORD_FOOTER_BYTES,
   TFRECORD_HEADER_BYTES,
   frameRecord,
   scanRecords,
-} from '../../../src/exporters/codec/tfrecord.js';
+} from '../../../src/formats/codec/tfrecord.js';
 
-const FIXTURES = new URL('../../fixtures/tensorboard/', import.meta.url);
+const FIXTURES = new URL('../../fixtures/tensorboard', import.meta.url);
 const vectors = JSON.parse(fs.readFileSync(new URL('vectors.json', FIXTURES), 'utf8')) as {
   files: Array<{ file: string; records: Array<{ offset: number; length: number }> }>;
 };

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppendFile } from '../../../src/exporters/file/append-file.js';
-import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../../src/health.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RotationPolicy } from '../../../src/exporters/file/rotation-policy.js';
 import { NdjsonExporter } from '../../../src/exporters/ndjson/ndjson-exporter.js';
 import type { Row } from '../../../src/pipeline/row.js';
-import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../../src/health.js';
 
 const dirs: string[] = [];
 afterEach(() => {

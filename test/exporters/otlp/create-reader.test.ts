@@ -4,7 +4,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createOtlpReader } from '../../../src/exporters/otlp/create-reader.js';
 import { secondsHistogramViews } from '../../../src/instruments/histogram-views.js';
 import { LastValueGauges } from '../../../src/instruments/last-value-gauges.js';
-import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../../src/health.js';
 import { attributesOf, metricsByName, OtlpReceiver, type OtlpMetricsRequest } from './otlp-receiver.js';
 
 const DELTA = 1;

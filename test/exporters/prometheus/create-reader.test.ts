@@ -5,7 +5,7 @@ import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createPrometheusReader } from '../../../src/exporters/prometheus/create-reader.js';
 import { secondsHistogramViews } from '../../../src/instruments/histogram-views.js';
-import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../../src/health.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtoDecodeError } from '../../../src/exporters/codec/proto-reader.js';
-import { decodeEvent, type DecodedEvent } from '../../../src/exporters/tensorboard/event-decoder.js';
+import { ProtoDecodeError } from '../../../src/formats/codec/proto-reader.js';
+import { decodeEvent, type DecodedEvent } from '../../../src/formats/tensorboard/event-decoder.js';
 import {
   FILE_VERSION,
   encodeFileVersionEvent,
   encodeHistogramEvent,
   encodeScalarsEvent,
   encodeTextEvent,
-} from '../../../src/exporters/tensorboard/event-encoder.js';
+} from '../../../src/formats/tensorboard/event-encoder.js';
 import { PACKED_EVENT, UNPACKED_EVENT, int64, referenceEncode } from '../../helpers/protobufjs-event.js';
 
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };

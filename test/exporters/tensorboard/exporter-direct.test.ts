@@ -8,9 +8,9 @@ import {
   TensorBoardExporter,
   type TensorBoardExporterOptions,
 } from '../../../src/exporters/tensorboard/tensorboard-exporter.js';
-import type { StepRow } from '../../../src/instruments/step-row.js';
+import type { StepRow } from '../../../src/step.js';
 import type { Row } from '../../../src/pipeline/row.js';
-import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../../src/health.js';
 import { StepTimeAccumulator } from '../../../src/pipeline/step-time-accumulator.js';
 
 const dirs: string[] = [];

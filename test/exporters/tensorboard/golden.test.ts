@@ -2,19 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { crc32c, maskCrc } from '../../../src/exporters/codec/crc32c.js';
-import { frameRecord, scanRecords } from '../../../src/exporters/codec/tfrecord.js';
-import type { DecodedEvent } from '../../../src/exporters/tensorboard/event-decoder.js';
+import { crc32c, maskCrc } from '../../../src/formats/codec/crc32c.js';
+import { frameRecord, scanRecords } from '../../../src/formats/codec/tfrecord.js';
+import type { DecodedEvent } from '../../../src/formats/tensorboard/event-decoder.js';
 import {
   encodeFileVersionEvent,
   encodeHistogramEvent,
   encodeTextEvent,
-} from '../../../src/exporters/tensorboard/event-encoder.js';
+} from '../../../src/formats/tensorboard/event-encoder.js';
 import { readEventFile } from '../../../src/exporters/tensorboard/event-file-reader.js';
-import { encodeScalarsRecord } from '../../../src/exporters/tensorboard/scalars-record.js';
+import { encodeScalarsRecord } from '../../../src/formats/tensorboard/scalars-record.js';
 import { TelemetryError } from '../../../src/errors.js';
 
-const ROOT = fileURLToPath(new URL('../../fixtures/tensorboard/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../fixtures/tensorboard', import.meta.url));
 
 interface VectorValue {
   tag: string;

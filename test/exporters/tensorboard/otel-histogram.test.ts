@@ -1,6 +1,6 @@
 import type { Histogram } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { toTensorBoardHistogram } from '../../../src/exporters/tensorboard/otel-histogram.js';
+import { toTensorBoardHistogram } from '../../../src/formats/tensorboard/otel-histogram.js';
 
 function otel(boundaries: number[], counts: number[], extra: Partial<Histogram> = {}): Histogram {
   return {

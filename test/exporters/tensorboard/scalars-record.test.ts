@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { frameRecord, scanRecords } from '../../../src/exporters/codec/tfrecord.js';
-import { decodeEvent } from '../../../src/exporters/tensorboard/event-decoder.js';
-import { encodeScalarsEvent } from '../../../src/exporters/tensorboard/event-encoder.js';
-import { encodeScalarsRecord } from '../../../src/exporters/tensorboard/scalars-record.js';
+import { frameRecord, scanRecords } from '../../../src/formats/codec/tfrecord.js';
+import { decodeEvent } from '../../../src/formats/tensorboard/event-decoder.js';
+import { encodeScalarsEvent } from '../../../src/formats/tensorboard/event-encoder.js';
+import { encodeScalarsRecord } from '../../../src/formats/tensorboard/scalars-record.js';
 
-const FIXTURES = new URL('../../fixtures/tensorboard/', import.meta.url);
+const FIXTURES = new URL('../../fixtures/tensorboard', import.meta.url);
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 
 const rows = fc.record({

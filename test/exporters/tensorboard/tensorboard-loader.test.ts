@@ -16,10 +16,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TensorBoardExporter } from '../../../src/exporters/tensorboard/tensorboard-exporter.js';
-import type { ScalarForm } from '../../../src/exporters/tensorboard/scalars-record.js';
-import type { StepRow } from '../../../src/instruments/step-row.js';
+import type { ScalarForm } from '../../../src/formats/tensorboard/scalars-record.js';
+import type { StepRow } from '../../../src/step.js';
 import { StepTimeAccumulator } from '../../../src/pipeline/step-time-accumulator.js';
-import { SinkHealth } from '../../../src/pipeline/sink-health.js';
+import { SinkHealth } from '../../../src/health.js';
 import { dataServerMissing, startTensorBoard } from '../../helpers/tensorboard-server.js';
 
 const PYTHON = process.env.CODEX_TENSORBOARD_PYTHON ?? 'python3';

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HistoryEncoder } from '../../../src/exporters/wandb/history-encoder.js';
-import { WandbLogEncoder } from '../../../src/exporters/wandb/log-framing.js';
-import { scanWandbLog } from '../../../src/exporters/wandb/log-scan.js';
-import { decodeRecord, encodeRecord } from '../../../src/exporters/wandb/record-codec.js';
+import { HistoryEncoder } from '../../../src/formats/wandb/history-encoder.js';
+import { WandbLogEncoder } from '../../../src/formats/wandb/log-framing.js';
+import { scanWandbLog } from '../../../src/formats/wandb/log-scan.js';
+import { decodeRecord, encodeRecord } from '../../../src/formats/wandb/record-codec.js';
 import { wandbStatsKey } from '../../../src/exporters/wandb/stats-keys.js';
-import { numberJson } from '../../../src/exporters/wandb/value-json.js';
+import { numberJson } from '../../../src/formats/wandb/value-json.js';
 
 const VECTORS = fileURLToPath(new URL('../../fixtures/wandb/vectors.json', import.meta.url));
 

@@ -14,13 +14,13 @@ import {
   WandbLogEncoder,
   chunkChecksum,
   framedLength,
-} from '../../../src/exporters/wandb/log-framing.js';
-import { scanWandbLog } from '../../../src/exporters/wandb/log-scan.js';
-import { decodeRecord, encodeRecord } from '../../../src/exporters/wandb/record-codec.js';
-import type { WandbRecord } from '../../../src/exporters/wandb/record-types.js';
+} from '../../../src/formats/wandb/log-framing.js';
+import { scanWandbLog } from '../../../src/formats/wandb/log-scan.js';
+import { decodeRecord, encodeRecord } from '../../../src/formats/wandb/record-codec.js';
+import type { WandbRecord } from '../../../src/formats/wandb/record-types.js';
 import { readWandbLog } from '../../../src/exporters/wandb/wandb-log-reader.js';
 
-const ROOT = fileURLToPath(new URL('../../fixtures/wandb/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../fixtures/wandb', import.meta.url));
 
 interface VectorRecord {
   num: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryRowAssembler, sameStep } from '../../../src/exporters/wandb/history-rows.js';
-import type { StepRow } from '../../../src/instruments/step-row.js';
+import { HistoryRowAssembler, sameStep } from '../../../src/formats/wandb/history-rows.js';
+import type { StepRow } from '../../../src/step.js';
 
 const TWO_62 = 2n ** 62n;
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_BYTES, framedLength, WandbLogEncoder } from '../../../src/exporters/wandb/log-framing.js';
+import { BLOCK_BYTES, framedLength, WandbLogEncoder } from '../../../src/formats/wandb/log-framing.js';
 import { expectValidWandbFraming } from '../../helpers/reference-framing.js';
 
 /** Payload sizes that land on every interesting boundary: empty, small, exactly at and across blocks. */

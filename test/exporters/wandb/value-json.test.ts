@@ -4,7 +4,7 @@ import {
   numberJson,
   roundMicros,
   valueJson,
-} from '../../../src/exporters/wandb/value-json.js';
+} from '../../../src/formats/wandb/value-json.js';
 
 describe('W&B value_json', () => {
   it('writes non-finite numbers as the bare words W&B reads, never null', () => {

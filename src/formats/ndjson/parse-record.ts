@@ -3,7 +3,7 @@
  * plain flat rows (`{"step": 3, "loss": 0.2, "phase": "eval"}`), so an existing trainer's
  * JSON-lines log works as it is. Returns a reason naming the field instead of throwing.
  */
-import type { Phase, Step } from '../instruments/step-row.js';
+import type { Phase, Step } from '../../step.js';
 
 export interface ParsedRow {
   phase: Phase;

@@ -5,7 +5,7 @@
  *
  * Record{num=1, history=2{item=1{key=1, value_json=16}..., step=2{num=1}}}
  */
-import type { Step } from '../../instruments/step-row.js';
+import type { Step } from '../../step.js';
 import type { WandbLogEncoder } from './log-framing.js';
 import { ProtoWriter } from '../codec/proto-writer.js';
 import { varint32Length as varintLength, writeVarint32 } from '../codec/protobuf-wire.js';

@@ -3,7 +3,7 @@
  * cached JSON fragments: on the hot path this is several times faster than JSON.stringify of an
  * object, and it keeps int64 steps and non-finite values exact, which JSON.stringify cannot.
  */
-import type { Step, StepRow } from '../../instruments/step-row.js';
+import type { Step, StepRow } from '../../step.js';
 
 export const NDJSON_SCHEMA_VERSION = 1;
 

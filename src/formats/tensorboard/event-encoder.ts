@@ -4,7 +4,7 @@
  * so our records are byte-identical to its records for the same input
  * (test/exporters/tensorboard/golden.test.ts).
  */
-import type { Step } from '../../instruments/step-row.js';
+import type { Step } from '../../step.js';
 import { ProtoWriter } from '../codec/proto-writer.js';
 import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT } from '../codec/protobuf-wire.js';
 

@@ -12,15 +12,15 @@
  * appended as one write, so a run killed at any moment syncs with the summary of its last row.
  * Each summary also carries `_wandb.runtime` (whole seconds), as the SDK's does.
  */
-import type { StepRow } from '../../instruments/step-row.js';
+import type { StepRow } from '../../step.js';
 import { HistoryEncoder } from './history-encoder.js';
 import { HistoryRowAssembler, type HistoryRow } from './history-rows.js';
 import { WandbLogEncoder } from './log-framing.js';
 import { ProtoWriter } from '../codec/proto-writer.js';
 import { encodeRecord } from './record-codec.js';
 import type { FilesRecord, KeyedItem, WandbRecord } from './record-types.js';
-import { environmentRecord, type HostFacts } from './side-files.js';
-import { StatsKeyMapper } from './stats-keys.js';
+import { environmentRecord, type HostFacts } from '../../exporters/wandb/side-files.js';
+import { StatsKeyMapper } from '../../exporters/wandb/stats-keys.js';
 import { formatUnixTimestamp } from './timestamp.js';
 import { numberJson, roundMicros, valueJson } from './value-json.js';
 

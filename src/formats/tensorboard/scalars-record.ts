@@ -9,7 +9,7 @@
  * or `tensor`, a rank-0 DT_FLOAT tensor tagged with the `scalars` plugin, as TF2's tf.summary
  * writes (never DT_DOUBLE: TensorBoard's Rust data server drops those).
  */
-import type { Step } from '../../instruments/step-row.js';
+import type { Step } from '../../step.js';
 import { maskedCrc32c } from '../codec/crc32c.js';
 import {
   int64VarintLength,

@@ -9,7 +9,7 @@
  * A row is held until a row at a later step arrives (or the caller takes it at a flush), because
  * the next row may still belong to the same step.
  */
-import type { Phase, Step, StepRow } from '../../instruments/step-row.js';
+import type { Phase, Step, StepRow } from '../../step.js';
 
 export interface HistoryRow {
   step: Step;

@@ -1,11 +1,11 @@
 /**
  * The general path: any line the fast path did not take is read by the bridge's own parser
- * (src/bridge/parse-record.ts), so the reader, `summarize` and the bridge accept and reject exactly
+ * (src/formats/ndjson/parse-record.ts), so the reader, `summarize` and the bridge accept and reject exactly
  * the same lines: schema v1 scalar lines and system snapshots in any key order, and plain flat
  * rows (`{"step": 3, "loss": 0.2, "phase": "eval"}`). A line is reported to the visitor only once
  * all of it is valid.
  */
-import { parseRecordLine } from '../bridge/parse-record.js';
+import { parseRecordLine } from './parse-record.js';
 import type { MetricVisitor, PhaseId } from './metric-visitor.js';
 import type { NameTable } from './name-table.js';
 
