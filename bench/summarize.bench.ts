@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench, BenchResult } from './types.js';
 
-const SUMMARIZE = fileURLToPath(new URL('../src/cli/summarize/index.js', import.meta.url));
+const SUMMARIZE = fileURLToPath(new URL('../src/summarize/index.js', import.meta.url));
 const NAMES = Array.from({ length: 100 }, (_, i) =>
   i === 0 ? 'loss' : i === 1 ? 'accuracy' : `train/metric_${String(i).padStart(3, '0')}`,
 );

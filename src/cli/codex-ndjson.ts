@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-ndjson`: dispatch the verb, set process.exitCode. */
-import { closest } from './suggest.js';
-import { summarizeCommand, SUMMARIZE_USAGE } from './summarize/index.js';
+import { closest } from '../suggest.js';
+import { summarizeCommand, SUMMARIZE_USAGE } from '../summarize/index.js';
 import { packageVersion } from './version.js';
 
 const USAGE = `Usage: codex-ndjson <command> [options]

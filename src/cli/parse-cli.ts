@@ -8,7 +8,7 @@
  * a suggestion.
  */
 import type { TrainConfig } from '../config.js';
-import { closest } from './suggest.js';
+import { closest } from '../suggest.js';
 import {
   COMMAND_DEFAULTS,
   OPTION_TABLE,

@@ -9,7 +9,7 @@ import { planStreams } from '../bridge/stream-files.js';
 import { startTelemetry } from '../telemetry.js';
 import { CliDashboard } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
-import { expandGlob, GLOB_CHARS } from './glob.js';
+import { expandGlob, GLOB_CHARS } from '../ndjson/glob.js';
 import type { SinkOptions } from './parse-cli.js';
 
 const TAIL_DEFAULTS = {

@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { resolveInputs } from '../cli/summarize/inputs.js';
-import { UsageError } from '../cli/summarize/parse-args.js';
+import { resolveInputs } from '../summarize/inputs.js';
+import { UsageError } from '../summarize/parse-args.js';
 
 export interface StreamSpec {
   /** The active file's path (it may not exist yet, when only segments are left). */

@@ -4,7 +4,7 @@
  * Policy that allows exactly those inline blocks by hash, so it opens from file:// with no network.
  */
 import { createHash } from 'node:crypto';
-import type { MetricRow, Report } from '../cli/summarize/report.js';
+import type { MetricRow, Report } from '../summarize/report.js';
 import { loadAssets, MISSING_ASSETS } from './assets.js';
 import { chartPlace, compareSections } from './chart-key.js';
 import {

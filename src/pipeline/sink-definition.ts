@@ -4,11 +4,14 @@
  * sink opens as a RowSink that the pipeline feeds; a backend (Prometheus, OTLP) opens as an OTel
  * MetricReader on the backend MeterProvider. Adding a sink means a folder and an entry here.
  */
-import type { HttpRoutes } from '../exporters/prometheus/endpoint.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { ResolvedTrainConfig } from '../config.js';
 import type { RowSink } from './row-sink.js';
 import type { SinkHealth } from '../health.js';
+
+/** More routes on the /metrics server (the dashboard under `/`): true when the request was answered. */
+export type HttpRoutes = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 /** Where each sink writes, for the demo's report and for users who want to print it. */
 export interface OutputPaths {

@@ -117,7 +117,11 @@ describe('the row pipeline', () => {
 
   it('the default step carries past 2^53 - 1 in log() and in eval streams', async () => {
     const outDir = tmpDir();
-    const telemetry = await startTelemetry({ ...BASE, outDir }, { env: {} });
+    const warnings: string[] = [];
+    const telemetry = await startTelemetry(
+      { ...BASE, outDir },
+      { env: {}, warn: (message) => warnings.push(message) },
+    );
     open.push(telemetry);
     const max = Number.MAX_SAFE_INTEGER;
     expect(telemetry.log({ loss: 1 }, { step: max })).toBe(true);
@@ -128,6 +132,7 @@ describe('the row pipeline', () => {
     expect(evaluation.log({ acc: 2 })).toBe(true);
     expect(telemetry.log({ loss: 4 }, { step: 2n ** 63n - 1n })).toBe(true);
     expect(telemetry.log({ loss: 5 })).toBe(false);
+    expect(warnings).toEqual([expect.stringContaining('no default step left past the int64 maximum')]);
     await telemetry.shutdown();
     const raw = (file: string): string[] =>
       fs

@@ -10,6 +10,7 @@
  * training process alive. A caller that wants the endpoint to outlive the run (the demo's
  * `--serve SECONDS`) must hold the process open itself, e.g. with a timer.
  */
+import type { HttpRoutes } from '../../pipeline/sink-definition.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -25,8 +26,7 @@ export interface EndpointOptions {
   routes?: HttpRoutes;
 }
 
-/** More routes on the same server (the dashboard under `/`): true when the request was answered. */
-export type HttpRoutes = (request: IncomingMessage, response: ServerResponse) => boolean;
+export type { HttpRoutes } from '../../pipeline/sink-definition.js';
 
 export type ListenResult = { ok: true; port: number } | { ok: false; error: NodeJS.ErrnoException };
 

@@ -17,7 +17,7 @@ import type { RowSink, RunOutcome } from '../../pipeline/row-sink.js';
 import type { SinkHealth } from '../../health.js';
 import { AppendFile } from '../file/append-file.js';
 import { WANDB_FILE_HEADER } from '../../formats/wandb/log-framing.js';
-import { WandbRunEncoder, type RunFile } from '../../formats/wandb/run-encoder.js';
+import { WandbRunEncoder, type RunFile } from './run-encoder.js';
 import { RUN_ID_PATTERN, createRunLayout, pointLatestRun, runLayout, type RunLayout } from './run-dir.js';
 import {
   copyRequirements,

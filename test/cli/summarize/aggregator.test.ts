@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SummaryAggregator } from '../../../src/cli/summarize/aggregator.js';
-import { mergeSummaries } from '../../../src/cli/summarize/merge.js';
-import { buildReport } from '../../../src/cli/summarize/report.js';
+import { SummaryAggregator } from '../../../src/summarize/aggregator.js';
+import { mergeSummaries } from '../../../src/summarize/merge.js';
+import { buildReport } from '../../../src/summarize/report.js';
 import { PHASE_EVAL, PHASE_TRAIN, type PhaseId } from '../../../src/formats/ndjson/metric-visitor.js';
 
 function aggregate(phase: PhaseId, values: ReadonlyArray<number>, firstStep = 0): SummaryAggregator {

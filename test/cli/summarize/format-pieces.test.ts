@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { goalFor } from '../../../src/cli/summarize/direction.js';
-import { Downsample, mergeSamples } from '../../../src/cli/summarize/downsample.js';
-import { formatNumber } from '../../../src/cli/summarize/format-value.js';
-import { ProgressLine } from '../../../src/cli/summarize/progress.js';
-import { sparkline } from '../../../src/cli/summarize/sparkline.js';
+import { goalFor } from '../../../src/summarize/direction.js';
+import { Downsample, mergeSamples } from '../../../src/summarize/downsample.js';
+import { formatNumber } from '../../../src/summarize/format-value.js';
+import { ProgressLine } from '../../../src/summarize/progress.js';
+import { sparkline } from '../../../src/summarize/sparkline.js';
 
 describe('summarize building blocks', () => {
   it('guesses lower-is-better for losses and errors, higher for accuracies and rates, nothing for lr', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSummarizeArgs, UsageError } from '../../../src/cli/summarize/parse-args.js';
+import { parseSummarizeArgs, UsageError } from '../../../src/summarize/parse-args.js';
 
 describe('parseSummarizeArgs', () => {
   it('takes inputs, format, output, goals, strictness and jobs', () => {

@@ -1,6 +1,6 @@
 /** Runs summarizeCommand in-process with captured stdout/stderr. */
 import { Writable } from 'node:stream';
-import { summarizeCommand } from '../../../src/cli/summarize/index.js';
+import { summarizeCommand } from '../../../src/summarize/index.js';
 
 export interface CommandResult {
   code: number;

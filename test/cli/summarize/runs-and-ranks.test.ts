@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { summarizeCommand } from '../../../src/cli/summarize/index.js';
+import { summarizeCommand } from '../../../src/summarize/index.js';
 import { MAX_NAMES_PER_LINE } from '../../../src/formats/ndjson/parse-record.js';
 import { runSummarize } from './run-command.js';
 

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type * as ReadFiles from '../../../src/cli/summarize/read-files.js';
+import type * as ReadFiles from '../../../src/summarize/read-files.js';
 
-const BUILT = fileURLToPath(new URL('../../../dist/src/cli/summarize/read-files.js', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../../dist/src/summarize/read-files.js', import.meta.url));
 const built = fs.existsSync(BUILT);
 if (!built && process.env.CI !== undefined)
   throw new Error(`${BUILT} is missing: run \`npm run build\` before the tests (npm test does)`);

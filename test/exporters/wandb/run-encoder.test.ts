@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WANDB_FILE_HEADER } from '../../../src/formats/wandb/log-framing.js';
 import type { KeyedItem } from '../../../src/formats/wandb/record-types.js';
-import { WandbRunEncoder, type RunRow } from '../../../src/formats/wandb/run-encoder.js';
+import { WandbRunEncoder, type RunRow } from '../../../src/exporters/wandb/run-encoder.js';
 import { hostFacts, trainerProgram, type HostFacts } from '../../../src/exporters/wandb/side-files.js';
 import { readWandbLog, type ReadRecord } from '../../../src/exporters/wandb/wandb-log-reader.js';
 

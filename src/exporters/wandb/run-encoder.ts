@@ -13,16 +13,16 @@
  * Each summary also carries `_wandb.runtime` (whole seconds), as the SDK's does.
  */
 import type { StepRow } from '../../step.js';
-import { HistoryEncoder } from './history-encoder.js';
-import { HistoryRowAssembler, type HistoryRow } from './history-rows.js';
-import { WandbLogEncoder } from './log-framing.js';
-import { ProtoWriter } from '../codec/proto-writer.js';
-import { encodeRecord } from './record-codec.js';
-import type { FilesRecord, KeyedItem, WandbRecord } from './record-types.js';
-import { environmentRecord, type HostFacts } from '../../exporters/wandb/side-files.js';
-import { StatsKeyMapper } from '../../exporters/wandb/stats-keys.js';
-import { formatUnixTimestamp } from './timestamp.js';
-import { numberJson, roundMicros, valueJson } from './value-json.js';
+import { HistoryEncoder } from '../../formats/wandb/history-encoder.js';
+import { HistoryRowAssembler, type HistoryRow } from '../../formats/wandb/history-rows.js';
+import { WandbLogEncoder } from '../../formats/wandb/log-framing.js';
+import { ProtoWriter } from '../../formats/codec/proto-writer.js';
+import { encodeRecord } from '../../formats/wandb/record-codec.js';
+import type { FilesRecord, KeyedItem, WandbRecord } from '../../formats/wandb/record-types.js';
+import { environmentRecord, type HostFacts } from './side-files.js';
+import { StatsKeyMapper } from './stats-keys.js';
+import { formatUnixTimestamp } from '../../formats/wandb/timestamp.js';
+import { numberJson, roundMicros, valueJson } from '../../formats/wandb/value-json.js';
 
 const PRODUCER = 'codex-telemetry';
 

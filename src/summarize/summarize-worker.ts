@@ -1,6 +1,6 @@
 /** Worker thread: reads the tasks it is sent and posts each task's summary back. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { errnoCode } from '../../errors.js';
+import { errnoCode } from '../errors.js';
 import { readTask, type ReadTask } from './read-files.js';
 
 const { progress } = workerData as { progress: Int32Array };

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { readMetricRecords } from '../../ndjson/read-metric-records.js';
+import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import { SummaryAggregator } from './aggregator.js';
 import { mergeSummaries } from './merge.js';
 import type { RunSummary } from './summary-types.js';

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { errnoCode } from '../../errors.js';
+import { errnoCode } from '../errors.js';
 import { compareReports } from './compare.js';
 import { resolveInputs } from './inputs.js';
 import { parseSummarizeArgs, SUMMARIZE_USAGE, UsageError, type SummarizeArgs } from './parse-args.js';

@@ -5,8 +5,8 @@
  * file://; inline SVG charts stay underneath for printing and for readers without scripts. The
  * report's data is embedded as JSON in a `<script type="application/json">` for tools.
  */
-import { inlineDashboard, staticModel } from '../../dashboard/static-report.js';
-import type { StaticModel } from '../../dashboard/chart-model.js';
+import { inlineDashboard, staticModel } from '../dashboard/static-report.js';
+import type { StaticModel } from '../dashboard/chart-model.js';
 import type { Comparison } from './compare.js';
 import { toJson } from './format-json.js';
 import { COMPARE_HEADERS, comparisonCells } from './format-table.js';

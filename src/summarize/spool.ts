@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { errnoCode } from '../../errors.js';
+import { errnoCode } from '../errors.js';
 
 export interface Spooled {
   inputs: string[];

@@ -1,5 +1,5 @@
 /** Pure argument parsing for `codex-ndjson summarize`: argv in, options or a UsageError out. */
-import { TelemetryError } from '../../errors.js';
+import { TelemetryError } from '../errors.js';
 import type { Goal } from './direction.js';
 import { closest } from '../suggest.js';
 
