@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { build } from 'esbuild';
 
-const out = new URL('../dist/src/dashboard/assets', import.meta.url);
+const out = new URL('../dist/src/dashboard/assets/', import.meta.url);
 fs.mkdirSync(out, { recursive: true });
 await build({
   entryPoints: [new URL('../src/dashboard/client/main.ts', import.meta.url).pathname],

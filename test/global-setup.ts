@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SOURCES = ['src', 'bench'];
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
 

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BINS: Record<string, string> = {
   'codex-telemetry': path.join(ROOT, 'dist/src/cli/codex-telemetry.js'),
   'codex-ndjson': path.join(ROOT, 'dist/src/cli/codex-ndjson.js'),

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatWandbRuns, listWandbRuns } from '../../src/cli/wandb-ls.js';
 
-const GOLDEN = fileURLToPath(new URL('../fixtures/wandb', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../fixtures/wandb/', import.meta.url));
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });

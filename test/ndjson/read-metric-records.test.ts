@@ -8,7 +8,7 @@ import type { MalformedLine, MetricVisitor, PhaseId } from '../../src/formats/nd
 import { NameTable } from '../../src/formats/ndjson/name-table.js';
 import { readMetricRecords, type ReadOptions } from '../../src/ndjson/read-metric-records.js';
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/ndjson', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/ndjson/', import.meta.url));
 const PHASES = ['train', 'eval', 'system'];
 
 interface Seen {

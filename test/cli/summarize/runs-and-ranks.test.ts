@@ -10,7 +10,7 @@ import { summarizeCommand } from '../../../src/summarize/index.js';
 import { MAX_NAMES_PER_LINE } from '../../../src/formats/ndjson/parse-record.js';
 import { runSummarize } from './run-command.js';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/ndjson', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fixtures/ndjson/', import.meta.url));
 const MIX = path.join(FIXTURES, 'mix.ndjson');
 const RUN_B = path.join(FIXTURES, 'run-b.ndjson');
 const BIN = fileURLToPath(new URL('../../../dist/src/cli/codex-ndjson.js', import.meta.url));

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSummarize } from './run-command.js';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/ndjson', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fixtures/ndjson/', import.meta.url));
 const MIX = path.join(FIXTURES, 'mix.ndjson');
 const GIB = 1024 ** 3;
 

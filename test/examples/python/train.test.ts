@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseLine } from '../../helpers/ndjson-lines.js';
 import { readManifest, schemaErrors, sha256sum, tempDir } from '../../manifest/helpers.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TRAIN = path.join(ROOT, 'examples', 'python', 'train.py');
 const VITE_NODE = path.join(ROOT, 'node_modules', '.bin', 'vite-node');
 const MANIFEST_BIN = path.join(ROOT, 'test', 'fixtures', 'manifest', 'manifest-bin.ts');

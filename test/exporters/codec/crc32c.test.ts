@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from '../../../src/formats/codec/crc32c.js';
 
-const FIXTURES = new URL('../../fixtures/tensorboard', import.meta.url);
+const FIXTURES = new URL('../../fixtures/tensorboard/', import.meta.url);
 
 interface GoldenRecord {
   offset: number;

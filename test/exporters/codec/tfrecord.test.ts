@@ -9,7 +9,7 @@ import {
   scanRecords,
 } from '../../../src/formats/codec/tfrecord.js';
 
-const FIXTURES = new URL('../../fixtures/tensorboard', import.meta.url);
+const FIXTURES = new URL('../../fixtures/tensorboard/', import.meta.url);
 const vectors = JSON.parse(fs.readFileSync(new URL('vectors.json', FIXTURES), 'utf8')) as {
   files: Array<{ file: string; records: Array<{ offset: number; length: number }> }>;
 };

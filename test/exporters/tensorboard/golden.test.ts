@@ -14,7 +14,7 @@ import { readEventFile } from '../../../src/exporters/tensorboard/event-file-rea
 import { encodeScalarsRecord } from '../../../src/formats/tensorboard/scalars-record.js';
 import { TelemetryError } from '../../../src/errors.js';
 
-const ROOT = fileURLToPath(new URL('../../fixtures/tensorboard', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../fixtures/tensorboard/', import.meta.url));
 
 interface VectorValue {
   tag: string;

@@ -6,7 +6,7 @@ import { decodeEvent } from '../../../src/formats/tensorboard/event-decoder.js';
 import { encodeScalarsEvent } from '../../../src/formats/tensorboard/event-encoder.js';
 import { encodeScalarsRecord } from '../../../src/formats/tensorboard/scalars-record.js';
 
-const FIXTURES = new URL('../../fixtures/tensorboard', import.meta.url);
+const FIXTURES = new URL('../../fixtures/tensorboard/', import.meta.url);
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 
 const rows = fc.record({

@@ -20,7 +20,7 @@ import { decodeRecord, encodeRecord } from '../../../src/formats/wandb/record-co
 import type { WandbRecord } from '../../../src/formats/wandb/record-types.js';
 import { readWandbLog } from '../../../src/exporters/wandb/wandb-log-reader.js';
 
-const ROOT = fileURLToPath(new URL('../../fixtures/wandb', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../fixtures/wandb/', import.meta.url));
 
 interface VectorRecord {
   num: number;

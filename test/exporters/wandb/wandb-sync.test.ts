@@ -16,7 +16,7 @@ import { startStandinServer, type StandinServer } from '../../helpers/wandb-stan
 import { requireWandbInCi, wandbSync } from '../../helpers/wandb-sync.js';
 
 const missing = requireWandbInCi('wandb-sync.test.ts');
-const FIXTURES = fileURLToPath(new URL('../../fixtures/wandb', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fixtures/wandb/', import.meta.url));
 const CLI = fileURLToPath(new URL('../../../dist/src/cli/codex-telemetry.js', import.meta.url));
 
 interface VectorRecord {
