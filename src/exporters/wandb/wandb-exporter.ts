@@ -17,7 +17,7 @@ import type { RowSink, RunOutcome } from '../../pipeline/row-sink.js';
 import type { SinkHealth } from '../../health.js';
 import { AppendFile } from '../file/append-file.js';
 import { WANDB_FILE_HEADER } from '../../formats/wandb/log-framing.js';
-import { WandbRunEncoder, type RunFile } from './run-encoder.js';
+import { WandbRunEncoder, type RunEncoderOptions, type RunFile } from './run-encoder.js';
 import { RUN_ID_PATTERN, createRunLayout, pointLatestRun, runLayout, type RunLayout } from './run-dir.js';
 import {
   copyRequirements,
@@ -30,18 +30,11 @@ import {
 
 export const WANDB_SINK = 'wandb';
 
-export interface WandbExporterOptions {
+/** The run's identity as the encoder takes it (`runId`: 8 characters of [a-z0-9]; `startTime` also names the directory). */
+export interface WandbExporterOptions
+  extends Pick<RunEncoderOptions, 'runId' | 'project' | 'entity' | 'displayName' | 'config' | 'tags' | 'startTime'> {
   /** The W&B directory (WANDB_DIR, or `<out>/wandb`); the run directory goes inside it. */
   dir: string;
-  /** 8 characters of [a-z0-9]. */
-  runId: string;
-  project?: string;
-  entity?: string;
-  displayName?: string;
-  config?: Record<string, unknown>;
-  tags?: string[];
-  /** Unix seconds; names the directory and anchors `_runtime`. */
-  startTime: number;
   health: SinkHealth;
   hostname?: string;
   /** Unix seconds; injectable for tests. */
