@@ -203,7 +203,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   let rssMb: number;
   const latencies: number[] = [];
   try {
-    const url = await waitForLine(server, /dashboard: (\S+)/, 'the dashboard');
+    const url = await waitForLine(server, /dashboard: (http\S+)/, 'the dashboard');
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 600_000 });
