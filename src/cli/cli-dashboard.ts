@@ -7,7 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Handler } from '../dashboard/http-handler.js';
 import type { LiveRuns } from '../dashboard/live-runs.js';
-import type { HttpRoutes } from '../exporters/prometheus/endpoint.js';
+import type { HttpRoutes } from '../pipeline/sink-definition.js';
+import type { TrainConfig } from '../config.js';
+import { startTelemetry, type Telemetry } from '../telemetry.js';
 
 export class CliDashboard {
   private live: LiveRuns | undefined;
@@ -46,4 +48,37 @@ export class CliDashboard {
   stop(): void {
     this.live?.stop();
   }
+}
+
+/**
+ * The telemetry of a bridge command (`run`, `tail`): its own NDJSON keeps only system samples
+ * (the trainer writes the rest), and with `--dashboard` the page follows `streams` on the
+ * /metrics server. Says where the dashboard is, or why there is none.
+ */
+export async function startBridgeTelemetry(options: {
+  config: TrainConfig;
+  env: NodeJS.ProcessEnv;
+  dashboard: boolean;
+  streams: (telemetry: Telemetry) => readonly (string | undefined)[];
+  warn: (line: string) => void;
+  command: string;
+}): Promise<{ telemetry: Telemetry; dashboard: CliDashboard }> {
+  const dashboard = new CliDashboard();
+  const { warn } = options;
+  const telemetry = await startTelemetry(options.config, {
+    env: options.env,
+    ndjsonPhases: ['system'],
+    info: warn,
+    warn,
+    httpRoutes: options.dashboard ? dashboard.routes : undefined,
+  });
+  if (options.dashboard) {
+    const line = await dashboard.start(
+      () => options.streams(telemetry),
+      telemetry.config.prometheusHost,
+      telemetry.paths.metricsUrl,
+    );
+    warn(line ?? `${options.command}: no dashboard, /metrics could not be served`);
+  }
+  return { telemetry, dashboard };
 }

@@ -13,8 +13,8 @@ import { constants } from 'node:os';
 import path from 'node:path';
 import { TailBridge } from '../bridge/tail-bridge.js';
 import { errnoCode, errorText } from '../errors.js';
-import { startTelemetry, type Telemetry } from '../telemetry.js';
-import { CliDashboard } from './cli-dashboard.js';
+import type { Telemetry } from '../telemetry.js';
+import { startBridgeTelemetry } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { captureOutput } from './capture-output.js';
@@ -110,23 +110,14 @@ async function runWithSignals(
       return 2;
     }
   }
-  const dashboard = new CliDashboard();
-  const telemetry = await startTelemetry(config, {
+  const { telemetry, dashboard } = await startBridgeTelemetry({
+    config,
     env: { ...io.env, CODEX_METRICS_OUT: undefined, CODEX_EVAL_METRICS_OUT: undefined },
-    ndjsonPhases: ['system'],
-    info: warn,
+    dashboard: options.dashboard,
+    streams: (running) => [metricsFile, evalFile, running.paths.metricsOut],
     warn,
-    httpRoutes: options.dashboard ? dashboard.routes : undefined,
+    command: 'codex-telemetry',
   });
-  if (options.dashboard) {
-    const paths = telemetry.paths;
-    const line = await dashboard.start(
-      () => [metricsFile, evalFile, paths.metricsOut],
-      telemetry.config.prometheusHost,
-      paths.metricsUrl,
-    );
-    warn(line ?? 'codex-telemetry: no dashboard, /metrics could not be served');
-  }
   const [file, ...args] = command as [string, ...string[]];
   const outputLog =
     options.captureOutput && telemetry.paths.wandbRunDir

@@ -6,8 +6,7 @@
 import fs from 'node:fs';
 import { TailBridge } from '../bridge/tail-bridge.js';
 import { planStreams } from '../bridge/stream-files.js';
-import { startTelemetry } from '../telemetry.js';
-import { CliDashboard } from './cli-dashboard.js';
+import { startBridgeTelemetry } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import { expandGlob, GLOB_CHARS } from '../ndjson/glob.js';
 import type { SinkOptions } from './parse-cli.js';
@@ -55,23 +54,14 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
   }
   // CODEX_METRICS_OUT names the stream tailed, not the bridge's own system stream.
   const env = { ...io.env, CODEX_METRICS_OUT: undefined };
-  const dashboard = new CliDashboard();
-  const telemetry = await startTelemetry(config, {
+  const { telemetry, dashboard } = await startBridgeTelemetry({
+    config,
     env,
-    ndjsonPhases: ['system'],
-    info: warn,
+    dashboard: options.dashboard,
+    streams: (running) => [...plan.files, running.paths.metricsOut],
     warn,
-    httpRoutes: options.dashboard ? dashboard.routes : undefined,
+    command: 'tail',
   });
-  if (options.dashboard) {
-    const paths = telemetry.paths;
-    const line = await dashboard.start(
-      () => [...plan.files, paths.metricsOut],
-      telemetry.config.prometheusHost,
-      paths.metricsUrl,
-    );
-    warn(line ?? 'tail: no dashboard, /metrics could not be served');
-  }
   const bridge = new TailBridge({
     files: plan.files,
     fromStart: options.fromStart || replayOnly,
