@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { SummaryAggregator } from '../../../src/summarize/aggregator.js';
 import { mergeSummaries } from '../../../src/summarize/merge.js';
 import { buildReport } from '../../../src/summarize/report.js';
-import { PHASE_EVAL, PHASE_TRAIN, type PhaseId } from '../../../src/formats/ndjson/metric-visitor.js';
+import {
+  PHASE_EVAL,
+  PHASE_SYSTEM,
+  PHASE_TRAIN,
+  type PhaseId,
+} from '../../../src/formats/ndjson/metric-visitor.js';
 
 function aggregate(phase: PhaseId, values: ReadonlyArray<number>, firstStep = 0): SummaryAggregator {
   const aggregator = new SummaryAggregator();
@@ -78,5 +83,134 @@ describe('summarize statistics', () => {
       { phase: 'eval', min: 7, max: 7 },
     ]);
     expect([summary.tsMin, summary.tsMax]).toEqual([10, 30]);
+  });
+});
+
+describe('summarize runs, phases and names', () => {
+  it('splits lines by run id, and a line without one belongs to the run read last', () => {
+    const aggregator = new SummaryAggregator();
+    const loss = aggregator.tables.names.idOfString('loss');
+    const a = aggregator.tables.runs.idOfString('run-a');
+    const b = aggregator.tables.runs.idOfString('run-b');
+    aggregator.scalar(PHASE_TRAIN, loss, a, 1, 100, 10);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, 2, 101, 20);
+    aggregator.scalar(PHASE_TRAIN, loss, b, 1, 200, 1);
+    aggregator.scalar(PHASE_TRAIN, loss, a, 3, 102, 30);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, 4, 103, 40);
+    const { byRun } = aggregator.toSummary();
+    expect(byRun.map((run) => run.runIds)).toEqual([['run-a'], ['run-b']]);
+    expect(byRun[0]!.metrics[0]).toMatchObject({ count: 4, first: 10, last: 40, min: 10, max: 40, sum: 100 });
+    expect(byRun[1]!.metrics[0]).toMatchObject({ count: 1, first: 1, last: 1, sum: 1 });
+    expect([byRun[0]!.tsMin, byRun[0]!.tsMax]).toEqual([100, 103]);
+    expect([byRun[1]!.tsMin, byRun[1]!.tsMax]).toEqual([200, 200]);
+    expect(byRun[0]!.steps).toEqual([{ phase: 'train', min: 1, max: 4 }]);
+  });
+
+  it('keeps lines without any run id as one run with no id', () => {
+    const aggregator = aggregate(PHASE_TRAIN, [1, 2]);
+    const { byRun, runIds } = aggregator.toSummary();
+    expect(byRun).toHaveLength(1);
+    expect(byRun[0]!.runIds).toEqual([]);
+    expect(runIds).toEqual([]);
+  });
+
+  it('lists each (phase, name) once, ordered by name first seen then phase', () => {
+    const aggregator = new SummaryAggregator();
+    const loss = aggregator.tables.names.idOfString('loss');
+    const acc = aggregator.tables.names.idOfString('acc');
+    aggregator.scalar(PHASE_EVAL, acc, -1, 1, 1, 0.5);
+    aggregator.scalar(PHASE_SYSTEM, loss, -1, 1, 1, 7);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, 1, 1, 2);
+    aggregator.scalar(PHASE_TRAIN, acc, -1, 2, 2, 0.25);
+    const metrics = aggregator.toSummary().byRun[0]!.metrics;
+    expect(metrics.map((m) => [m.phase, m.name, m.count, m.first])).toEqual([
+      ['train', 'loss', 1, 2],
+      ['system', 'loss', 1, 7],
+      ['train', 'acc', 1, 0.25],
+      ['eval', 'acc', 1, 0.5],
+    ]);
+  });
+
+  it('gives no time range for rows without a time, and no step range for a phase without steps', () => {
+    const aggregator = new SummaryAggregator();
+    const loss = aggregator.tables.names.idOfString('loss');
+    aggregator.scalar(PHASE_TRAIN, loss, -1, NaN, NaN, 1);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, NaN, NaN, 3);
+    const run = aggregator.toSummary().byRun[0]!;
+    expect(run.tsMin).toBeNaN();
+    expect(run.tsMax).toBeNaN();
+    expect(run.steps).toEqual([]);
+    expect(run.metrics[0]).toMatchObject({ count: 2, min: 1, max: 3, sum: 4 });
+  });
+
+  it('seeds the step range from the first step with a value, ignoring rows without a step', () => {
+    const aggregator = new SummaryAggregator();
+    const loss = aggregator.tables.names.idOfString('loss');
+    aggregator.scalar(PHASE_TRAIN, loss, -1, NaN, 1, 1);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, 8, 2, 1);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, NaN, 3, 1);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, 3, 4, 1);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, 9, 5, 1);
+    expect(aggregator.toSummary().byRun[0]!.steps).toEqual([{ phase: 'train', min: 3, max: 9 }]);
+  });
+
+  it('samples the series with bigint steps as numbers, in arrival order', () => {
+    const aggregator = new SummaryAggregator();
+    const loss = aggregator.tables.names.idOfString('loss');
+    aggregator.scalar(PHASE_TRAIN, loss, -1, 2n ** 60n, 1, 1.5);
+    aggregator.scalar(PHASE_TRAIN, loss, -1, 3, 2, NaN);
+    expect(aggregator.toSummary().metrics[0]!.sample).toEqual({
+      steps: [2 ** 60, 3],
+      values: [1.5, NaN],
+      stride: 1,
+    });
+  });
+
+  it('keeps a non-finite first value as first, outside min, max and sum', () => {
+    const metric = aggregate(PHASE_TRAIN, [-Infinity, 2, -3]).toSummary().metrics[0]!;
+    expect(metric).toMatchObject({
+      first: -Infinity,
+      firstStep: 0,
+      nonFinite: 1,
+      min: -3,
+      minStep: 2,
+      max: 2,
+      maxStep: 1,
+    });
+    expect(metric.sum + metric.sumCompensation).toBe(-1);
+  });
+
+  it('has min +Infinity and max -Infinity for a metric with only non-finite values', () => {
+    const metric = aggregate(PHASE_TRAIN, [NaN, Infinity]).toSummary().metrics[0]!;
+    expect(metric).toMatchObject({
+      count: 2,
+      nonFinite: 2,
+      min: Infinity,
+      max: -Infinity,
+      sum: 0,
+      sumCompensation: 0,
+    });
+    expect(metric.minStep).toBeNaN();
+    expect(metric.maxStep).toBeNaN();
+  });
+});
+
+describe('summarize malformed lines', () => {
+  it('keeps the first reports with file, line, field and reason, up to the cap', () => {
+    const aggregator = new SummaryAggregator();
+    aggregator.file = 'a.ndjson';
+    aggregator.malformed({ line: 3, offset: 40, field: 'step', reason: 'not an integer' });
+    aggregator.file = 'b.ndjson';
+    for (let line = 1; line <= 10; line++)
+      aggregator.malformed({ line, offset: line * 10, field: 'ts', reason: 'missing' });
+    const { malformedReports } = aggregator.toSummary();
+    expect(malformedReports).toHaveLength(5);
+    expect(malformedReports[0]).toEqual({
+      file: 'a.ndjson',
+      line: 3,
+      field: 'step',
+      reason: 'not an integer',
+    });
+    expect(malformedReports[4]).toEqual({ file: 'b.ndjson', line: 4, field: 'ts', reason: 'missing' });
   });
 });
