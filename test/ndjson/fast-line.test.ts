@@ -38,7 +38,14 @@ function parser(): { parse: (line: string, pad?: string) => boolean; seen: Seen[
   return { parse, seen };
 }
 
-const line = (fields: { ts?: string; run?: string; step?: string; name?: string; value?: string; tags?: string }) =>
+const line = (fields: {
+  ts?: string;
+  run?: string;
+  step?: string;
+  name?: string;
+  value?: string;
+  tags?: string;
+}) =>
   `{"v":1,"ts":${fields.ts ?? '1700000000.5'},"run_id":"${fields.run ?? 'r1'}","step":${fields.step ?? '3'},` +
   `"name":"${fields.name ?? 'loss'}","value":${fields.value ?? '0.25'},"tags":{"phase":"${fields.tags ?? 'train"'}}}`;
 
