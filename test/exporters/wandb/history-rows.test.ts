@@ -102,6 +102,13 @@ describe('W&B history rows', () => {
     });
   });
 
+  it('keeps the latest time of a step when the row merged last is older', () => {
+    const assembler = new HistoryRowAssembler();
+    assembler.add(row('train', 5, 20, ['loss'], [1]));
+    assembler.add(row('eval', 5, 10, ['acc'], [2]));
+    expect(assembler.take()).toMatchObject({ step: 5, ts: 20, keys: ['loss', 'eval/acc'], values: [1, 2] });
+  });
+
   it('keeps a row at the last step as that step, not behind it', () => {
     const assembler = new HistoryRowAssembler();
     assembler.add(row('train', 3, 1, ['loss'], [1]));
