@@ -26,6 +26,7 @@ export default defineConfig({
       'test/ndjson/*.test.ts',
       'test/bridge/parse-record.test.ts',
       'test/exporters/file/append-file.test.ts',
+      'test/exporters/file/rotation-policy.test.ts',
       'test/telemetry/sink-degradation.test.ts',
       'test/pipeline/*.test.ts',
       'test/cli/summarize/aggregator.test.ts',
