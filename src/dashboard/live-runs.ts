@@ -5,6 +5,7 @@
  */
 import type { MalformedLine } from '../formats/ndjson/metric-visitor.js';
 import { discoverStreams } from './discover.js';
+import type { BacklogOptions } from './read-backlog.js';
 import { SeriesStore } from './series-store.js';
 import { StreamReader } from './stream-reader.js';
 
@@ -24,6 +25,8 @@ export interface LiveRunsOptions {
   inputs: readonly string[] | (() => readonly string[]);
   onMalformed?: (file: string, line: MalformedLine) => void;
   pollMs?: number;
+  /** How a big backlog is read on start (worker threads, from what size). */
+  backlog?: BacklogOptions;
   discoverMs?: number;
 }
 
@@ -66,7 +69,10 @@ export class LiveRuns {
           typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
         for (const spec of discoverStreams(inputs)) {
           if (!this.readers.has(spec.activePath)) {
-            this.readers.set(spec.activePath, new StreamReader(spec, this.store, this.options.onMalformed));
+            this.readers.set(
+              spec.activePath,
+              new StreamReader(spec, this.store, this.options.onMalformed, this.options.backlog),
+            );
           }
         }
       }

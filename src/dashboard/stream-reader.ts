@@ -17,9 +17,11 @@ import {
 } from '../formats/ndjson/metric-visitor.js';
 import { NameTable } from '../formats/ndjson/name-table.js';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
+import type { BacklogRange, RangePart } from './backlog-range.js';
 import type { BucketSeries } from './bucket-series.js';
 import { chartPlace } from './chart-key.js';
 import type { StreamSpec } from './discover.js';
+import { planBacklog, readBacklogParts, type BacklogOptions } from './read-backlog.js';
 import type { SeriesStore } from './series-store.js';
 
 const CHUNK_BYTES = 1 << 20;
@@ -67,16 +69,19 @@ export class StreamReader {
   private pending: Buffer = Buffer.alloc(0);
   private processor: LineProcessor | undefined;
   private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  /** The file being read, named in malformed-line reports: a closed segment or the active file. */
+  private reading: string;
 
   constructor(
     readonly spec: StreamSpec,
-    store: SeriesStore,
-    onMalformed: (file: string, line: MalformedLine) => void = () => undefined,
+    private readonly store: SeriesStore,
+    private readonly onMalformed: (file: string, line: MalformedLine) => void = () => undefined,
+    private readonly backlog: BacklogOptions = {},
   ) {
-    this.visitor = new StoreVisitor(store, spec, this.tables.names, (line) => {
-      store.malformed++;
-      onMalformed(this.spec.activePath, line);
-    });
+    this.reading = spec.activePath;
+    this.visitor = new StoreVisitor(store, spec, this.tables.names, (line) =>
+      this.reportMalformed(this.reading, line),
+    );
   }
 
   /** Reads what is new. Returns whether anything was read. */
@@ -84,6 +89,7 @@ export class StreamReader {
     let read = false;
     if (!this.started) {
       this.started = true;
+      if (await this.readBacklogInWorkers()) return true;
       read = (await this.readSegmentsAfter(0)) || read;
     }
     if (this.fd === undefined && !this.open()) return read;
@@ -109,15 +115,70 @@ export class StreamReader {
     this.fd = undefined;
   }
 
+  /**
+   * The first read of a big backlog, in worker threads (see read-backlog.ts). Returns false, with
+   * nothing added to the store, when this thread should read it the usual way instead.
+   */
+  private async readBacklogInWorkers(): Promise<boolean> {
+    const segments = listSegments(this.spec.activePath);
+    const fd = this.open() ? this.fd : undefined;
+    const active =
+      fd === undefined ? undefined : { path: this.spec.activePath, fd, size: fs.fstatSync(fd).size };
+    const plan = planBacklog(segments, active, this.backlog);
+    if (plan === undefined) return false;
+    const { ranges, activeEnd } = plan;
+    // A range that fails (a segment removed by `metricsRotateKeep` since the listing, a corrupt
+    // gzip) is read again in this thread, which handles each such failure as it always has.
+    const parts = await readBacklogParts(ranges, this.backlog).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.stderr.write(
+        `dashboard: ${this.spec.activePath}: worker threads failed (${reason}); reading in one thread\n`,
+      );
+      return undefined;
+    });
+    if (parts === undefined || parts.some((part) => part.stepless)) return false;
+    this.lastSeq = segments.reduce((last, segment) => Math.max(last, segment.seq), 0);
+    const activeLines = this.applyParts(ranges, parts);
+    if (active !== undefined && this.processor !== undefined) {
+      this.offset = activeEnd;
+      this.processor.lines = activeLines;
+    }
+    return true;
+  }
+
+  /** Appends each range's series in stream order; returns the active file's line count. */
+  private applyParts(ranges: readonly BacklogRange[], parts: readonly RangePart[]): number {
+    const linesBefore = new Map<string, number>();
+    parts.forEach((part, i) => {
+      const file = (ranges[i] as BacklogRange).path;
+      for (const { phase, name, state } of part.series) {
+        this.store.series(this.spec.run, this.spec.rank, phase, name).append(state);
+        this.store.touch(chartPlace(phase, name).metric);
+      }
+      const base = linesBefore.get(file) ?? 0;
+      for (const line of part.malformed) this.reportMalformed(file, { ...line, line: line.line + base });
+      linesBefore.set(file, base + part.lines);
+    });
+    return linesBefore.get(this.spec.activePath) ?? 0;
+  }
+
+  private reportMalformed(file: string, line: MalformedLine): void {
+    this.store.malformed++;
+    this.onMalformed(file, line);
+  }
+
   private async readSegmentsAfter(seq: number): Promise<boolean> {
     let read = false;
     for (const segment of listSegments(this.spec.activePath)) {
       this.lastSeq = Math.max(this.lastSeq, segment.seq);
       if (segment.seq <= seq) continue;
-      await readMetricRecords(segment.path, this.visitor, this.tables).catch((error: unknown) => {
-        // A segment removed by `metricsRotateKeep` between the listing and the read is gone, not broken.
-        if (errnoCode(error) !== 'ENOENT') throw error;
-      });
+      this.reading = segment.path;
+      await readMetricRecords(segment.path, this.visitor, this.tables)
+        .catch((error: unknown) => {
+          // A segment removed by `metricsRotateKeep` between the listing and the read is gone, not broken.
+          if (errnoCode(error) !== 'ENOENT') throw error;
+        })
+        .finally(() => (this.reading = this.spec.activePath));
       read = true;
     }
     return read;

@@ -20,6 +20,8 @@ export interface ReadOptions {
   start?: number;
   /** Byte to stop before (a line start or the file size); default the file size. Plain files only. */
   end?: number;
+  /** Read through this open descriptor instead of opening `path` (left open). Plain files only. */
+  fd?: number;
   /** Inflate as gzip; default: the path ends in `.gz`. */
   gzip?: boolean;
   chunkBytes?: number;
@@ -152,7 +154,7 @@ export async function readMetricRecords(
 }
 
 function readPlain(path: string, lines: LineBuffer, options: ReadOptions): void {
-  const fd = fs.openSync(path, 'r');
+  const fd = options.fd ?? fs.openSync(path, 'r');
   try {
     const start = options.start ?? 0;
     const end = options.end ?? fs.fstatSync(fd).size;
@@ -167,6 +169,6 @@ function readPlain(path: string, lines: LineBuffer, options: ReadOptions): void 
       options.onProgress?.(position - start);
     }
   } finally {
-    fs.closeSync(fd);
+    if (options.fd === undefined) fs.closeSync(fd);
   }
 }

@@ -4,17 +4,15 @@
  * parses (gzip streams cannot be split and go whole to one worker). Parts merge in reading order.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
+import { splitPoints } from '../ndjson/split-points.js';
+import { defaultJobs, runPool, workersAvailable } from '../ndjson/worker-pool.js';
 import { SummaryAggregator } from './aggregator.js';
 import { mergeSummaries } from './merge.js';
 import type { RunSummary } from './summary-types.js';
 
 /** Below this many plain bytes, starting workers costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 48 << 20;
-const SPLIT_SCAN_BYTES = 64 << 10;
 
 export interface ReadTask {
   index: number;
@@ -23,11 +21,6 @@ export interface ReadTask {
   end?: number;
   /** Slot in the shared progress array. */
   slot: number;
-}
-
-export interface TaskResult {
-  index: number;
-  summary: RunSummary;
 }
 
 export interface ReadFilesOptions {
@@ -42,15 +35,6 @@ export interface ReadFilesOptions {
 }
 
 const WORKER_URL = new URL('./summarize-worker.js', import.meta.url);
-
-/** The compiled worker exists only in the build (dist/); from TypeScript sources, read in-process. */
-function workerAvailable(): boolean {
-  return WORKER_URL.protocol === 'file:' && fs.existsSync(fileURLToPath(WORKER_URL));
-}
-
-export function defaultJobs(): number {
-  return Math.max(1, Math.min(os.availableParallelism(), 8));
-}
 
 /** Reads one task with a fresh aggregator (used by workers and by tests of the split logic). */
 export async function readTask(task: ReadTask, onBytes?: (bytes: number) => void): Promise<RunSummary> {
@@ -76,36 +60,6 @@ export function rankOfFile(file: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** Line-aligned cut points splitting `path` into about `parts` ranges. */
-export function splitPoints(path: string, size: number, parts: number): number[] {
-  const cuts = [0];
-  const fd = fs.openSync(path, 'r');
-  try {
-    const probe = Buffer.allocUnsafe(SPLIT_SCAN_BYTES);
-    for (let i = 1; i < parts; i++) {
-      let at = Math.max(Math.floor((size * i) / parts), cuts[cuts.length - 1] as number);
-      for (;;) {
-        const n = fs.readSync(fd, probe, 0, probe.length, at);
-        if (n === 0) {
-          at = size;
-          break;
-        }
-        const newline = probe.subarray(0, n).indexOf(0x0a);
-        if (newline !== -1) {
-          at += newline + 1;
-          break;
-        }
-        at += n;
-      }
-      if (at < size && at > (cuts[cuts.length - 1] as number)) cuts.push(at);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  cuts.push(size);
-  return cuts;
-}
-
 export async function readFiles(
   files: readonly string[],
   options: ReadFilesOptions = {},
@@ -126,7 +80,7 @@ export async function readFiles(
     for (let c = 0; c + 1 < cuts.length; c++)
       tasks.push({ index: tasks.length, path, start: cuts[c], end: cuts[c + 1], slot: tasks.length });
   });
-  const parallel = jobs > 1 && tasks.length > 1 && plainBytes >= minBytes && workerAvailable();
+  const parallel = jobs > 1 && tasks.length > 1 && plainBytes >= minBytes && workersAvailable(WORKER_URL);
   options.onPlan?.({ tasks: tasks.length, workers: parallel ? Math.min(jobs, tasks.length) : 0 });
   const parts = parallel
     ? await inWorkers(tasks, jobs, total, options)
@@ -159,48 +113,11 @@ async function inWorkers(
         options.onProgress?.(Math.min(total, kib * 1024), total);
       }, 100)
     : undefined;
-  const results: RunSummary[] = new Array<RunSummary>(tasks.length);
-  const queue = [...tasks];
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(jobs, tasks.length) }, () => runWorker(queue, results, progress)),
-    );
+    return await runPool<ReadTask, RunSummary>(WORKER_URL, tasks, jobs, { progress });
   } finally {
     if (timer) clearInterval(timer);
   }
-  return results;
-}
-
-function runWorker(queue: ReadTask[], results: RunSummary[], progress: Int32Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Workers inherit node's flags; --input-type (a `node -e` caller) is refused for a file worker.
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-    const worker = new Worker(WORKER_URL, { workerData: { progress }, execArgv });
-    const next = (): void => {
-      const task = queue.shift();
-      if (task === undefined) {
-        void worker.terminate().then(() => resolve(), reject);
-        return;
-      }
-      worker.postMessage(task);
-    };
-    worker.on('message', (message: TaskResult | { index: number; error: string; code?: string }) => {
-      if ('error' in message) {
-        const error = Object.assign(new Error(message.error), { code: message.code });
-        // The task already failed; a failure to stop the worker adds nothing to report.
-        worker.terminate().then(
-          () => undefined,
-          () => undefined,
-        );
-        reject(error);
-        return;
-      }
-      results[message.index] = message.summary;
-      next();
-    });
-    worker.on('error', reject);
-    next();
-  });
 }
 
 /** Workers number lines from the start of their range: add the lines of earlier ranges of the same file. */
