@@ -22,6 +22,7 @@ export default defineConfig({
       'test/exporters/wandb/run-encoder.test.ts',
       'test/exporters/wandb/timestamp.test.ts',
       'test/exporters/wandb/log-scan.test.ts',
+      'test/exporters/wandb/record-codec.test.ts',
       'test/exporters/ndjson/encode-line.test.ts',
       'test/ndjson/*.test.ts',
       'test/bridge/parse-record.test.ts',
