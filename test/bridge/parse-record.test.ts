@@ -227,6 +227,23 @@ describe('parseRecordLine edges', () => {
   });
 });
 
+describe('string values named like Object members', () => {
+  it('are not numbers: "toString" and "constructor" are skipped in a flat row and refused as a scalar value', () => {
+    expect(parseRecordLine('{"a": "toString", "b": "constructor", "c": "__proto__", "loss": 1}')).toEqual({
+      ok: true,
+      row: { phase: 'train', step: undefined, ts: undefined, runId: undefined, names: ['loss'], values: [1] },
+    });
+    expect(parseRecordLine('{"name": "loss", "value": "valueOf"}')).toMatchObject({
+      ok: false,
+      field: 'value',
+    });
+    expect(parseRecordLine('{"values": {"gpu": "hasOwnProperty"}}')).toMatchObject({
+      ok: false,
+      field: 'values.gpu',
+    });
+  });
+});
+
 describe('quotePythonTokens', () => {
   it('quotes bare NaN, Infinity and -Infinity outside strings', () => {
     expect(quotePythonTokens('{"a": NaN, "b": -Infinity, "c": [Infinity,NaN]}')).toBe(

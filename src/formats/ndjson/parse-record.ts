@@ -18,7 +18,12 @@ export interface ParsedRow {
 
 export type ParseResult = { ok: true; row: ParsedRow } | { ok: false; field: string; reason: string };
 
-const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+/** A Map, not an object literal: `"toString"` or `"constructor"` must not find Object.prototype's members. */
+const NON_FINITE: ReadonlyMap<string, number> = new Map([
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+]);
 const PHASES: ReadonlySet<string> = new Set(['train', 'eval', 'system']);
 /** Keys of a flat row that describe the row rather than being metrics. */
 const FLAT_RESERVED: ReadonlySet<string> = new Set([
@@ -56,7 +61,7 @@ function show(value: unknown): string {
 
 function numeric(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
-  if (typeof value === 'string') return NON_FINITE[value];
+  if (typeof value === 'string') return NON_FINITE.get(value);
   return undefined;
 }
 
