@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SummaryAggregator } from '../../../src/summarize/aggregator.js';
 import { mergeSummaries } from '../../../src/summarize/merge.js';
 import { buildReport } from '../../../src/summarize/report.js';
+import type { RunSummary } from '../../../src/summarize/summary-types.js';
 import {
   PHASE_EVAL,
   PHASE_SYSTEM,
@@ -14,6 +15,11 @@ function aggregate(phase: PhaseId, values: ReadonlyArray<number>, firstStep = 0)
   const name = aggregator.tables.names.idOfString('loss');
   values.forEach((value, i) => aggregator.scalar(phase, name, -1, firstStep + i, 1_700_000_000 + i, value));
   return aggregator;
+}
+
+/** The per-run summaries (the aggregator always fills `byRun`; the type allows it absent). */
+function runsOf(aggregator: SummaryAggregator): RunSummary[] {
+  return aggregator.toSummary().byRun ?? [];
 }
 
 function trainRow(aggregator: SummaryAggregator) {
@@ -97,7 +103,7 @@ describe('summarize runs, phases and names', () => {
     aggregator.scalar(PHASE_TRAIN, loss, b, 1, 200, 1);
     aggregator.scalar(PHASE_TRAIN, loss, a, 3, 102, 30);
     aggregator.scalar(PHASE_TRAIN, loss, -1, 4, 103, 40);
-    const { byRun } = aggregator.toSummary();
+    const byRun = runsOf(aggregator);
     expect(byRun.map((run) => run.runIds)).toEqual([['run-a'], ['run-b']]);
     expect(byRun[0]!.metrics[0]).toMatchObject({ count: 4, first: 10, last: 40, min: 10, max: 40, sum: 100 });
     expect(byRun[1]!.metrics[0]).toMatchObject({ count: 1, first: 1, last: 1, sum: 1 });
@@ -108,7 +114,8 @@ describe('summarize runs, phases and names', () => {
 
   it('keeps lines without any run id as one run with no id', () => {
     const aggregator = aggregate(PHASE_TRAIN, [1, 2]);
-    const { byRun, runIds } = aggregator.toSummary();
+    const { runIds } = aggregator.toSummary();
+    const byRun = runsOf(aggregator);
     expect(byRun).toHaveLength(1);
     expect(byRun[0]!.runIds).toEqual([]);
     expect(runIds).toEqual([]);
@@ -122,7 +129,7 @@ describe('summarize runs, phases and names', () => {
     aggregator.scalar(PHASE_SYSTEM, loss, -1, 1, 1, 7);
     aggregator.scalar(PHASE_TRAIN, loss, -1, 1, 1, 2);
     aggregator.scalar(PHASE_TRAIN, acc, -1, 2, 2, 0.25);
-    const metrics = aggregator.toSummary().byRun[0]!.metrics;
+    const metrics = runsOf(aggregator)[0]!.metrics;
     expect(metrics.map((m) => [m.phase, m.name, m.count, m.first])).toEqual([
       ['train', 'loss', 1, 2],
       ['system', 'loss', 1, 7],
@@ -136,7 +143,7 @@ describe('summarize runs, phases and names', () => {
     const loss = aggregator.tables.names.idOfString('loss');
     aggregator.scalar(PHASE_TRAIN, loss, -1, NaN, NaN, 1);
     aggregator.scalar(PHASE_TRAIN, loss, -1, NaN, NaN, 3);
-    const run = aggregator.toSummary().byRun[0]!;
+    const run = runsOf(aggregator)[0]!;
     expect(run.tsMin).toBeNaN();
     expect(run.tsMax).toBeNaN();
     expect(run.steps).toEqual([]);
@@ -151,7 +158,7 @@ describe('summarize runs, phases and names', () => {
     aggregator.scalar(PHASE_TRAIN, loss, -1, NaN, 3, 1);
     aggregator.scalar(PHASE_TRAIN, loss, -1, 3, 4, 1);
     aggregator.scalar(PHASE_TRAIN, loss, -1, 9, 5, 1);
-    expect(aggregator.toSummary().byRun[0]!.steps).toEqual([{ phase: 'train', min: 3, max: 9 }]);
+    expect(runsOf(aggregator)[0]!.steps).toEqual([{ phase: 'train', min: 3, max: 9 }]);
   });
 
   it('samples the series with bigint steps as numbers, in arrival order', () => {
