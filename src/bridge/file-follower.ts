@@ -151,6 +151,13 @@ export class FileFollower {
       const at = this.position;
       const { bytesRead } = await handle.read(this.buffer, 0, CHUNK_BYTES, at);
       if (bytesRead === 0) return total;
+      // A truncate-and-rewrite can land between poll()'s check and this read, which then returns
+      // the middle of the new content (half lines, rows read twice). Checked again after the read:
+      // such a chunk is dropped and the new content read from its start.
+      if (at > 0 && (await this.rewritten())) {
+        this.restart();
+        continue;
+      }
       if (at === 0) this.head = Buffer.from(this.buffer.subarray(0, Math.min(bytesRead, HEAD_BYTES)));
       this.position += bytesRead;
       total += bytesRead;

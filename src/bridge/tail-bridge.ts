@@ -14,6 +14,7 @@ import { listSegments } from '../exporters/ndjson/segments.js';
 import { FileFollower, type FollowedLines } from './file-follower.js';
 import { LineSplitter } from '../formats/ndjson/line-splitter.js';
 import { parseRecordLine } from '../formats/ndjson/parse-record.js';
+import { StepOrderBuffer } from './step-order.js';
 
 /** Report this many malformed lines in full; after that only a count every REPORT_EVERY lines. */
 const REPORT_FIRST = 10;
@@ -42,6 +43,8 @@ export interface TailBridgeOptions {
 }
 
 interface PendingRow {
+  /** The stream (active file) it was read from. */
+  stream: string;
   phase: Phase;
   step: Step;
   ts: number;
@@ -62,11 +65,17 @@ export class TailBridge {
   private sinceFlush = 0;
   /** Segment file → its active file, so a rotated stream numbers default steps as one stream. */
   private readonly streamOf = new Map<string, string>();
+  /** Train and eval rows of several files, put back in step order (system rows skip it). */
+  private readonly ordered: StepOrderBuffer<PendingRow>;
+  /** Stream (active file) → its index among the files, for the step-order queues. */
+  private readonly fileIndex = new Map<string, number>();
 
   constructor(options: TailBridgeOptions) {
     this.telemetry = options.telemetry;
     this.warn = options.warn;
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.ordered = new StepOrderBuffer(options.files.length, (row) => this.ingest(row));
+    options.files.forEach((file, i) => this.fileIndex.set(file, i));
     if (options.fromStart) {
       const segments = options.files.flatMap((file) =>
         listSegments(file).map((segment) => {
@@ -99,6 +108,7 @@ export class TailBridge {
     let total = 0;
     for (const follower of this.followers) total += await follower.poll();
     this.flushPending();
+    this.ordered.endPoll();
     return total;
   }
 
@@ -126,6 +136,7 @@ export class TailBridge {
       }
       await follower.close();
     }
+    this.ordered.releaseAll();
   }
 
   /** A rotated stream reads as one: its closed segments (plain or gzip) first, in sequence order. */
@@ -168,7 +179,8 @@ export class TailBridge {
         continue;
       }
       const { row } = parsed;
-      const key = `${this.streamOf.get(batch.file) ?? batch.file}\0${row.phase}`;
+      const stream = this.streamOf.get(batch.file) ?? batch.file;
+      const key = `${stream}\0${row.phase}`;
       const step = row.step ?? this.nextStep.get(key) ?? 0;
       // Carried into bigint past 2^53 - 1; past the int64 maximum the row is refused by ingest.
       this.nextStep.set(key, nextStep(step) ?? INT64_MAX + 1n);
@@ -180,6 +192,7 @@ export class TailBridge {
       }
       this.flushPending();
       this.pending = {
+        stream,
         phase: row.phase,
         step,
         ts: row.ts ?? nowSeconds(),
@@ -198,6 +211,11 @@ export class TailBridge {
     const row = this.pending;
     if (!row) return;
     this.pending = undefined;
+    if (row.phase === 'system') this.ingest(row);
+    else this.ordered.add(this.fileIndex.get(row.stream) ?? 0, row);
+  }
+
+  private ingest(row: PendingRow): void {
     if (this.telemetry.ingest(row)) {
       this.stats.rows++;
       this.sinceFlush++;

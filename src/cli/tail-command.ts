@@ -52,37 +52,50 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
       return 1;
     }
   }
+  // Ctrl-C is ours from before the first line is printed (the metrics URL tells a user, or a
+  // script, that the bridge runs): a signal then still reads what is there and flushes it.
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  if (options.follow) {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+  try {
+    return await tailInto(options, plan.files, config, replayOnly, controller.signal, io, warn);
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+}
+
+async function tailInto(
+  options: SinkOptions,
+  files: string[],
+  config: ReturnType<typeof cliTrainConfig>,
+  replayOnly: boolean,
+  signal: AbortSignal,
+  io: CliIo,
+  warn: (message: string) => void,
+): Promise<number> {
   // CODEX_METRICS_OUT names the stream tailed, not the bridge's own system stream.
   const env = { ...io.env, CODEX_METRICS_OUT: undefined };
   const { telemetry, dashboard } = await startBridgeTelemetry({
     config,
     env,
     dashboard: options.dashboard,
-    streams: (running) => [...plan.files, running.paths.metricsOut],
+    streams: (running) => [...files, running.paths.metricsOut],
     warn,
     command: 'tail',
   });
   const bridge = new TailBridge({
-    files: plan.files,
+    files,
     fromStart: options.fromStart || replayOnly,
     telemetry,
     warn,
     info: warn,
   });
-  if (options.follow) {
-    const controller = new AbortController();
-    const stop = (): void => controller.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
-      await bridge.follow(controller.signal);
-    } finally {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-    }
-  } else {
-    await bridge.drain();
-  }
+  if (options.follow) await bridge.follow(signal);
+  else await bridge.drain();
   await telemetry.shutdown(0);
   dashboard.stop();
   const { lines, rows, malformed, resets } = bridge.stats;

@@ -17,7 +17,7 @@ function tmpDir(): string {
 }
 const line = (step: number): string => `{"step": ${step}, "loss": ${step / 10}}\n`;
 async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));

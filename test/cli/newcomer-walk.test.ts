@@ -8,11 +8,12 @@
  * the checkout running this test has already done. `npx codex-…` runs the built bin directly: npx
  * resolves to the same file, at several seconds of npm start-up per call.
  */
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnAsync, type SpawnResult } from '../helpers/spawn-async.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -64,10 +65,9 @@ function shellCommand(command: string): string {
   );
 }
 
-function run(command: string, extraEnv: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync('sh', ['-c', shellCommand(command)], {
+function run(command: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<SpawnResult> {
+  return spawnAsync('sh', ['-c', shellCommand(command)], {
     cwd: dir,
-    encoding: 'utf8',
     env: { ...env(), ...extraEnv },
     timeout: 120_000,
   });
@@ -76,9 +76,23 @@ function run(command: string, extraEnv: NodeJS.ProcessEnv = {}): SpawnSyncReturn
 async function runUntilInterrupted(command: string): Promise<{ code: number | null; stderr: string }> {
   const child = spawn('sh', ['-c', `exec ${shellCommand(command)}`], { cwd: dir, env: env() });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  setTimeout(() => child.kill('SIGINT'), 3000);
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  let output = '';
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  // Ctrl-C once the command says it is serving (its URL line), however long a loaded machine takes.
+  const serving = new Promise<void>((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (/http:\/\//.test(output)) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onData(chunk);
+    });
+  });
+  const ready = await Promise.race([serving.then(() => true), closed.then(() => false)]);
+  if (ready) child.kill('SIGINT');
+  const code = await closed;
   return { code, stderr };
 }
 
@@ -98,7 +112,7 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
         expect(code, `${c.command}\n${stderr}`).toBe(0);
         continue;
       }
-      const result = run(c.command);
+      const result = await run(c.command);
       expect(result.status, `${c.command}\n${result.stderr}`).toBe(c.exit);
       // Diagnostics are single lines of ours, never Node's warning framing or a doubled errno.
       expect(result.stderr).not.toMatch(/\(node:\d+\)|--trace-warnings|\b(E[A-Z]+): \1:/);
@@ -114,7 +128,7 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
     }
   }, 300_000);
 
-  it('prints usage and exits 0 for --help and -h on every command and subcommand of both CLIs', () => {
+  it('prints usage and exits 0 for --help and -h on every command and subcommand of both CLIs', async () => {
     for (const command of [
       'npx codex-telemetry --help',
       'npx codex-telemetry -h',
@@ -127,26 +141,26 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
       'npx codex-ndjson --help',
       'npx codex-ndjson summarize --help',
     ]) {
-      const result = run(command);
+      const result = await run(command);
       expect(result.status, command).toBe(0);
       expect(result.stdout, command).toMatch(/usage/i);
       expect(result.stderr, command).toBe('');
     }
   });
 
-  it('answers --version and -V on both CLIs', () => {
+  it('answers --version and -V on both CLIs', async () => {
     for (const command of [
       'npx codex-telemetry --version',
       'npx codex-telemetry -V',
       'npx codex-ndjson -V',
     ]) {
-      const result = run(command);
+      const result = await run(command);
       expect(result.status, command).toBe(0);
       expect(result.stdout).toMatch(/^codex-(telemetry|ndjson) \d+\.\d+\.\d+\n$/);
     }
   });
 
-  it('refuses the usual stumbles with exit 2 and a message that says what to do', () => {
+  it('refuses the usual stumbles with exit 2 and a message that says what to do', async () => {
     const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
       ['npx codex-telemetry', {}, /Usage: codex-telemetry/],
       ['npx codex-ndjson', {}, /Usage: codex-ndjson/],
@@ -171,15 +185,15 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
       ['npx codex-ndjson summarize --compare one.ndjson', {}, /--compare needs at least two runs/],
     ];
     for (const [command, extra, message] of cases) {
-      const result = run(command, extra);
+      const result = await run(command, extra);
       expect(result.status, command).toBe(2);
       expect(result.stderr, command).toMatch(message);
       expect(result.stdout, command).toBe('');
     }
   });
 
-  it('honours CODEX_TENSORBOARD=0, CODEX_WANDB_ENABLE=0 and CODEX_PROMETHEUS=0 in the demo', () => {
-    const result = run('npx codex-telemetry demo --steps 5 --step-delay-ms 0 --out env-off', {
+  it('honours CODEX_TENSORBOARD=0, CODEX_WANDB_ENABLE=0 and CODEX_PROMETHEUS=0 in the demo', async () => {
+    const result = await run('npx codex-telemetry demo --steps 5 --step-delay-ms 0 --out env-off', {
       CODEX_TENSORBOARD: '0',
       CODEX_WANDB_ENABLE: '0',
       CODEX_PROMETHEUS: '0',
@@ -190,9 +204,9 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
     expect(result.stdout).not.toMatch(/tensorboard|wandb|prometheus|system/);
   });
 
-  it('ends the demo with every sink DOWN and exit 1 when nothing could be written', () => {
+  it('ends the demo with every sink DOWN and exit 1 when nothing could be written', async () => {
     fs.writeFileSync(path.join(dir, 'blocker'), 'a file where a folder should be');
-    const result = run(
+    const result = await run(
       'npx codex-telemetry demo --steps 5 --step-delay-ms 0 --prometheus-port 0 --out blocker/out',
     );
     expect(result.status).toBe(1);
@@ -205,41 +219,44 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
     expect(result.stdout).not.toContain('sink disabled');
   });
 
-  it('reads a quoted glob in tail instead of reading nothing and exiting 0', () => {
+  it('reads a quoted glob in tail instead of reading nothing and exiting 0', async () => {
     fs.mkdirSync(path.join(dir, 'globbed'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'globbed/a.ndjson'), '{"step": 0, "loss": 1}\n{"step": 1, "loss": 2}\n');
     fs.writeFileSync(path.join(dir, 'globbed/b.ndjson'), '{"step": 0, "acc": 1}\n');
-    const result = run(
+    const result = await run(
       "npx codex-telemetry tail --from-start --no-prometheus --out tailed 'globbed/*.ndjson'",
     );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/tail: 3 lines, 3 rows replayed, 0 malformed/);
   });
 
-  it('makes tail --from-start on a missing file an error naming it, creating no W&B run or bridge file', () => {
-    const result = run('npx codex-telemetry tail --from-start --out tail-missing nowhere.ndjson');
+  it('makes tail --from-start on a missing file an error naming it, creating no W&B run or bridge file', async () => {
+    const result = await run('npx codex-telemetry tail --from-start --out tail-missing nowhere.ndjson');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(path.join(dir, 'nowhere.ndjson'));
     expect(result.stdout).not.toMatch(/0 lines/);
     expect(fs.existsSync(path.join(dir, 'tail-missing'))).toBe(false);
   });
 
-  it('refuses a CODEX_METRICS_OUT that is a folder before starting the trainer, with no stack trace', () => {
+  it('refuses a CODEX_METRICS_OUT that is a folder before starting the trainer, with no stack trace', async () => {
     fs.mkdirSync(path.join(dir, 'a-folder'), { recursive: true });
-    const result = run('npx codex-telemetry run --no-prometheus --out run-eisdir -- sh -c "touch started"', {
-      CODEX_METRICS_OUT: path.join(dir, 'a-folder'),
-    });
+    const result = await run(
+      'npx codex-telemetry run --no-prometheus --out run-eisdir -- sh -c "touch started"',
+      {
+        CODEX_METRICS_OUT: path.join(dir, 'a-folder'),
+      },
+    );
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/CODEX_METRICS_OUT is a folder/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(fs.existsSync(path.join(dir, 'started'))).toBe(false);
   });
 
-  it('stops the trainer when the bridge fails mid-run, and says so in one line', () => {
+  it('stops the trainer when the bridge fails mid-run, and says so in one line', async () => {
     // The trainer turns its own metrics path into a folder: reading it fails while the trainer sleeps on.
     const script = 'echo $$ > trainer.pid; mkdir -p "$CODEX_METRICS_OUT"; exec sleep 60';
     const started = Date.now();
-    const result = run(
+    const result = await run(
       `npx codex-telemetry run --no-prometheus --kill-grace 1 --out run-fail -- sh -c '${script}'`,
     );
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -253,8 +270,8 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
     expect(result.stderr).toMatch(/^wandb\s+written/m);
   });
 
-  it('warns once, naming CODEX_METRICS_OUT, when the trainer writes no row in time', () => {
-    const result = run(
+  it('warns once, naming CODEX_METRICS_OUT, when the trainer writes no row in time', async () => {
+    const result = await run(
       'npx codex-telemetry run --no-prometheus --first-row-timeout 1 --out run-quiet -- sleep 3',
     );
     expect(result.status, result.stderr).toBe(0);

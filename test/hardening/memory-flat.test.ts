@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnAsync } from '../helpers/spawn-async.js';
 import { describe, expect, it } from 'vitest';
 
 const CHILD = fileURLToPath(new URL('../fixtures/children/load.mjs', import.meta.url));
@@ -21,12 +21,11 @@ function countLines(file: string): number {
 }
 
 describe('memory under load', () => {
-  it(`stays flat while ${SCALARS.toLocaleString('en')} scalars are logged`, () => {
+  it(`stays flat while ${SCALARS.toLocaleString('en')} scalars are logged`, async () => {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-mem-'));
-    const output = execFileSync(process.execPath, [CHILD, outDir, String(SCALARS)], {
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
+    const child = await spawnAsync(process.execPath, [CHILD, outDir, String(SCALARS)], { timeout: 300_000 });
+    expect(child.status, child.stderr).toBe(0);
+    const output = child.stdout;
     const result = JSON.parse(output) as {
       samples: Array<{ step: number; rss: number }>;
       peak: number;

@@ -69,8 +69,12 @@ describe('a sink registered through the public registry path', () => {
     telemetry.log({ loss: 0.5 }, { step: 1 });
     evaluation.log({ acc: 0.9 }, { step: 1 });
     telemetry.log({ loss: 0.25 }, { step: 2, commit: true });
-    await new Promise((resolve) => setTimeout(resolve, 50));
     const csv = opened as CsvSink;
+    // The commit flushes on the next tick; waited for, not timed (a loaded machine is slower).
+    const deadline = Date.now() + 20_000;
+    const lines = (): number =>
+      fs.existsSync(csv.file) ? fs.readFileSync(csv.file, 'utf8').split('\n').length : 0;
+    while (lines() < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(fs.readFileSync(csv.file, 'utf8')).toBe(
       `train,1,loss,0.5\n${path.join(outDir, 'val.ndjson')},1,acc,0.9\ntrain,2,loss,0.25\n`,
     );

@@ -10,6 +10,7 @@
  * Without it the test fails in CI (CI is set) and is skipped with a warning elsewhere.
  */
 import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../../helpers/spawn-async.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,10 +95,7 @@ function loggedRows(): StepRow[] {
 
 async function writeAndLoad(form: ScalarForm, rows: StepRow[]): Promise<Charted> {
   const logdir = await writeRunAsync(form, rows, 'python');
-  const loaded = spawnSync(PYTHON, [LOADER, path.join(logdir, 'exp')], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
+  const loaded = await spawnAsync(PYTHON, [LOADER, path.join(logdir, 'exp')]);
   expect(loaded.status, loaded.stderr).toBe(0);
   return JSON.parse(loaded.stdout) as Charted;
 }
