@@ -92,6 +92,12 @@ describe('RowPipeline options', () => {
     },
   );
 
+  it('quotes the interval in seconds in the error', () => {
+    expect(() => new RowPipeline({ flushIntervalMs: -250, health: new SinkHealth() })).toThrow(
+      'config field "flushInterval" is -0.25;',
+    );
+  });
+
   it('runs no timer with interval 0, one with a positive interval, and none after close', async () => {
     expect(pipeline({ flushIntervalMs: 0 }).hasTimer).toBe(false);
     const timed = pipeline({ flushIntervalMs: 1000 });

@@ -112,6 +112,16 @@ describe('summarize runs, phases and names', () => {
     expect(byRun[0]!.steps).toEqual([{ phase: 'train', min: 1, max: 4 }]);
   });
 
+  it('keeps the earliest and latest time whatever order the rows come in, and no files or reports per run', () => {
+    const aggregator = new SummaryAggregator();
+    const loss = aggregator.tables.names.idOfString('loss');
+    for (const ts of [50, 90, 10, 70]) aggregator.scalar(PHASE_TRAIN, loss, -1, 1, ts, 1);
+    const run = runsOf(aggregator)[0]!;
+    expect([run.tsMin, run.tsMax]).toEqual([10, 90]);
+    expect(run.files).toEqual([]);
+    expect(run.malformedReports).toEqual([]);
+  });
+
   it('keeps lines without any run id as one run with no id', () => {
     const aggregator = aggregate(PHASE_TRAIN, [1, 2]);
     const { runIds } = aggregator.toSummary();
