@@ -72,15 +72,22 @@ export async function dashboardCommand(argv: readonly string[], io: Io): Promise
     io.stderr.write(`codex-telemetry dashboard: ${missing}; give a run folder, an NDJSON file or a glob\n`);
     return 2;
   }
-  // The page is served once what is on disk has been read, so its first render is complete.
-  io.stderr.write(`dashboard: reading ${args.inputs.join(' ')}\n`);
-  const dashboard = await startDashboard({ inputs: args.inputs, port: args.port, host: args.host });
-  io.stdout.write(`dashboard: ${dashboard.url}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await dashboard.close();
-  return 0;
+  // Ctrl-C is ours before the URL is printed: a user or script that interrupts as soon as it sees
+  // the URL gets a clean close, never the default signal death (a race a loaded machine shows).
+  let stop = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    // The page is served once what is on disk has been read, so its first render is complete.
+    io.stderr.write(`dashboard: reading ${args.inputs.join(' ')}\n`);
+    const dashboard = await startDashboard({ inputs: args.inputs, port: args.port, host: args.host });
+    io.stdout.write(`dashboard: ${dashboard.url}\n`);
+    await stopped;
+    await dashboard.close();
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
 }
