@@ -28,7 +28,10 @@ const TYPE_SEEDS = [0, 1, 2, 3, 4].map((type) => zlib.crc32(Uint8Array.of(type))
 
 /** IEEE CRC-32 over `[type] ++ data`, as stored in a chunk header. */
 export function chunkChecksum(type: number, data: Uint8Array): number {
-  return zlib.crc32(data, TYPE_SEEDS[type] ?? zlib.crc32(Uint8Array.of(type)));
+  const seed = TYPE_SEEDS[type] ?? zlib.crc32(Uint8Array.of(type));
+  // Node's zlib.crc32 drops the seed and answers 0 for an empty view of a zero-length
+  // ArrayBuffer (no data pointer), so an empty chunk's checksum is taken as the seed itself.
+  return data.byteLength === 0 ? seed : zlib.crc32(data, seed);
 }
 
 /** Bytes a record of `payloadLength` occupies when it starts at file offset `offset` (padding included). */
