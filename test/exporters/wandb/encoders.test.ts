@@ -38,6 +38,26 @@ describe('HistoryEncoder', () => {
     );
   });
 
+  it('writes int64 steps as protobuf varints: zero (number or bigint) left out, negatives in ten bytes', () => {
+    // Record{num=1 (08 01), history=2 (12 len){item=1 (0a 07){key "a" (0a 01 61), value_json=16
+    // "1" (82 01 01 31)}, step=2 (12 len){num=1 (08 varint)}}}, written out by hand.
+    const item = '0a070a016182010131';
+    const cases: Array<[number | bigint, string]> = [
+      [0, '0801120b' + item + '1200'],
+      [0n, '0801120b' + item + '1200'],
+      [-1, '08011216' + item + '120b08' + 'ffffffffffffffffff01'],
+      [-(2n ** 63n), '08011216' + item + '120b08' + '80808080808080808001'],
+      [2n ** 63n - 1n, '08011215' + item + '120a08' + 'ffffffffffffffff7f'],
+      [2n ** 53n, '08011214' + item + '120908' + '8080808080808010'],
+      [2n ** 53n + 1n, '08011214' + item + '120908' + '8180808080808010'],
+    ];
+    for (const [step, hex] of cases) {
+      const framed = new HistoryEncoder().encode(new WandbLogEncoder(), 1, step, ['a'], ['1']);
+      // One FULL chunk: the payload follows the 7-byte chunk header.
+      expect(framed.subarray(7).toString('hex'), `step ${step}`).toBe(hex);
+    }
+  });
+
   it('round-trips a row through the reader with keys and values intact', () => {
     const framed = new HistoryEncoder().encode(
       new WandbLogEncoder(),

@@ -43,6 +43,32 @@ describe('W&B history rows beyond 2^53', () => {
     expect(history[0]).toMatchObject({ step: TWO_62 + 2n, values: [0, 0, TWO_62 + 1n] });
   });
 
+  it('keeps 2^53, 2^53+1 and 2^53+2 as three rows, where doubles would round the middle one away', () => {
+    const TWO_53 = 2n ** 53n;
+    expect(Number(TWO_53 + 1n)).toBe(Number(TWO_53));
+    expect(assemble(rowsFor([TWO_53, TWO_53 + 1n, TWO_53 + 2n]))).toEqual([
+      { step: TWO_53, values: [0] },
+      { step: TWO_53 + 1n, values: [1] },
+      { step: TWO_53 + 2n, values: [2] },
+    ]);
+  });
+
+  it('orders negative steps and the int64 extremes, and writes -2^63 after 2^63-1 at 2^63-1', () => {
+    const MIN = -(2n ** 63n);
+    const MAX = 2n ** 63n - 1n;
+    expect(assemble(rowsFor([MIN, -3, -1, 0, MAX]))).toEqual([
+      { step: MIN, values: [0] },
+      { step: -3, values: [1] },
+      { step: -1, values: [2] },
+      { step: 0, values: [3] },
+      { step: MAX, values: [4] },
+    ]);
+    // -2^63 arriving after 2^63-1 is behind it: kept at 2^63-1, its own step in train/step.
+    expect(assemble(rowsFor([MAX, MIN]))).toEqual([{ step: MAX, values: [1, MIN] }]);
+    // A negative step behind a less negative one, the same rule.
+    expect(assemble(rowsFor([-1, -2]))).toEqual([{ step: -1, values: [1, -2] }]);
+  });
+
   it('compares a safe number step with the same bigint step as equal, and neighbours past 2^53 as different', () => {
     expect(sameStep(2 ** 53 - 1, 2n ** 53n - 1n)).toBe(true);
     expect(sameStep(7, 7)).toBe(true);

@@ -25,6 +25,12 @@ describe('W&B Record encoding', () => {
     expect(hex({ exit: { exit_code: '-2' } })).toBe('92010b08feffffffffffffffff01');
   });
 
+  it('omits a zero int64 however it is given: number, bigint or decimal string', () => {
+    expect(hex({ num: 0n })).toBe('');
+    expect(hex({ num: '0' })).toBe('');
+    expect(hex({ exit: { exit_code: '0' } })).toBe('920100');
+  });
+
   it('writes every element of a repeated field, defaults included', () => {
     // run = field 17 (0x8a 0x01), tags = field 10 (0x52).
     expect(hex({ run: { tags: ['', 'a'] } })).toBe('8a0105' + '5200' + '520161');
@@ -81,6 +87,13 @@ describe('W&B Record decoding', () => {
     });
     expect(decodeRecord(bytes('92010b08ffffffffffffffffff01'))).toEqual({ exit: { exit_code: -1 } });
     expect(decodeRecord(bytes('2202 1200'))).toEqual({ output: { timestamp: '1970-01-01T00:00:00Z' } });
+  });
+
+  it('reads negative int64 fields as signed decimal strings, down to -2^63', () => {
+    expect(decodeRecord(bytes('08ffffffffffffffffff01'))).toEqual({ num: '-1' });
+    expect(decodeRecord(bytes('0880808080808080808001'))).toEqual({ num: '-9223372036854775808' });
+    // history = field 2, step = field 2 {num = 1}.
+    expect(decodeRecord(bytes('120d 120b 08feffffffffffffffff01'))).toEqual({ history: { step: { num: '-2' } } });
   });
 
   it('keeps an enum index it does not know as the number', () => {
