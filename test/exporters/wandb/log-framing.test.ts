@@ -188,8 +188,8 @@ describe('W&B log framing at block edges', () => {
   it('copies a payload that sits elsewhere in the output buffer, before it or after it, at any gap', () => {
     // Only a payload already at its chunk's data area may skip the copy: a neighbour in the same
     // ArrayBuffer (a pooled Buffer, an arena) must still be copied.
-    for (const start of [7, BLOCK_BYTES - 3, BLOCK_BYTES - 7]) {
-      for (let length = 1; length <= 9; length++) {
+    for (const start of [7, BLOCK_BYTES - 3, BLOCK_BYTES - 7, BLOCK_BYTES - 20]) {
+      for (let length = 1; length <= 30; length++) {
         const expected = referenceFrame(start, payloadOf(length, length));
         for (let gap = 0; gap <= 16; gap++) {
           const arena = new ArrayBuffer(64 + 2 * expected.length + 2 * length);
