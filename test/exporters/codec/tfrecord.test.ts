@@ -130,6 +130,9 @@ describe('TFRecord framing', () => {
     });
     // The same header with its right CRC is a record cut short: truncated, not corrupt.
     header.writeUInt32LE(maskedCrc32c(header.subarray(0, 8)), 8);
-    expect(scanRecords(Buffer.concat([whole, header]))).toMatchObject({ ok: true, truncatedAt: whole.length });
+    expect(scanRecords(Buffer.concat([whole, header]))).toMatchObject({
+      ok: true,
+      truncatedAt: whole.length,
+    });
   });
 });
