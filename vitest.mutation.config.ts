@@ -28,6 +28,8 @@ export default defineConfig({
       'test/bridge/parse-record.test.ts',
       'test/exporters/file/append-file.test.ts',
       'test/exporters/file/rotation-policy.test.ts',
+      'test/exporters/ndjson/rotation-lossless.test.ts',
+      'test/exporters/ndjson/rotation-failures.test.ts',
       'test/telemetry/sink-degradation.test.ts',
       'test/pipeline/*.test.ts',
       'test/cli/summarize/aggregator.test.ts',

@@ -87,6 +87,35 @@ describe('parseRecordLine edges', () => {
     });
   });
 
+  it('reads a step beyond 2^53 from the row\'s own "step" key, not a "step" nested in tags or an array', () => {
+    // Regression: the digits were taken from the first "step": in the text, so a tags object
+    // written before the row's step gave the row that tag's step.
+    for (const [text, step] of [
+      ['{"tags":{"phase":"train","step":5},"step":9007199254740993,"loss":1}', 9007199254740993n],
+      ['{"a":[{"step":3}],"step":-9007199254740995,"loss":1}', -9007199254740995n],
+      ['{"note":"\\"step\\":5,","step":9007199254740993,"loss":1}', 9007199254740993n],
+      ['{"step":9007199254740993,"loss":1,"tags":{"step":5}}', 9007199254740993n],
+      ['{"name":"step","value":1,"step":9007199254740993}', 9007199254740993n],
+      ['{"step":9007199254740993,"name":"step","value":1}', 9007199254740993n],
+      ['{"note":"\\"","step":9007199254740993,"loss":1}', 9007199254740993n],
+      // Duplicate keys: JSON.parse keeps the last, and so must the digits.
+      ['{"step":1,"step":9007199254740993,"loss":1}', 9007199254740993n],
+      ['{"step":9007199254740993,"step" : 9007199254740995,"loss":1}', 9007199254740995n],
+    ] as const) {
+      expect(parseRecordLine(text), text).toMatchObject({ ok: true, row: { step } });
+    }
+  });
+
+  it('refuses a step that is not an integer even when a nested "step" is one', () => {
+    for (const text of [
+      '{"step":1.5,"loss":1,"tags":{"step":7}}',
+      '{"step":"3","tags":{"step":7},"loss":1}',
+      '{"step":9007199254740993,"step":1e300,"loss":1}',
+    ]) {
+      expect(parseRecordLine(text), text).toMatchObject({ ok: false, field: 'step' });
+    }
+  });
+
   it('refuses steps just outside int64, written as a float, or a string', () => {
     for (const step of ['9223372036854775808', '-9223372036854775809', '1e300', '"3"', 'true']) {
       expect(parseRecordLine(`{"step": ${step}, "loss": 1}`)).toEqual({

@@ -44,4 +44,55 @@ describe('NumberScanner', () => {
       { numRuns: 3000 },
     );
   });
+  it('reads exponents without a sign as positive and with + as positive, in the exact range too', () => {
+    for (const text of ['1e5', '2E3', '1.5e+5', '7E+21', '3e22', '-4e1', '1e-22', '9.5e-3'])
+      expect(Object.is(scan(text), JSON.parse(text)), text).toBe(true);
+  });
+
+  it('stops after a leading zero and before any byte that is not part of the number', () => {
+    const scanner = new NumberScanner();
+    for (const [text, length, value] of [
+      ['0123', 1, 0],
+      ['-0.5x', 4, -0.5],
+      ['1:', 1, 1],
+      ['2.5:', 3, 2.5],
+      ['12/', 2, 12],
+      ['3.25e2}', 6, 325],
+    ] as const) {
+      expect(scanner.scan(Buffer.from(text), 0, text.length), text).toBe(true);
+      expect([scanner.end, scanner.value], text).toEqual([length, value]);
+    }
+  });
+
+  it('never reads past its limit: a number cut there reads as the cut text alone', () => {
+    // The reader hands the scanner one line of a larger chunk; the bytes after the line's end
+    // (here digits, a dot and an exponent that would extend the number) must not count.
+    const scanner = new NumberScanner();
+    for (const text of ['-12.5e3', '12345678901234567.25', '0.0625', '7E-2', '1e+5']) {
+      const buf = Buffer.from(`${text}9.5e9`);
+      for (let limit = 0; limit <= text.length; limit++) {
+        const expected = longestNumberPrefix(text.slice(0, limit));
+        const ok = scanner.scan(buf, 0, limit);
+        if (expected === undefined) {
+          expect(ok, `${text} cut at ${limit}`).toBe(false);
+        } else {
+          expect([ok, scanner.value], `${text} cut at ${limit}`).toEqual([true, expected.value]);
+          expect(scanner.end, `${text} cut at ${limit}`).toBe(expected.length);
+        }
+      }
+    }
+  });
 });
+
+/**
+ * JSON.parse of the longest prefix of `text` that is a complete JSON number, or undefined when a
+ * prefix that starts a number has no complete form (`-`, `1.`, `1e`, `1e+`): the scanner refuses those.
+ */
+function longestNumberPrefix(text: string): { value: number; length: number } | undefined {
+  const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text);
+  if (match === null) return undefined;
+  const rest = text.slice(match[0].length);
+  // A dot or exponent marker that starts right after the match but has no digits: not a number.
+  if (/^(\.|[eE])/.test(rest)) return undefined;
+  return { value: JSON.parse(match[0]) as number, length: match[0].length };
+}

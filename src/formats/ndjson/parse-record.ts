@@ -43,7 +43,9 @@ const FLAT_RESERVED: ReadonlySet<string> = new Set([
  * memory without bound. System snapshots carry a few hundred keys; 1024 leaves room.
  */
 export const MAX_NAMES_PER_LINE = 1024;
-const STEP_DIGITS = /"step"\s*:\s*(-?\d+)(?=\s*[,}])/;
+/** After a `"step"` key: the colon and an integer that ends the value (no fraction or exponent). */
+const STEP_VALUE_DIGITS = /\s*:\s*(-?\d+)(?=\s*[,}])/y;
+const KEY_COLON = /\s*:/y;
 
 function fail(field: string, reason: string): ParseResult {
   return { ok: false, field, reason };
@@ -70,10 +72,50 @@ function exactStep(raw: unknown, line: string): Step | undefined | 'bad' {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== 'number' || !Number.isInteger(raw)) return 'bad';
   if (Number.isSafeInteger(raw)) return raw;
-  const digits = STEP_DIGITS.exec(line)?.[1];
+  const digits = topLevelStepDigits(line);
   if (digits === undefined) return 'bad';
   const big = BigInt(digits);
   return big > (1n << 63n) - 1n || big < -(1n << 63n) ? 'bad' : big;
+}
+
+/**
+ * The integer digits of the object's own `"step"` key, the last one as JSON.parse keeps the last
+ * of duplicate keys. A `"step"` key nested deeper (in `tags`, say) is not the row's step, even
+ * when it comes first.
+ */
+function topLevelStepDigits(line: string): string | undefined {
+  let depth = 0;
+  let digits: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x22) {
+      const close = stringEnd(line, i);
+      if (depth === 1 && line.startsWith('"step"', i)) {
+        // A key (a colon follows), not a string value "step".
+        KEY_COLON.lastIndex = close + 1;
+        if (KEY_COLON.test(line)) {
+          STEP_VALUE_DIGITS.lastIndex = close + 1;
+          digits = STEP_VALUE_DIGITS.exec(line)?.[1];
+        }
+      }
+      i = close;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return digits;
+}
+
+/** Index of the quote closing the JSON string that opens at `open` (or the line's end). */
+function stringEnd(line: string, open: number): number {
+  for (let i = open + 1; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i;
+  }
+  return line.length;
 }
 
 /**
