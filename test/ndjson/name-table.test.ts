@@ -74,4 +74,13 @@ describe('NameTable', () => {
     expect(table.idOfBytes(Buffer.from('loss'), 0, 4, hashOf(Buffer.from('loss')))).toBe(id);
     expect(table.names).toEqual(['loss', 'lost']);
   });
+  it('never takes one name for another of the same hash and length, whatever bytes surround it', () => {
+    const table = new NameTable();
+    expect(table.idOfBytes(Buffer.from('abcd'), 0, 4, 7)).toBe(0);
+    // Differs from the stored name at every byte.
+    expect(table.idOfBytes(Buffer.from('wxyz'), 0, 4, 7)).toBe(1);
+    // Same first byte, and the bytes before it spell the stored name's tail backwards.
+    expect(table.idOfBytes(Buffer.from('dcbaXYZ'), 3, 7, 7)).toBe(2);
+    expect(table.names).toEqual(['abcd', 'wxyz', 'aXYZ']);
+  });
 });

@@ -155,4 +155,66 @@ describe('ProtoReader', () => {
     expect(nested.key()).toEqual({ field: 1, wire: WIRE_FIXED64, offset: 2 });
     expect(() => nested.double()).toThrow(new ProtoDecodeError('field of 8 bytes runs past the end', 3));
   });
+
+  it('reads 0xffffffff as the largest uint32 and refuses 2^32, as a value and as a field key', () => {
+    expect(new ProtoReader(Buffer.from('ffffffff0f', 'hex')).uint32()).toBe(0xffffffff);
+    expect(() => new ProtoReader(Buffer.from('8080808010', 'hex')).uint32()).toThrow(
+      new ProtoDecodeError('uint32 out of range (4294967296)', 0),
+    );
+    // Key 0xffffffff is field 2^29 - 1 with wire type 7: a key, whose wire type skip() refuses.
+    const reader = new ProtoReader(Buffer.from('ffffffff0f', 'hex'));
+    const key = reader.key();
+    expect(key).toEqual({ field: 2 ** 29 - 1, wire: 7, offset: 0 });
+    expect(() => reader.skip(key.wire)).toThrow(new ProtoDecodeError('unsupported wire type 7', 5));
+    // 2^32 as a number, and 2^63 as a bigint: neither is a key.
+    for (const bytes of ['8080808010', '80808080808080808001']) {
+      expect(() => new ProtoReader(Buffer.from(bytes, 'hex')).key(), bytes).toThrow(
+        new ProtoDecodeError('bad field key', 0),
+      );
+    }
+  });
+
+  it('stops a varint at the end of a nested message even when the outer bytes go on', () => {
+    // Outer: field 1, 1 byte long, holding key 0x08 (field 1, varint); the byte after (0x05) is outside it.
+    const reader = new ProtoReader(Buffer.from('0a010805', 'hex'));
+    reader.key();
+    const nested = reader.message();
+    expect(nested.key()).toEqual({ field: 1, wire: WIRE_VARINT, offset: 2 });
+    expect(() => nested.varint()).toThrow(new ProtoDecodeError('varint runs past the end', 3));
+  });
+
+  it('returns varints up to 2^53 - 1 as numbers and above as bigints, across the 8-byte boundary at 2^49', () => {
+    // By hand: 2^49 is seven 0x80 bytes then 0x01; 2^53 - 1 is seven 0xff bytes then 0x0f; 2^53 is seven 0x80 then 0x10.
+    const cases: Array<[string, number | bigint]> = [
+      ['ffffffffffff7f', 2 ** 49 - 1],
+      ['8080808080808001', 2 ** 49],
+      ['ffffffffffffff0f', Number.MAX_SAFE_INTEGER],
+      ['8080808080808010', 2n ** 53n],
+    ];
+    for (const [bytes, value] of cases) {
+      expect(new ProtoReader(Buffer.from(bytes, 'hex')).varint(), bytes).toBe(value);
+    }
+  });
+
+  it('reads the int64s -(2^53 - 1) as a number and -2^53 as a bigint, the edge of safe integers', () => {
+    for (const value of [-(2n ** 53n - 1n), -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n)]) {
+      const bytes = protobuf.Writer.create().int64(int64Bits(value)).finish();
+      expect(bytes, String(value)).toHaveLength(value < 0n ? 10 : 9);
+      expect(new ProtoReader(bytes).int64(), String(value)).toBe(asRead(value));
+    }
+    expect(asRead(-(2n ** 53n - 1n))).toBe(-9007199254740991);
+  });
+
+  it('refuses a length prefix beyond 2^53 as too large, with a ProtoDecodeError at the prefix', () => {
+    // Key 0x0a, then 2^60 (eight 0x80 bytes, then 0x10).
+    const reader = new ProtoReader(Buffer.from('0a' + '8080808080808080' + '10', 'hex'));
+    reader.key();
+    expect(() => reader.lengthDelimited()).toThrow(new ProtoDecodeError('length too large', 1));
+  });
+
+  it('decodes the byte 0x80, a lone continuation byte, as U+FFFD, and 0x7f as itself', () => {
+    const reader = new ProtoReader(Buffer.from('03618062' + '017f', 'hex'));
+    expect(reader.string()).toBe('a\ufffdb');
+    expect(reader.string()).toBe('\x7f');
+  });
 });

@@ -186,4 +186,21 @@ describe('ProtoWriter', () => {
     expect(() => new ProtoWriter().end()).toThrow('ProtoWriter.end() without begin()');
     expect(() => new ProtoWriter().begin().finish()).toThrow('with 1 open begin()');
   });
+
+  it('writes U+0080 and U+07FF, the first non-ASCII code points, as two UTF-8 bytes each', () => {
+    // By hand: U+0080 is C2 80, U+07FF is DF BF, U+0800 is E0 A0 80.
+    const writer = new ProtoWriter().string('a\u0080').string('\u07ff\u0800');
+    expect(hex(writer.finish())).toBe('0361c280' + '05dfbfe0a080');
+  });
+
+  it('reports as its length the bytes written so far, across growth and nested messages', () => {
+    const writer = new ProtoWriter(1);
+    expect(writer.length).toBe(0);
+    writer.tag(1, WIRE_VARINT).varint64(-1n);
+    expect(writer.length).toBe(11);
+    writer.tag(2, WIRE_LENGTH).begin().tag(1, WIRE_LENGTH).string('x'.repeat(200)).end();
+    // Inside: key, 2-byte length 200, 200 bytes = 203; outside: key, 2-byte length 203, then those.
+    expect(writer.length).toBe(11 + 1 + 2 + 203);
+    expect(writer.length).toBe(writer.finish().length);
+  });
 });

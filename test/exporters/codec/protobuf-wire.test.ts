@@ -69,4 +69,26 @@ describe('protobuf varints', () => {
     expect(ours(-1)).toEqual(Buffer.from('ffffffffffffffffff01', 'hex'));
     expect(ours(INT64_MIN)).toEqual(Buffer.from('80808080808080808001', 'hex'));
   });
+
+  it('takes one more byte at every 7-bit boundary: 2^7k - 1 in k bytes, 2^7k in k + 1', () => {
+    for (let k = 1; k <= 9; k++) {
+      // By hand: 2^7k - 1 is k-1 bytes 0xff then 0x7f; 2^7k is k bytes 0x80 then 0x01.
+      const below = Buffer.from([...Array<number>(k - 1).fill(0xff), 0x7f]);
+      const at = Buffer.from([...Array<number>(k).fill(0x80), 0x01]);
+      const edge = 2n ** BigInt(7 * k);
+      expect(ours(edge - 1n), `2^${7 * k} - 1`).toEqual(below);
+      expect(ours(edge), `2^${7 * k}`).toEqual(at);
+      if (edge <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        expect(ours(Number(edge - 1n))).toEqual(below);
+        expect(ours(Number(edge))).toEqual(at);
+      }
+      if (k <= 4) {
+        expect(varint32Length(Number(edge) - 1)).toBe(k);
+        expect(varint32Length(Number(edge))).toBe(k + 1);
+        const out = Buffer.alloc(8);
+        expect(out.subarray(0, writeVarint32(out, 0, Number(edge)))).toEqual(at);
+      }
+    }
+    expect(varint32Length(2 ** 32 - 1)).toBe(5);
+  });
 });

@@ -116,4 +116,23 @@ describe('TFRecord framing', () => {
     const scan = scanRecords(framed);
     expect(scan.ok && scan.records[0]?.payload.length).toBe(0);
   });
+
+  it('reports a bare 12-byte header whose length CRC is wrong as corrupt, not as a record still being written', () => {
+    const whole = frameRecord(Uint8Array.from([1, 2, 3]));
+    // A header announcing 5 bytes: u64 LE 5, then a CRC that is not its masked CRC-32C.
+    const header = Buffer.from('0500000000000000' + '00000000', 'hex');
+    expect(maskedCrc32c(header.subarray(0, 8))).not.toBe(0);
+    expect(scanRecords(Buffer.concat([whole, header]))).toEqual({
+      ok: false,
+      records: [{ offset: 0, payload: Buffer.from([1, 2, 3]) }],
+      offset: whole.length,
+      reason: 'length_crc',
+    });
+    // The same header with its right CRC is a record cut short: truncated, not corrupt.
+    header.writeUInt32LE(maskedCrc32c(header.subarray(0, 8)), 8);
+    expect(scanRecords(Buffer.concat([whole, header]))).toMatchObject({
+      ok: true,
+      truncatedAt: whole.length,
+    });
+  });
 });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RotationPolicy } from '../../../src/exporters/file/rotation-policy.js';
 import { NdjsonExporter, type NdjsonExporterOptions } from '../../../src/exporters/ndjson/ndjson-exporter.js';
 import { pruneSegments } from '../../../src/exporters/ndjson/segment-maintenance.js';
@@ -192,6 +192,43 @@ describe('NDJSON rotation without loss', () => {
     expect(warnings.join('\n')).toMatch(/ENOTEMPTY|EISDIR|EEXIST/);
   });
 
+  it('counts no line for a file that could not be opened', async () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'file'), '');
+    const sink = exporter(path.join(dir, 'file'));
+    sink.write(rows(0, 3));
+    expect(sink.rowsWritten).toBe(0);
+    await sink.close();
+  });
+
+  it('does not warn about a segment that disappeared before it could be removed', async () => {
+    const dir = tmpDir();
+    const active = path.join(dir, 'metrics.ndjson');
+    for (const seq of [1, 2]) fs.writeFileSync(segmentPath(active, seq), '');
+    const realUnlink = fs.promises.unlink;
+    // Another process (a second pruner, a cleanup script) removes it first.
+    const unlink = vi.spyOn(fs.promises, 'unlink').mockImplementation(async (target) => {
+      await realUnlink(target);
+      throw Object.assign(new Error(`ENOENT: no such file or directory, unlink '${String(target)}'`), {
+        code: 'ENOENT',
+      });
+    });
+    const warnings: string[] = [];
+    try {
+      await expect(
+        pruneSegments(
+          active,
+          1,
+          () => undefined,
+          (line) => void warnings.push(line),
+        ),
+      ).resolves.toEqual([]);
+    } finally {
+      unlink.mockRestore();
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('archives: closes the active file as a segment and lists every closed segment', async () => {
     const dir = tmpDir();
     const sink = exporter(dir);
@@ -276,12 +313,21 @@ describe('NDJSON segment names', () => {
   it('sorts segments by number whatever order the directory lists them in', () => {
     const dir = tmpDir();
     const active = path.join(dir, 'metrics.ndjson');
-    // A fixed shuffle of 1..40, created in that order.
-    const seqs = Array.from({ length: 40 }, (_, i) => ((i * 17) % 40) + 1);
+    // A fixed shuffle of 1..40, created in that order; past 999,999 the name grows a digit, so
+    // name order (how ext4 here lists this directory) and number order part ways.
+    const seqs = [
+      ...Array.from({ length: 40 }, (_, i) => ((i * 17) % 40) + 1),
+      1_000_001,
+      999_999,
+      1_000_000,
+    ];
     for (const seq of seqs) fs.writeFileSync(segmentPath(active, seq), '');
-    expect(listSegments(active).map((segment) => segment.seq)).toEqual(
-      Array.from({ length: 40 }, (_, i) => i + 1),
-    );
+    expect(listSegments(active).map((segment) => segment.seq)).toEqual([
+      ...Array.from({ length: 40 }, (_, i) => i + 1),
+      999_999,
+      1_000_000,
+      1_000_001,
+    ]);
   });
 
   it('reports a directory it cannot list for a reason other than its absence', () => {

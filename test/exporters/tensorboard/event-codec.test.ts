@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import protobuf from 'protobufjs/minimal.js';
 import { describe, expect, it } from 'vitest';
 import { ProtoDecodeError } from '../../../src/formats/codec/proto-reader.js';
 import { decodeEvent, type DecodedEvent } from '../../../src/formats/tensorboard/event-decoder.js';
@@ -286,5 +287,91 @@ describe('Event decoder', () => {
     expect(() => decodeEvent(Uint8Array.from([0x10, 0x01, 0x08, 0x05]))).toThrow(
       new ProtoDecodeError('field 1 has wire type 0, expected 1', 2),
     );
+  });
+
+  it('skips unknown fields inside histograms, tensors, shapes, dims, metadata and summaries, and defaults what is absent', () => {
+    // Written field by field with protobufjs's raw Writer; each message also holds a field our
+    // decoder does not read (TensorFlow's own names where there is one).
+    const w = (): protobuf.Writer => protobuf.Writer.create();
+    const sub = (key: number, inner: protobuf.Writer): Uint8Array =>
+      w().uint32(key).bytes(inner.finish()).finish();
+    const raw = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
+    // Dim{size: 3, name: "batch"}, then an unknown varint field 3.
+    const dim = w().uint32(0x08).int64(3).uint32(0x12).string('batch').uint32(0x18).uint32(1);
+    // TensorShapeProto{dim, unknown_rank (3): false}.
+    const shape = raw(sub(0x12, dim), w().uint32(0x18).uint32(0).finish());
+    // TensorProto{dtype: DT_FLOAT, tensor_shape, version_number (3): 1, float_val: [0.5] packed}.
+    const tensor = raw(
+      w().uint32(0x08).uint32(1).finish(),
+      w().uint32(0x12).bytes(shape).finish(),
+      w().uint32(0x18).uint32(1).finish(),
+      sub(0x2a, w().float(0.5)),
+    );
+    // SummaryMetadata{plugin_data{plugin_name, content, unknown 3}, display_name (2), data_class (4): 1}.
+    const plugin = w()
+      .uint32(0x0a)
+      .string('scalars')
+      .uint32(0x12)
+      .bytes(Uint8Array.of(7))
+      .uint32(0x18)
+      .uint32(9);
+    const metadata = raw(
+      sub(0x0a, plugin),
+      w().uint32(0x12).string('Loss').finish(),
+      w().uint32(0x20).uint32(1).finish(),
+    );
+    // HistogramProto{min: -1, an unknown varint field 99, bucket_limit: [2] packed}.
+    const histo = raw(
+      w().uint32(0x09).double(-1).finish(),
+      w()
+        .uint32(99 * 8)
+        .uint32(5)
+        .finish(),
+      sub(0x32, w().double(2)),
+    );
+    const values = [
+      raw(
+        w().uint32(0x0a).string('t').finish(),
+        w().uint32(0x42).bytes(tensor).finish(),
+        w().uint32(0x4a).bytes(metadata).finish(),
+      ),
+      // No tag, and a tensor with no shape: dtype only.
+      raw(w().uint32(0x42).bytes(w().uint32(0x08).uint32(2).finish()).finish()),
+      raw(w().uint32(0x0a).string('h').finish(), w().uint32(0x2a).bytes(histo).finish()),
+    ];
+    // Summary{value × 3, an unknown varint field 3}.
+    const summary = raw(
+      ...values.map((value) => w().uint32(0x0a).bytes(value).finish()),
+      w().uint32(0x18).uint32(4).finish(),
+    );
+    const event = raw(
+      w().uint32(0x09).double(1.5).uint32(0x10).int64(-2).finish(),
+      w().uint32(0x2a).bytes(summary).finish(),
+    );
+    const tensorOf = (dtype: number, shapeOf: number[], floatVal: number[]): object => ({
+      dtype,
+      shape: shapeOf,
+      floatVal,
+      doubleVal: [],
+      stringVal: [],
+    });
+    expect(decodeEvent(event)).toEqual({
+      wallTime: 1.5,
+      step: -2n,
+      values: [
+        {
+          tag: 't',
+          tensor: tensorOf(1, [3], [0.5]),
+          pluginName: 'scalars',
+          pluginContent: Buffer.of(7),
+          dataClass: 1,
+        },
+        { tag: '', tensor: tensorOf(2, [], []) },
+        {
+          tag: 'h',
+          histo: { min: -1, max: 0, num: 0, sum: 0, sumSquares: 0, bucketLimit: [2], bucket: [] },
+        },
+      ],
+    });
   });
 });

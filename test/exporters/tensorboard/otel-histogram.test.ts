@@ -50,4 +50,18 @@ describe('OTel histogram to TensorBoard HistogramProto', () => {
   it('skips a histogram with no observations in the interval', () => {
     expect(toTensorBoardHistogram(otel([0, 1], [0, 0, 0]))).toBeUndefined();
   });
+
+  it('takes the last boundary as max when only the overflow bucket is populated and max was not recorded', () => {
+    const histo = toTensorBoardHistogram(otel([0, 5, 10], [0, 0, 0, 4], { sum: 60 }));
+    expect([histo?.min, histo?.max]).toEqual([10, 10]);
+    expect(histo?.bucketLimit).toEqual([10]);
+    expect(histo?.bucket).toEqual([4]);
+  });
+
+  it('writes no histogram when its count and its buckets disagree about whether anything was observed', () => {
+    // All buckets empty, yet a count: there is no bucket to draw.
+    expect(toTensorBoardHistogram(otel([0, 1], [0, 0, 0], { count: 3, sum: 1 }))).toBeUndefined();
+    // A populated bucket, yet count 0: the mean would divide by zero.
+    expect(toTensorBoardHistogram(otel([0, 1], [0, 2, 0], { count: 0 }))).toBeUndefined();
+  });
 });

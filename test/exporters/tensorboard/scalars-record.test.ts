@@ -106,4 +106,23 @@ describe('hand-encoded scalar records', () => {
       values: [],
     });
   });
+
+  it('leaves step 0 out of the Event whether it is the number 0 or the bigint 0n, and writes every other step', () => {
+    // By hand: wall_time 1 is key 09 then 000000000000f03f; an empty summary is 2a 00.
+    const wallTime = '09' + '000000000000f03f';
+    const cases: Array<[number | bigint, string]> = [
+      [0, ''],
+      [0n, ''],
+      [1, '1001'],
+      [-1n, '10' + 'ff'.repeat(9) + '01'],
+      [-(2n ** 63n), '10' + '80'.repeat(9) + '01'],
+      [2n ** 63n - 1n, '10' + 'ff'.repeat(8) + '7f'],
+    ];
+    for (const [step, stepField] of cases) {
+      const scan = scanRecords(encodeScalarsRecord(1, step, [], []));
+      expect(scan.ok && scan.records[0]?.payload.toString('hex'), String(step)).toBe(
+        wallTime + stepField + '2a00',
+      );
+    }
+  });
 });
