@@ -5,7 +5,7 @@
  */
 import { ProtoReader } from '../codec/proto-reader.js';
 import { ProtoWriter } from '../codec/proto-writer.js';
-import { WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT } from '../codec/protobuf-wire.js';
+import { WIRE_LENGTH, WIRE_VARINT } from '../codec/protobuf-wire.js';
 import { RECORD_SCHEMA, type FieldKind, type FieldSchema, type MessageSchema } from './record-schema.js';
 import type { WandbRecord } from './record-types.js';
 import { formatTimestamp, parseTimestamp } from './timestamp.js';
@@ -81,12 +81,6 @@ function writeField(
       if (typeof value !== 'boolean') throw new TypeError(`${where} must be a boolean`);
       if (value || always) writer.tag(field.no, WIRE_VARINT).uint32(value ? 1 : 0);
       return;
-    case 'double': {
-      const number = typeof value === 'string' ? Number(value) : value;
-      if (typeof number !== 'number') throw new TypeError(`${where} must be a number`);
-      if (number !== 0 || always) writer.tag(field.no, WIRE_FIXED64).double(number);
-      return;
-    }
     default: {
       const integer = toInteger(value, kind, where);
       if (integer !== 0 && integer !== 0n) writer.tag(field.no, WIRE_VARINT).varint64(integer);
@@ -148,9 +142,6 @@ function readField(reader: ProtoReader, field: FieldSchema, wire: number, where:
     case 'bool':
       expectWire(WIRE_VARINT);
       return reader.varint() !== 0;
-    case 'double':
-      expectWire(WIRE_FIXED64);
-      return reader.double();
     case 'int32':
       expectWire(WIRE_VARINT);
       return reader.int32();

@@ -5,7 +5,7 @@
  * protobuf serializers write them in (byte-identical output depends on it).
  */
 
-export type ScalarKind = 'string' | 'int64' | 'uint64' | 'int32' | 'uint32' | 'bool' | 'double';
+export type ScalarKind = 'string' | 'int64' | 'uint64' | 'int32' | 'uint32' | 'bool';
 export type FieldKind =
   ScalarKind | { timestamp: true } | { enum: readonly string[] } | { message: MessageSchema };
 
