@@ -65,3 +65,59 @@ console.log(
   `| all | ${total.valid} | ${before ? `${pct(total.detectedBefore, total.valid)} | ` : ''}${pct(total.detected, total.valid)} |`,
 );
 if (process.argv.includes('--survivors')) for (const line of survivors) console.log(line);
+
+// `--core`: the issue's core behaviours, each with the files that carry it, and how many of their
+// mutants survive (every survivor there must be listed in MUTATION.md as equivalent, with why).
+const CORE = {
+  CRCs: ['src/formats/codec/crc32c.ts', 'src/formats/codec/tfrecord.ts', 'src/formats/wandb/log-framing.ts'],
+  'non-finite spelling': [
+    'src/formats/ndjson/encode-line.ts',
+    'src/formats/wandb/value-json.ts',
+    'src/formats/tensorboard/event-encoder.ts',
+  ],
+  'int64 steps in every sink': [
+    'src/formats/ndjson/encode-line.ts',
+    'src/formats/codec/protobuf-wire.ts',
+    'src/formats/codec/proto-writer.ts',
+    'src/formats/tensorboard/scalars-record.ts',
+    'src/formats/tensorboard/event-encoder.ts',
+    'src/formats/wandb/history-rows.ts',
+    'src/formats/wandb/history-encoder.ts',
+    'src/formats/wandb/record-codec.ts',
+  ],
+  'reading steps and values back (non-finite, int64)': [
+    'src/formats/ndjson/parse-record.ts',
+    'src/formats/ndjson/fast-line.ts',
+    'src/formats/ndjson/scan-number.ts',
+  ],
+  'summarize min/max/mean': ['src/summarize/aggregator.ts'],
+  'malformed counting': [
+    'src/formats/ndjson/line-processor.ts',
+    'src/formats/ndjson/slow-line.ts',
+    'src/formats/ndjson/line-splitter.ts',
+  ],
+  'rotation without loss': [
+    'src/exporters/file/rotation-policy.ts',
+    'src/exporters/ndjson/segments.ts',
+    'src/exporters/ndjson/segment-maintenance.ts',
+    'src/exporters/ndjson/ndjson-exporter.ts',
+  ],
+  codex_sink_up: ['src/health.ts', 'src/instruments/training-instruments.ts'],
+};
+if (process.argv.includes('--core')) {
+  console.log('\n| behaviour | files | mutants | killed or timed out | survived |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const [behaviour, files] of Object.entries(CORE)) {
+    let valid = 0;
+    let detected = 0;
+    for (const file of files) {
+      for (const mutant of report.files[file]?.mutants ?? []) {
+        if (!VALID.has(mutant.status)) continue;
+        valid++;
+        if (DETECTED.has(mutant.status)) detected++;
+      }
+    }
+    const names = files.map((file) => path.basename(file)).join(', ');
+    console.log(`| ${behaviour} | ${names} | ${valid} | ${detected} | ${valid - detected} |`);
+  }
+}
