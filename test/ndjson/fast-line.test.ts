@@ -108,6 +108,7 @@ describe('the fast NDJSON line path', () => {
     ['a quoted value other than the three spellings', line({ value: '"nan"' })],
     ['a value that is not a number', line({ value: 'true' })],
     ['an unknown phase', line({ tags: 'test"' })],
+    ['a phase string that never closes', line({ tags: '' })],
     ['a non-number ts', line({ ts: '"x"' })],
     ['a second phase tag', line({ tags: 'train","phase":"eval"' })],
     ['whitespace after a colon', line({}).replace('"step":', '"step": ')],
@@ -174,6 +175,7 @@ describe('the fast NDJSON line path', () => {
     ['a phase key again after another tag', 'train","rank":0,"phase":"eval"'],
     ['a number without digits', 'train","k":-'],
     ['a tag string that never closes', 'train","k":"abc'],
+    ['a bad unicode escape in a key after a number', 'train","a":1,"b\\u12g":2'],
   ])('leaves extra tags with %s to the slow path', (_what, tags) => {
     const { parse, seen } = parser();
     expect(parse(line({ tags }))).toBe(false);

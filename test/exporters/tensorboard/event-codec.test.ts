@@ -15,7 +15,12 @@ import { PACKED_EVENT, UNPACKED_EVENT, int64, referenceEncode } from '../../help
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 /** Well-formed Unicode: protobufjs and Node agree on its UTF-8 (not on lone surrogates). */
 const text = (maxLength = 40): fc.Arbitrary<string> => fc.string({ unit: 'grapheme', maxLength });
-const step = fc.oneof(fc.bigInt(INT64), fc.integer({ min: -(2 ** 40), max: 2 ** 40 }));
+/** Any int64 step, with 0 (as a number and as a bigint) and the edges drawn often, not only by chance. */
+const step = fc.oneof(
+  fc.constantFrom(0, 0n, -1, 2 ** 53, INT64.min, INT64.max),
+  fc.bigInt(INT64),
+  fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+);
 const wallTime = fc.double({ noNaN: true });
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -114,6 +119,22 @@ describe('Event encoder', () => {
         expect(hex(encodeTextEvent(time, at, tag, body))).toBe(hex(reference));
       }),
     );
+  });
+
+  it('leaves step 0 out of every Event, given as the number 0 or the bigint 0n, as protobufjs does', () => {
+    for (const zero of [0, 0n]) {
+      const reference = referenceEncode({
+        wall_time: 2.5,
+        summary: { value: [{ tag: 'loss', simple_value: 1 }] },
+      });
+      expect(hex(encodeScalarsEvent(2.5, zero, ['loss'], [1]))).toBe(hex(reference));
+      const withStep = referenceEncode({
+        wall_time: 2.5,
+        step: int64(1),
+        summary: { value: [{ tag: 'loss', simple_value: 1 }] },
+      });
+      expect(hex(encodeScalarsEvent(2.5, 1, ['loss'], [1]))).toBe(hex(withStep));
+    }
   });
 
   it('writes a tag holding a lone surrogate as U+FFFD, the same bytes as the hand-encoded scalar records', () => {
