@@ -120,6 +120,23 @@ describe('NDJSON rotation without loss', () => {
     expect(sink.segments()).toEqual([segmentPath(active, 1), segmentPath(active, 2)]);
   });
 
+  it('makes close() wait for a rotation queued behind another, so the lines written between close as a segment', async () => {
+    const dir = tmpDir();
+    const sink = exporter(dir);
+    const active = path.join(dir, 'metrics.ndjson');
+    sink.write(rows(0, 1));
+    const first = sink.rotateNow();
+    const second = sink.rotateNow();
+    await first;
+    // Written after the first rotation closed its segment, before the queued one starts.
+    sink.write(rows(1, 1));
+    // Let the first rotation's bookkeeping run, without giving file I/O a turn.
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await sink.close();
+    await expect(second).resolves.toBe(segmentPath(active, 2));
+    expect(fs.readFileSync(segmentPath(active, 2), 'utf8').trimEnd().split('\n')).toHaveLength(2);
+  });
+
   it('gzips closed segments to the same bytes and keeps only the newest, naming each one removed', async () => {
     const dir = tmpDir();
     const info: string[] = [];
