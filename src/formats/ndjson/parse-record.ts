@@ -127,18 +127,10 @@ function stringEnd(line: string, open: number): number {
 export function quotePythonTokens(line: string): string | undefined {
   let out = '';
   let last = 0;
-  let inString = false;
   let changed = false;
   for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (c === 0x22) {
-      inString = true;
+    if (line.charCodeAt(i) === 0x22) {
+      i = stringEnd(line, i);
       continue;
     }
     const token = line.startsWith('NaN', i)
