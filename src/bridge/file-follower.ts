@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { errnoCode } from '../errors.js';
-import { LineSplitter } from '../formats/ndjson/line-splitter.js';
+import { LineSplitter } from '../ndjson/line/line-splitter.js';
 
 const CHUNK_BYTES = 1 << 20;
 /** Bytes of the file's start remembered to notice a truncate-and-rewrite that outgrew our offset

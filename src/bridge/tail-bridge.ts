@@ -10,10 +10,10 @@ import { INT64_MAX, nextStep, type Phase, type Step } from '../step.js';
 import { nowSeconds, type Telemetry } from '../telemetry.js';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { listSegments } from '../exporters/ndjson/segments.js';
+import { listSegments } from '../ndjson/segments.js';
 import { FileFollower, type FollowedLines } from './file-follower.js';
-import { LineSplitter } from '../formats/ndjson/line-splitter.js';
-import { parseRecordLine } from '../formats/ndjson/parse-record.js';
+import { LineSplitter } from '../ndjson/line/line-splitter.js';
+import { parseRecordLine } from '../ndjson/line/parse-record.js';
 import { StepOrderBuffer } from './step-order.js';
 
 /** Report this many malformed lines in full; after that only a count every REPORT_EVERY lines. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-ndjson`: dispatch the verb, set process.exitCode. */
+import { staticCharts } from '../dashboard/static-report.js';
 import { closest } from '../suggest.js';
 import { summarizeCommand, SUMMARIZE_USAGE } from '../summarize/index.js';
 import { packageVersion } from './version.js';
@@ -22,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (verb) {
     case 'summarize':
-      return summarizeCommand(rest, io);
+      return summarizeCommand(rest, io, staticCharts);
     case undefined:
       // Nothing asked, nothing done: the usage goes to stderr with the usage-error status.
       process.stderr.write(USAGE);

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { streamFiles } from '../exporters/ndjson/segments.js';
+import { streamFiles } from '../ndjson/segments.js';
 import { INT64_MAX, INT64_MIN, type Step } from '../step.js';
 import { writeRunManifestOrThrow } from '../manifest/write-run-manifest.js';
 import type { RunManifestOptions } from '../manifest/types.js';

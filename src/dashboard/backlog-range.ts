@@ -8,8 +8,8 @@ import {
   type MalformedLine,
   type MetricVisitor,
   type PhaseId,
-} from '../formats/ndjson/metric-visitor.js';
-import { NameTable } from '../formats/ndjson/name-table.js';
+} from '../ndjson/line/metric-visitor.js';
+import { NameTable } from '../ndjson/line/name-table.js';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import { BucketSeries, type BucketSeriesState } from './bucket-series.js';
 import type { PhaseLabel } from './chart-model.js';

@@ -3,7 +3,7 @@
  * ranks that start later), polls each stream's reader often enough that an appended line reaches
  * the page within a second, and tells subscribers (the server-sent-event clients) what changed.
  */
-import type { MalformedLine } from '../formats/ndjson/metric-visitor.js';
+import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import { discoverStreams } from './discover.js';
 import type { BacklogOptions } from './read-backlog.js';
 import { SeriesStore } from './series-store.js';

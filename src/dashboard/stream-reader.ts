@@ -7,15 +7,15 @@
  */
 import fs from 'node:fs';
 import { errnoCode } from '../errors.js';
-import { listSegments } from '../exporters/ndjson/segments.js';
-import { LineProcessor } from '../formats/ndjson/line-processor.js';
+import { listSegments } from '../ndjson/segments.js';
+import { LineProcessor } from '../ndjson/line/line-processor.js';
 import {
   PHASE_NAMES,
   type MalformedLine,
   type MetricVisitor,
   type PhaseId,
-} from '../formats/ndjson/metric-visitor.js';
-import { NameTable } from '../formats/ndjson/name-table.js';
+} from '../ndjson/line/metric-visitor.js';
+import { NameTable } from '../ndjson/line/name-table.js';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import type { BacklogRange, RangePart } from './backlog-range.js';
 import type { BucketSeries } from './bucket-series.js';

@@ -2,10 +2,10 @@
  * The summarize MetricVisitor: per (phase, metric) running statistics in arrays indexed by the
  * reader's interned ids, so a line costs a few comparisons and no allocation.
  */
-import type { MalformedLine, MetricVisitor, PhaseId } from '../formats/ndjson/metric-visitor.js';
-import { PHASE_NAMES } from '../formats/ndjson/metric-visitor.js';
+import type { MalformedLine, MetricVisitor, PhaseId } from '../ndjson/line/metric-visitor.js';
+import { PHASE_NAMES } from '../ndjson/line/metric-visitor.js';
 import type { NameTables } from '../ndjson/read-metric-records.js';
-import { NameTable } from '../formats/ndjson/name-table.js';
+import { NameTable } from '../ndjson/line/name-table.js';
 import { Downsample } from './downsample.js';
 import { mergeSummaries } from './merge.js';
 import {

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../src/formats/ndjson/line-splitter.js';
-import { parseRecordLine } from '../../src/formats/ndjson/parse-record.js';
+import { LineSplitter } from '../../src/ndjson/line/line-splitter.js';
+import { parseRecordLine } from '../../src/ndjson/line/parse-record.js';
 import { TailBridge } from '../../src/bridge/tail-bridge.js';
 import { startTelemetry } from '../../src/telemetry.js';
 

@@ -11,9 +11,9 @@ import type { SinkHealth, WarnFn } from '../../health.js';
 import { AppendFile } from '../file/append-file.js';
 import { claimFile, type FileClaim } from '../file/file-claim.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
-import { LineEncoder } from '../../formats/ndjson/encode-line.js';
+import { LineEncoder } from '../../ndjson/line/encode-line.js';
 import { gzipSegment, pruneSegments } from './segment-maintenance.js';
-import { listSegments, segmentPath } from './segments.js';
+import { listSegments, segmentPath } from '../../ndjson/segments.js';
 
 export interface NdjsonExporterOptions {
   path: string;

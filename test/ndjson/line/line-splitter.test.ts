@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../src/formats/ndjson/line-splitter.js';
+import { LineSplitter } from '../../../src/ndjson/line/line-splitter.js';
 
 const text = (lines: Buffer[]): string[] => lines.map((line) => line.toString('utf8'));
 
