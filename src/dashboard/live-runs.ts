@@ -8,6 +8,7 @@ import { discoverStreams } from './discover.js';
 import type { BacklogOptions } from './read-backlog.js';
 import { SeriesStore } from './series-store.js';
 import { StreamReader } from './stream-reader.js';
+import { errorText } from '../errors.js';
 
 /** Stat-polling period: well under the 1 s an appended line may take to reach the page. */
 export const POLL_MS = 200;
@@ -55,7 +56,9 @@ export class LiveRuns {
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    for (const reader of this.readers.values()) reader.close();
+    // Read handles only: closing one cannot lose data, and a failure leaves nothing to do but say so.
+    for (const reader of this.readers.values())
+      reader.close().catch((error: unknown) => process.stderr.write(`dashboard: ${errorText(error)}\n`));
   }
 
   /** One round: discover (when due), poll every reader, publish what changed. */
