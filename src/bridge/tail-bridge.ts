@@ -4,6 +4,7 @@
  * TensorBoard and W&B see one event per step. Malformed lines are counted and reported with file
  * and line number (the first few, then a running count), and skipped.
  */
+import { errorText } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INT64_MAX, nextStep, type Phase, type Step } from '../step.js';
@@ -99,7 +100,7 @@ export class TailBridge {
             this.malformed(read, line, 'line', `longer than ${limit} bytes; skipped`);
           },
           onSegmentError: (read, error) =>
-            this.malformed(read, 0, 'file', `segment unreadable (${(error as Error).message})`),
+            this.malformed(read, 0, 'file', `segment unreadable (${errorText(error)})`),
           onReset: (event) => {
             this.stats.resets++;
             this.warn(

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-ndjson`: dispatch the verb, set process.exitCode. */
+import { errorText } from '../errors.js';
 import { staticCharts } from '../dashboard/static-report.js';
 import { closest } from '../suggest.js';
 import { summarizeCommand, SUMMARIZE_USAGE } from '../summarize/index.js';
@@ -53,7 +54,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`codex-ndjson: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`codex-ndjson: ${errorText(error)}\n`);
     process.exitCode = 1;
   },
 );

@@ -4,6 +4,7 @@
  * training: the command always exits 0, with a warning on stderr when no manifest was written (a
  * usage mistake included, since the trainer's checkpoint is already safe on disk).
  */
+import { errorText } from '../errors.js';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { streamFiles } from '../ndjson/segments.js';
@@ -163,7 +164,7 @@ export async function manifestCommand(argv: string[], io: ManifestIo): Promise<n
       io.stderr.write(`codex-telemetry manifest: warning: metrics archive incomplete: ${archiveError}\n`);
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     io.stderr.write(
       `codex-telemetry manifest: warning: no manifest written for ${parsed.args.checkpoint}: ${message}\n`,
     );

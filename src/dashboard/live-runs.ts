@@ -96,9 +96,7 @@ export class LiveRuns {
       this.tick().then(
         () => this.schedule(),
         (error: unknown) => {
-          process.stderr.write(
-            `dashboard: reading streams failed: ${error instanceof Error ? error.message : String(error)}\n`,
-          );
+          process.stderr.write(`dashboard: reading streams failed: ${errorText(error)}\n`);
           this.schedule();
         },
       );

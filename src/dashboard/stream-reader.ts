@@ -4,7 +4,7 @@
  * rotation are the follower's), each line parsed straight into the store.
  */
 import fs from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { errnoCode, errorText } from '../errors.js';
 import { listSegments } from '../ndjson/segments.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
 import { LineProcessor } from '../ndjson/line/line-processor.js';
@@ -100,7 +100,7 @@ export class StreamReader {
           line: 0,
           offset: 0,
           field: 'file',
-          reason: `unreadable (${error instanceof Error ? error.message : String(error)})`,
+          reason: `unreadable (${errorText(error)})`,
         });
       },
     });
@@ -143,7 +143,7 @@ export class StreamReader {
       // A range that fails (a segment removed by `metricsRotateKeep` since the listing, a corrupt
       // gzip) is read again by the follower, which handles each such failure as it always has.
       const parts = await readBacklogParts(ranges, this.backlog).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorText(error);
         process.stderr.write(
           `dashboard: ${this.spec.activePath}: worker threads failed (${reason}); reading in one thread\n`,
         );

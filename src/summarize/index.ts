@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { errnoCode, UsageError } from '../errors.js';
+import { errnoCode, UsageError, errorText } from '../errors.js';
 import { compareReports } from './compare.js';
 import type { InteractiveCharts } from './format-html.js';
 import { resolveInputs } from '../ndjson/resolve-inputs.js';
@@ -138,7 +138,7 @@ export async function summarizeCommand(
     const code = errnoCode(error);
     if (code === undefined && !(error instanceof Error && /gzip|header|unexpected end/i.test(error.message)))
       throw error;
-    io.stderr.write(`codex-ndjson summarize: cannot read input: ${(error as Error).message}\n`);
+    io.stderr.write(`codex-ndjson summarize: cannot read input: ${errorText(error)}\n`);
     return 1;
   }
   if (args.out !== undefined) fs.writeFileSync(args.out, text);

@@ -306,9 +306,7 @@ export class AppendFile {
     try {
       fs.closeSync(fd);
     } catch (error) {
-      diag.debug(
-        `codex-telemetry: close ${this.filePath}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      diag.debug(`codex-telemetry: close ${this.filePath}: ${errorText(error)}`);
     }
   }
 }

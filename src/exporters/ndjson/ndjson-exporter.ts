@@ -4,7 +4,7 @@
  * evaluation streams never see each other's rows.
  */
 import fs from 'node:fs';
-import { errnoCode } from '../../errors.js';
+import { errorText } from '../../errors.js';
 import type { Row } from '../../pipeline/row.js';
 import type { RowSink } from '../../pipeline/row-sink.js';
 import type { SinkHealth, WarnFn } from '../../health.js';
@@ -119,7 +119,7 @@ export class NdjsonExporter implements RowSink {
   rotateNow(): Promise<string | undefined> {
     const run = (this.rotating ?? Promise.resolve()).then(() =>
       this.rotate().catch((error: unknown) => {
-        this.warn(`codex-telemetry: ${this.name}: rotating ${this.activePath} failed (${describe(error)})`);
+        this.warn(`codex-telemetry: ${this.name}: rotating ${this.activePath} failed (${errorText(error)})`);
         return undefined;
       }),
     );
@@ -172,7 +172,7 @@ export class NdjsonExporter implements RowSink {
       try {
         closed = await this.track(gzipSegment(target));
       } catch (error) {
-        this.warn(`codex-telemetry: cannot gzip ${target}, keeping it plain (${describe(error)})`);
+        this.warn(`codex-telemetry: cannot gzip ${target}, keeping it plain (${errorText(error)})`);
       }
     }
     await this.track(pruneSegments(this.activePath, this.keepSegments, this.info, this.warn));
@@ -198,10 +198,4 @@ export class NdjsonExporter implements RowSink {
     this.file.flushSync();
     this.claim.release();
   }
-}
-
-function describe(error: unknown): string {
-  const code = errnoCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return code === undefined || message.startsWith(code) ? message : `${code}: ${message}`;
 }
