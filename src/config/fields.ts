@@ -42,10 +42,3 @@ export function configTableRows(): string[][] {
     ...EXTRA_DOC_ROWS.map((row) => [...row]),
   ];
 }
-
-/** The README table as markdown (prettier pads the columns; the test compares cells). */
-export function configTableMarkdown(): string {
-  const header = ['field', 'environment', 'default', 'meaning'];
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...configTableRows().map(line)].join('\n');
-}

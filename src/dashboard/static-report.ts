@@ -9,6 +9,9 @@ import { loadAssets, MISSING_ASSETS } from './assets.js';
 import { chartPlace, compareSections } from './chart-key.js';
 import {
   colorOf,
+  NF_NAN,
+  NF_NEG_INF,
+  NF_POS_INF,
   type ChartModel,
   type NonFiniteMark,
   type SeriesModel,
@@ -29,10 +32,6 @@ export interface SampledRun {
   readonly run: string;
   readonly metrics: readonly SampledMetric[];
 }
-
-const NF_NAN = 1;
-const NF_POS_INF = 2;
-const NF_NEG_INF = 4;
 
 function series(
   run: string,

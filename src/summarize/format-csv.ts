@@ -1,7 +1,7 @@
 /** CSV (RFC 4180): one row per phase and metric, or per compared metric. */
 import type { Comparison } from './compare.js';
 import type { Report } from './report.js';
-import type { StepValue } from './summary-types.js';
+import type { Step } from '../step.js';
 
 function cell(value: string | number | bigint | undefined): string {
   if (value === undefined) return '';
@@ -11,7 +11,7 @@ function cell(value: string | number | bigint | undefined): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const step = (s: StepValue): string | number | bigint => (s === s ? s : '');
+const step = (s: Step): string | number | bigint => (s === s ? s : '');
 
 function csv(rows: (string | number | bigint | undefined)[][]): string {
   return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';

@@ -18,7 +18,7 @@ import {
   systemCells,
 } from './scorecard-rows.js';
 import { escapeXml, lineChart, type ChartSeries } from './svg-chart.js';
-import type { PhaseName } from './summary-types.js';
+import type { Phase } from '../step.js';
 
 /**
  * Interactive charts for the page (the dashboard's, handed in by the CLI): `head` and `body`
@@ -30,7 +30,7 @@ export type InteractiveCharts = (
   pageStyles: readonly string[],
 ) => { head: string; body: string } | string;
 
-const COLORS: Record<PhaseName, string> = { train: '#1f77b4', eval: '#ff7f0e', system: '#2ca02c' };
+const COLORS: Record<Phase, string> = { train: '#1f77b4', eval: '#ff7f0e', system: '#2ca02c' };
 const STYLE = `body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 24px}
 td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}td:first-child,th:first-child{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:16px}.chart h3{font-size:13px;margin:4px 0}`;
@@ -75,7 +75,7 @@ function chart(title: string, series: ChartSeries[]): string {
 }
 
 /** Train and eval share a chart when a name occurs in both; system metrics get their own. */
-function charts(report: Report, seriesLabel = (phase: PhaseName): string => phase): string {
+function charts(report: Report, seriesLabel = (phase: Phase): string => phase): string {
   const byName = new Map<string, ChartSeries[]>();
   for (const { phase, rows } of report.phases) {
     for (const row of rows) {
