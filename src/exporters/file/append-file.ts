@@ -154,26 +154,30 @@ export class AppendFile {
   }
 
   /**
-   * Closes the current file and continues in `nextPath` (which may be the same path after the
-   * caller renamed the old file away). Used for rotation; the old file is complete when it resolves.
+   * Continues in `nextPath` (which may be the same path after `beforeOpen` renamed the old file
+   * away). Used for rotation; the old file is complete when it resolves. The next file is opened
+   * before the old one is closed, so a rotation that fails (in `beforeOpen` or in the open)
+   * rejects and changes nothing: this file keeps taking appends. `undo` reverses `beforeOpen` then.
    */
   async reopen(
     nextPath: string,
-    options: { header?: Uint8Array; beforeOpen?: () => void } = {},
+    options: { header?: Uint8Array; beforeOpen?: () => void; undo?: () => void } = {},
   ): Promise<void> {
     await this.flush();
     if (this.down || this.closed) return;
-    this.closeFd();
+    options.beforeOpen?.();
+    let next: { fd: number; position: number };
     try {
-      options.beforeOpen?.();
+      next = openForAppend(nextPath, options.header, false);
     } catch (error) {
-      this.fail(error);
-      return;
+      options.undo?.();
+      throw error;
     }
+    this.closeFd();
+    this.fd = next.fd;
+    this.position = next.position;
     this.filePath = nextPath;
-    this.position = 0;
     this.generation++;
-    this.openSync(nextPath, options.header, false);
   }
 
   /** Flushes, syncs and closes. Idempotent. */
@@ -186,14 +190,9 @@ export class AppendFile {
 
   private openSync(filePath: string, header: Uint8Array | undefined, truncate: boolean): void {
     try {
-      makeDirectory(path.dirname(filePath));
-      const fd = fs.openSync(filePath, truncate ? 'w' : fs.constants.O_WRONLY | fs.constants.O_CREAT);
+      const { fd, position } = openForAppend(filePath, header, truncate);
       this.fd = fd;
-      this.position = truncate ? 0 : fs.fstatSync(fd).size;
-      if (header && this.position === 0) {
-        this.writeAllSync([header], 0);
-        this.position = header.byteLength;
-      }
+      this.position = position;
     } catch (error) {
       this.fail(error);
     }
@@ -377,5 +376,27 @@ class IovecCursor {
     if (left > 0 && this.index < this.buffers.length) {
       this.buffers[this.index] = (this.buffers[this.index] as Uint8Array).subarray(left);
     }
+  }
+}
+
+/** Opens (creating its directory) a file to append to; a new, empty file gets `header` first. */
+function openForAppend(
+  filePath: string,
+  header: Uint8Array | undefined,
+  truncate: boolean,
+): { fd: number; position: number } {
+  makeDirectory(path.dirname(filePath));
+  const fd = fs.openSync(filePath, truncate ? 'w' : fs.constants.O_WRONLY | fs.constants.O_CREAT);
+  try {
+    let position = truncate ? 0 : fs.fstatSync(fd).size;
+    if (header && position === 0) {
+      for (let at = 0; at < header.byteLength;)
+        at += fs.writeSync(fd, header, at, header.byteLength - at, at);
+      position = header.byteLength;
+    }
+    return { fd, position };
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
   }
 }
