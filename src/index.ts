@@ -6,8 +6,8 @@ export {
   resolveEvaluationConfig,
   DEFAULT_METRICS_OUT,
   DEFAULT_EVAL_METRICS_OUT,
-} from './config.js';
-export type { EvaluationConfig, ResolvedTrainConfig, TrainConfig } from './config.js';
+} from './config/train-config.js';
+export type { EvaluationConfig, ResolvedTrainConfig, TrainConfig } from './config/train-config.js';
 export { TelemetryError, ConfigError } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
 export type { Phase, Step, StepRow } from './step.js';

@@ -17,7 +17,7 @@ import {
   type EvaluationConfig,
   type ResolvedTrainConfig,
   type TrainConfig,
-} from './config.js';
+} from './config/train-config.js';
 import { DEFAULT_SINKS } from './exporters/registry.js';
 import { secondsHistogramViews, STEP_DURATION_BUCKETS_SECONDS } from './instruments/histogram-views.js';
 import { LastValueGauges } from './instruments/last-value-gauges.js';

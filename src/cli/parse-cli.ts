@@ -7,7 +7,7 @@
  * not called "ambiguous"), an option of another command is named as such, and an unknown one gets
  * a suggestion.
  */
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from '../config/train-config.js';
 import { UsageError } from '../errors.js';
 import { closest } from '../suggest.js';
 import {

@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { streamFiles } from '../../../src/ndjson/segments.js';
 import { startTelemetry } from '../../../src/telemetry.js';
-import type { TrainConfig } from '../../../src/config.js';
+import type { TrainConfig } from '../../../src/config/train-config.js';
 import { parseLine } from '../../helpers/ndjson-lines.js';
 
 const CHILD = fileURLToPath(new URL('../../fixtures/children/log-forever.mjs', import.meta.url));
