@@ -57,24 +57,27 @@ function variant(omit: string[], variants: FakeNvmlVariant[] = []): string | und
 }
 
 describe('process entries of every size', () => {
-  test.each([
-    ['32-byte _v3 entries (CUDA 12.2 drivers, 535.54.03)', ['PROCESS_INFO_V3_32'] as FakeNvmlVariant[]],
-    ['24-byte _v3 entries', [] as FakeNvmlVariant[]],
-  ])('2 processes on one GPU are each read right through %s', (_name, variants, context) => {
-    const path = variant(['nvmlDeviceGetComputeRunningProcesses_v2'], variants);
-    if (!path) return context.skip();
-    process.env.FAKE_NVML_GPU_COUNT = '1';
-    process.env.FAKE_NVML_PROCESSES = `0:4101:${3 * GIB},0:4102:${5 * MIB}`;
-    const calls = fakeNvmlCalls(path);
-    const source = open(path);
-    calls.reset();
-    // Each pid alone: the second entry is read where the driver put it, not 24 bytes after the first.
-    expect(flat(source, new Set([4101]))['gpu_0_proc_mem_used_bytes']).toBe(3 * GIB);
-    expect(flat(source, new Set([4102]))['gpu_0_proc_mem_used_bytes']).toBe(5 * MIB);
-    expect(flat(source, new Set([4101, 4102]))['gpu_0_proc_mem_used_bytes']).toBe(3 * GIB + 5 * MIB);
-    expect(calls.count('nvmlDeviceGetComputeRunningProcesses_v3')).toBe(3);
-    expect(warnings).toEqual([]);
-  });
+  test.for([
+    ['32-byte _v3 entries (CUDA 12.2 drivers, 535.54.03)', ['PROCESS_INFO_V3_32']],
+    ['24-byte _v3 entries', []],
+  ] as Array<[string, FakeNvmlVariant[]]>)(
+    '2 processes on one GPU are each read right through %s',
+    ([, variants], context) => {
+      const path = variant(['nvmlDeviceGetComputeRunningProcesses_v2'], variants);
+      if (!path) return context.skip();
+      process.env.FAKE_NVML_GPU_COUNT = '1';
+      process.env.FAKE_NVML_PROCESSES = `0:4101:${3 * GIB},0:4102:${5 * MIB}`;
+      const calls = fakeNvmlCalls(path);
+      const source = open(path);
+      calls.reset();
+      // Each pid alone: the second entry is read where the driver put it, not 24 bytes after the first.
+      expect(flat(source, new Set([4101]))['gpu_0_proc_mem_used_bytes']).toBe(3 * GIB);
+      expect(flat(source, new Set([4102]))['gpu_0_proc_mem_used_bytes']).toBe(5 * MIB);
+      expect(flat(source, new Set([4101, 4102]))['gpu_0_proc_mem_used_bytes']).toBe(3 * GIB + 5 * MIB);
+      expect(calls.count('nvmlDeviceGetComputeRunningProcesses_v3')).toBe(3);
+      expect(warnings).toEqual([]);
+    },
+  );
 
   test('_v2 is preferred where the driver has it, and _v3 is not called', (context) => {
     const path = variant([], ['PROCESS_INFO_V3_32']);

@@ -94,7 +94,7 @@ test.runIf(process.env.CODEX_REAL_GPU === '1')(
       cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES,
       onSample: (sample) => samples.push(sample),
     });
-    sampler.start();
+    await sampler.start();
     const rows: Array<{ ours: Record<string, number>; gpus: string[][]; apps: string[][] }> = [];
     while (rows.length < 10) {
       const seen = samples.length;
@@ -105,7 +105,7 @@ test.runIf(process.env.CODEX_REAL_GPU === '1')(
         apps: smi(['--query-compute-apps=gpu_uuid,pid,used_memory']),
       });
     }
-    sampler.stop();
+    await sampler.stop();
     if (process.env.OUT) {
       const report = { fields: query, gpus: sampler.gpus, warnings, rows };
       fs.writeFileSync(path.join(process.env.OUT, 'real-gpu.json'), JSON.stringify(report, null, 2));
