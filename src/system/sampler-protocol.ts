@@ -1,4 +1,5 @@
 /** Messages between the system sampler (main thread) and its worker thread. */
+import type { MessagePort } from 'node:worker_threads';
 import type { GpuInfo } from './nvml/gpu-info.js';
 import type { SampleTakerOptions, Snapshot } from './sample-taker.js';
 import type { HostSource } from './sample.js';
@@ -11,12 +12,22 @@ export interface SamplerWorkerData {
    * (start-up or a sample) began, 0 while the worker waits. The main thread's watchdog reads it.
    */
   readonly busy: SharedArrayBuffer;
+  /**
+   * Where samples go. The main thread never listens on it: it drains it with
+   * receiveMessageOnPort from its one timer, which costs far less than a message event per sample.
+   */
+  readonly samples: MessagePort;
 }
 
 export type WorkerMessage =
   | { kind: 'ready'; gpus: readonly GpuInfo[]; sourceName: HostSource['name'] }
-  | { kind: 'sample'; snapshot: Snapshot; skipped: number }
   | { kind: 'warn'; message: string }
   | { kind: 'health'; op: 'register' | 'down' | 'up'; sink: string; reason?: string };
+
+export interface SampleMessage {
+  readonly snapshot: Snapshot;
+  /** Ticks skipped so far by this worker. */
+  readonly skipped: number;
+}
 
 export type MainMessage = { kind: 'watch'; pid: number } | { kind: 'stop' };

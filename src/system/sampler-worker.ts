@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SinkHealth } from '../health.js';
 import { SampleTaker } from './sample-taker.js';
 import type { HostSample } from './sample.js';
-import type { MainMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
+import type { MainMessage, SampleMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
 import { TickSchedule } from './tick-schedule.js';
 
 const port = parentPort;
@@ -56,7 +56,8 @@ let timer: NodeJS.Timeout | undefined;
 function finish(host: HostSample): void {
   if (stopped) return;
   try {
-    post({ kind: 'sample', snapshot: taker.complete(host), skipped: schedule.skipped + overlapped });
+    const message: SampleMessage = { snapshot: taker.complete(host), skipped: schedule.skipped + overlapped };
+    data.samples.postMessage(message);
   } catch (error) {
     report('sample', error);
   }
@@ -97,6 +98,7 @@ port.on('message', (message: MainMessage) => {
     stopped = true;
     if (timer) clearTimeout(timer);
     taker.close();
+    data.samples.close();
     port.close();
   }
 });

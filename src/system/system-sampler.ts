@@ -1,8 +1,11 @@
 /**
  * The background system sampler. Host and GPU sampling run in a worker thread
  * (src/system/sampler-worker.ts) that posts one snapshot per interval; this class, on the training
- * thread, only receives it, hands it to `onSample` and keeps it for observable instruments. So a
- * slow /proc read or NVML call never stalls `log()`:
+ * thread, only receives it, hands it to `onSample` and keeps it for observable instruments. It
+ * drains the snapshots from its one timer (every interval) with receiveMessageOnPort, rather than
+ * taking a message event each, which costs the training thread several times more; a snapshot
+ * so reaches `onSample` up to one interval after it was taken (its `ts` is when it was taken).
+ * So a slow /proc read or NVML call never stalls `log()`:
  * - a sample that takes longer than the interval makes the worker skip (and count) the ticks it
  *   overlaps, never queue them;
  * - a call that does not return within `hangTimeoutSeconds` (a stuck driver) is reported once:
@@ -13,12 +16,12 @@
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import { defaultWarn, type SinkHealth } from '../health.js';
 import type { GpuInfo } from './nvml/gpu-info.js';
 import type { GpuSample, HostSource, SystemSample } from './sample.js';
-import type { MainMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
+import type { MainMessage, SampleMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
 import type { Snapshot } from './sample-taker.js';
 
 export type { GpuInfo } from './nvml/gpu-info.js';
@@ -91,6 +94,8 @@ export class SystemSampler {
   private readonly health: SinkHealth;
   private worker: Worker | undefined;
   private busy: Float64Array | undefined;
+  private samples: MessagePort | undefined;
+  /** The one timer: drains the samples port and watches for a stuck worker. */
   private watchdog: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private gpuInfos: readonly GpuInfo[] = [];
@@ -134,8 +139,11 @@ export class SystemSampler {
     if (this.running) return this.ready ?? Promise.resolve();
     this.running = true;
     this.ready = this.spawn();
-    const checkMs = Math.max(10, Math.min(this.hangTimeoutMs / 4, 1000));
-    this.watchdog = setInterval(() => this.checkHang(), checkMs);
+    const periodMs = Math.max(1, Math.min(this.intervalMs, this.hangTimeoutMs / 4));
+    this.watchdog = setInterval(() => {
+      this.drain();
+      this.checkHang();
+    }, periodMs);
     this.watchdog.unref();
     return this.ready;
   }
@@ -152,6 +160,8 @@ export class SystemSampler {
     this.watchdog = this.restartTimer = undefined;
     const worker = this.worker;
     this.worker = undefined;
+    this.samples?.close();
+    this.samples = undefined;
     if (!worker) return Promise.resolve();
     worker.removeAllListeners('message');
     if (this.isStuck()) {
@@ -169,6 +179,8 @@ export class SystemSampler {
         clearTimeout(late);
         resolve();
       });
+      // Held while it releases NVML, so a caller awaiting stop() sees it end.
+      worker.ref();
       worker.postMessage({ kind: 'stop' } satisfies MainMessage);
     });
   }
@@ -203,29 +215,38 @@ export class SystemSampler {
     // Start-up counts as work: a library whose nvmlInit never returns is a hang too.
     busy[0] = Date.now();
     const { gpu, nvmlLibrary, outputDir, cudaVisibleDevices, source = 'auto', procRoot } = this.options;
+    const channel = new MessageChannel();
     const workerData: SamplerWorkerData = {
       intervalMs: this.intervalMs,
       taker: { gpu, nvmlLibrary, outputDir, pid: this.pid, cudaVisibleDevices, source, procRoot },
       busy: busy.buffer as SharedArrayBuffer,
+      samples: channel.port2,
     };
     // Workers inherit node's flags; --input-type (a `node -e` caller) is refused for a file worker.
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
     let worker: Worker;
     try {
-      worker = new Worker(workerUrl(), { workerData, execArgv });
+      worker = new Worker(workerUrl(), { workerData, execArgv, transferList: [channel.port2] });
     } catch (error) {
+      channel.port1.close();
       this.health.markDown(SYSTEM_SINK, `cannot start the sampler thread (${errorMessage(error)})`);
       return Promise.resolve();
     }
-    worker.unref();
+    // Referenced until ready, so a caller awaiting start() keeps the process up; then unreferenced,
+    // so sampling never keeps a finished program alive.
     this.worker = worker;
     this.busy = busy;
+    this.samples?.close();
+    this.samples = channel.port1;
     this.started++;
     this.skippedBefore += this.skippedNow;
     this.skippedNow = 0;
     return new Promise((resolve) => {
       worker.on('message', (message: WorkerMessage) => {
-        if (message.kind === 'ready') resolve();
+        if (message.kind === 'ready') {
+          worker.unref();
+          resolve();
+        }
         this.receive(message);
       });
       worker.on('error', (error) => {
@@ -237,12 +258,20 @@ export class SystemSampler {
     });
   }
 
+  /** Takes every sample the worker has posted since the last drain, oldest first. */
+  private drain(): void {
+    const port = this.samples;
+    if (!port) return;
+    for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
+      const message = received.message as SampleMessage;
+      this.skippedNow = message.skipped;
+      this.emit(message.snapshot);
+      if (this.samples !== port) return;
+    }
+  }
+
   private receive(message: WorkerMessage): void {
     switch (message.kind) {
-      case 'sample':
-        this.skippedNow = message.skipped;
-        this.emit(message.snapshot);
-        break;
       case 'ready':
         // GpuInfo objects are made once (the first worker's) and kept: instruments key on them.
         if (this.infoByIndex.size === 0) {
@@ -301,6 +330,8 @@ export class SystemSampler {
     const worker = this.worker;
     this.worker = undefined;
     this.busy = undefined;
+    this.samples?.close();
+    this.samples = undefined;
     this.hung++;
     worker.removeAllListeners('message');
     // terminate() takes effect when the stuck call returns; until then the thread idles in it.

@@ -111,9 +111,10 @@ test('a library call that hangs for 60 s: training goes on, one warning, the sys
     samples: Array<{ at: number; power: number }>;
     stats: { hung: number; started: number };
   };
-  // The 5 ms loop ran the whole time (a blocked thread would show a gap of seconds).
-  expect(report.steps).toBeGreaterThan(200);
-  expect(report.maxGap).toBeLessThan(250);
+  // The 5 ms loop ran the whole time: a blocked thread would show a gap of the whole run (the call
+  // blocks for 60 s); the bound leaves room for a loaded 2-core machine.
+  expect(report.steps).toBeGreaterThan(100);
+  expect(report.maxGap).toBeLessThan(1000);
   expect(report.warnings).toHaveLength(1);
   expect(report.warnings[0]).toContain('system sink disabled');
   expect(report.warnings[0]).toContain('has not returned for 0.5 s');
