@@ -79,7 +79,8 @@ async function onMainThread(
     () => undefined,
     () => undefined,
   );
-  taker.readHost();
+  const baseline = taker.readHost();
+  if (baseline instanceof Promise) await baseline;
   try {
     return await loopDelay(async () => {
       const timer = setInterval(() => taker.complete(taker.readHost() as never), 1000);
