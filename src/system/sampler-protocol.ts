@@ -9,7 +9,8 @@ export interface SamplerWorkerData {
   readonly taker: SampleTakerOptions;
   /**
    * Float64Array over a SharedArrayBuffer: [0] is the Date.now() at which the work in progress
-   * (start-up or a sample) began, 0 while the worker waits. The main thread's watchdog reads it.
+   * (start-up or a sample) began, 0 while the worker waits; [1] is 1 during start-up. The main
+   * thread's watchdog reads them.
    */
   readonly busy: SharedArrayBuffer;
   /**

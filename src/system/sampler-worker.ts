@@ -65,6 +65,7 @@ function finish(host: HostSample): void {
 
 function idle(): void {
   busy[0] = 0;
+  busy[1] = 0;
   inFlight = false;
 }
 

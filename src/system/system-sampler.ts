@@ -34,6 +34,8 @@ export const SYSTEM_SINK = 'system';
 export const DEFAULT_HANG_TIMEOUT_SECONDS = 30;
 /** Abandoned (stuck) worker threads kept at most; after that no fresh worker is started. */
 export const MAX_ABANDONED_WORKERS = 4;
+/** Start-up (loading modules, nvmlInit, the baseline read) may take at least this long on a loaded machine. */
+const STARTUP_ALLOWANCE_MS = 10_000;
 /** How long stop() waits for the worker to release NVML before terminating it. */
 const STOP_WAIT_MS = 2000;
 /** Back-off before a fresh worker: the hang timeout, doubling per hang, at most this. */
@@ -211,9 +213,11 @@ export class SystemSampler {
   }
 
   private spawn(): Promise<void> {
-    const busy = new Float64Array(new SharedArrayBuffer(8));
-    // Start-up counts as work: a library whose nvmlInit never returns is a hang too.
+    const busy = new Float64Array(new SharedArrayBuffer(16));
+    // Start-up counts as work: a library whose nvmlInit never returns is a hang too. [1] marks it
+    // as start-up, which gets a longer allowance; the worker clears both when it first goes idle.
     busy[0] = Date.now();
+    busy[1] = 1;
     const { gpu, nvmlLibrary, outputDir, cudaVisibleDevices, source = 'auto', procRoot } = this.options;
     const channel = new MessageChannel();
     const workerData: SamplerWorkerData = {
@@ -322,7 +326,9 @@ export class SystemSampler {
 
   private isStuck(): boolean {
     const since = this.busy?.[0] ?? 0;
-    return since > 0 && Date.now() - since > this.hangTimeoutMs;
+    const limit =
+      this.busy?.[1] === 1 ? Math.max(this.hangTimeoutMs, STARTUP_ALLOWANCE_MS) : this.hangTimeoutMs;
+    return since > 0 && Date.now() - since > limit;
   }
 
   private checkHang(): void {

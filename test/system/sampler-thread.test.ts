@@ -81,12 +81,12 @@ test('8 GPUs at 2 ms per NVML call (20 ms for PCIe) never block the event loop w
   expect(samples.at(-1)!.values.gpu_7_pcie_tx_bytes_per_s).toBe(1007 * 1024);
   // A sample here is > 0.6 s of NVML calls (8 x (~40 x 2 ms + 2 x 20 ms)); on this thread it would
   // block the loop that long. The bound leaves room for a loaded 2-core machine.
-  expect(delay.max / 1e6).toBeLessThan(100);
+  expect(delay.max / 1e6).toBeLessThan(300);
 });
 
 test('a library call that hangs for 60 s: training goes on, one warning, the system sink shows the gap, and a fresh worker resumes', async (context) => {
   if (!library) return context.skip();
-  const child = spawn(process.execPath, [HANG_CHILD, library, '4000'], {
+  const child = spawn(process.execPath, [HANG_CHILD, library, '6000'], {
     env: { ...process.env, FAKE_NVML_GPU_COUNT: '2', FAKE_NVML_HANG: 'nvmlDeviceGetPowerUsage:60000' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -117,7 +117,7 @@ test('a library call that hangs for 60 s: training goes on, one warning, the sys
   expect(report.maxGap).toBeLessThan(1000);
   expect(report.warnings).toHaveLength(1);
   expect(report.warnings[0]).toContain('system sink disabled');
-  expect(report.warnings[0]).toContain('has not returned for 0.5 s');
+  expect(report.warnings[0]).toContain('has not returned for 1 s');
   expect(report.stats).toEqual(expect.objectContaining({ hung: 1, started: 2 }));
   // Up, then down while no worker answered, then up again with the fresh worker's samples.
   expect(report.upOverTime.map((entry) => entry.up)).toEqual([true, false, true]);
