@@ -259,8 +259,9 @@ export class Telemetry {
   private async doShutdown(exitCode: number): Promise<void> {
     this.removeExitHooks?.();
     this.intake.close();
-    this.running?.stop();
+    const samplerStopped = this.running?.stop();
     await this.pipeline.close({ exitCode });
+    await samplerStopped;
     try {
       await this.backendProvider?.shutdown();
     } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * Starts the system sampler for a run: only when the interval is above 0 (otherwise no sampler,
- * no timer, NVML never loaded) and only on local rank 0, so ranks on one machine do not report the
- * same host N times. Samples go to the file pipeline as rows and to the backends as instruments.
+ * no worker thread, no timer, NVML never loaded) and only on local rank 0, so ranks on one machine
+ * do not report the same host N times. Sampling runs in the sampler's worker thread; samples
+ * arrive here as snapshots and go to the file pipeline as rows and to the backends as instruments.
  */
 import type { Meter } from '@opentelemetry/api';
 import type { ResolvedTrainConfig } from '../config/train-config.js';
@@ -11,7 +12,8 @@ import { SystemSampler } from '../system/system-sampler.js';
 
 export interface RunningSampler {
   sampler: SystemSampler;
-  stop(): void;
+  /** Resolves when the worker has released NVML and ended (at once when it is stuck). */
+  stop(): Promise<void>;
 }
 
 export async function startSystemSampler(options: {
@@ -40,8 +42,8 @@ export async function startSystemSampler(options: {
   return {
     sampler,
     stop() {
-      sampler.stop();
       instruments?.unregister();
+      return sampler.stop();
     },
   };
 }

@@ -1,24 +1,45 @@
 /**
- * The background system sampler: every `intervalSeconds` it reads the host (from /proc, or
- * systeminformation where /proc does not exist) and, when enabled, the GPUs through NVML, then hands
- * one flat snapshot to `onSample` and keeps it for observable instruments. NVML is loaded only when
- * `gpu` is true, in start(). Runtime problems are reported once each, never thrown out of the timer.
+ * The background system sampler. Host and GPU sampling run in a worker thread
+ * (src/system/sampler-worker.ts) that posts one snapshot per interval; this class, on the training
+ * thread, only receives it, hands it to `onSample` and keeps it for observable instruments. It
+ * drains the snapshots from its one timer (every interval) with receiveMessageOnPort, rather than
+ * taking a message event each, which costs the training thread several times more; a snapshot
+ * so reaches `onSample` up to one interval after it was taken (its `ts` is when it was taken).
+ * So a slow /proc read or NVML call never stalls `log()`:
+ * - a sample that takes longer than the interval makes the worker skip (and count) the ticks it
+ *   overlaps, never queue them;
+ * - a call that does not return within `hangTimeoutSeconds` (a stuck driver) is reported once:
+ *   the `system` sink goes down, the worker is abandoned, and a fresh one starts after a back-off;
+ *   the sink comes up again with its first sample.
+ * NVML is loaded only when `gpu` is true, inside the worker. Interval 0 means no sampler at all
+ * (callers do not construct one): no worker, no timer.
  */
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ConfigError, errorText } from '../errors.js';
 import { defaultWarn, type SinkHealth } from '../health.js';
-import { flattenGpus, flattenHost } from './keys/flatten.js';
-import { GpuSource } from './nvml/gpu-source.js';
 import type { GpuInfo } from './nvml/gpu-info.js';
-import { ProcHostSource } from './proc-host-source.js';
-import type { FlatValues, HostSample, HostSource, SystemSample } from './sample.js';
-import { SiHostSource } from './si-host-source.js';
+import type { GpuSample, HostSource, SystemSample } from './sample.js';
+import type { MainMessage, SampleMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
+import type { Snapshot } from './sample-taker.js';
 
 export type { GpuInfo } from './nvml/gpu-info.js';
 export type { GpuSample, SystemSample } from './sample.js';
 
 /** Health entry of the sampler itself. */
 export const SYSTEM_SINK = 'system';
+
+/** Default seconds a sample may run before its worker is taken for stuck. */
+export const DEFAULT_HANG_TIMEOUT_SECONDS = 30;
+/** Abandoned (stuck) worker threads kept at most; after that no fresh worker is started. */
+export const MAX_ABANDONED_WORKERS = 4;
+/** Start-up (loading modules, nvmlInit, the baseline read) may take at least this long on a loaded machine. */
+const STARTUP_ALLOWANCE_MS = 10_000;
+/** How long stop() waits for the worker to release NVML before terminating it. */
+const STOP_WAIT_MS = 2000;
+/** Back-off before a fresh worker: the hang timeout, doubling per hang, at most this. */
+const MAX_RESTART_DELAY_MS = 10 * 60_000;
 
 export interface SystemSamplerOptions {
   /** Seconds between samples; > 0 (interval 0 means: do not construct a sampler). */
@@ -41,27 +62,57 @@ export interface SystemSamplerOptions {
   source?: 'auto' | 'proc' | 'systeminformation';
   /** Where procfs is mounted (tests). */
   procRoot?: string;
+  /** Seconds one sample (or the worker's start-up) may run before it is taken for stuck. */
+  hangTimeoutSeconds?: number;
+}
+
+/** Counters users can read (and the bench reports). */
+export interface SamplerStats {
+  /** Ticks skipped because the sample before was still running (or the worker woke late). */
+  skipped: number;
+  /** Workers abandoned because a call in them did not return in time. */
+  hung: number;
+  /** Workers started, the first included. */
+  started: number;
+}
+
+/**
+ * The compiled worker next to this module, or, when this module runs from TypeScript sources
+ * (the test runner), the compiled copy in dist/ (test/global-setup.ts keeps it fresh).
+ */
+function workerUrl(): URL {
+  const sibling = new URL('./sampler-worker.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(sibling))) return sibling;
+  const built = new URL('../../dist/src/system/sampler-worker.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(built))) return built;
+  throw new Error(`the system sampler's worker is not built (${fileURLToPath(sibling)}): run npm run build`);
 }
 
 export class SystemSampler {
   private readonly options: SystemSamplerOptions;
   private readonly intervalMs: number;
+  private readonly hangTimeoutMs: number;
   private readonly warn: (message: string) => void;
-  private readonly reported = new Set<string>();
-  private host: HostSource | undefined;
-  private gpuSource: GpuSource | undefined;
-  /** Kept after stop(): the last sample still holds these GPUs' values. */
+  private readonly health: SinkHealth;
+  private worker: Worker | undefined;
+  private busy: Float64Array | undefined;
+  private samples: MessagePort | undefined;
+  /** The one timer: drains the samples port and watches for a stuck worker. */
+  private watchdog: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
   private gpuInfos: readonly GpuInfo[] = [];
+  private readonly infoByIndex = new Map<number, GpuInfo>();
+  private source: HostSource['name'] | undefined;
   private pid: number;
-  private timer: NodeJS.Timeout | undefined;
-  private startedAt = 0;
-  /** Index of the tick now scheduled: tick k is due at startedAt + k·interval. */
-  private tickIndex = 0;
   private seq = 0;
-  private inFlight = false;
+  private skippedBefore = 0;
+  private skippedNow = 0;
+  private hung = 0;
+  private started = 0;
   private running = false;
   private stopped = false;
   private last: SystemSample | undefined;
+  private ready: Promise<void> | undefined;
 
   constructor(options: SystemSamplerOptions) {
     const interval = options.intervalSeconds;
@@ -74,47 +125,66 @@ export class SystemSampler {
     }
     this.options = options;
     this.intervalMs = interval * 1000;
+    this.hangTimeoutMs = (options.hangTimeoutSeconds ?? DEFAULT_HANG_TIMEOUT_SECONDS) * 1000;
     this.warn = options.warn ?? defaultWarn;
+    this.health = options.health;
     this.pid = options.pid ?? process.pid;
     options.health.register(SYSTEM_SINK);
   }
 
-  /** Takes the baseline read, opens NVML when enabled, and schedules samples. Idempotent. */
-  start(): void {
-    if (this.running || this.stopped) return;
+  /**
+   * Starts the worker, which opens NVML when enabled and takes the baseline read. Resolves once the
+   * worker has said which GPUs it samples (or has failed). Idempotent.
+   */
+  start(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) return this.ready ?? Promise.resolve();
     this.running = true;
-    this.host = this.createHost();
-    if (this.options.gpu) {
-      this.gpuSource = GpuSource.open({
-        health: this.options.health,
-        library: this.options.nvmlLibrary,
-        cudaVisibleDevices: this.options.cudaVisibleDevices,
-        warn: this.warn,
-      });
-      this.gpuInfos = this.gpuSource?.infos ?? [];
-    }
-    // The first read is the baseline for rates and "since start" totals; it is not emitted.
-    this.guard('baseline', () => {
-      const baseline = this.host!.sample();
-      if (baseline instanceof Promise) {
-        this.inFlight = true;
-        baseline
-          .catch((error: unknown) => this.report('baseline', error))
-          .finally(() => (this.inFlight = false));
-      }
-    });
-    this.startedAt = performance.now();
-    this.schedule(1);
+    this.ready = this.spawn();
+    const periodMs = Math.max(1, Math.min(this.intervalMs, this.hangTimeoutMs / 4));
+    this.watchdog = setInterval(() => {
+      this.drain();
+      this.checkHang();
+    }, periodMs);
+    this.watchdog.unref();
+    return this.ready;
   }
 
-  /** Stops the timer and releases NVML (nvmlShutdown). Idempotent; a stopped sampler stays stopped. */
-  stop(): void {
+  /**
+   * Stops sampling; the worker releases NVML (nvmlShutdown) and ends. Resolves when it has ended
+   * (at once when it is stuck). Idempotent; a stopped sampler stays stopped.
+   */
+  stop(): Promise<void> {
     this.stopped = true;
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.gpuSource?.close();
-    this.gpuSource = undefined;
+    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.watchdog = this.restartTimer = undefined;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.samples?.close();
+    this.samples = undefined;
+    if (!worker) return Promise.resolve();
+    worker.removeAllListeners('message');
+    if (this.isStuck()) {
+      void worker.terminate().catch((error: unknown) => this.report('stop', error));
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      // The worker ends after the sample in progress; one that takes too long is terminated.
+      const late = setTimeout(() => {
+        worker.terminate().catch((error: unknown) => this.report('stop', error));
+        resolve();
+      }, STOP_WAIT_MS);
+      late.unref();
+      worker.once('exit', () => {
+        clearTimeout(late);
+        resolve();
+      });
+      // Held while it releases NVML, so a caller awaiting stop() sees it end.
+      worker.ref();
+      worker.postMessage({ kind: 'stop' } satisfies MainMessage);
+    });
   }
 
   /** The last sample taken, for observable instruments; undefined before the first. */
@@ -122,77 +192,121 @@ export class SystemSampler {
     return this.last;
   }
 
-  /** GPUs being sampled (empty without NVML). */
+  /** GPUs being sampled (empty without NVML, or before the worker is ready). */
   get gpus(): readonly GpuInfo[] {
     return this.gpuInfos;
   }
 
-  /** Name of the host source in use, once started. */
+  /** Name of the host source in use, once the worker is ready. */
   get sourceName(): HostSource['name'] | undefined {
-    return this.host?.name;
+    return this.source;
+  }
+
+  get stats(): SamplerStats {
+    return { skipped: this.skippedBefore + this.skippedNow, hung: this.hung, started: this.started };
   }
 
   /** Watches another process tree (the bridge's child) from the next sample on. */
   watch(pid: number | undefined): void {
     this.pid = pid ?? process.pid;
-    this.host?.setPid(this.pid);
+    this.worker?.postMessage({ kind: 'watch', pid: this.pid } satisfies MainMessage);
   }
 
-  private createHost(): HostSource {
-    const { source = 'auto', outputDir, procRoot } = this.options;
-    const useProc = source === 'proc' || (source === 'auto' && fs.existsSync(`${procRoot ?? '/proc'}/stat`));
-    if (useProc) {
-      return new ProcHostSource({
-        outputDir,
-        pid: this.pid,
-        procRoot,
-        report: (part, error) => this.report(part, error),
-      });
+  private spawn(): Promise<void> {
+    const busy = new Float64Array(new SharedArrayBuffer(16));
+    // Start-up counts as work: a library whose nvmlInit never returns is a hang too. [1] marks it
+    // as start-up, which gets a longer allowance; the worker clears both when it first goes idle.
+    busy[0] = Date.now();
+    busy[1] = 1;
+    const { gpu, nvmlLibrary, outputDir, cudaVisibleDevices, source = 'auto', procRoot } = this.options;
+    const channel = new MessageChannel();
+    const workerData: SamplerWorkerData = {
+      intervalMs: this.intervalMs,
+      taker: { gpu, nvmlLibrary, outputDir, pid: this.pid, cudaVisibleDevices, source, procRoot },
+      busy: busy.buffer as SharedArrayBuffer,
+      samples: channel.port2,
+    };
+    // Workers inherit node's flags; --input-type (a `node -e` caller) is refused for a file worker.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+    let worker: Worker;
+    try {
+      worker = new Worker(workerUrl(), { workerData, execArgv, transferList: [channel.port2] });
+    } catch (error) {
+      channel.port1.close();
+      this.health.markDown(SYSTEM_SINK, `cannot start the sampler thread (${errorText(error)})`);
+      return Promise.resolve();
     }
-    return new SiHostSource({ outputDir, pid: this.pid });
-  }
-
-  /** Next tick k is due at start + k·interval, so a slow sample never pushes later ones back. */
-  private schedule(k: number): void {
-    this.tickIndex = k;
-    const delay = Math.max(0, this.startedAt + k * this.intervalMs - performance.now());
-    this.timer = setTimeout(() => this.tick(), delay);
-    this.timer.unref();
-  }
-
-  private tick(): void {
-    if (!this.running) return;
-    // Ticks missed while the event loop was blocked are skipped, not bunched up. A timer may fire a
-    // fraction of a millisecond early, so the next tick is never before the one after this.
-    const elapsed = performance.now() - this.startedAt;
-    this.schedule(Math.max(this.tickIndex + 1, Math.floor(elapsed / this.intervalMs) + 1));
-    if (this.inFlight) return;
-    this.guard('sample', () => {
-      const host = this.host!.sample();
-      if (host instanceof Promise) {
-        this.inFlight = true;
-        host
-          .then((resolved) => this.emit(resolved))
-          .catch((error: unknown) => this.report('sample', error))
-          .finally(() => (this.inFlight = false));
-      } else {
-        this.emit(host);
-      }
+    // Referenced until ready, so a caller awaiting start() keeps the process up; then unreferenced,
+    // so sampling never keeps a finished program alive.
+    this.worker = worker;
+    this.busy = busy;
+    this.samples?.close();
+    this.samples = channel.port1;
+    this.started++;
+    this.skippedBefore += this.skippedNow;
+    this.skippedNow = 0;
+    return new Promise((resolve) => {
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.kind === 'ready') {
+          worker.unref();
+          resolve();
+        }
+        this.receive(message);
+      });
+      worker.on('error', (error) => {
+        if (worker !== this.worker) return;
+        this.health.markDown(SYSTEM_SINK, `the sampler thread failed (${errorText(error)})`);
+        resolve();
+      });
+      worker.on('exit', () => resolve());
     });
   }
 
-  /** Adds the GPUs to the host's sample and flattens both, once, into the keys every sink reads. */
-  private emit(host: HostSample): void {
+  /** Takes every sample the worker has posted since the last drain, oldest first. */
+  private drain(): void {
+    const port = this.samples;
+    if (!port) return;
+    for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
+      const message = received.message as SampleMessage;
+      this.skippedNow = message.skipped;
+      this.emit(message.snapshot);
+      if (this.samples !== port) return;
+    }
+  }
+
+  private receive(message: WorkerMessage): void {
+    switch (message.kind) {
+      case 'ready':
+        // GpuInfo objects are made once (the first worker's) and kept: instruments key on them.
+        if (this.infoByIndex.size === 0) {
+          for (const info of message.gpus) this.infoByIndex.set(info.index, info);
+          this.gpuInfos = message.gpus;
+        }
+        this.source = message.sourceName;
+        break;
+      case 'warn':
+        this.warn(message.message);
+        break;
+      case 'health':
+        if (message.op === 'register') this.health.register(message.sink);
+        else if (message.op === 'down') this.health.markDown(message.sink, message.reason ?? '');
+        else this.health.markUp(message.sink);
+        break;
+    }
+  }
+
+  private emit(snapshot: Snapshot): void {
     if (!this.running) return;
-    const tree = host.processTree.length > 0 ? host.processTree : [this.pid];
-    const gpus = this.gpuSource?.sample(new Set(tree)) ?? [];
-    const values: FlatValues = {};
-    flattenHost(host, values);
-    flattenGpus(gpus, values);
+    const gpus: GpuSample[] = [];
+    for (const gpu of snapshot.gpus) {
+      const info = this.infoByIndex.get(gpu.index);
+      if (info) gpus.push({ info, values: gpu.values });
+    }
+    const host = snapshot.host;
     const sample: SystemSample = {
-      ts: Date.now() / 1000,
+      ts: snapshot.ts,
       seq: this.seq++,
-      values,
+      values: snapshot.values,
       host,
       cpuModes: host.cpu?.modes,
       interfaces: host.interfaces,
@@ -200,20 +314,53 @@ export class SystemSampler {
       gpus,
     };
     this.last = sample;
-    this.guard('onSample', () => this.options.onSample(sample));
-  }
-
-  /**
-   * Runs timer-side work. An error here must not escape a timer (it would end the training run),
-   * so it is reported once per place and sampling goes on.
-   */
-  private guard(place: string, body: () => void): void {
+    // A fresh worker's first sample ends the gap a stuck one left.
+    if (this.hung > 0) this.health.markUp(SYSTEM_SINK);
     try {
-      body();
+      this.options.onSample(sample);
     } catch (error) {
-      this.report(place, error);
+      // An error here must not escape (it would end the training run): reported once per message.
+      this.report('onSample', error);
     }
   }
+
+  private isStuck(): boolean {
+    const since = this.busy?.[0] ?? 0;
+    const limit =
+      this.busy?.[1] === 1 ? Math.max(this.hangTimeoutMs, STARTUP_ALLOWANCE_MS) : this.hangTimeoutMs;
+    return since > 0 && Date.now() - since > limit;
+  }
+
+  private checkHang(): void {
+    if (!this.running || !this.worker || !this.isStuck()) return;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.busy = undefined;
+    this.samples?.close();
+    this.samples = undefined;
+    this.hung++;
+    worker.removeAllListeners('message');
+    // terminate() takes effect when the stuck call returns; until then the thread idles in it.
+    void worker.terminate().catch((error: unknown) => this.report('terminate', error));
+    const restart = this.hung < MAX_ABANDONED_WORKERS;
+    const delayMs = Math.min(this.hangTimeoutMs * 2 ** (this.hung - 1), MAX_RESTART_DELAY_MS);
+    this.health.markDown(
+      SYSTEM_SINK,
+      `a system or GPU sampling call has not returned for ${this.hangTimeoutMs / 1000} s (a stuck driver?); ` +
+        (restart
+          ? `its thread is left behind and a fresh one starts in ${delayMs / 1000} s`
+          : `its thread is left behind, and after ${MAX_ABANDONED_WORKERS} such threads no fresh one is started`) +
+        '. Training is not blocked',
+    );
+    if (!restart) return;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.running) this.spawn().catch((error: unknown) => this.report('restart', error));
+    }, delayMs);
+    this.restartTimer.unref();
+  }
+
+  private readonly reported = new Set<string>();
 
   private report(place: string, error: unknown): void {
     const message = errorText(error);

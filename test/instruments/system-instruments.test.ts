@@ -59,9 +59,9 @@ async function setUp(gpu: boolean): Promise<{
     () => sampler.stop(),
     () => provider.shutdown(),
   );
-  sampler.start();
+  await sampler.start();
   while (samples.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-  sampler.stop();
+  await sampler.stop();
   const collect = async (): Promise<Map<string, MetricData>> => {
     const { resourceMetrics, errors } = await reader.collect();
     expect(errors).toEqual([]);

@@ -183,7 +183,7 @@ describe('a missing function removes only its keys', () => {
     expect(flat(source)).toEqual(without(expectedGpuKeys(0), 'proc_mem_used_bytes'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
-      /has no nvmlDeviceGetComputeRunningProcesses_v3 or nvmlDeviceGetComputeRunningProcesses_v2 or nvmlDeviceGetComputeRunningProcesses /,
+      /has no nvmlDeviceGetComputeRunningProcesses_v2 or nvmlDeviceGetComputeRunningProcesses_v3 or nvmlDeviceGetComputeRunningProcesses /,
     );
   });
 });
@@ -202,7 +202,7 @@ describe('NO_PERMISSION and GPU_IS_LOST', () => {
         ...expectedGpuKeys(2),
       });
     }
-    expect(calls.count('nvmlDeviceGetComputeRunningProcesses_v3')).toBe(1 + 2 * 5);
+    expect(calls.count('nvmlDeviceGetComputeRunningProcesses_v2')).toBe(1 + 2 * 5);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('GPU 1');
     expect(warnings[0]).toContain('Insufficient Permissions (4)');
@@ -223,7 +223,7 @@ describe('NO_PERMISSION and GPU_IS_LOST', () => {
     expect(warnings[0]).toContain('GPU 1');
     // GPU 1 answered utilization once, then was lost at its temperature query, and never asked again.
     expect(calls.count('nvmlDeviceGetUtilizationRates')).toBe(2 * 4 + 1);
-    expect(calls.count('nvmlDeviceGetTemperature')).toBe(2 * 4 + 1);
+    expect(calls.count('nvmlDeviceGetTemperatureV')).toBe(2 * 4 + 1);
   });
 });
 

@@ -28,9 +28,9 @@ test.runIf(fs.existsSync('/proc/self/maps') || process.env.CI)(
       health,
       onSample: (sample) => samples.push(sample),
     });
-    sampler.start();
+    await sampler.start();
     while (samples.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
-    sampler.stop();
+    await sampler.stop();
     expect(mappedLibraries()).toEqual([]);
     expect(health.entries()).toEqual([['system', true]]);
     expect(sampler.gpus).toEqual([]);

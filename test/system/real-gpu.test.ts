@@ -1,4 +1,6 @@
 /**
+ * Not run in this project's CI (no GPU has been lent to it yet): it settles on the first real
+ * driver what the fake library cannot show (process-entry size, memory "used", container pids).
  * Opt-in hardware check: `CODEX_REAL_GPU=1 npx vitest run test/system/real-gpu.test.ts` on a machine
  * with an NVIDIA driver. Samples the real libnvidia-ml.so.1 (or CODEX_NVML_LIBRARY) once a second
  * for 10 s, watching the whole process tree under pid 1, and compares every sample, field by field,
@@ -9,7 +11,7 @@
  * Tolerances (the two readings are up to ~100 ms apart, and nvidia-smi rounds):
  *   exact:      identity, memory total, maximum clocks, enforced power limit, ECC counts, retired
  *               pages, remapped rows, MIG mode
- *   memory used ±1 GiB; GPU and memory temperature ±3 °C; power ±50 W; utilization ±25 points;
+ *   memory used ±64 MiB; GPU and memory temperature ±3 °C; power ±50 W; utilization ±25 points;
  *   SM/memory/graphics clocks and P-state: equal in at least half of the samples (they follow load);
  *   watched-tree GPU memory: within 64 MiB per process of nvidia-smi's compute-apps sum.
  */
@@ -25,7 +27,9 @@ const MIB = 2 ** 20;
 /** nvidia-smi field → how to compare with our key (`gpu_<i>_<key>`). */
 const FIELDS: Array<{ smi: string; key?: string; parse?: (text: string) => number; check: Check }> = [
   { smi: 'memory.total', key: 'mem_total_bytes', parse: (t) => Number(t) * MIB, check: { within: MIB } },
-  { smi: 'memory.used', key: 'mem_used_bytes', parse: (t) => Number(t) * MIB, check: { within: 1024 * MIB } },
+  // nvidia-smi reads nvmlDeviceGetMemoryInfo_v2, as we do: v1's "used" would be reserved memory
+  // (a few hundred MiB) above it. The margin is for memory allocated between the two reads.
+  { smi: 'memory.used', key: 'mem_used_bytes', parse: (t) => Number(t) * MIB, check: { within: 64 * MIB } },
   { smi: 'utilization.gpu', key: 'util_percent', check: { within: 25 } },
   { smi: 'temperature.gpu', key: 'temp_c', check: { within: 3 } },
   { smi: 'temperature.memory', key: 'mem_temp_c', check: { within: 3 } },
@@ -94,7 +98,7 @@ test.runIf(process.env.CODEX_REAL_GPU === '1')(
       cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES,
       onSample: (sample) => samples.push(sample),
     });
-    sampler.start();
+    await sampler.start();
     const rows: Array<{ ours: Record<string, number>; gpus: string[][]; apps: string[][] }> = [];
     while (rows.length < 10) {
       const seen = samples.length;
@@ -105,7 +109,7 @@ test.runIf(process.env.CODEX_REAL_GPU === '1')(
         apps: smi(['--query-compute-apps=gpu_uuid,pid,used_memory']),
       });
     }
-    sampler.stop();
+    await sampler.stop();
     if (process.env.OUT) {
       const report = { fields: query, gpus: sampler.gpus, warnings, rows };
       fs.writeFileSync(path.join(process.env.OUT, 'real-gpu.json'), JSON.stringify(report, null, 2));
@@ -141,6 +145,12 @@ test.runIf(process.env.CODEX_REAL_GPU === '1')(
       });
       for (const { ours, apps } of rows) {
         const mine = apps.filter(([uuid]) => uuid === gpu.uuid);
+        const key = `gpu_${gpu.index}_proc_mem_used_bytes`;
+        if (!(key in ours)) {
+          // In a container NVML's host pids match nothing here: absent with one line, never 0.
+          expect(warnings.some((warning) => warning.includes('PID namespace'))).toBe(true);
+          continue;
+        }
         const theirs = mine.reduce((sum, [, , used]) => sum + (Number(used) || 0) * MIB, 0);
         expect(
           Math.abs(ours[`gpu_${gpu.index}_proc_mem_used_bytes`] - theirs),

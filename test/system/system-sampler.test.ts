@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { TelemetryError } from '../../src/errors.js';
 import { SinkHealth } from '../../src/health.js';
 import { NVML_SINK } from '../../src/system/nvml/gpu-source.js';
@@ -9,7 +9,8 @@ import {
   type SystemSample,
   type SystemSamplerOptions,
 } from '../../src/system/system-sampler.js';
-import { fakeNvmlInitCounter, fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
+import { TickSchedule } from '../../src/system/tick-schedule.js';
+import { FAKE_NVML_KNOBS, fakeNvmlInitCounter, fakeNvmlOrSkip } from '../fixtures/nvml/build.js';
 
 let library: string | undefined;
 const samplers: SystemSampler[] = [];
@@ -22,8 +23,9 @@ beforeAll(() => {
   if (library) initCount = fakeNvmlInitCounter(library);
 });
 
-afterEach(() => {
-  for (const sampler of samplers.splice(0)) sampler.stop();
+afterEach(async () => {
+  for (const sampler of samplers.splice(0)) await sampler.stop();
+  for (const knob of FAKE_NVML_KNOBS) delete process.env[knob];
   warnings.length = 0;
 });
 
@@ -67,7 +69,7 @@ describe('SystemSampler', () => {
   test('samples carry increasing seq, a Unix timestamp and host keys; latest() is the last one', async () => {
     const { sampler, samples } = create();
     expect(sampler.latest()).toBeUndefined();
-    sampler.start();
+    await sampler.start();
     await until(() => samples.length >= 3);
     expect(samples.slice(0, 3).map((s) => s.seq)).toEqual([0, 1, 2]);
     expect(Math.abs(samples[0].ts - Date.now() / 1000)).toBeLessThan(5);
@@ -79,71 +81,59 @@ describe('SystemSampler', () => {
     expect(Object.keys(samples[2].values).some((key) => key.startsWith('gpu_'))).toBe(false);
   });
 
-  test('sampling stays on schedule: tick k is due at start + k·interval however late the one before woke, without drift', async () => {
-    // Only the clock the sampler reads is fake; its timers are real. Each real timer wakes the
-    // sampler at a fake time the test chose before, so a late wake is simulated exactly, whatever
-    // the machine's load, and the next delay it asks for shows whether lateness carries over.
-    vi.useFakeTimers({ toFake: ['performance'] });
-    try {
-      const times: number[] = [];
-      const delays = vi.spyOn(globalThis, 'setTimeout');
-      const { sampler } = create({ intervalSeconds: 0.04, onSample: () => times.push(performance.now()) });
-      const start = performance.now();
-      const lastDelay = (): number => delays.mock.calls.at(-1)?.[1] as number;
-      const sampled = async (count: number): Promise<void> => {
-        const deadline = Date.now() + 10_000;
-        while (times.length < count) {
-          if (Date.now() > deadline) throw new Error(`sample ${count} did not arrive`);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      };
-      sampler.start();
-      expect(lastDelay()).toBe(40);
-      // Tick 1 wakes 25 ms late: tick 2 is still due at 80, 15 ms away, not 40.
-      vi.advanceTimersByTime(65);
-      await sampled(1);
-      expect(times[0]! - start).toBe(65);
-      expect(lastDelay()).toBe(15);
-      // Tick 2 wakes on time: tick 3 is due at 120.
-      vi.advanceTimersByTime(15);
-      await sampled(2);
-      expect(lastDelay()).toBe(40);
-      // Tick 3 wakes 100 ms late (a blocked loop): ticks 4 and 5 (160, 200) are skipped, not
-      // bunched; tick 6 is due at 240.
-      vi.advanceTimersByTime(140);
-      await sampled(3);
-      expect(times[2]! - start).toBe(220);
-      expect(lastDelay()).toBe(20);
-      sampler.stop();
-    } finally {
-      vi.useRealTimers();
-      vi.restoreAllMocks();
-    }
+  test('sampling stays on schedule: tick k is due at start + k·interval however late the one before woke, without drift', () => {
+    // The schedule the worker thread runs, on a clock the test moves.
+    let now = 1000;
+    const schedule = new TickSchedule(40, () => now);
+    expect(schedule.start()).toBe(40);
+    // Tick 1 wakes 25 ms late: tick 2 is still due at 80, 15 ms away, not 40.
+    now += 65;
+    expect(schedule.next()).toBe(15);
+    // Tick 2 wakes on time: tick 3 is due at 120.
+    now += 15;
+    expect(schedule.next()).toBe(40);
+    // Tick 3 wakes 100 ms late (a slow sample): ticks 4 and 5 (160, 200) are skipped and counted,
+    // not bunched; tick 6 is due at 240.
+    now += 140;
+    expect(schedule.next()).toBe(20);
+    expect(schedule.skipped).toBe(2);
+    // A timer that fires a fraction early never makes the same tick due twice.
+    now += 19.5;
+    expect(schedule.next()).toBe(40.5);
+    expect(schedule.skipped).toBe(2);
   });
 
-  test('a blocked event loop skips the missed ticks instead of bunching them', async () => {
+  test('a sample slower than the interval is skipped and counted, never queued', async (context) => {
+    if (!library) return context.skip();
+    // One GPU whose every call takes 10 ms: a sample takes ~0.3 s against a 50 ms interval.
+    process.env.FAKE_NVML_GPU_COUNT = '1';
+    process.env.FAKE_NVML_DELAY_US = '10000';
     const times: number[] = [];
-    const { sampler } = create({ intervalSeconds: 0.02, onSample: () => times.push(performance.now()) });
-    sampler.start();
-    const blockUntil = performance.now() + 200;
-    while (performance.now() < blockUntil);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    sampler.stop();
-    // 250 ms at 20 ms would be 12 ticks; the 10 missed while blocked collapse into one.
-    expect(times.length).toBeGreaterThanOrEqual(2);
-    expect(times.length).toBeLessThanOrEqual(5);
+    const { sampler } = create({
+      gpu: true,
+      nvmlLibrary: library,
+      intervalSeconds: 0.05,
+      onSample: () => times.push(performance.now()),
+    });
+    await sampler.start();
+    await until(() => times.length >= 3, 20_000);
+    await sampler.stop();
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    // Back to back at the sample's own pace (each at least ~20 calls x 10 ms), not bunched.
+    for (const gap of gaps) expect(gap).toBeGreaterThan(150);
+    expect(sampler.stats.skipped).toBeGreaterThanOrEqual(times.length * 2);
   });
 
   test('stop() is idempotent and no sample arrives after it', async () => {
     const { sampler, samples } = create({ intervalSeconds: 0.01 });
-    sampler.start();
+    await sampler.start();
     await until(() => samples.length >= 1);
-    sampler.stop();
-    sampler.stop();
+    await sampler.stop();
+    await sampler.stop();
     const count = samples.length;
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(samples.length).toBe(count);
-    sampler.start();
+    await sampler.start();
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(samples.length).toBe(count);
   });
@@ -157,7 +147,7 @@ describe('SystemSampler', () => {
         throw new Error('sink exploded');
       },
     });
-    sampler.start();
+    await sampler.start();
     await until(() => calls >= 4);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('onSample failed (sink exploded)');
@@ -168,7 +158,7 @@ describe('SystemSampler', () => {
     const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
       const { sampler, samples } = create({ intervalSeconds: 0.02, pid: sleeper.pid });
-      sampler.start();
+      await sampler.start();
       await until(() => samples.some((sample) => sample.values.proc_threads !== undefined));
       const before = samples.at(-1)!.values;
       expect(before.proc_threads).toBe(1);
@@ -186,9 +176,9 @@ describe('SystemSampler', () => {
 
   test('the systeminformation source gives the host keys where /proc is not used', async () => {
     const { sampler, samples } = create({ intervalSeconds: 0.3, source: 'systeminformation' });
-    sampler.start();
+    await sampler.start();
     await until(() => samples.length >= 1, 20_000);
-    sampler.stop();
+    await sampler.stop();
     const values = samples[0].values;
     expect(sampler.sourceName).toBe('systeminformation');
     expect(values.ram_total_bytes).toBe(os.totalmem());
@@ -205,7 +195,7 @@ describe('SystemSampler with GPUs (fake libnvidia-ml.so.1)', () => {
   test('gpu=true adds gpu_<i>_* keys for 8 GPUs, exposes their identity, and stop() shuts NVML down', async (context) => {
     if (!library) return context.skip();
     const { sampler, samples } = create({ gpu: true, nvmlLibrary: library });
-    sampler.start();
+    await sampler.start();
     await until(() => samples.length >= 1);
     expect(sampler.gpus.map((gpu) => gpu.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(sampler.gpus[0].driverVersion).toBe('550.54.15');
@@ -213,15 +203,14 @@ describe('SystemSampler with GPUs (fake libnvidia-ml.so.1)', () => {
     expect(samples[0].values.gpu_0_util_percent).toBe(10);
     expect(samples[0].values).toHaveProperty('ram_used_bytes');
     const before = initCount();
-    sampler.stop();
-    sampler.stop();
+    await Promise.all([sampler.stop(), sampler.stop()]);
     expect(initCount()).toBe(before - 1);
   });
 
   test('cudaVisibleDevices limits the GPUs sampled', async (context) => {
     if (!library) return context.skip();
     const { sampler, samples } = create({ gpu: true, nvmlLibrary: library, cudaVisibleDevices: '4' });
-    sampler.start();
+    await sampler.start();
     await until(() => samples.length >= 1);
     const gpuKeys = Object.keys(samples[0].values).filter((key) => key.startsWith('gpu_'));
     expect(new Set(gpuKeys.map((key) => key.split('_')[1]))).toEqual(new Set(['4']));
@@ -229,7 +218,7 @@ describe('SystemSampler with GPUs (fake libnvidia-ml.so.1)', () => {
 
   test('a missing NVML gives one warning and host metrics carry on', async () => {
     const { sampler, samples, health } = create({ gpu: true, nvmlLibrary: '/nonexistent/libnvidia-ml.so.1' });
-    sampler.start();
+    await sampler.start();
     await until(() => samples.length >= 2);
     expect(health.isUp(NVML_SINK)).toBe(false);
     expect(warnings).toHaveLength(1);

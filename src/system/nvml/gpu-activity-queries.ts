@@ -1,6 +1,8 @@
 /** Queries of work, memory, heat, power and clocks (part of GPU_QUERIES). */
 import { readU64 } from './nvml-library.js';
 import {
+  NVML_MEMORY_V2_VERSION,
+  NVML_TEMPERATURE_V1_VERSION,
   NVML_CLOCK_GRAPHICS,
   NVML_CLOCK_MEM,
   NVML_CLOCK_SM,
@@ -10,12 +12,25 @@ import {
   NVML_TEMPERATURE_GPU,
 } from './nvml-return.js';
 import { S } from './gpu-slots.js';
-import { clockQuery, eachArg, uintQuery, type GpuQuery } from './gpu-query.js';
+import {
+  PIDS_NOT_VISIBLE,
+  PROCESS_BUFFER_OVERRUN,
+  clockQuery,
+  eachArg,
+  uintQuery,
+  type GpuQuery,
+} from './gpu-query.js';
 import { readFieldValue, FIELD_VALUE_BYTES } from './field-value.js';
 
-/** Entry sizes of the process-info structs: v1 {pid, usedGpuMemory}; v2 and v3 add two instance ids. */
-const PROCESS_ENTRY_BYTES = [24, 24, 16];
-const INITIAL_PROCESS_ENTRIES = 64;
+/**
+ * Bytes per process entry of _v2 and of the unversioned call. _v2 fills the 24-byte
+ * nvmlProcessInfo_t in every header from 510 to 13.3; _v3's stride depends on the driver (the
+ * context knows it); the unversioned call fills {pid, usedGpuMemory}.
+ */
+const V2_ENTRY_BYTES = 24;
+const V1_ENTRY_BYTES = 16;
+/** Every process buffer has room for this many bytes per entry, the largest any driver writes. */
+export const MAX_PROCESS_ENTRY_BYTES = 32;
 
 export const GPU_ACTIVITY_QUERIES: readonly GpuQuery[] = [
   {
@@ -33,62 +48,94 @@ export const GPU_ACTIVITY_QUERIES: readonly GpuQuery[] = [
   },
   {
     field: 'memory',
-    symbols: ['nvmlDeviceGetMemoryInfo'],
+    // _v2 answers "used" as nvidia-smi shows it; v1's "used" also counts memory the driver reserves.
+    symbols: ['nvmlDeviceGetMemoryInfo_v2', 'nvmlDeviceGetMemoryInfo'],
     keys: ['mem_used_bytes', 'mem_total_bytes', 'mem_percent'],
-    read(call, _variant, { scratch }, device, out) {
-      const code = call(device, scratch.address);
-      if (code === NVML_SUCCESS) {
+    read(call, variant, { scratch }, device, out) {
+      let total: number;
+      let used: number;
+      if (variant === 0) {
+        // nvmlMemory_v2_t: version u32 @0, total @8, reserved @16, free @24, used @32.
+        scratch.u32.fill(0, 0, 10);
+        scratch.u32[0] = NVML_MEMORY_V2_VERSION;
+        const code = call(device, scratch.address);
+        if (code !== NVML_SUCCESS) return code;
+        total = readU64(scratch.u32, 2);
+        used = readU64(scratch.u32, 8);
+      } else {
         // nvmlMemory_t: total, free, used (unsigned long long each).
-        const total = readU64(scratch.u32, 0);
-        const used = readU64(scratch.u32, 4);
-        out[S.memUsed] = used;
-        out[S.memTotal] = total;
-        if (total > 0) out[S.memPercent] = (used / total) * 100;
+        const code = call(device, scratch.address);
+        if (code !== NVML_SUCCESS) return code;
+        total = readU64(scratch.u32, 0);
+        used = readU64(scratch.u32, 4);
       }
-      return code;
+      out[S.memUsed] = used;
+      out[S.memTotal] = total;
+      if (total > 0) out[S.memPercent] = (used / total) * 100;
+      return NVML_SUCCESS;
     },
   },
   {
     field: 'processes',
+    // _v2 first: its entry is 24 bytes on every driver, where _v3's is not.
     symbols: [
-      'nvmlDeviceGetComputeRunningProcesses_v3',
       'nvmlDeviceGetComputeRunningProcesses_v2',
+      'nvmlDeviceGetComputeRunningProcesses_v3',
       'nvmlDeviceGetComputeRunningProcesses',
     ],
     keys: ['proc_mem_used_bytes'],
     read(call, variant, context, device, out) {
-      const entryBytes = PROCESS_ENTRY_BYTES[variant];
+      const stride =
+        variant === 0 ? V2_ENTRY_BYTES : variant === 1 ? context.v3ProcessStride : V1_ENTRY_BYTES;
       const { scratch } = context;
-      let capacity = Math.floor(context.block(0).bytes / entryBytes) || INITIAL_PROCESS_ENTRIES;
-      let block = context.block(capacity * entryBytes);
+      // Capacity counts 32-byte entries whatever the stride, so a driver whose entries are larger
+      // than we think still never writes past the buffer.
+      let capacity = Math.floor(context.block(0).bytes / MAX_PROCESS_ENTRY_BYTES);
+      let block = context.block(capacity * MAX_PROCESS_ENTRY_BYTES);
       scratch.u32[0] = capacity;
       let code = call(device, scratch.address, block.address);
       if (code === NVML_ERROR_INSUFFICIENT_SIZE) {
         // More processes than room: NVML said how many; leave space for a few more starting meanwhile.
         capacity = scratch.u32[0] + 16;
-        block = context.block(capacity * entryBytes);
+        block = context.block(capacity * MAX_PROCESS_ENTRY_BYTES);
         scratch.u32[0] = capacity;
         code = call(device, scratch.address, block.address);
       }
+      if (!context.guardIntact()) return PROCESS_BUFFER_OVERRUN;
       if (code !== NVML_SUCCESS) return code;
-      const count = scratch.u32[0];
-      const words = entryBytes / 4;
+      const count = Math.min(scratch.u32[0], capacity);
+      const words = stride / 4;
       let sum = 0;
+      let visible = count === 0;
       for (let i = 0; i < count; i++) {
         const base = i * words;
+        const pid = block.u32[base];
+        if (!visible && context.pidVisible(pid)) visible = true;
         // usedGpuMemory is NVML_VALUE_NOT_AVAILABLE (all ones) where the driver cannot tell.
         if (block.u32[base + 2] === 0xffffffff && block.u32[base + 3] === 0xffffffff) continue;
-        if (context.watched.has(block.u32[base])) sum += readU64(block.u32, base + 2);
+        if (context.watched.has(pid)) sum += readU64(block.u32, base + 2);
       }
+      // In a container NVML's host pids match nothing here: the sum would be a false 0.
+      if (!visible) return PIDS_NOT_VISIBLE;
       out[S.procMem] = sum;
       return code;
     },
   },
   {
     field: 'temp',
-    symbols: ['nvmlDeviceGetTemperature'],
+    // nvmlDeviceGetTemperature is deprecated in API 13; TemperatureV (R570+) replaces it.
+    symbols: ['nvmlDeviceGetTemperatureV', 'nvmlDeviceGetTemperature'],
     keys: ['temp_c'],
-    read(call, _variant, { scratch }, device, out) {
+    read(call, variant, { scratch }, device, out) {
+      if (variant === 0) {
+        // nvmlTemperature_t: version u32 @0, sensorType @4, signed temperature @8.
+        scratch.u32[0] = NVML_TEMPERATURE_V1_VERSION;
+        scratch.i32[1] = NVML_TEMPERATURE_GPU;
+        scratch.i32[2] = 0;
+        const code = call(device, scratch.address);
+        if (code === NVML_SUCCESS) out[S.temp] = scratch.i32[2];
+        return code;
+      }
       const code = call(device, NVML_TEMPERATURE_GPU, scratch.address);
       if (code === NVML_SUCCESS) out[S.temp] = scratch.u32[0];
       return code;

@@ -12,6 +12,8 @@ import {
   NVML_MEMORY_ERROR_TYPE_UNCORRECTED,
   NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR,
   NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS,
+  NVML_FI_DEV_PCIE_COUNT_RX_BYTES,
+  NVML_FI_DEV_PCIE_COUNT_TX_BYTES,
   NVML_PCIE_UTIL_RX_BYTES,
   NVML_PCIE_UTIL_TX_BYTES,
   NVML_PSTATE_UNKNOWN,
@@ -20,6 +22,13 @@ import {
 } from './nvml-return.js';
 import { S } from './gpu-slots.js';
 import { eachArg, uintQuery, type GpuQuery } from './gpu-query.js';
+import { FIELD_VALUE_BYTES, readFieldValue } from './field-value.js';
+
+/**
+ * nvmlDeviceGetPcieThroughput measures over 20 ms inside the call: it is asked at most this often,
+ * and only where the byte counters are missing.
+ */
+export const PCIE_THROUGHPUT_PERIOD_MS = 10_000;
 
 const ECC_ARGS = [
   [NVML_MEMORY_ERROR_TYPE_CORRECTED, NVML_AGGREGATE_ECC],
@@ -61,9 +70,46 @@ export const GPU_HEALTH_QUERIES: readonly GpuQuery[] = [
     },
   },
   {
+    // Cumulative byte counters (R570+): the rate is the difference over the interval between two
+    // samples, timed by the driver's own timestamps; the call does not wait.
+    field: 'pcie_counters',
+    symbols: ['nvmlDeviceGetFieldValues'],
+    keys: ['pcie_tx_bytes_per_s', 'pcie_rx_bytes_per_s'],
+    baseline: true,
+    read(call, _variant, { scratch, carry }, device, out) {
+      const second = FIELD_VALUE_BYTES / 4;
+      scratch.u32.fill(0, 0, 2 * second);
+      scratch.u32[0] = NVML_FI_DEV_PCIE_COUNT_TX_BYTES;
+      scratch.u32[second] = NVML_FI_DEV_PCIE_COUNT_RX_BYTES;
+      const code = call(device, 2, scratch.address);
+      if (code !== NVML_SUCCESS) return code;
+      // timestamp (µs, signed 64-bit) at byte 8 of each entry; 0 where a driver leaves it out.
+      const stamp = readU64(scratch.u32, 2);
+      const tx = readFieldValue(scratch, 0);
+      if (tx.code !== NVML_SUCCESS) return tx.code;
+      const txBytes = tx.value;
+      const rx = readFieldValue(scratch, FIELD_VALUE_BYTES);
+      if (rx.code !== NVML_SUCCESS) return rx.code;
+      const micros = stamp > 0 ? stamp : performance.now() * 1000;
+      const seconds = (micros - carry[0]) / 1e6;
+      // A counter that went back (a driver reload) gives no rate this sample, not a negative one.
+      if (carry[0] > 0 && seconds > 0 && txBytes >= carry[1] && rx.value >= carry[2]) {
+        out[S.pcieTx] = (txBytes - carry[1]) / seconds;
+        out[S.pcieRx] = (rx.value - carry[2]) / seconds;
+      }
+      carry[0] = micros;
+      carry[1] = txBytes;
+      carry[2] = rx.value;
+      return NVML_SUCCESS;
+    },
+  },
+  {
+    // "KB/s" over a 20 ms window inside the call, taken as KiB/s (x 1024).
     field: 'pcie',
     symbols: ['nvmlDeviceGetPcieThroughput'],
     keys: ['pcie_tx_bytes_per_s', 'pcie_rx_bytes_per_s'],
+    fallbackFor: 'pcie_counters',
+    periodMs: PCIE_THROUGHPUT_PERIOD_MS,
     read(call, _variant, { scratch }, device, out) {
       const slots = PCIE_SLOTS;
       return eachArg(call, scratch, device, PCIE_COUNTERS, slots, out, 1024);

@@ -11,9 +11,26 @@ export interface QueryContext {
   readonly scratch: NativeBlock;
   /** Pids of the watched process tree, for per-process GPU memory. */
   readonly watched: ReadonlySet<number>;
-  /** A native block of at least `bytes` (grown on demand, reused across calls). */
+  /**
+   * A native block of at least `bytes` (grown on demand, reused across calls), followed by guard
+   * bytes that `guardIntact` checks after a call that may write more than asked.
+   */
   block(bytes: number): NativeBlock;
+  guardIntact(): boolean;
+  /** Bytes between the entries nvmlDeviceGetComputeRunningProcesses_v3 fills on this driver. */
+  readonly v3ProcessStride: number;
+  /**
+   * False when this process runs in its own PID namespace (a container) and `pid`, as NVML
+   * reports it (host numbering), is not a process this namespace can see.
+   */
+  pidVisible(pid: number): boolean;
+  /** State the query keeps for this GPU between samples (counter readings for rates). */
+  carry: Float64Array;
 }
+
+/** Results of a read that are not nvmlReturn_t codes (NVML's are all >= 0). */
+export const PROCESS_BUFFER_OVERRUN = -1;
+export const PIDS_NOT_VISIBLE = -2;
 
 export interface GpuQuery {
   /** Name in warnings and in the per-GPU NOT_SUPPORTED memory. */
@@ -24,6 +41,12 @@ export interface GpuQuery {
   readonly keys: readonly string[];
   /** Read once when NVML opens: values that cannot change while the driver runs. */
   readonly once?: boolean;
+  /** Also read once when NVML opens, as the baseline of rates, its values thrown away. */
+  readonly baseline?: boolean;
+  /** Used on a GPU only where the named field is missing or answered NOT_SUPPORTED there. */
+  readonly fallbackFor?: string;
+  /** Asked at most once per this many ms; samples in between repeat its last answer. */
+  readonly periodMs?: number;
   /**
    * Calls NVML; on NVML_SUCCESS its keys' slots of `out` hold the answer. `variant` is the index
    * of the symbol bound (struct layouts differ between versions).

@@ -24,7 +24,9 @@ export type NvmlFunction = (...args: number[]) => number;
 /** Argument types of the optional functions the sampler uses; pointers are addresses (uint64). */
 const OPTIONAL_SIGNATURES: Readonly<Record<string, readonly string[]>> = {
   nvmlDeviceGetUtilizationRates: ['uint64', 'uint64'],
+  nvmlDeviceGetMemoryInfo_v2: ['uint64', 'uint64'],
   nvmlDeviceGetMemoryInfo: ['uint64', 'uint64'],
+  nvmlDeviceGetTemperatureV: ['uint64', 'uint64'],
   nvmlDeviceGetTemperature: ['uint64', 'int', 'uint64'],
   nvmlDeviceGetFieldValues: ['uint64', 'int', 'uint64'],
   nvmlDeviceGetPowerUsage: ['uint64', 'uint64'],
@@ -45,6 +47,9 @@ const OPTIONAL_SIGNATURES: Readonly<Record<string, readonly string[]>> = {
   nvmlDeviceGetComputeRunningProcesses_v3: ['uint64', 'uint64', 'uint64'],
   nvmlDeviceGetComputeRunningProcesses_v2: ['uint64', 'uint64', 'uint64'],
   nvmlDeviceGetComputeRunningProcesses: ['uint64', 'uint64', 'uint64'],
+  // Looked up only to tell which nvmlProcessInfo_t a _v3 driver fills (never called).
+  nvmlDeviceGetConfComputeMemSizeInfo: ['uint64', 'uint64'],
+  nvmlDeviceGetRunningProcessDetailList: ['uint64', 'uint64'],
   // Called once when NVML is opened; strings go through Buffers.
   nvmlSystemGetDriverVersion: ['void *', 'uint'],
   nvmlDeviceGetHandleByUUID: ['const char *', 'uint64'],

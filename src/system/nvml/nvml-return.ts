@@ -8,6 +8,7 @@ export const NVML_ERROR_NOT_FOUND = 6;
 export const NVML_ERROR_INSUFFICIENT_SIZE = 7;
 export const NVML_ERROR_DRIVER_NOT_LOADED = 9;
 export const NVML_ERROR_GPU_IS_LOST = 15;
+export const NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25;
 export const NVML_ERROR_UNKNOWN = 999;
 
 /** nvmlTemperatureSensors_t */
@@ -32,6 +33,12 @@ export const NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR = 1;
 export const NVML_PSTATE_UNKNOWN = 32;
 /** Field id of nvmlDeviceGetFieldValues for the memory (HBM) temperature. */
 export const NVML_FI_DEV_MEMORY_TEMP = 82;
+/** Cumulative PCIe bytes sent and received (R570+ drivers; NOT_SUPPORTED in the entry before). */
+export const NVML_FI_DEV_PCIE_COUNT_TX_BYTES = 197;
+export const NVML_FI_DEV_PCIE_COUNT_RX_BYTES = 198;
+/** Versioned structs: the struct size in the low 24 bits, the version above (nvml.h NVML_STRUCT_VERSION). */
+export const NVML_MEMORY_V2_VERSION = 0x02000028;
+export const NVML_TEMPERATURE_V1_VERSION = 0x0100000c;
 /** nvmlValueType_t */
 export const NVML_VALUE_TYPE_DOUBLE = 0;
 export const NVML_VALUE_TYPE_UNSIGNED_INT = 1;
