@@ -10,7 +10,6 @@
  * CODEX_OTLP_PYTHON, default the venv .ci/run makes); it answers at once and decodes nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExportResult } from '@opentelemetry/core';
