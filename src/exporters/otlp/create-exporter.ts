@@ -8,6 +8,10 @@ import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporte
 import { OTLPMetricExporter as ProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { OtlpProtocol } from '../../config.js';
+import { RetryingGrpcExporter } from './grpc-retry.js';
+
+/** The exporters' own default when neither config nor OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT set one. */
+const EXPORTER_DEFAULT_TIMEOUT_MS = 10_000;
 
 export function createOtlpExporter(
   protocol: OtlpProtocol,
@@ -17,7 +21,11 @@ export function createOtlpExporter(
   const options = timeoutMillis === undefined ? { url } : { url, timeoutMillis };
   switch (protocol) {
     case 'grpc':
-      return new GrpcMetricExporter(options);
+      // The official gRPC exporter does not retry; the spec's retry is added around it.
+      return new RetryingGrpcExporter({
+        inner: new GrpcMetricExporter(options),
+        timeoutMillis: timeoutMillis ?? EXPORTER_DEFAULT_TIMEOUT_MS,
+      });
     case 'http/json':
       return new JsonMetricExporter(options);
     case 'http/protobuf':

@@ -48,9 +48,11 @@ export function createOtlpReader(options: OtlpReaderOptions): MetricReader | und
   const intervals = exportIntervalsFromEnv(options.env);
   checkOtlpExporterEnv(options.env);
   const url = otlpMetricsUrl(options.env, options.protocol ?? 'http/protobuf');
-  const envTimeout = options.env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT ?? options.env.OTEL_EXPORTER_OTLP_TIMEOUT;
-  const timeoutMillis =
-    envTimeout === undefined || envTimeout.trim() === '' ? options.timeoutMillis : undefined;
+  // OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT (checked above) wins over the config's shutdown timeout.
+  const envTimeout = [options.env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, options.env.OTEL_EXPORTER_OTLP_TIMEOUT]
+    .map((value) => value?.trim())
+    .find((value) => value !== undefined && value !== '');
+  const timeoutMillis = envTimeout === undefined ? options.timeoutMillis : Number(envTimeout);
   const exporter = new HealthReportingExporter({
     inner: createOtlpExporter(options.protocol ?? 'http/protobuf', url, timeoutMillis),
     health: options.health,

@@ -339,30 +339,55 @@ describe('OTLP retries, as the exporter spec says', () => {
     expect(result.stderr).toContain('otlp');
   }, 120_000);
 
-  it('grpc: an UNAVAILABLE export is not retried by the official 0.223 exporter, and the next periodic export carries the cumulative totals', async ({
-    skip,
-  }) => {
+  it('grpc: retries UNAVAILABLE with backoff and every point still arrives', async ({ skip }) => {
     requireOtlpPython(skip);
-    const r = await receiver({ fail: 1 });
-    const steps = 150;
+    const r = await receiver({ fail: 2 });
+    const { result, out } = await demo('grpcunavailable', {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_ENDPOINT: r.grpcUrl,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '20000',
+    });
+    expectQuiet(result);
+    const requests = r.requests();
+    expect(requests.map((request) => request.rejected ?? 'ok')).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'ok']);
+    const [first, second, third] = requests.map((request) => request.time) as [number, number, number];
+    expect(second - first).toBeGreaterThanOrEqual(0.75);
+    expect(third - second).toBeGreaterThanOrEqual(1.15);
+    expectEveryPoint(lastAccepted(requests), out, 'grpcunavailable');
+  }, 120_000);
+
+  it('grpc: waits the delay of the server’s google.rpc.RetryInfo before it retries', async ({ skip }) => {
+    requireOtlpPython(skip);
+    const r = await receiver({ fail: 1, retryAfterSeconds: 3 });
+    const { result, out } = await demo('grpcretryinfo', {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_ENDPOINT: r.grpcUrl,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '20000',
+    });
+    expectQuiet(result);
+    const requests = r.requests();
+    expect(requests.map((request) => request.rejected ?? 'ok')).toEqual(['UNAVAILABLE', 'ok']);
+    const [first, second] = requests.map((request) => request.time) as [number, number];
+    expect(second - first).toBeGreaterThanOrEqual(2.9);
+    expectEveryPoint(lastAccepted(requests), out, 'grpcretryinfo');
+  }, 120_000);
+
+  it('grpc: gives up on UNAVAILABLE once a retry would start after the export timeout', async ({ skip }) => {
+    requireOtlpPython(skip);
+    const r = await receiver({ fail: 100 });
     const { result } = await demo(
-      'grpcunavailable',
+      'grpcgiveup',
       {
         OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
         OTEL_EXPORTER_OTLP_ENDPOINT: r.grpcUrl,
-        OTEL_METRIC_EXPORT_INTERVAL: '300',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '1500',
       },
-      ['--step-delay-ms', '10'],
-      steps,
+      [],
+      20,
     );
     expect(result.status, result.stderr).toBe(0);
-    const requests = r.requests();
-    expect(requests[0]?.rejected).toBe('UNAVAILABLE');
-    // Refused once, then accepted: a retry within the export would show a second request < 1.5 s later
-    // that is the same data; here the next request is the reader's next interval.
-    expect(requests.length).toBeGreaterThan(2);
-    const last = pointsOf(lastAccepted(requests).request);
-    expect(last.find((point) => keyOf(point) === 'codex.steps{phase=train}')?.value).toBe(steps);
-    expect(result.stderr).toMatch(/otlp/);
+    // 1,500 ms fits the first retry (0.8-1.2 s) and not the second (1.5 s later).
+    expect(r.requests().map((request) => request.rejected)).toEqual(['UNAVAILABLE', 'UNAVAILABLE']);
+    expect(result.stderr).toContain('otlp');
   }, 120_000);
 });
