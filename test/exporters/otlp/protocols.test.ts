@@ -5,7 +5,7 @@
  * same run wrote to NDJSON: every scalar's last value with its phase, the step and scalar counters,
  * the step-time histogram, the resource, and the headers.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,10 +153,20 @@ function expectEveryPoint(request: ReceivedRequest, out: string, runId: string):
   }
 }
 
-function expectQuiet(result: SpawnResult): void {
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
+  );
+}
+
+function expectQuiet(result: SpawnResult, out?: string): void {
   expect(result.status, result.stderr).toBe(0);
-  // Header values are secrets: the run prints neither the token nor the header line.
+  // Header values are secrets: the run prints neither the token nor the header line...
   expect(result.stdout + result.stderr).not.toContain(SECRET);
+  // ...and writes it to none of its files (NDJSON, manifests, anything else).
+  for (const file of out === undefined ? [] : filesUnder(out)) {
+    expect(readFileSync(file).includes(SECRET), file).toBe(false);
+  }
 }
 
 const HEADERS = `authorization=Bearer%20${SECRET},x-codex-team=ml`;
@@ -269,7 +279,7 @@ describe('OTLP under every protocol, into official opentelemetry-proto receivers
         { ...variant.env(r), OTEL_EXPORTER_OTLP_HEADERS: HEADERS },
         variant.flags,
       );
-      expectQuiet(result);
+      expectQuiet(result, out);
       const requests = r.requests();
       expect(requests.filter((request) => request.rejected !== undefined)).toEqual([]);
       const last = lastAccepted(requests);
@@ -314,30 +324,34 @@ describe('OTLP retries, as the exporter spec says', () => {
     }, 120_000);
   }
 
-  it('http/protobuf: waits the Retry-After seconds of a 503 before it retries', async ({ skip }) => {
-    requireOtlpPython(skip);
-    const r = await receiver({ fail: 1, failStatus: 503, retryAfterSeconds: 3 });
-    const { result, out } = await demo('retryafter', {
-      OTEL_EXPORTER_OTLP_ENDPOINT: r.httpUrl,
-      OTEL_EXPORTER_OTLP_TIMEOUT: '20000',
-    });
-    expectQuiet(result);
-    const requests = r.requests();
-    expect(requests.map((request) => request.rejected ?? 'ok')).toEqual([503, 'ok']);
-    const [first, second] = requests.map((request) => request.time) as [number, number];
-    // Without the header the first retry comes after 0.8-1.2 s.
-    expect(second - first).toBeGreaterThanOrEqual(2.9);
-    expectEveryPoint(lastAccepted(requests), out, 'retryafter');
-  }, 120_000);
+  for (const protocol of ['http/protobuf', 'http/json']) {
+    it(`${protocol}: waits the Retry-After seconds of a 503 before it retries`, async ({ skip }) => {
+      requireOtlpPython(skip);
+      const r = await receiver({ fail: 1, failStatus: 503, retryAfterSeconds: 3 });
+      const runId = `retryafter${protocol.replace('/', '')}`;
+      const { result, out } = await demo(runId, {
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT: r.httpUrl,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '20000',
+      });
+      expectQuiet(result);
+      const requests = r.requests();
+      expect(requests.map((request) => request.rejected ?? 'ok')).toEqual([503, 'ok']);
+      const [first, second] = requests.map((request) => request.time) as [number, number];
+      // Without the header the first retry comes after 0.8-1.2 s.
+      expect(second - first).toBeGreaterThanOrEqual(2.9);
+      expectEveryPoint(lastAccepted(requests), out, runId);
+    }, 120_000);
 
-  it('http/protobuf: does not retry a 400, which the spec calls permanent', async ({ skip }) => {
-    requireOtlpPython(skip);
-    const r = await receiver({ fail: 1, failStatus: 400 });
-    const { result } = await demo('noretry400', { OTEL_EXPORTER_OTLP_ENDPOINT: r.httpUrl }, [], 20);
-    expect(result.status).toBe(0);
-    expect(r.requests().map((request) => request.rejected ?? 'ok')).toEqual([400]);
-    expect(result.stderr).toContain('otlp');
-  }, 120_000);
+    it('http/protobuf: does not retry a 400, which the spec calls permanent', async ({ skip }) => {
+      requireOtlpPython(skip);
+      const r = await receiver({ fail: 1, failStatus: 400 });
+      const { result } = await demo('noretry400', { OTEL_EXPORTER_OTLP_ENDPOINT: r.httpUrl }, [], 20);
+      expect(result.status).toBe(0);
+      expect(r.requests().map((request) => request.rejected ?? 'ok')).toEqual([400]);
+      expect(result.stderr).toContain('otlp');
+    }, 120_000);
+  }
 
   it('grpc: retries UNAVAILABLE with backoff and every point still arrives', async ({ skip }) => {
     requireOtlpPython(skip);
