@@ -11,6 +11,8 @@ export interface FieldSpec {
   readonly kind: FieldKind;
   readonly min?: number;
   readonly max?: number;
+  /** For a string field: the only values accepted (from code, environment or flag). */
+  readonly choices?: readonly string[];
   /** The default value; undefined when it is computed (see `defaultDoc`) or absent. */
   readonly default?: string | number | boolean | Readonly<Record<string, never>>;
   /** How README shows the default. */

@@ -10,6 +10,8 @@ import { CONFIG_FIELDS, FIELD_BY_ALIAS, FIELD_BY_NAME } from './fields.js';
 import { checkOtlpEndpoints, envBool, envStr, fromEnv, fromValue } from './values.js';
 
 export type WandbMode = 'offline' | 'disabled';
+/** The OTLP transports (OTEL_EXPORTER_OTLP_PROTOCOL's values). */
+export type OtlpProtocol = 'http/protobuf' | 'grpc' | 'http/json';
 
 export interface TrainConfig {
   /** Run identifier (8 characters [a-z0-9] by default). Env: CODEX_RUN_ID, then WANDB_RUN_ID. */
@@ -48,8 +50,12 @@ export interface TrainConfig {
   prometheusHost?: string;
   /** 0 = any free port; each local rank adds its LOCAL_RANK. Env: OTEL_EXPORTER_PROMETHEUS_PORT. Default 9464. */
   prometheusPort?: number;
+  /** Prometheus file_sd entry for this rank's /metrics (a folder or a file). Env: CODEX_PROMETHEUS_SD_FILE. */
+  prometheusSdFile?: string;
   /** Push OTLP. Default: on when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is set. */
   otlp?: boolean;
+  /** OTLP transport. Env: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, then OTEL_EXPORTER_OTLP_PROTOCOL. Default http/protobuf. */
+  otlpProtocol?: OtlpProtocol;
   /** Longest wait at shutdown for an unreachable collector, in seconds. Env: CODEX_OTLP_SHUTDOWN_TIMEOUT. Default 2. */
   otlpShutdownTimeout?: number;
   /** Env: OTEL_SERVICE_NAME. Default `codex-telemetry`. */
@@ -102,7 +108,9 @@ export interface ResolvedTrainConfig {
   prometheus: boolean;
   prometheusHost: string;
   prometheusPort: number;
+  prometheusSdFile: string | undefined;
   otlp: boolean;
+  otlpProtocol: OtlpProtocol;
   otlpShutdownTimeout: number;
   serviceName: string;
   rank: number;
@@ -201,7 +209,10 @@ export function resolveTrainConfig(
     prometheus: v.prometheus && !otelSdkDisabled,
     prometheusHost: v.prometheusHost,
     prometheusPort: v.prometheusPort,
+    prometheusSdFile:
+      values.prometheusSdFile === undefined ? undefined : inOut(values.prometheusSdFile as string),
     otlp: ((values.otlp as boolean | undefined) ?? otlpEndpointSet) && !otelSdkDisabled,
+    otlpProtocol: v.otlpProtocol,
     otlpShutdownTimeout: v.otlpShutdownTimeout,
     serviceName: v.serviceName,
     rank: v.rank,

@@ -15,7 +15,7 @@ export function fromValue(field: FieldSpec, value: unknown): unknown {
     case 'path':
       if (typeof value !== 'string' || value === '')
         throw new ConfigError(field.name, value, 'a non-empty string');
-      return value;
+      return checkChoice(field, field.name, value);
     case 'boolean':
       if (typeof value !== 'boolean') throw new ConfigError(field.name, value, 'true or false');
       return value;
@@ -37,7 +37,7 @@ export function fromEnv(field: FieldSpec, env: Env): unknown {
     switch (field.kind) {
       case 'string':
       case 'path':
-        return envStr(env, name);
+        return checkChoice(field, name, envStr(env, name) as string);
       case 'boolean':
         return envBool(env, name);
       case 'number':
@@ -48,6 +48,13 @@ export function fromEnv(field: FieldSpec, env: Env): unknown {
     }
   }
   return undefined;
+}
+
+/** A string field with `choices` takes only those; the error names where the value came from. */
+function checkChoice(field: FieldSpec, source: string, value: string): string {
+  if (field.choices === undefined || field.choices.includes(value)) return value;
+  const where = source === field.name ? '' : ` (environment variable ${source})`;
+  throw new ConfigError(source, value, `one of ${field.choices.join(', ')}${where}`);
 }
 
 function ruleOf(field: FieldSpec): NumberRule {

@@ -7,11 +7,21 @@ import os from 'node:os';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ResolvedTrainConfig } from '../config/train-config.js';
 
+/**
+ * Every rank's data carries `run_id`, `rank`, `local_rank`, `world_size` and `host.name`, so one
+ * query aggregates a run across nodes (`avg by (run_id)`) and another picks a rank or a node; the
+ * `codex.*` spellings stay for dashboards written against them. `service.instance.id` is unique per
+ * rank (`<run_id>-<rank>`).
+ */
 export function buildResource(config: ResolvedTrainConfig, env: NodeJS.ProcessEnv): Resource {
   const ours = resourceFromAttributes({
     'service.name': config.serviceName,
     'service.instance.id': `${config.runId}-${config.rank}`,
     'host.name': os.hostname(),
+    run_id: config.runId,
+    rank: config.rank,
+    local_rank: config.localRank,
+    world_size: config.worldSize,
     'codex.run_id': config.runId,
     'codex.run_name': config.runName,
     'codex.rank': config.rank,
@@ -23,6 +33,14 @@ export function buildResource(config: ResolvedTrainConfig, env: NodeJS.ProcessEn
   const serviceName = env.OTEL_SERVICE_NAME?.trim();
   if (serviceName) fromEnv['service.name'] = serviceName;
   return ours.merge(resourceFromAttributes(fromEnv));
+}
+
+/**
+ * The node this rank runs on, as its data names it: `host.name` from OTEL_RESOURCE_ATTRIBUTES when
+ * given (containers and simulated nodes share a kernel host name), else the machine's name.
+ */
+export function nodeName(env: NodeJS.ProcessEnv): string {
+  return parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES)['host.name'] ?? os.hostname();
 }
 
 /**

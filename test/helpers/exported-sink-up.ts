@@ -22,20 +22,23 @@ export interface ExportedHealth {
 
 /**
  * Starts telemetry with Prometheus on an ephemeral port and OTLP pushing to a loopback receiver.
- * The OTLP exporter reads its endpoint from `process.env`, hence the stubbed variable.
+ * The endpoint goes in the run's environment; this receiver decodes OTLP/JSON, hence http/json.
  */
 export async function startWithExportedHealth(
   config: TrainConfig,
   options: { warn: (message: string) => void },
 ): Promise<ExportedHealth> {
   const receiver = await OtlpReceiver.start();
-  vi.stubEnv('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', `${receiver.url}/v1/metrics`);
   const info: string[] = [];
   let telemetry: Telemetry;
   try {
     telemetry = await startTelemetry(
-      { ...config, prometheus: true, prometheusPort: 0, otlp: true },
-      { env: {}, warn: options.warn, info: (line) => info.push(line) },
+      { ...config, prometheus: true, prometheusPort: 0, otlp: true, otlpProtocol: 'http/json' },
+      {
+        env: { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics` },
+        warn: options.warn,
+        info: (line) => info.push(line),
+      },
     );
   } catch (error) {
     vi.unstubAllEnvs();

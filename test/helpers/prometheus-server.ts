@@ -60,6 +60,8 @@ export interface PrometheusServerOptions {
   dir: string;
   /** `host:port` targets of the one scrape job. */
   targets: string[];
+  /** File globs for `file_sd_configs` (the targets come from the files, `targets` is ignored). */
+  fileSd?: string[];
   job?: string;
   scrapeIntervalSeconds?: number;
 }
@@ -94,8 +96,13 @@ export class PrometheusServer {
         `  evaluation_interval: ${interval}`,
         'scrape_configs:',
         `  - job_name: ${JSON.stringify(options.job ?? 'codex')}`,
-        '    static_configs:',
-        `      - targets: ${JSON.stringify(options.targets)}`,
+        ...(options.fileSd === undefined
+          ? ['    static_configs:', `      - targets: ${JSON.stringify(options.targets)}`]
+          : [
+              '    file_sd_configs:',
+              `      - files: ${JSON.stringify(options.fileSd)}`,
+              '        refresh_interval: 1s',
+            ]),
         '',
       ].join('\n'),
     );

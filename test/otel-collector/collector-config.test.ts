@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { otlpMetricsUrl } from '../../src/exporters/otlp/env.js';
 
 const DIR = path.resolve(import.meta.dirname, '../../otel-collector');
 const text = readFileSync(path.join(DIR, 'collector.yaml'), 'utf8');
@@ -84,10 +85,21 @@ describe('otel-collector/collector.yaml', () => {
     ).toEqual([]);
   });
 
-  it('receives OTLP over HTTP on 4318, where the Node exporter posts by default', () => {
-    const otlp = config.receivers.otlp as { protocols: { http?: { endpoint?: string } } };
-    expect(otlp.protocols.http?.endpoint).toMatch(/:4318$/);
+  it('receives every protocol we send on the port our exporters default to: HTTP (protobuf, JSON) and gRPC', () => {
+    const otlp = config.receivers.otlp as { protocols: Record<string, { endpoint?: string } | undefined> };
+    const portOf = (url: string): string => new URL(url).port;
+    for (const protocol of ['http/protobuf', 'http/json'] as const) {
+      expect(otlp.protocols.http?.endpoint).toMatch(new RegExp(`:${portOf(otlpMetricsUrl({}, protocol))}$`));
+    }
+    expect(otlp.protocols.grpc?.endpoint).toMatch(new RegExp(`:${portOf(otlpMetricsUrl({}, 'grpc'))}$`));
     expect(config.service.pipelines.metrics?.receivers).toContain('otlp');
+  });
+
+  it('puts the run labels on every remote-written series, as the file_sd entries do for scraped ranks', () => {
+    const prw = config.exporters.prometheusremotewrite as {
+      resource_to_telemetry_conversion?: { enabled?: boolean };
+    };
+    expect(prw.resource_to_telemetry_conversion?.enabled).toBe(true);
   });
 
   it('limits memory first and batches last, with the resource processor between', () => {

@@ -1,18 +1,20 @@
 /**
- * The `OTEL_*` variables the OTLP exporter package does not read itself.
+ * Where OTLP goes and how often: the endpoint by the spec's rules for each protocol, and the `OTEL_*`
+ * interval variables the SDK's PeriodicExportingMetricReader does not read itself.
  *
- * `@opentelemetry/exporter-metrics-otlp-http` 0.223 reads, from `process.env`: the endpoint
- * (`OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT`, appending `/v1/metrics` to the generic one), headers,
- * timeout, compression, certificates and `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`. The
- * SDK's PeriodicExportingMetricReader reads nothing, so the export interval and timeout are ours.
+ * The official exporters (`exporter-metrics-otlp-http`, `-proto`, `-grpc` 0.223) read headers,
+ * timeout, compression, certificates and `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` from
+ * `process.env` themselves; exporter-env.ts checks those.
  */
+import type { OtlpProtocol } from '../../config/train-config.js';
 import { ConfigError } from '../../errors.js';
 
 /** Spec defaults (OpenTelemetry SDK environment variables). */
 export const DEFAULT_EXPORT_INTERVAL_MS = 60_000;
 export const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
-/** Where the exporter sends when enabled without an endpoint (the OTLP/HTTP default). */
-export const DEFAULT_OTLP_METRICS_URL = 'http://localhost:4318/v1/metrics';
+/** Where the exporter sends when enabled without an endpoint (the spec's defaults). */
+export const DEFAULT_OTLP_HTTP_METRICS_URL = 'http://localhost:4318/v1/metrics';
+export const DEFAULT_OTLP_GRPC_URL = 'http://localhost:4317';
 
 export interface ExportIntervals {
   exportIntervalMillis: number;
@@ -49,13 +51,18 @@ export function exportIntervalsFromEnv(env: NodeJS.ProcessEnv): ExportIntervals 
   };
 }
 
-/** The URL the exporter will post to, for messages only (the exporter resolves it itself). */
-export function describeOtlpMetricsUrl(env: NodeJS.ProcessEnv): string {
+/**
+ * The URL one protocol sends to, by the spec's rules: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` as
+ * given; else `OTEL_EXPORTER_OTLP_ENDPOINT`, with `/v1/metrics` appended for HTTP only (gRPC names
+ * the service in the call, not the path); else the protocol's default.
+ */
+export function otlpMetricsUrl(env: NodeJS.ProcessEnv, protocol: OtlpProtocol): string {
   const specific = text(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
   if (specific !== undefined) return specific;
   const generic = text(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  if (generic !== undefined) return `${generic.replace(/\/$/, '')}/v1/metrics`;
-  return DEFAULT_OTLP_METRICS_URL;
+  if (protocol === 'grpc') return generic ?? DEFAULT_OTLP_GRPC_URL;
+  if (generic !== undefined) return `${generic.replace(/\/+$/, '')}/v1/metrics`;
+  return DEFAULT_OTLP_HTTP_METRICS_URL;
 }
 
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {

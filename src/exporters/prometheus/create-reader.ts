@@ -4,8 +4,10 @@
  * through SinkHealth: training never crashes because a scrape endpoint could not open.
  */
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
+import { errorText } from '../../errors.js';
 import type { SinkHealth } from '../../health.js';
 import { PrometheusEndpoint, type HttpRoutes } from './endpoint.js';
+import { removeSdEntry, scrapeAddress, writeSdEntry, type ScrapeTargetLabels } from './sd-file.js';
 import {
   checkHost,
   DEFAULT_PROMETHEUS_HOST,
@@ -32,6 +34,8 @@ export interface PrometheusReaderOptions {
   routes?: HttpRoutes;
   /** Receives `metrics: http://HOST:PORT/metrics` once the endpoint listens. */
   log?: (line: string) => void;
+  /** Write a Prometheus file_sd entry for this endpoint here once it listens; removed at shutdown. */
+  discovery?: { file: string; labels: ScrapeTargetLabels };
 }
 
 export interface PrometheusReader {
@@ -72,5 +76,37 @@ export async function createPrometheusReader(options: PrometheusReaderOptions): 
   });
   const url = metricsUrl(host, result.port);
   options.log?.(`metrics: ${url}`);
+  if (options.discovery !== undefined)
+    await advertise(endpoint, host, result.port, options.discovery, health);
   return { reader: endpoint, url, port: result.port };
+}
+
+/**
+ * Writes the file_sd entry and removes it when the endpoint closes. A folder that cannot be written
+ * costs the entry (one warning), not the endpoint: /metrics still serves, training goes on.
+ */
+async function advertise(
+  endpoint: PrometheusEndpoint,
+  host: string,
+  port: number,
+  discovery: { file: string; labels: ScrapeTargetLabels },
+  health: SinkHealth,
+): Promise<void> {
+  const address = scrapeAddress(host, port, discovery.labels.node);
+  try {
+    await writeSdEntry(discovery.file, address, discovery.labels);
+  } catch (error) {
+    health.warn(
+      `cannot write the Prometheus file_sd entry ${discovery.file} (${errorText(error)}); ` +
+        `this rank is not discovered: check prometheusSdFile / --prometheus-sd-file`,
+    );
+    return;
+  }
+  endpoint.onClosed(async () => {
+    try {
+      await removeSdEntry(discovery.file);
+    } catch (error) {
+      health.warn(`cannot remove the Prometheus file_sd entry ${discovery.file} (${errorText(error)})`);
+    }
+  });
 }

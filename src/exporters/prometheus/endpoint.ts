@@ -34,6 +34,7 @@ export class PrometheusEndpoint extends PrometheusExporter {
   private readonly server: Server;
   private closed: Promise<void> | undefined;
   private readonly routes: HttpRoutes | undefined;
+  private readonly closedHooks: Array<() => Promise<void>> = [];
 
   constructor(options: EndpointOptions) {
     super({
@@ -67,10 +68,16 @@ export class PrometheusEndpoint extends PrometheusExporter {
     this.server.on('error', handler);
   }
 
+  /** Runs once the server has closed (removing this rank's file_sd entry). */
+  onClosed(hook: () => Promise<void>): void {
+    this.closedHooks.push(hook);
+  }
+
   override async onShutdown(): Promise<void> {
     // The exporter's own, never-started server answers ERR_SERVER_NOT_RUNNING, which it ignores.
     await super.onShutdown();
     await this.closeServer();
+    for (const hook of this.closedHooks.splice(0)) await hook();
   }
 
   private closeServer(): Promise<void> {

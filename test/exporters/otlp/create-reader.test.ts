@@ -61,7 +61,7 @@ describe('createOtlpReader', () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
     vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', 'x-codex-token=secret42,x-team=ml');
     const { health, warnings } = recordingHealth();
-    const reader = createOtlpReader({ env: process.env, health });
+    const reader = createOtlpReader({ protocol: 'http/json', env: process.env, health });
     expect(reader).toBeDefined();
     trainingProvider(reader as MetricReader);
     await reader?.forceFlush();
@@ -105,6 +105,7 @@ describe('createOtlpReader', () => {
     const gauges = new LastValueGauges({ scope: { name: 'codex-telemetry', version: '0.1.0' } });
     gauges.gauge('accuracy', { unit: '1' }).set(0.875, { phase: 'eval' });
     const reader = createOtlpReader({
+      protocol: 'http/json',
       env: process.env,
       health: recordingHealth().health,
       metricProducers: [gauges],
@@ -124,7 +125,11 @@ describe('createOtlpReader', () => {
   it('prefers OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as the full URL', async () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:9/unused');
     vi.stubEnv('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', `${receiver.url}/custom/path`);
-    const reader = createOtlpReader({ env: process.env, health: recordingHealth().health });
+    const reader = createOtlpReader({
+      protocol: 'http/json',
+      env: process.env,
+      health: recordingHealth().health,
+    });
     trainingProvider(reader as MetricReader);
     await reader?.forceFlush();
     await receiver.waitFor(1);
@@ -134,7 +139,11 @@ describe('createOtlpReader', () => {
   it('pushes on its own every OTEL_METRIC_EXPORT_INTERVAL milliseconds', async () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
     vi.stubEnv('OTEL_METRIC_EXPORT_INTERVAL', '100');
-    const reader = createOtlpReader({ env: process.env, health: recordingHealth().health });
+    const reader = createOtlpReader({
+      protocol: 'http/json',
+      env: process.env,
+      health: recordingHealth().health,
+    });
     trainingProvider(reader as MetricReader);
     const started = Date.now();
     await receiver.waitFor(2, 5000);
@@ -144,7 +153,11 @@ describe('createOtlpReader', () => {
   it('sends delta sums when OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta', async () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
     vi.stubEnv('OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', 'delta');
-    const reader = createOtlpReader({ env: process.env, health: recordingHealth().health });
+    const reader = createOtlpReader({
+      protocol: 'http/json',
+      env: process.env,
+      health: recordingHealth().health,
+    });
     trainingProvider(reader as MetricReader);
     await reader?.forceFlush();
     await receiver.waitFor(1);
@@ -154,12 +167,19 @@ describe('createOtlpReader', () => {
 
   it('stays off without an endpoint unless config enables it, and config can switch it off', () => {
     const { health } = recordingHealth();
-    expect(createOtlpReader({ env: {}, health })).toBeUndefined();
-    expect(createOtlpReader({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: '  ' }, health })).toBeUndefined();
+    expect(createOtlpReader({ protocol: 'http/json', env: {}, health })).toBeUndefined();
     expect(
-      createOtlpReader({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, enabled: false, health }),
+      createOtlpReader({ protocol: 'http/json', env: { OTEL_EXPORTER_OTLP_ENDPOINT: '  ' }, health }),
     ).toBeUndefined();
-    const forced = createOtlpReader({ env: {}, enabled: true, health });
+    expect(
+      createOtlpReader({
+        protocol: 'http/json',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+        enabled: false,
+        health,
+      }),
+    ).toBeUndefined();
+    const forced = createOtlpReader({ protocol: 'http/json', env: {}, enabled: true, health });
     // Never bound to a MeterProvider, so it starts no timer and sends nothing.
     expect(forced).toBeDefined();
   });
@@ -168,7 +188,7 @@ describe('createOtlpReader', () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
     receiver.status = 400;
     const { health, warnings } = recordingHealth();
-    const reader = createOtlpReader({ env: process.env, health });
+    const reader = createOtlpReader({ protocol: 'http/json', env: process.env, health });
     trainingProvider(reader as MetricReader);
     await expect(reader?.forceFlush()).resolves.toBeUndefined();
     await expect(reader?.forceFlush()).resolves.toBeUndefined();
@@ -182,7 +202,7 @@ describe('createOtlpReader', () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
     receiver.status = 503;
     const { health, warnings } = recordingHealth();
-    const reader = createOtlpReader({ env: process.env, health });
+    const reader = createOtlpReader({ protocol: 'http/json', env: process.env, health });
     trainingProvider(reader as MetricReader);
     await expect(reader?.forceFlush()).resolves.toBeUndefined();
     expect(health.isUp('otlp')).toBe(false);
@@ -202,7 +222,7 @@ describe('createOtlpReader', () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', deadUrl);
     vi.stubEnv('OTEL_EXPORTER_OTLP_TIMEOUT', '300');
     const { health, warnings } = recordingHealth();
-    const reader = createOtlpReader({ env: process.env, health });
+    const reader = createOtlpReader({ protocol: 'http/json', env: process.env, health });
     trainingProvider(reader as MetricReader);
     await expect(reader?.forceFlush()).resolves.toBeUndefined();
     expect(health.isUp('otlp')).toBe(false);
@@ -213,14 +233,15 @@ describe('createOtlpReader', () => {
   it('names the variable when the export interval is malformed', () => {
     const { health } = recordingHealth();
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
-    expect(() => createOtlpReader({ env: { ...env, OTEL_METRIC_EXPORT_INTERVAL: '0' }, health })).toThrow(
-      /OTEL_METRIC_EXPORT_INTERVAL/,
-    );
-    expect(() => createOtlpReader({ env: { ...env, OTEL_METRIC_EXPORT_INTERVAL: '5s' }, health })).toThrow(
-      /OTEL_METRIC_EXPORT_INTERVAL/,
-    );
+    expect(() =>
+      createOtlpReader({ protocol: 'http/json', env: { ...env, OTEL_METRIC_EXPORT_INTERVAL: '0' }, health }),
+    ).toThrow(/OTEL_METRIC_EXPORT_INTERVAL/);
+    expect(() =>
+      createOtlpReader({ protocol: 'http/json', env: { ...env, OTEL_METRIC_EXPORT_INTERVAL: '5s' }, health }),
+    ).toThrow(/OTEL_METRIC_EXPORT_INTERVAL/);
     expect(() =>
       createOtlpReader({
+        protocol: 'http/json',
         env: { ...env, OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' },
         health,
       }),
