@@ -15,7 +15,8 @@ import { TailBridge } from '../bridge/tail-bridge.js';
 import { errnoCode, errorText } from '../errors.js';
 import type { Telemetry } from '../telemetry.js';
 import { startBridgeTelemetry } from './cli-dashboard.js';
-import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
+import type { CommandIo } from '../command-line/command-io.js';
+import { cliTrainConfig, stderrLines } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { captureOutput } from './capture-output.js';
 import { sinkTable } from './sink-table.js';
@@ -58,7 +59,7 @@ function stopChild(child: ChildProcess, exited: Promise<number>, graceMs: number
 export async function runChild(
   options: SinkOptions,
   command: string[],
-  io: CliIo,
+  io: CommandIo,
   /** Hands over from the bin's early signal trap: the signal it caught, if any. */
   takeEarlySignal: () => NodeJS.Signals | undefined = () => undefined,
 ): Promise<number> {
@@ -88,7 +89,7 @@ export async function runChild(
 async function runWithSignals(
   options: SinkOptions,
   command: string[],
-  io: CliIo,
+  io: CommandIo,
   onSpawn: (child: ChildProcess) => void,
 ): Promise<number> {
   const warn = stderrLines(io);
@@ -194,7 +195,7 @@ async function runWithSignals(
 }
 
 function report(
-  io: CliIo,
+  io: CommandIo,
   telemetry: Telemetry,
   bridge: TailBridge,
   run: { exitCode: number; failure: string | undefined; metricsFile: string; evalFile: string },

@@ -4,10 +4,12 @@
  * Quoted globs are expanded here, and each stream is read once however often it is named.
  */
 import fs from 'node:fs';
+import { USAGE_EXIT_CODE } from '../errors.js';
 import { TailBridge } from '../bridge/tail-bridge.js';
 import { planStreams } from '../ndjson/stream-files.js';
 import { startBridgeTelemetry } from './cli-dashboard.js';
-import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
+import type { CommandIo } from '../command-line/command-io.js';
+import { cliTrainConfig, stderrLines } from './cli-io.js';
 import { expandGlob, GLOB_CHARS } from '../ndjson/glob.js';
 import type { SinkOptions } from './parse-cli.js';
 
@@ -30,7 +32,7 @@ export function expandInputs(inputs: readonly string[]): string[] {
   });
 }
 
-export async function runTail(options: SinkOptions, inputs: string[], io: CliIo): Promise<number> {
+export async function runTail(options: SinkOptions, inputs: string[], io: CommandIo): Promise<number> {
   const warn = stderrLines(io);
   const replayOnly = !options.follow;
   const plan = planStreams(expandInputs(inputs));
@@ -48,8 +50,9 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
       const what = missing.map((file) =>
         GLOB_CHARS.test(file) ? `${file} (the pattern matches no file)` : file,
       );
+      // An input that names nothing is a usage error, as in summarize and dashboard.
       warn(`tail: no such file: ${what.join(', ')}; pass --follow to wait for a file to appear`);
-      return 1;
+      return USAGE_EXIT_CODE;
     }
   }
   // Ctrl-C is ours from before the first line is printed (the metrics URL tells a user, or a
@@ -74,7 +77,7 @@ async function tailInto(
   config: ReturnType<typeof cliTrainConfig>,
   replayOnly: boolean,
   signal: AbortSignal,
-  io: CliIo,
+  io: CommandIo,
   warn: (message: string) => void,
 ): Promise<number> {
   // CODEX_METRICS_OUT names the stream tailed, not the bridge's own system stream.

@@ -1,11 +1,14 @@
 /**
  * `codex-ndjson summarize`: scorecards from NDJSON metric streams. The bin calls
  * `summarizeCommand(argv, io)` and sets the exit code it returns: 0 ok, 1 malformed lines under
- * --strict (or an unreadable input), 2 usage error.
+ * --strict, an unreadable input, or an input without one valid row; 2 usage error (a missing
+ * input included).
  */
 import fs from 'node:fs';
-import type { Writable } from 'node:stream';
-import { errnoCode, UsageError, errorText } from '../errors.js';
+import type { CommandIo } from '../command-line/command-io.js';
+import { usageErrorText } from '../command-line/run-bin.js';
+import { packageVersion } from '../command-line/version.js';
+import { errnoCode, UsageError, errorText, USAGE_EXIT_CODE } from '../errors.js';
 import { compareReports } from './compare.js';
 import type { InteractiveCharts } from './format-html.js';
 import { resolveInputs } from '../ndjson/resolve-inputs.js';
@@ -24,14 +27,7 @@ export type { InteractiveCharts } from './format-html.js';
 export { buildReport } from './report.js';
 export { readFiles } from './read-files.js';
 
-export interface CommandIo {
-  stdout: Writable;
-  stderr: Writable;
-  /** Read for the input `-` (default: process.stdin). */
-  stdin?: NodeJS.ReadableStream;
-  /** Whether stderr is a terminal: progress is drawn only then. */
-  isTTY: boolean;
-}
+export type { CommandIo } from '../command-line/command-io.js';
 
 async function summarizeInputs(
   inputs: readonly string[],
@@ -102,11 +98,15 @@ export async function summarizeCommand(
     args = parseSummarizeArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`codex-ndjson summarize: ${error.message}\n${SUMMARIZE_USAGE}\n`);
-    return 2;
+    io.stderr.write(usageErrorText('codex-ndjson summarize', error.message));
+    return USAGE_EXIT_CODE;
   }
   if (args.help) {
     io.stdout.write(`${SUMMARIZE_USAGE}\n`);
+    return 0;
+  }
+  if (args.version) {
+    io.stdout.write(`codex-ndjson ${packageVersion()}\n`);
     return 0;
   }
   let text: string;
@@ -132,8 +132,8 @@ export async function summarizeCommand(
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`codex-ndjson summarize: ${error.message}\n${SUMMARIZE_USAGE}\n`);
-      return 2;
+      io.stderr.write(usageErrorText('codex-ndjson summarize', error.message));
+      return USAGE_EXIT_CODE;
     }
     const code = errnoCode(error);
     if (code === undefined && !(error instanceof Error && /gzip|header|unexpected end/i.test(error.message)))
