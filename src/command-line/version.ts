@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 export function packageVersion(): string {
   for (const up of ['../../package.json', '../../../package.json']) {
     const file = fileURLToPath(new URL(up, import.meta.url));
-    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+    if (fs.existsSync(file))
+      return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
   }
   throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
 }
