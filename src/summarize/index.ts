@@ -1,8 +1,8 @@
 /**
  * `codex-ndjson summarize`: scorecards from NDJSON metric streams. The bin calls
  * `summarizeCommand(argv, io)` and sets the exit code it returns: 0 ok, 1 malformed lines under
- * --strict, an unreadable input, or an input without one valid row; 2 usage error (a missing
- * input included).
+ * --strict, an unreadable input, or an input without one valid row; 2 usage error (an input that
+ * names no file included).
  */
 import fs from 'node:fs';
 import type { CommandIo } from '../command-line/command-io.js';
@@ -85,6 +85,17 @@ function warnMalformed(io: CommandIo, report: Report, strict: boolean): void {
 }
 
 /**
+ * An input without one valid row is not a metrics stream (a README, a log): saying "0 rows" and
+ * exiting 0 would let a wrong path pass for an empty run.
+ */
+function noValidRow(io: CommandIo, input: string, read: { lines: number; malformed: number }): number {
+  io.stderr.write(
+    `codex-ndjson summarize: no valid row in ${input} (${read.lines} lines, ${read.malformed} malformed); give NDJSON metric streams such as .codex/metrics.ndjson\n`,
+  );
+  return 1;
+}
+
+/**
  * `interactive` draws the dashboard's charts into `--format html` pages; the CLI hands it in, so
  * summarize never imports the dashboard (without it, pages keep their SVG charts only).
  */
@@ -118,6 +129,8 @@ export async function summarizeCommand(
         reports.push(buildReport(await summarizeInputs([input], args, io), args.goals, input));
       }
       for (const report of reports) warnMalformed(io, report, args.strict);
+      const empty = reports.find((report) => report.phases.length === 0);
+      if (empty !== undefined) return noValidRow(io, empty.label, empty);
       malformed = reports.reduce((sum, r) => sum + r.malformed, 0);
       const base = reports[0] as Report;
       const comparisons = reports.slice(1).map((other) => compareReports(base, other));
@@ -126,6 +139,7 @@ export async function summarizeCommand(
       const summary = await summarizeInputs(args.inputs, args, io);
       const reports = reportsOf(summary, args, '');
       warnMalformed(io, reports[0] as Report, args.strict);
+      if (summary.metrics.length === 0) return noValidRow(io, args.inputs.join(' '), summary);
       malformed = summary.malformed;
       const ranks = summary.byRank !== undefined ? buildRankView(summary.byRank) : undefined;
       text = renderReports(args.format, reports, ranks, interactive);
