@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import { USAGE_EXIT_CODE } from '../errors.js';
 import { TailBridge } from '../bridge/tail-bridge.js';
+import { streamRunId } from '../bridge/stream-run-id.js';
+import type { TrainConfig } from '../config.js';
 import { planStreams } from '../ndjson/stream-files.js';
 import { startBridgeTelemetry } from './cli-dashboard.js';
 import type { CommandIo } from '../command-line/command-io.js';
@@ -32,6 +34,30 @@ export function expandInputs(inputs: readonly string[]): string[] {
   });
 }
 
+/**
+ * A replay keeps the run id its stream was written under (unless --run-id or the environment names
+ * one), so its TensorBoard and W&B runs match the original's; streams of several runs get a new
+ * id, and the user is told why.
+ */
+function keepStreamRunId(
+  config: TrainConfig,
+  files: readonly string[],
+  env: NodeJS.ProcessEnv,
+  warn: (line: string) => void,
+): void {
+  if (config.runId !== undefined || env.CODEX_RUN_ID !== undefined || env.WANDB_RUN_ID !== undefined) return;
+  const found = streamRunId(files);
+  if (found.kind === 'one' && /^[A-Za-z0-9_.-]{1,128}$/.test(found.runId)) config.runId = found.runId;
+  else if (found.kind === 'one')
+    warn(
+      `tail: the stream's run id ${JSON.stringify(found.runId)} is not a valid run id here; replaying under a new one`,
+    );
+  else if (found.kind === 'several')
+    warn(
+      `tail: the streams were written by runs ${found.runIds.join(', ')}; they are replayed as one new run (--run-id ID names it)`,
+    );
+}
+
 export async function runTail(options: SinkOptions, inputs: string[], io: CommandIo): Promise<number> {
   const warn = stderrLines(io);
   const replayOnly = !options.follow;
@@ -43,6 +69,7 @@ export async function runTail(options: SinkOptions, inputs: string[], io: Comman
     TAIL_DEFAULTS,
     io.env,
   );
+  keepStreamRunId(config, plan.files, io.env, warn);
   // Without --follow there is nothing to wait for: a missing file is an error, before anything opens.
   if (replayOnly) {
     const missing = plan.files.filter((file) => !fs.existsSync(file));
