@@ -31,14 +31,49 @@ const RUN_DEFAULTS = {
   installExitHandlers: false,
 } as const;
 
-/** Refuses a metrics path that cannot be a file (a folder), before the trainer starts. */
+/**
+ * Refuses a metrics path the trainer could not write (a folder, or a folder that cannot be made or
+ * written), before the trainer starts: otherwise the trainer dies on its first write with a
+ * traceback of its own, and the bridge's closing hint points the wrong way.
+ */
 function checkStreamPath(file: string, variable: string): string | undefined {
   try {
     if (fs.statSync(file).isDirectory()) {
       return `${variable} is a folder (${file}); point it at a file, e.g. ${path.join(file, 'metrics.ndjson')}`;
     }
   } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') return `cannot use ${variable}=${file}: ${errorText(error)}`;
+    const code = errnoCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return `cannot use ${variable}=${file}: ${errorText(error)}`;
+  }
+  const dir = path.dirname(file);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (error) {
+    if (errnoCode(error) === undefined) throw error;
+    return `the trainer could not write ${variable}=${file}: ${errorText(error)}; choose a folder you can write with --out DIR`;
+  }
+  return undefined;
+}
+
+/**
+ * The trainer's command as spawn would find it: a path, or a name on PATH. Checked before any sink
+ * opens, so a typo creates no W&B run and no table of sinks.
+ */
+function findCommand(file: string, env: NodeJS.ProcessEnv): string | undefined {
+  const executable = (candidate: string): boolean => {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return fs.statSync(candidate).isFile();
+    } catch (error) {
+      if (errnoCode(error) === undefined) throw error;
+      return false;
+    }
+  };
+  if (file.includes('/')) return executable(file) ? file : undefined;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir === '' ? '.' : dir, file);
+    if (executable(candidate)) return candidate;
   }
   return undefined;
 }
@@ -110,6 +145,14 @@ async function runWithSignals(
       warn(`codex-telemetry: ${problem}`);
       return 2;
     }
+  }
+  const trainer = command[0] as string;
+  if (findCommand(trainer, io.env) === undefined) {
+    // The shell's status for a command it cannot find; nothing was started or written.
+    warn(
+      `codex-telemetry: cannot start the trainer: ${trainer} is ${trainer.includes('/') ? 'not an executable file' : 'not a command on PATH'}`,
+    );
+    return 127;
   }
   const { telemetry, dashboard } = await startBridgeTelemetry({
     config,
@@ -211,9 +254,15 @@ function report(
       `codex-telemetry: trainer exited with ${run.exitCode}; ${rows} rows re-exported, ${malformed} malformed lines skipped`,
     );
   }
-  if (rows === 0 && run.failure === undefined) {
+  // A trainer that failed before its first row failed for its own reason (its stderr says which);
+  // the hint about where rows go is for a trainer that ran and wrote none.
+  if (rows === 0 && run.failure === undefined && run.exitCode === 0) {
     lines.push(
       `codex-telemetry: no row arrived; the trainer must append NDJSON lines to $CODEX_METRICS_OUT (${run.metricsFile})`,
+    );
+  } else if (rows === 0 && run.failure === undefined) {
+    lines.push(
+      `codex-telemetry: the trainer exited with ${run.exitCode} before writing a row; see its output above`,
     );
   }
   io.stderr.write(`${lines.join('\n')}\n`);

@@ -4,7 +4,8 @@
  * Quoted globs are expanded here, and each stream is read once however often it is named.
  */
 import fs from 'node:fs';
-import { USAGE_EXIT_CODE } from '../errors.js';
+import path from 'node:path';
+import { errnoCode, errorText, USAGE_EXIT_CODE } from '../errors.js';
 import { TailBridge } from '../bridge/tail-bridge.js';
 import { streamRunId } from '../bridge/stream-run-id.js';
 import type { TrainConfig } from '../config.js';
@@ -58,6 +59,15 @@ function keepStreamRunId(
     );
 }
 
+function isFolder(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
 export async function runTail(options: SinkOptions, inputs: string[], io: CommandIo): Promise<number> {
   const warn = stderrLines(io);
   const replayOnly = !options.follow;
@@ -70,6 +80,14 @@ export async function runTail(options: SinkOptions, inputs: string[], io: Comman
     io.env,
   );
   keepStreamRunId(config, plan.files, io.env, warn);
+  // A folder is no stream: said before anything opens (no W&B run, no .owner file left behind).
+  const folders = plan.files.filter((file) => isFolder(file));
+  if (folders.length > 0) {
+    warn(
+      `tail: ${folders.join(', ')} ${folders.length === 1 ? 'is a folder' : 'are folders'}, not NDJSON files; name the streams, e.g. '${path.join(folders[0] as string, '*.ndjson')}'`,
+    );
+    return USAGE_EXIT_CODE;
+  }
   // Without --follow there is nothing to wait for: a missing file is an error, before anything opens.
   if (replayOnly) {
     const missing = plan.files.filter((file) => !fs.existsSync(file));
@@ -124,8 +142,17 @@ async function tailInto(
     warn,
     info: warn,
   });
-  if (options.follow) await bridge.follow(signal);
-  else await bridge.drain();
+  try {
+    if (options.follow) await bridge.follow(signal);
+    else await bridge.drain();
+  } catch (error) {
+    // Every sink is closed with the outcome (a W&B run with its exit record, the .owner claims
+    // released), and the reason is one line naming the file.
+    await telemetry.shutdown(1);
+    dashboard.stop();
+    warn(`tail: cannot read the streams: ${errorText(error)}`);
+    return 1;
+  }
   await telemetry.shutdown(0);
   dashboard.stop();
   const { lines, rows, malformed, resets } = bridge.stats;
