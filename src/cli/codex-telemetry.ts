@@ -2,6 +2,7 @@
 /** Bin glue for `codex-telemetry`: parse, dispatch; command-line/run-bin.ts sets the exit status. */
 import type { CommandIo } from '../command-line/command-io.js';
 import { runBin, usageErrorText } from '../command-line/run-bin.js';
+import { nameSettingsByFlag } from '../config/setting-name.js';
 import { USAGE_EXIT_CODE } from '../errors.js';
 import { parseCli } from './parse-cli.js';
 import { packageVersion } from '../command-line/version.js';
@@ -10,6 +11,8 @@ const RUN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const COMMANDS_WITH_HELP = new Set(['demo', 'run', 'tail', 'manifest', 'wandb', 'dashboard']);
 
 async function main(argv: string[], io: CommandIo): Promise<number> {
+  // Hints name the flags a user of this CLI types, not the environment variables behind them.
+  nameSettingsByFlag();
   const parsed = parseCli(argv);
   switch (parsed.command) {
     case 'help':
