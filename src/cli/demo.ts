@@ -68,7 +68,7 @@ export async function runDemo(options: SinkOptions, io: CommandIo): Promise<numb
     if (options.evalEvery > 0 && (step % options.evalEvery === options.evalEvery - 1 || last)) {
       const progress = (step + 1) / options.steps;
       evaluation.log(
-        { eval_loss: 2.2 * Math.exp(-3 * progress) + 0.35, accuracy: 0.5 + 0.45 * progress },
+        { loss: 2.2 * Math.exp(-3 * progress) + 0.35, accuracy: 0.5 + 0.45 * progress },
         { step },
       );
     }
