@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { TailBridge } from '../bridge/tail-bridge.js';
-import { errnoCode, errorText } from '../errors.js';
+import { errnoCode, errorText, USAGE_EXIT_CODE } from '../errors.js';
 import type { Telemetry } from '../telemetry.js';
 import { startBridgeTelemetry } from './cli-dashboard.js';
 import type { CommandIo } from '../command-line/command-io.js';
@@ -143,7 +143,7 @@ async function runWithSignals(
     const problem = checkStreamPath(file, variable);
     if (problem !== undefined) {
       warn(`codex-telemetry: ${problem}`);
-      return 2;
+      return USAGE_EXIT_CODE;
     }
   }
   const trainer = command[0] as string;
