@@ -71,7 +71,8 @@ function findCommand(file: string, env: NodeJS.ProcessEnv): string | undefined {
     }
   };
   if (file.includes('/')) return executable(file) ? file : undefined;
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+  // Without PATH in the trainer's environment, spawn searches the system default, as execvp does.
+  for (const dir of (env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
     const candidate = path.join(dir === '' ? '.' : dir, file);
     if (executable(candidate)) return candidate;
   }
