@@ -70,7 +70,7 @@ function summarizeChild(file: string): ChildFigure {
     import { summarizeCommand } from ${JSON.stringify(SUMMARIZE)};
     const sink = new Writable({ write(_c, _e, cb) { cb(); } });
     const start = performance.now();
-    const code = await summarizeCommand([${JSON.stringify(file)}, '--no-progress'], { stdout: sink, stderr: process.stderr, isTTY: false });
+    const code = await summarizeCommand([${JSON.stringify(file)}, '--no-progress'], { stdout: sink, stderr: process.stderr, env: process.env, isTTY: false });
     if (code !== 0) process.exit(code);
     console.log(JSON.stringify({ ms: performance.now() - start, maxRssMb: process.resourceUsage().maxRSS / 1024 }));`);
 }

@@ -204,7 +204,7 @@ def main(argv: List[str]) -> int:
                 loss, grad_norm = math.nan, math.inf
             train.log(step, {"loss": loss, "lr": lr, "grad_norm": grad_norm})
             if evaluation is not None and (step + 1) % args.eval_every == 0:
-                evaluation.log(step, {"eval_loss": loss * 1.1, "accuracy": 1.0 - loss / 3.0})
+                evaluation.log(step, {"loss": loss * 1.1, "accuracy": 1.0 - loss / 3.0})
             if args.checkpoint_every > 0 and (step + 1) % args.checkpoint_every == 0:
                 save_checkpoint(args.checkpoint_dir, step, run_id, args.archive_metrics)
             if args.step_delay > 0:

@@ -66,6 +66,8 @@ export class TailBridge {
   private readonly linesOf = new Map<string, number>();
   private readonly pollMs: number;
   private readonly nextStep = new Map<string, Step>();
+  /** Streams already told the step rule, by what they were told ('none', 'negative'). */
+  private readonly stepRuleSaid = new Map<string, Set<string>>();
   private pending: PendingRow | undefined;
   private sinceFlush = 0;
   /** Segment file → its active file, so a rotated stream numbers default steps as one stream. */
@@ -173,6 +175,7 @@ export class TailBridge {
       const { row } = parsed;
       const stream = this.streamOf.get(batch.file) ?? batch.file;
       const key = `${stream}\0${row.phase}`;
+      this.checkStep(stream, batch.file, batch.firstLine + i, row.step);
       const step = row.step ?? this.nextStep.get(key) ?? 0;
       // Carried into bigint past 2^53 - 1; past the int64 maximum the row is refused by ingest.
       this.nextStep.set(key, nextStep(step) ?? INT64_MAX + 1n);
@@ -212,6 +215,26 @@ export class TailBridge {
       this.stats.rows++;
       this.sinceFlush++;
     }
+  }
+
+  /**
+   * The step rule, said once per stream the first time a row needs it: a row without a step takes
+   * its phase's previous step + 1 (0 first), as `telemetry.log` does, so a later row's own step may
+   * repeat one taken this way; a negative step is kept as written (int64), though W&B's history
+   * wants steps from 0 up.
+   */
+  private checkStep(stream: string, file: string, line: number, step: Step | undefined): void {
+    const kind = step === undefined ? 'none' : step < 0 ? 'negative' : undefined;
+    if (kind === undefined) return;
+    const said = this.stepRuleSaid.get(stream) ?? new Set<string>();
+    if (said.has(kind)) return;
+    said.add(kind);
+    this.stepRuleSaid.set(stream, said);
+    this.warn(
+      kind === 'none'
+        ? `codex-telemetry: ${file}:${line}: a row without "step" takes its phase's previous step + 1 (0 first); a later row's own step may then repeat one, so give every row a step (said once per stream)`
+        : `codex-telemetry: ${file}:${line}: step ${step} is negative; it is kept as written, but W&B's history wants steps from 0 up (said once per stream)`,
+    );
   }
 
   private malformed(file: string, line: number, field: string, reason: string): void {

@@ -1,15 +1,10 @@
 /**
- * What the sink commands share: their streams, and the TrainConfig built from flags, the
- * environment and the command's own defaults (in that order of precedence).
+ * What the sink commands share: the TrainConfig built from flags, the environment and the
+ * command's own defaults (in that order of precedence), and one-line diagnostics.
  */
+import type { CommandIo } from '../command-line/command-io.js';
 import { resolveTrainConfig, withCommandDefaults, type TrainConfig } from '../config/train-config.js';
 import type { SinkOptions } from './parse-cli.js';
-
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
 
 /**
  * The TrainConfig of demo/run/tail. Resolving it here first means a bad flag or environment value
@@ -26,7 +21,7 @@ export function cliTrainConfig(
 }
 
 /** Diagnostics go to stderr as single lines, without Node's `(node:PID) Warning:` framing. */
-export function stderrLines(io: CliIo): (line: string) => void {
+export function stderrLines(io: Pick<CommandIo, 'stderr'>): (line: string) => void {
   return (line) => {
     io.stderr.write(`${line.replace(/\n+$/, '').replace(/\n/g, ' ')}\n`);
   };

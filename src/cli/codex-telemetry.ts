@@ -1,32 +1,34 @@
 #!/usr/bin/env node
-/** Bin glue for `codex-telemetry`: parse, dispatch, set process.exitCode. */
-import { TelemetryError, errorText } from '../errors.js';
+/** Bin glue for `codex-telemetry`: parse, dispatch; command-line/run-bin.ts sets the exit status. */
+import type { CommandIo } from '../command-line/command-io.js';
+import { runBin, usageErrorText } from '../command-line/run-bin.js';
+import { nameSettingsByFlag } from '../config/setting-name.js';
+import { USAGE_EXIT_CODE } from '../errors.js';
 import { parseCli } from './parse-cli.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../command-line/version.js';
 
 const RUN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const COMMANDS_WITH_HELP = new Set(['demo', 'run', 'tail', 'manifest', 'wandb', 'dashboard']);
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], io: CommandIo): Promise<number> {
+  // Hints name the flags a user of this CLI types, not the environment variables behind them.
+  nameSettingsByFlag();
   const parsed = parseCli(argv);
-  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
   switch (parsed.command) {
     case 'help':
-      process.stdout.write(parsed.text);
+      io.stdout.write(parsed.text);
       return 0;
     case 'version':
-      process.stdout.write(`codex-telemetry ${packageVersion()}\n`);
+      io.stdout.write(`codex-telemetry ${packageVersion()}\n`);
       return 0;
     case 'usage-error':
       // No arguments at all: the usage itself is the answer, on stderr since nothing was done.
-      if (argv.length === 0) process.stderr.write(parsed.usage);
+      if (argv.length === 0) io.stderr.write(parsed.usage);
       else {
-        const topic = COMMANDS_WITH_HELP.has(argv[0] as string) ? `${argv[0]} ` : '';
-        process.stderr.write(
-          `codex-telemetry: ${parsed.message}\nRun "codex-telemetry ${topic}--help" for usage.\n`,
-        );
+        const topic = COMMANDS_WITH_HELP.has(argv[0] as string) ? ` ${argv[0]}` : '';
+        io.stderr.write(usageErrorText(`codex-telemetry${topic}`, parsed.message));
       }
-      return 2;
+      return USAGE_EXIT_CODE;
     // Commands load their modules on demand: help and usage errors answer at once.
     case 'demo':
       return (await import('./demo.js')).runDemo(parsed.options, io);
@@ -49,26 +51,9 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./manifest-command.js')).manifestCommand(parsed.argv, io);
     case 'dashboard':
       return (await import('./dashboard-command.js')).dashboardCommand(parsed.argv, io);
-    case 'wandb-ls': {
-      const { formatWandbRuns, listWandbRuns } = await import('./wandb-ls.js');
-      const dir = parsed.dir ?? process.env.WANDB_DIR ?? 'wandb';
-      process.stdout.write(formatWandbRuns(listWandbRuns(dir), dir));
-      return 0;
-    }
+    case 'wandb-ls':
+      return (await import('./wandb-ls.js')).wandbLsCommand(parsed.dir, io);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`codex-telemetry: ${errorText(error)}\n`);
-    // A bad setting (flag or environment) is a usage error; anything else is a failure.
-    process.exitCode =
-      error instanceof TelemetryError &&
-      (error.code === 'CONFIG_INVALID' || error.code === 'CONFIG_UNKNOWN_KEY')
-        ? 2
-        : 1;
-  },
-);
+runBin('codex-telemetry', main);

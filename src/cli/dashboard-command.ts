@@ -2,75 +2,68 @@
  * `codex-telemetry dashboard [RUN_DIR | NDJSON_FILE | GLOB]... [--port P] [--host H]`: argument
  * parsing (pure, for tests) and the command itself, which serves until SIGINT/SIGTERM.
  */
-import { parseArgs } from 'node:util';
+import type { CommandIo } from '../command-line/command-io.js';
+import { usageErrorText } from '../command-line/run-bin.js';
+import { parseFlags, stringFlag } from '../command-line/parse-flags.js';
 import { checkInputs } from '../dashboard/discover.js';
 import { DEFAULT_HOST, startDashboard } from '../dashboard/server.js';
+import { UsageError, USAGE_EXIT_CODE } from '../errors.js';
+import { packageVersion } from '../command-line/version.js';
 
 export const DASHBOARD_USAGE = `Usage: codex-telemetry dashboard [RUN_DIR | NDJSON_FILE | GLOB]... [--port P] [--host H]
 
 Serves live training curves of the given runs (default: .codex) in the browser. Runs are found
 under the folders given (rotated segments and ranks included); new lines appear within a second.
-  --port P   port (default 6006, or the next free one; 0 = any free port)
-  --host H   bind address (default ${DEFAULT_HOST}; anything else exposes the runs to that network)
+  --port P         port (default 6006, or the next free one; 0 = any free port)
+  --host H         bind address (default ${DEFAULT_HOST}; anything else exposes the runs to that network)
+  -h, --help       show this help
+  -V, --version    print the version
 `;
 
 export type DashboardArgs =
-  | { ok: true; inputs: string[]; port: number | undefined; host: string | undefined; help: boolean }
-  | { ok: false; message: string };
+  | { kind: 'serve'; inputs: string[]; port: number | undefined; host: string | undefined }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
+/** Pure: argv after `dashboard` → what to serve, help or version; a UsageError naming the bad flag. */
 export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
-  let parsed;
+  const flags = parseFlags(
+    argv,
+    [
+      { flag: 'port', kind: 'integer', min: 0, max: 65535 },
+      { flag: 'host', kind: 'string' },
+    ],
+    { usage: DASHBOARD_USAGE },
+  );
+  if (flags.help) return { kind: 'help' };
+  if (flags.version) return { kind: 'version' };
+  const host = stringFlag(flags, 'host');
+  if (host?.trim() === '') throw new UsageError('--host must not be empty', DASHBOARD_USAGE);
+  const port = flags.values.get('port') as number | undefined;
+  return { kind: 'serve', inputs: flags.positionals.length > 0 ? flags.positionals : ['.codex'], port, host };
+}
+
+export async function dashboardCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  let args: DashboardArgs;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
+    args = parseDashboardArgs(argv);
   } catch (error) {
-    if (error instanceof TypeError && 'code' in error) return { ok: false, message: error.message };
-    throw error;
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(usageErrorText('codex-telemetry dashboard', error.message));
+    return USAGE_EXIT_CODE;
   }
-  const { values, positionals } = parsed;
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65535) {
-      return { ok: false, message: `--port must be an integer between 0 and 65535, got "${values.port}"` };
-    }
-  }
-  if (values.host !== undefined && values.host.trim() === '')
-    return { ok: false, message: '--host must not be empty' };
-  return {
-    ok: true,
-    inputs: positionals.length > 0 ? positionals : ['.codex'],
-    port,
-    host: values.host,
-    help: values.help ?? false,
-  };
-}
-
-interface Io {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
-
-export async function dashboardCommand(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseDashboardArgs(argv);
-  if (!args.ok) {
-    io.stderr.write(
-      `codex-telemetry dashboard: ${args.message}\nRun "codex-telemetry dashboard --help" for usage.\n`,
-    );
-    return 2;
-  }
-  if (args.help) {
+  if (args.kind === 'help') {
     io.stdout.write(DASHBOARD_USAGE);
+    return 0;
+  }
+  if (args.kind === 'version') {
+    io.stdout.write(`codex-telemetry ${packageVersion()}\n`);
     return 0;
   }
   const missing = checkInputs(args.inputs);
   if (missing !== undefined) {
     io.stderr.write(`codex-telemetry dashboard: ${missing}; give a run folder, an NDJSON file or a glob\n`);
-    return 2;
+    return USAGE_EXIT_CODE;
   }
   // Ctrl-C is ours before the URL is printed: a user or script that interrupts as soon as it sees
   // the URL gets a clean close, never the default signal death (a race a loaded machine shows).

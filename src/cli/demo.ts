@@ -8,11 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorText } from '../errors.js';
 import { startTelemetry, type Telemetry } from '../telemetry.js';
 import { CliDashboard } from './cli-dashboard.js';
-import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
+import type { CommandIo } from '../command-line/command-io.js';
+import { cliTrainConfig, stderrLines } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { sinkTable } from './sink-table.js';
-
-export type { CliIo } from './cli-io.js';
 
 /** The demo's own defaults, below flags and the environment. */
 const DEMO_DEFAULTS = {
@@ -42,7 +41,7 @@ export function syntheticStep(step: number, totalSteps: number): Record<string, 
   };
 }
 
-export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> {
+export async function runDemo(options: SinkOptions, io: CommandIo): Promise<number> {
   const warn = stderrLines(io);
   const dashboard = new CliDashboard();
   const telemetry = await startTelemetry(cliTrainConfig(options, DEMO_DEFAULTS, io.env), {
@@ -69,7 +68,7 @@ export async function runDemo(options: SinkOptions, io: CliIo): Promise<number> 
     if (options.evalEvery > 0 && (step % options.evalEvery === options.evalEvery - 1 || last)) {
       const progress = (step + 1) / options.steps;
       evaluation.log(
-        { eval_loss: 2.2 * Math.exp(-3 * progress) + 0.35, accuracy: 0.5 + 0.45 * progress },
+        { loss: 2.2 * Math.exp(-3 * progress) + 0.35, accuracy: 0.5 + 0.45 * progress },
         { step },
       );
     }

@@ -1,21 +1,29 @@
 /**
  * `codex-telemetry manifest <checkpoint> [options]`: writes run_manifest.json for a checkpoint saved
- * by a trainer in another language. Per the runbook, provenance is best-effort and must never fail
- * training: the command always exits 0, with a warning on stderr when no manifest was written (a
- * usage mistake included, since the trainer's checkpoint is already safe on disk).
+ * by a trainer in another language. Provenance is best-effort and must never fail training, so a
+ * trainer runs this command and ignores its status; the status still says what happened, for the
+ * user at a shell: 0 written, 1 nothing written (the reason on stderr), 2 a usage error.
  */
-import { errorText } from '../errors.js';
+import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import type { CommandIo } from '../command-line/command-io.js';
+import { usageErrorText } from '../command-line/run-bin.js';
+import { listFlag, parseFlags, stringFlag, type FlagSpec } from '../command-line/parse-flags.js';
+import { errnoCode, errorText, UsageError, USAGE_EXIT_CODE } from '../errors.js';
+import { manifestLocations } from '../manifest/locations.js';
 import { streamFiles } from '../ndjson/segments.js';
 import { INT64_MAX, INT64_MIN, type Step } from '../step.js';
 import { writeRunManifestOrThrow } from '../manifest/write-run-manifest.js';
+import { packageVersion } from '../command-line/version.js';
 import type { RunManifestOptions } from '../manifest/types.js';
 
 export const MANIFEST_USAGE = `Usage: codex-telemetry manifest CHECKPOINT [options]
 
 Writes CHECKPOINT.run_manifest.json beside a checkpoint file (run_manifest.json inside a checkpoint
-folder) and prints its path. Always exits 0; a manifest that cannot be written is a warning.
+folder) and prints its path. Exits 0 when written, 1 when nothing was written (the reason on
+stderr), 2 on a usage error. A trainer calling it should ignore the status: provenance must never
+fail training. Without --run-id or CODEX_RUN_ID, the run id (and step) of a manifest already
+beside the checkpoint are kept.
 
   --step N               training step (int64)
   --run-id ID            run id (default: CODEX_RUN_ID, set by "codex-telemetry run")
@@ -28,6 +36,8 @@ folder) and prints its path. Always exits 0; a manifest that cannot be written i
   --env NAME             also record this environment variable when set (repeatable;
                          CODEX_MANIFEST_ENV may list more, comma-separated)
   --manifest-path FILE   write the manifest here instead
+  -h, --help             show this help
+  -V, --version          print the version
 `;
 
 export interface ManifestArgs {
@@ -44,64 +54,48 @@ export interface ManifestArgs {
 }
 
 export type ParsedManifestArgs =
-  | { kind: 'args'; args: ManifestArgs }
-  | { kind: 'help'; text: string }
-  | { kind: 'usage-error'; message: string };
+  { kind: 'args'; args: ManifestArgs } | { kind: 'help' } | { kind: 'version' };
 
-export interface ManifestIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-  env: NodeJS.ProcessEnv;
-}
+const FLAGS: readonly FlagSpec[] = [
+  { flag: 'step', kind: 'string' },
+  { flag: 'run-id', kind: 'string' },
+  { flag: 'python-version', kind: 'string' },
+  { flag: 'sha256', kind: 'boolean' },
+  { flag: 'archive-metrics', kind: 'boolean' },
+  { flag: 'metrics-out', kind: 'string', multiple: true },
+  { flag: 'project-root', kind: 'string' },
+  { flag: 'env', kind: 'string', multiple: true },
+  { flag: 'manifest-path', kind: 'string' },
+];
 
-const OPTIONS = {
-  step: { type: 'string' },
-  'run-id': { type: 'string' },
-  'python-version': { type: 'string' },
-  sha256: { type: 'boolean' },
-  'archive-metrics': { type: 'boolean' },
-  'metrics-out': { type: 'string', multiple: true },
-  'project-root': { type: 'string' },
-  env: { type: 'string', multiple: true },
-  'manifest-path': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-/** Pure: argv after `manifest` → options, help, or a usage error naming the bad flag. */
+/** Pure: argv after `manifest` → options, help or version; a UsageError naming the bad flag. */
 export function parseManifestArgs(argv: readonly string[]): ParsedManifestArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    // parseArgs reports unknown or malformed flags as TypeErrors carrying an ERR_PARSE_ARGS_* code.
-    if (error instanceof TypeError && 'code' in error) return { kind: 'usage-error', message: error.message };
-    throw error;
+  const flags = parseFlags(argv, FLAGS, { usage: MANIFEST_USAGE });
+  if (flags.help) return { kind: 'help' };
+  if (flags.version) return { kind: 'version' };
+  if (flags.positionals.length !== 1) {
+    throw new UsageError(
+      `manifest takes exactly one checkpoint path, got ${flags.positionals.length}`,
+      MANIFEST_USAGE,
+    );
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help', text: MANIFEST_USAGE };
-  if (positionals.length !== 1) {
-    return {
-      kind: 'usage-error',
-      message: `manifest takes exactly one checkpoint path, got ${positionals.length}`,
-    };
-  }
-  const step = values.step === undefined ? undefined : parseStep(values.step);
-  if (step === null) {
-    return { kind: 'usage-error', message: `--step must be an int64 integer, got "${values.step}"` };
-  }
+  const stepText = stringFlag(flags, 'step');
+  const step = stepText === undefined ? undefined : parseStep(stepText);
+  if (step === null)
+    throw new UsageError(`--step must be an int64 integer, got "${stepText}"`, MANIFEST_USAGE);
   return {
     kind: 'args',
     args: {
-      checkpoint: positionals[0] as string,
+      checkpoint: flags.positionals[0] as string,
       step,
-      runId: values['run-id'],
-      pythonVersion: values['python-version'],
-      sha256: values.sha256 ?? false,
-      archiveMetrics: values['archive-metrics'] ?? false,
-      metricsOut: values['metrics-out'] ?? [],
-      projectRoot: values['project-root'],
-      envKeys: values.env ?? [],
-      manifestPath: values['manifest-path'],
+      runId: stringFlag(flags, 'run-id'),
+      pythonVersion: stringFlag(flags, 'python-version'),
+      sha256: flags.values.get('sha256') === true,
+      archiveMetrics: flags.values.get('archive-metrics') === true,
+      metricsOut: listFlag(flags, 'metrics-out'),
+      projectRoot: stringFlag(flags, 'project-root'),
+      envKeys: listFlag(flags, 'env'),
+      manifestPath: stringFlag(flags, 'manifest-path'),
     },
   };
 }
@@ -143,31 +137,83 @@ function metricsFiles(given: readonly string[], env: NodeJS.ProcessEnv): string[
   return streams.flatMap((stream) => streamFiles(path.resolve(stream)));
 }
 
-export async function manifestCommand(argv: string[], io: ManifestIo): Promise<number> {
-  const parsed = parseManifestArgs(argv);
-  if (parsed.kind === 'help') {
-    io.stdout.write(parsed.text);
-    return 0;
+/**
+ * The run id and step of a manifest already at the destination: writing the manifest again (with
+ * no run id given) must not replace what the run that saved the checkpoint recorded with null.
+ */
+function previousManifest(args: ManifestArgs): { runId?: string; step?: Step } {
+  let manifestPath = args.manifestPath;
+  if (manifestPath === undefined) {
+    try {
+      manifestPath = manifestLocations(
+        args.checkpoint,
+        fs.statSync(args.checkpoint).isDirectory(),
+      ).manifestPath;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return {};
+      throw error;
+    }
   }
-  if (parsed.kind === 'usage-error') {
-    io.stderr.write(`codex-telemetry manifest: warning: no manifest written: ${parsed.message}\n`);
-    return 0;
-  }
+  let text: string;
   try {
-    const written = await writeRunManifestOrThrow(
-      parsed.args.checkpoint,
-      manifestOptions(parsed.args, io.env),
-    );
+    text = fs.readFileSync(manifestPath, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR' || errnoCode(error) === 'EISDIR')
+      return {};
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    if (error instanceof SyntaxError) return {};
+    throw error;
+  }
+  const old = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const kept: { runId?: string; step?: Step } = {};
+  if (typeof old.run_id === 'string' && old.run_id !== '') kept.runId = old.run_id;
+  if (typeof old.step === 'number' && Number.isSafeInteger(old.step)) kept.step = old.step;
+  return kept;
+}
+
+export async function manifestCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  let parsed: ParsedManifestArgs;
+  try {
+    parsed = parseManifestArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(usageErrorText('codex-telemetry manifest', error.message));
+    return USAGE_EXIT_CODE;
+  }
+  if (parsed.kind === 'help') {
+    io.stdout.write(MANIFEST_USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    io.stdout.write(`codex-telemetry ${packageVersion()}\n`);
+    return 0;
+  }
+  const { args } = parsed;
+  try {
+    const options = manifestOptions(args, io.env);
+    if (options.runId === undefined) {
+      const previous = previousManifest(args);
+      if (previous.runId !== undefined) {
+        options.runId = previous.runId;
+        if (options.step === undefined && previous.step !== undefined) options.step = previous.step;
+      }
+    }
+    const written = await writeRunManifestOrThrow(args.checkpoint, options);
     io.stdout.write(`${written.path}\n`);
     const archiveError = written.manifest.metrics_archive?.error;
     if (archiveError !== undefined) {
       io.stderr.write(`codex-telemetry manifest: warning: metrics archive incomplete: ${archiveError}\n`);
     }
+    return 0;
   } catch (error) {
-    const message = errorText(error);
     io.stderr.write(
-      `codex-telemetry manifest: warning: no manifest written for ${parsed.args.checkpoint}: ${message}\n`,
+      `codex-telemetry manifest: no manifest written for ${args.checkpoint}: ${errorText(error)}\n`,
     );
+    return 1;
   }
-  return 0;
 }

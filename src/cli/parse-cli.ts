@@ -1,21 +1,17 @@
 /**
  * Pure argument parsing for `codex-telemetry`: tests call it without spawning a process. Usage
- * errors are returned, not thrown, so the bin prints them to stderr and exits 2.
- *
- * Written over our option table rather than `util.parseArgs`, for three conventions it lacks: a
- * value may start with a dash (`--system-metrics-interval -1` is then refused by our range check,
- * not called "ambiguous"), an option of another command is named as such, and an unknown one gets
- * a suggestion.
+ * errors are returned, not thrown, so the bin prints them to stderr and exits 2. Flags are read by
+ * the parser both CLIs share (command-line/parse-flags.ts), over the option table.
  */
 import type { TrainConfig } from '../config/train-config.js';
 import { UsageError } from '../errors.js';
 import { closest } from '../suggest.js';
+import { parseFlags } from '../command-line/parse-flags.js';
 import {
   COMMAND_DEFAULTS,
   OPTION_TABLE,
   optionsOf,
   type CommandSettings,
-  type OptionSpec,
   type SinkCommand,
 } from './options.js';
 import { commandUsage, USAGE } from './usage.js';
@@ -61,6 +57,7 @@ export function parseCli(argv: readonly string[]): ParsedCli {
       case 'tail': {
         const parsed = parseSinkArgs(command, rest);
         if (parsed === 'help') return { command: 'help', text: commandUsage(command) };
+        if (parsed === 'version') return { command: 'version' };
         if (command === 'demo') {
           if (parsed.positionals.length > 0)
             throw new UsageError(
@@ -78,6 +75,7 @@ export function parseCli(argv: readonly string[]): ParsedCli {
         const before = split === -1 ? rest : rest.slice(0, split);
         const parsed = parseSinkArgs('run', before);
         if (parsed === 'help') return { command: 'help', text: commandUsage('run') };
+        if (parsed === 'version') return { command: 'version' };
         if (parsed.positionals.length > 0 || split === -1 || split === rest.length - 1) {
           const given = parsed.positionals.length > 0 ? ` (got "${parsed.positionals.join(' ')}")` : '';
           throw new UsageError(
@@ -116,11 +114,13 @@ function helpFor(topic: string): string {
 }
 
 function parseWandb(rest: string[]): ParsedCli {
-  const [sub, ...args] = rest;
   const usage = commandUsage('wandb');
-  if (sub === '--help' || sub === '-h' || sub === undefined) {
-    if (sub === undefined) throw new UsageError('wandb needs a subcommand: wandb ls [DIR]', usage);
-    return { command: 'help', text: usage };
+  const [sub, ...args] = rest;
+  if (sub === undefined) throw new UsageError('wandb needs a subcommand: wandb ls [DIR]', usage);
+  if (sub.startsWith('-')) {
+    const flags = parseFlags([sub], [], { usage });
+    if (flags.help) return { command: 'help', text: usage };
+    return { command: 'version' };
   }
   if (sub !== 'ls') {
     const hint = closest(sub, ['ls']);
@@ -129,98 +129,43 @@ function parseWandb(rest: string[]): ParsedCli {
       usage,
     );
   }
-  const dirs: string[] = [];
-  for (const arg of args) {
-    if (arg === '--help' || arg === '-h') return { command: 'help', text: usage };
-    if (arg.startsWith('-') && arg !== '-') throw new UsageError(`wandb ls has no option ${arg}`, usage);
-    dirs.push(arg);
-  }
-  if (dirs.length > 1) throw new UsageError('wandb ls takes at most one directory', usage);
-  return { command: 'wandb-ls', dir: dirs[0] };
+  const flags = parseFlags(args, [], { usage });
+  if (flags.help) return { command: 'help', text: usage };
+  if (flags.version) return { command: 'version' };
+  if (flags.positionals.length > 1) throw new UsageError('wandb ls takes at most one directory', usage);
+  return { command: 'wandb-ls', dir: flags.positionals[0] };
 }
 
 function parseSinkArgs(
   cmd: SinkCommand,
   args: readonly string[],
-): { options: SinkOptions; positionals: string[] } | 'help' {
+): { options: SinkOptions; positionals: string[] } | 'help' | 'version' {
   const own = optionsOf(cmd);
-  const options: SinkOptions = { ...COMMAND_DEFAULTS, config: {} };
-  const positionals: string[] = [];
   const usage = commandUsage(cmd);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--help' || arg === '-h') return 'help';
-    if (arg === '--') {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`, usage);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    const negated = name.startsWith('no-')
-      ? own.find((s) => s.kind === 'boolean' && s.flag === name.slice(3))
-      : undefined;
-    const spec = own.find((s) => s.flag === name) ?? negated;
-    if (spec === undefined) throw new UsageError(unknownOption(cmd, name, own), usage);
-    let value: string | boolean;
-    if (spec.kind === 'boolean') {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value (got "${inline}")`, usage);
-      value = spec !== negated;
-    } else if (inline !== undefined) {
-      value = inline;
-    } else {
-      // The next word is the value even when it starts with a dash: `-1` is then refused by range.
-      const next = args[++i];
-      if (next === undefined) throw new UsageError(`--${name} needs a value`, usage);
-      value = next;
-    }
-    const checked = typeof value === 'boolean' ? value : checkValue(spec, value, usage);
-    if (spec.target === 'config') (options.config as Record<string, unknown>)[spec.key] = checked;
-    else (options as unknown as Record<string, unknown>)[spec.key] = checked;
+  const flags = parseFlags(
+    args,
+    own.map((spec) => ({ ...spec, negatable: spec.kind === 'boolean' })),
+    { usage, unknownFlag: (name) => elsewhere(cmd, name) },
+  );
+  if (flags.help) return 'help';
+  if (flags.version) return 'version';
+  const options: SinkOptions = { ...COMMAND_DEFAULTS, config: {} };
+  for (const spec of own) {
+    const value = flags.values.get(spec.flag);
+    if (value === undefined) continue;
+    if (spec.target === 'config') (options.config as Record<string, unknown>)[spec.key] = value;
+    else (options as unknown as Record<string, unknown>)[spec.key] = value;
   }
   if (options.dashboard && options.config.prometheus === false) {
     throw new UsageError('--dashboard is served by the /metrics server: drop --no-prometheus', usage);
   }
-  return { options, positionals };
+  return { options, positionals: flags.positionals };
 }
 
-function unknownOption(cmd: SinkCommand, name: string, own: readonly OptionSpec[]): string {
-  const elsewhere = OPTION_TABLE.find((s) => s.flag === name || `no-${s.flag}` === name);
-  if (elsewhere) {
-    return `--${name} is an option of ${elsewhere.commands.join('/')}, not of ${cmd}`;
-  }
-  const flags = own.flatMap((s) => (s.kind === 'boolean' ? [s.flag, `no-${s.flag}`] : [s.flag]));
-  const hint = closest(name, [...flags, 'help']);
-  return `unknown option --${name}${hint ? `; did you mean --${hint}?` : ''}`;
-}
-
-/** Our own range message: the flag, what it takes, and what was given. */
-function checkValue(spec: OptionSpec, text: string, usage: string): string | number {
-  if (spec.kind === 'string') {
-    if (text === '') throw new UsageError(`--${spec.flag} needs a non-empty value`, usage);
-    return text;
-  }
-  const integer = spec.kind === 'integer';
-  const value = Number(text);
-  const shapeOk = integer ? /^-?\d+$/.test(text.trim()) : text.trim() !== '' && Number.isFinite(value);
-  const inRange =
-    (spec.min === undefined || value >= spec.min) && (spec.max === undefined || value <= spec.max);
-  if (!shapeOk || !inRange || (integer && !Number.isSafeInteger(value))) {
-    const range =
-      spec.max !== undefined
-        ? ` from ${spec.min ?? 0} to ${spec.max}`
-        : spec.min !== undefined
-          ? ` >= ${spec.min}`
-          : '';
-    throw new UsageError(
-      `--${spec.flag} must be ${integer ? 'a whole number' : 'a number'}${range}, got "${text}"`,
-      usage,
-    );
-  }
-  return value;
+/** An option of another sink command is named as such, rather than called unknown. */
+function elsewhere(cmd: SinkCommand, name: string): string | undefined {
+  const spec = OPTION_TABLE.find((s) => s.flag === name || `no-${s.flag}` === name);
+  return spec === undefined
+    ? undefined
+    : `--${name} is an option of ${spec.commands.join('/')}, not of ${cmd}`;
 }

@@ -12,10 +12,11 @@ import fs from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { TailBridge } from '../bridge/tail-bridge.js';
-import { errnoCode, errorText } from '../errors.js';
+import { errnoCode, errorText, USAGE_EXIT_CODE } from '../errors.js';
 import type { Telemetry } from '../telemetry.js';
 import { startBridgeTelemetry } from './cli-dashboard.js';
-import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
+import type { CommandIo } from '../command-line/command-io.js';
+import { cliTrainConfig, stderrLines } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { captureOutput } from './capture-output.js';
 import { sinkTable } from './sink-table.js';
@@ -30,14 +31,50 @@ const RUN_DEFAULTS = {
   installExitHandlers: false,
 } as const;
 
-/** Refuses a metrics path that cannot be a file (a folder), before the trainer starts. */
+/**
+ * Refuses a metrics path the trainer could not write (a folder, or a folder that cannot be made or
+ * written), before the trainer starts: otherwise the trainer dies on its first write with a
+ * traceback of its own, and the bridge's closing hint points the wrong way.
+ */
 function checkStreamPath(file: string, variable: string): string | undefined {
   try {
     if (fs.statSync(file).isDirectory()) {
       return `${variable} is a folder (${file}); point it at a file, e.g. ${path.join(file, 'metrics.ndjson')}`;
     }
   } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') return `cannot use ${variable}=${file}: ${errorText(error)}`;
+    const code = errnoCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return `cannot use ${variable}=${file}: ${errorText(error)}`;
+  }
+  const dir = path.dirname(file);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (error) {
+    if (errnoCode(error) === undefined) throw error;
+    return `the trainer could not write ${variable}=${file}: ${errorText(error)}; choose a folder you can write with --out DIR`;
+  }
+  return undefined;
+}
+
+/**
+ * The trainer's command as spawn would find it: a path, or a name on PATH. Checked before any sink
+ * opens, so a typo creates no W&B run and no table of sinks.
+ */
+function findCommand(file: string, env: NodeJS.ProcessEnv): string | undefined {
+  const executable = (candidate: string): boolean => {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return fs.statSync(candidate).isFile();
+    } catch (error) {
+      if (errnoCode(error) === undefined) throw error;
+      return false;
+    }
+  };
+  if (file.includes('/')) return executable(file) ? file : undefined;
+  // Without PATH in the trainer's environment, spawn searches the system default, as execvp does.
+  for (const dir of (env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
+    const candidate = path.join(dir === '' ? '.' : dir, file);
+    if (executable(candidate)) return candidate;
   }
   return undefined;
 }
@@ -58,7 +95,7 @@ function stopChild(child: ChildProcess, exited: Promise<number>, graceMs: number
 export async function runChild(
   options: SinkOptions,
   command: string[],
-  io: CliIo,
+  io: CommandIo,
   /** Hands over from the bin's early signal trap: the signal it caught, if any. */
   takeEarlySignal: () => NodeJS.Signals | undefined = () => undefined,
 ): Promise<number> {
@@ -88,7 +125,7 @@ export async function runChild(
 async function runWithSignals(
   options: SinkOptions,
   command: string[],
-  io: CliIo,
+  io: CommandIo,
   onSpawn: (child: ChildProcess) => void,
 ): Promise<number> {
   const warn = stderrLines(io);
@@ -107,8 +144,16 @@ async function runWithSignals(
     const problem = checkStreamPath(file, variable);
     if (problem !== undefined) {
       warn(`codex-telemetry: ${problem}`);
-      return 2;
+      return USAGE_EXIT_CODE;
     }
+  }
+  const trainer = command[0] as string;
+  if (findCommand(trainer, io.env) === undefined) {
+    // The shell's status for a command it cannot find; nothing was started or written.
+    warn(
+      `codex-telemetry: cannot start the trainer: ${trainer} is ${trainer.includes('/') ? 'not an executable file' : 'not a command on PATH'}`,
+    );
+    return 127;
   }
   const { telemetry, dashboard } = await startBridgeTelemetry({
     config,
@@ -194,7 +239,7 @@ async function runWithSignals(
 }
 
 function report(
-  io: CliIo,
+  io: CommandIo,
   telemetry: Telemetry,
   bridge: TailBridge,
   run: { exitCode: number; failure: string | undefined; metricsFile: string; evalFile: string },
@@ -210,9 +255,15 @@ function report(
       `codex-telemetry: trainer exited with ${run.exitCode}; ${rows} rows re-exported, ${malformed} malformed lines skipped`,
     );
   }
-  if (rows === 0 && run.failure === undefined) {
+  // A trainer that failed before its first row failed for its own reason (its stderr says which);
+  // the hint about where rows go is for a trainer that ran and wrote none.
+  if (rows === 0 && run.failure === undefined && run.exitCode === 0) {
     lines.push(
       `codex-telemetry: no row arrived; the trainer must append NDJSON lines to $CODEX_METRICS_OUT (${run.metricsFile})`,
+    );
+  } else if (rows === 0 && run.failure === undefined) {
+    lines.push(
+      `codex-telemetry: the trainer exited with ${run.exitCode} before writing a row; see its output above`,
     );
   }
   io.stderr.write(`${lines.join('\n')}\n`);

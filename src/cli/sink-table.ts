@@ -13,7 +13,7 @@ export interface SinkTable {
   text: string;
   /** At least one file sink stayed up and its output exists. */
   anyFileWritten: boolean;
-  rows: { sink: string; state: 'written' | 'serving' | 'up' | 'DOWN'; detail: string }[];
+  rows: { sink: string; state: 'written' | 'served' | 'up' | 'DOWN'; detail: string }[];
 }
 
 /** A file with bytes in it, or a folder holding one (TensorBoard logdir, W&B run folder). */
@@ -29,7 +29,18 @@ function wroteSomething(file: string): boolean {
   return fs.readdirSync(file).some((name) => wroteSomething(`${file}/${name}`));
 }
 
-type TelemetryView = Pick<Telemetry, 'paths' | 'health'>;
+type TelemetryView = Pick<Telemetry, 'paths' | 'health'> & {
+  config: Pick<Telemetry['config'], 'systemMetricsInterval'>;
+};
+
+/** Where the system samples went: every sink that takes rows, and /metrics while it served. */
+function systemWhere(telemetry: TelemetryView): string {
+  const into = ['ndjson', 'tensorboard', 'wandb', 'prometheus', 'otlp'].filter((sink) =>
+    telemetry.health.isUp(sink),
+  );
+  const every = `every ${telemetry.config.systemMetricsInterval} s`;
+  return into.length === 0 ? every : `${every}, into ${into.join(', ')}`;
+}
 
 export function sinkTable(telemetry: TelemetryView): SinkTable {
   const paths = telemetry.paths;
@@ -39,7 +50,9 @@ export function sinkTable(telemetry: TelemetryView): SinkTable {
     tensorboard:
       paths.tensorboardDir && `${paths.tensorboardDir}  (tensorboard --logdir ${paths.tensorboardDir})`,
     wandb: paths.wandbRunDir && `${paths.wandbRunDir}  (wandb sync ${paths.wandbRunDir})`,
-    prometheus: paths.metricsUrl,
+    // The table is printed after shutdown: the endpoint served while the run lasted, and is closed now.
+    prometheus: paths.metricsUrl && `${paths.metricsUrl}  (while the run lasted; closed now)`,
+    system: systemWhere(telemetry),
   };
   const existsFor: Record<string, string | undefined> = {
     ndjson: paths.metricsOut,
@@ -65,7 +78,7 @@ export function sinkTable(telemetry: TelemetryView): SinkTable {
         detail: written ? (where[sink] ?? '') : `nothing was written${file ? ` to ${file}` : ''}`,
       });
     } else {
-      rows.push({ sink, state: sink === 'prometheus' ? 'serving' : 'up', detail: where[sink] ?? '' });
+      rows.push({ sink, state: sink === 'prometheus' ? 'served' : 'up', detail: where[sink] ?? '' });
     }
   }
   for (const manifest of paths.manifests ?? [])

@@ -4,10 +4,15 @@
  * Quoted globs are expanded here, and each stream is read once however often it is named.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode, errorText, USAGE_EXIT_CODE } from '../errors.js';
 import { TailBridge } from '../bridge/tail-bridge.js';
+import { streamRunId } from '../bridge/stream-run-id.js';
+import type { TrainConfig } from '../config/train-config.js';
 import { planStreams } from '../ndjson/stream-files.js';
 import { startBridgeTelemetry } from './cli-dashboard.js';
-import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
+import type { CommandIo } from '../command-line/command-io.js';
+import { cliTrainConfig, stderrLines } from './cli-io.js';
 import { expandGlob, GLOB_CHARS } from '../ndjson/glob.js';
 import type { SinkOptions } from './parse-cli.js';
 
@@ -30,7 +35,40 @@ export function expandInputs(inputs: readonly string[]): string[] {
   });
 }
 
-export async function runTail(options: SinkOptions, inputs: string[], io: CliIo): Promise<number> {
+/**
+ * A replay keeps the run id its stream was written under (unless --run-id or the environment names
+ * one), so its TensorBoard and W&B runs match the original's; streams of several runs get a new
+ * id, and the user is told why.
+ */
+function keepStreamRunId(
+  config: TrainConfig,
+  files: readonly string[],
+  env: NodeJS.ProcessEnv,
+  warn: (line: string) => void,
+): void {
+  if (config.runId !== undefined || env.CODEX_RUN_ID !== undefined || env.WANDB_RUN_ID !== undefined) return;
+  const found = streamRunId(files);
+  if (found.kind === 'one' && /^[A-Za-z0-9_.-]{1,128}$/.test(found.runId)) config.runId = found.runId;
+  else if (found.kind === 'one')
+    warn(
+      `tail: the stream's run id ${JSON.stringify(found.runId)} is not a valid run id here; replaying under a new one`,
+    );
+  else if (found.kind === 'several')
+    warn(
+      `tail: the streams were written by runs ${found.runIds.join(', ')}; they are replayed as one new run (--run-id ID names it)`,
+    );
+}
+
+function isFolder(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+export async function runTail(options: SinkOptions, inputs: string[], io: CommandIo): Promise<number> {
   const warn = stderrLines(io);
   const replayOnly = !options.follow;
   const plan = planStreams(expandInputs(inputs));
@@ -41,6 +79,15 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
     TAIL_DEFAULTS,
     io.env,
   );
+  keepStreamRunId(config, plan.files, io.env, warn);
+  // A folder is no stream: said before anything opens (no W&B run, no .owner file left behind).
+  const folders = plan.files.filter((file) => isFolder(file));
+  if (folders.length > 0) {
+    warn(
+      `tail: ${folders.join(', ')} ${folders.length === 1 ? 'is a folder' : 'are folders'}, not NDJSON files; name the streams, e.g. '${path.join(folders[0] as string, '*.ndjson')}'`,
+    );
+    return USAGE_EXIT_CODE;
+  }
   // Without --follow there is nothing to wait for: a missing file is an error, before anything opens.
   if (replayOnly) {
     const missing = plan.files.filter((file) => !fs.existsSync(file));
@@ -48,8 +95,9 @@ export async function runTail(options: SinkOptions, inputs: string[], io: CliIo)
       const what = missing.map((file) =>
         GLOB_CHARS.test(file) ? `${file} (the pattern matches no file)` : file,
       );
+      // An input that names nothing is a usage error, as in summarize and dashboard.
       warn(`tail: no such file: ${what.join(', ')}; pass --follow to wait for a file to appear`);
-      return 1;
+      return USAGE_EXIT_CODE;
     }
   }
   // Ctrl-C is ours from before the first line is printed (the metrics URL tells a user, or a
@@ -74,7 +122,7 @@ async function tailInto(
   config: ReturnType<typeof cliTrainConfig>,
   replayOnly: boolean,
   signal: AbortSignal,
-  io: CliIo,
+  io: CommandIo,
   warn: (message: string) => void,
 ): Promise<number> {
   // CODEX_METRICS_OUT names the stream tailed, not the bridge's own system stream.
@@ -94,8 +142,17 @@ async function tailInto(
     warn,
     info: warn,
   });
-  if (options.follow) await bridge.follow(signal);
-  else await bridge.drain();
+  try {
+    if (options.follow) await bridge.follow(signal);
+    else await bridge.drain();
+  } catch (error) {
+    // Every sink is closed with the outcome (a W&B run with its exit record, the .owner claims
+    // released), and the reason is one line naming the file.
+    await telemetry.shutdown(1);
+    dashboard.stop();
+    warn(`tail: cannot read the streams: ${errorText(error)}`);
+    return 1;
+  }
   await telemetry.shutdown(0);
   dashboard.stop();
   const { lines, rows, malformed, resets } = bridge.stats;

@@ -8,7 +8,7 @@ Commands:
   demo                      synthetic training run writing every sink, serving /metrics
   run [options] -- CMD ...  run a trainer, re-export the NDJSON it writes to $CODEX_METRICS_OUT
   tail [options] FILE...    replay / follow NDJSON files into every sink
-  manifest CHECKPOINT       write run_manifest.json beside a checkpoint (always exits 0)
+  manifest CHECKPOINT       write run_manifest.json beside a checkpoint (1 if nothing written)
   wandb ls [DIR]            list W&B offline runs: size, records, complete, synced
   dashboard [RUN]...        live training curves in the browser (--port P, --host H)
 

@@ -5,7 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import type { CommandIo } from '../command-line/command-io.js';
+import { usageErrorText } from '../command-line/run-bin.js';
+import { errnoCode, USAGE_EXIT_CODE } from '../errors.js';
 import { scanWandbLog } from '../formats/wandb/log-scan.js';
 import { decodeRecord } from '../formats/wandb/record-codec.js';
 import { recordType } from '../formats/wandb/record-types.js';
@@ -122,7 +124,7 @@ export function formatWandbRuns(runs: readonly WandbRunInfo[], dir: string): str
     line(header),
     ...rows.map(line),
     '',
-    `${runs.length} runs, ${pending} not synced. Upload with: wandb sync ${path.join(dir, 'offline-run-*')}`,
+    `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}, ${pending} not synced. Upload with: wandb sync ${path.join(dir, 'offline-run-*')}`,
     '',
   ].join('\n');
 }
@@ -146,4 +148,33 @@ function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * `wandb ls [DIR]`: a folder that does not exist is a usage error (a typo must not read as "no
+ * runs"), an existing folder without runs says so and exits 0.
+ */
+export function wandbLsCommand(given: string | undefined, io: CommandIo): number {
+  const dir = given ?? io.env.WANDB_DIR ?? 'wandb';
+  let isDirectory: boolean;
+  try {
+    isDirectory = fs.statSync(dir).isDirectory();
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') throw error;
+    const from =
+      given !== undefined ? '' : io.env.WANDB_DIR !== undefined ? ' (from WANDB_DIR)' : ' (the default)';
+    io.stderr.write(
+      usageErrorText(
+        'codex-telemetry wandb',
+        `no such folder: ${dir}${from}; pass the W&B folder: wandb ls DIR`,
+      ),
+    );
+    return USAGE_EXIT_CODE;
+  }
+  if (!isDirectory) {
+    io.stderr.write(usageErrorText('codex-telemetry wandb', `${dir} is a file, not a W&B folder`));
+    return USAGE_EXIT_CODE;
+  }
+  io.stdout.write(formatWandbRuns(listWandbRuns(dir), dir));
+  return 0;
 }

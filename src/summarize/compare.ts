@@ -10,15 +10,19 @@ export interface ComparisonRow {
   phase: Phase;
   name: string;
   goal: Goal | undefined;
-  /** NaN where that run does not have the metric. */
-  lastA: number;
-  lastB: number;
-  deltaLast: number;
-  bestA: number;
-  bestB: number;
-  deltaBest: number;
-  /** Relative change of the best (or, without a goal, the last) value, B vs A; NaN when undefined. */
-  changePercent: number;
+  /**
+   * null where that run does not have the metric (or, for best, no goal or no finite value): an
+   * absent figure must not read as NaN, which an ML engineer reads as divergence. A NaN last value
+   * the run did log stays NaN.
+   */
+  lastA: number | null;
+  lastB: number | null;
+  deltaLast: number | null;
+  bestA: number | null;
+  bestB: number | null;
+  deltaBest: number | null;
+  /** Relative change of the best (or, without a goal, the last) value, B vs A; null when undefined. */
+  changePercent: number | null;
   better: 'A' | 'B' | '=' | '';
 }
 
@@ -39,14 +43,14 @@ export function compareReports(a: Report, b: Report): Comparison {
       const ra = rowsA.get(name);
       const rb = rowsB.get(name);
       const goal = ra?.goal ?? rb?.goal;
-      const lastA = ra?.last ?? NaN;
-      const lastB = rb?.last ?? NaN;
-      const bestA = ra?.best ?? NaN;
-      const bestB = rb?.best ?? NaN;
+      const lastA = ra?.last ?? null;
+      const lastB = rb?.last ?? null;
+      const bestA = finiteOrNull(ra?.best);
+      const bestB = finiteOrNull(rb?.best);
       const baseA = goal === undefined ? lastA : bestA;
       const baseB = goal === undefined ? lastB : bestB;
       let better: ComparisonRow['better'] = '';
-      if (goal !== undefined && Number.isFinite(bestA) && Number.isFinite(bestB)) {
+      if (goal !== undefined && bestA !== null && bestB !== null) {
         better = bestA === bestB ? '=' : (goal === 'min') === bestB < bestA ? 'B' : 'A';
       }
       rows.push({
@@ -55,15 +59,22 @@ export function compareReports(a: Report, b: Report): Comparison {
         goal,
         lastA,
         lastB,
-        deltaLast: lastB - lastA,
+        deltaLast: lastA === null || lastB === null ? null : lastB - lastA,
         bestA,
         bestB,
-        deltaBest: bestB - bestA,
+        deltaBest: bestA === null || bestB === null ? null : bestB - bestA,
         changePercent:
-          baseA !== 0 && Number.isFinite(baseA) ? ((baseB - baseA) / Math.abs(baseA)) * 100 : NaN,
+          baseA !== null && baseB !== null && baseA !== 0 && Number.isFinite(baseA) && Number.isFinite(baseB)
+            ? ((baseB - baseA) / Math.abs(baseA)) * 100
+            : null,
         better,
       });
     }
   }
   return { a, b, rows };
+}
+
+/** A best value exists only as a finite number (report.ts uses NaN for none). */
+function finiteOrNull(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
 }

@@ -3,8 +3,8 @@ import type { Comparison } from './compare.js';
 import type { Report } from './report.js';
 import type { Step } from '../step.js';
 
-function cell(value: string | number | bigint | undefined): string {
-  if (value === undefined) return '';
+function cell(value: string | number | bigint | null | undefined): string {
+  if (value === undefined || value === null) return '';
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
   if (typeof value === 'number' && !Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
   const text = String(value);
@@ -13,7 +13,7 @@ function cell(value: string | number | bigint | undefined): string {
 
 const step = (s: Step): string | number | bigint => (s === s ? s : '');
 
-function csv(rows: (string | number | bigint | undefined)[][]): string {
+function csv(rows: (string | number | bigint | null | undefined)[][]): string {
   return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
@@ -57,7 +57,7 @@ export function formatReportCsv(report: Report): string {
 }
 
 export function formatComparisonCsv(comparison: Comparison): string {
-  const rows: (string | number | bigint | undefined)[][] = [
+  const rows: (string | number | bigint | null | undefined)[][] = [
     [
       'phase',
       'metric',

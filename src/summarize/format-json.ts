@@ -1,7 +1,9 @@
 /**
  * JSON for machines. Steps beyond 2^53 are written as exact integer digits (like the NDJSON
  * schema; JSON.stringify cannot), non-finite values as the schema's strings "NaN", "Infinity",
- * "-Infinity", and absent steps or values as null.
+ * "-Infinity", and absent steps or figures as null: a statistic over finite values (min, max,
+ * mean, best, peak) is NaN internally only when there is none, and a metric without a goal has
+ * `"goal": null`, `"best": null`, `"bestStep": null`.
  */
 import type { Comparison } from './compare.js';
 import type { Report } from './report.js';
@@ -10,11 +12,15 @@ import type { Report } from './report.js';
 const BIG_MARK = '\u0000bigint:';
 const BIG_PATTERN = /"\\u0000bigint:(-?\d+)"/g;
 
+/** Figures that are NaN only when absent: computed over finite values, or timestamps. */
+const ABSENT_WHEN_NAN = new Set(['tsMin', 'tsMax', 'min', 'max', 'mean', 'best', 'peak']);
+
 function replacer(key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return `${BIG_MARK}${value}`;
+  if (key === 'goal' && value === undefined) return null;
   if (typeof value === 'number' && !Number.isFinite(value)) {
     // An absent step or statistic is NaN internally; a non-finite metric value keeps its spelling.
-    if (key.toLowerCase().endsWith('step') || key === 'tsMin' || key === 'tsMax') return null;
+    if (key.toLowerCase().endsWith('step') || (Number.isNaN(value) && ABSENT_WHEN_NAN.has(key))) return null;
     return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
   }
   return value;

@@ -1,6 +1,6 @@
 /** Terminal and markdown scorecards, single run or `--compare`. */
 import type { Comparison, ComparisonRow } from './compare.js';
-import { formatNumber } from './format-value.js';
+import { formatMetricValue } from './format-value.js';
 import { markdownGrid, textGrid } from './grid.js';
 import type { Report } from './report.js';
 import {
@@ -62,20 +62,27 @@ export const COMPARE_HEADERS = [
   'better',
 ];
 
-function signed(value: number): string {
-  return Number.isFinite(value) && value > 0 ? `+${formatNumber(value)}` : formatNumber(value);
+function signed(value: number | null, name: string): string {
+  if (value === null) return '-';
+  const text = formatMetricValue(name, value);
+  return Number.isFinite(value) && value > 0 ? `+${text}` : text;
+}
+
+/** A figure of one run, in the metric's unit; "-" where the run lacks it (not NaN). */
+function figure(value: number | null, name: string): string {
+  return value === null ? '-' : formatMetricValue(name, value);
 }
 
 export function comparisonCells(row: ComparisonRow): string[] {
   return [
     row.name,
-    formatNumber(row.lastA),
-    formatNumber(row.lastB),
-    signed(row.deltaLast),
-    row.goal === undefined ? '-' : formatNumber(row.bestA),
-    row.goal === undefined ? '-' : formatNumber(row.bestB),
-    row.goal === undefined ? '-' : signed(row.deltaBest),
-    Number.isFinite(row.changePercent) ? `${signed(Number(row.changePercent.toFixed(2)))}%` : '-',
+    figure(row.lastA, row.name),
+    figure(row.lastB, row.name),
+    signed(row.deltaLast, row.name),
+    row.goal === undefined ? '-' : figure(row.bestA, row.name),
+    row.goal === undefined ? '-' : figure(row.bestB, row.name),
+    row.goal === undefined ? '-' : signed(row.deltaBest, row.name),
+    row.changePercent === null ? '-' : `${signed(Number(row.changePercent.toFixed(2)), '')}%`,
     row.better === '' ? '-' : row.better,
   ];
 }

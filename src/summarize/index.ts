@@ -1,11 +1,14 @@
 /**
  * `codex-ndjson summarize`: scorecards from NDJSON metric streams. The bin calls
  * `summarizeCommand(argv, io)` and sets the exit code it returns: 0 ok, 1 malformed lines under
- * --strict (or an unreadable input), 2 usage error.
+ * --strict, an unreadable input, or an input without one valid row; 2 usage error (an input that
+ * names no file included).
  */
 import fs from 'node:fs';
-import type { Writable } from 'node:stream';
-import { errnoCode, UsageError, errorText } from '../errors.js';
+import type { CommandIo } from '../command-line/command-io.js';
+import { usageErrorText } from '../command-line/run-bin.js';
+import { packageVersion } from '../command-line/version.js';
+import { errnoCode, UsageError, errorText, USAGE_EXIT_CODE } from '../errors.js';
 import { compareReports } from './compare.js';
 import type { InteractiveCharts } from './format-html.js';
 import { resolveInputs } from '../ndjson/resolve-inputs.js';
@@ -24,14 +27,7 @@ export type { InteractiveCharts } from './format-html.js';
 export { buildReport } from './report.js';
 export { readFiles } from './read-files.js';
 
-export interface CommandIo {
-  stdout: Writable;
-  stderr: Writable;
-  /** Read for the input `-` (default: process.stdin). */
-  stdin?: NodeJS.ReadableStream;
-  /** Whether stderr is a terminal: progress is drawn only then. */
-  isTTY: boolean;
-}
+export type { CommandIo } from '../command-line/command-io.js';
 
 async function summarizeInputs(
   inputs: readonly string[],
@@ -89,6 +85,17 @@ function warnMalformed(io: CommandIo, report: Report, strict: boolean): void {
 }
 
 /**
+ * An input without one valid row is not a metrics stream (a README, a log): saying "0 rows" and
+ * exiting 0 would let a wrong path pass for an empty run.
+ */
+function noValidRow(io: CommandIo, input: string, read: { lines: number; malformed: number }): number {
+  io.stderr.write(
+    `codex-ndjson summarize: no valid row in ${input} (${read.lines} lines, ${read.malformed} malformed); give NDJSON metric streams such as .codex/metrics.ndjson\n`,
+  );
+  return 1;
+}
+
+/**
  * `interactive` draws the dashboard's charts into `--format html` pages; the CLI hands it in, so
  * summarize never imports the dashboard (without it, pages keep their SVG charts only).
  */
@@ -102,11 +109,15 @@ export async function summarizeCommand(
     args = parseSummarizeArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`codex-ndjson summarize: ${error.message}\n${SUMMARIZE_USAGE}\n`);
-    return 2;
+    io.stderr.write(usageErrorText('codex-ndjson summarize', error.message));
+    return USAGE_EXIT_CODE;
   }
   if (args.help) {
     io.stdout.write(`${SUMMARIZE_USAGE}\n`);
+    return 0;
+  }
+  if (args.version) {
+    io.stdout.write(`codex-ndjson ${packageVersion()}\n`);
     return 0;
   }
   let text: string;
@@ -118,6 +129,8 @@ export async function summarizeCommand(
         reports.push(buildReport(await summarizeInputs([input], args, io), args.goals, input));
       }
       for (const report of reports) warnMalformed(io, report, args.strict);
+      const empty = reports.find((report) => report.phases.length === 0);
+      if (empty !== undefined) return noValidRow(io, empty.label, empty);
       malformed = reports.reduce((sum, r) => sum + r.malformed, 0);
       const base = reports[0] as Report;
       const comparisons = reports.slice(1).map((other) => compareReports(base, other));
@@ -126,14 +139,15 @@ export async function summarizeCommand(
       const summary = await summarizeInputs(args.inputs, args, io);
       const reports = reportsOf(summary, args, '');
       warnMalformed(io, reports[0] as Report, args.strict);
+      if (summary.metrics.length === 0) return noValidRow(io, args.inputs.join(' '), summary);
       malformed = summary.malformed;
       const ranks = summary.byRank !== undefined ? buildRankView(summary.byRank) : undefined;
       text = renderReports(args.format, reports, ranks, interactive);
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`codex-ndjson summarize: ${error.message}\n${SUMMARIZE_USAGE}\n`);
-      return 2;
+      io.stderr.write(usageErrorText('codex-ndjson summarize', error.message));
+      return USAGE_EXIT_CODE;
     }
     const code = errnoCode(error);
     if (code === undefined && !(error instanceof Error && /gzip|header|unexpected end/i.test(error.message)))

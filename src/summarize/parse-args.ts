@@ -1,18 +1,17 @@
 /** Pure argument parsing for `codex-ndjson summarize`: argv in, options or a UsageError out. */
 import { UsageError } from '../errors.js';
 import type { Goal } from './direction.js';
-import { closest } from '../suggest.js';
+import { listFlag, parseFlags, stringFlag, type FlagSpec } from '../command-line/parse-flags.js';
 
-const KNOWN_FLAGS = [
-  '--format',
-  '--out',
-  '--goal',
-  '--compare',
-  '--merge-runs',
-  '--strict',
-  '--jobs',
-  '--no-progress',
-  '--help',
+const FLAGS: readonly FlagSpec[] = [
+  { flag: 'format', short: 'f', kind: 'string' },
+  { flag: 'out', short: 'o', kind: 'string' },
+  { flag: 'goal', kind: 'string', multiple: true },
+  { flag: 'compare', kind: 'boolean' },
+  { flag: 'merge-runs', kind: 'boolean' },
+  { flag: 'strict', kind: 'boolean' },
+  { flag: 'jobs', short: 'j', kind: 'integer', min: 1, max: 256 },
+  { flag: 'progress', kind: 'boolean', negatable: true },
 ];
 
 export const FORMATS = ['table', 'markdown', 'json', 'csv', 'html'] as const;
@@ -31,7 +30,9 @@ export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->.
   --merge-runs            one scorecard for every run in the input
   --strict                exit 1 if any line is malformed
   --jobs, -j N            worker threads for large files (default: cores)
-  --no-progress           no progress line on stderr`;
+  --no-progress           no progress line on stderr
+  -h, --help              show this help
+  -V, --version           print the version`;
 
 export interface SummarizeArgs {
   inputs: string[];
@@ -45,92 +46,35 @@ export interface SummarizeArgs {
   jobs: number | undefined;
   progress: boolean;
   help: boolean;
+  version: boolean;
 }
 
 export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
-  const args: SummarizeArgs = {
-    inputs: [],
-    compare: undefined,
-    mergeRuns: false,
-    format: 'table',
-    out: undefined,
-    goals: new Map(),
-    strict: false,
-    jobs: undefined,
-    progress: true,
-    help: false,
-  };
-  let onlyPositional = false;
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i] as string;
-    if (onlyPositional || !raw.startsWith('-') || raw === '-') {
-      args.inputs.push(raw);
-      continue;
-    }
-    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
-    const flag = eq === -1 ? raw : raw.slice(0, eq);
-    const value = (): string => {
-      if (eq !== -1) return raw.slice(eq + 1);
-      const next = argv[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case '--':
-        onlyPositional = true;
-        break;
-      case '-h':
-      case '--help':
-        args.help = true;
-        break;
-      case '-f':
-      case '--format': {
-        const format = value();
-        if (!(FORMATS as readonly string[]).includes(format))
-          throw new UsageError(`--format ${format} is not one of ${FORMATS.join(', ')}`);
-        args.format = format as Format;
-        break;
-      }
-      case '-o':
-      case '--out':
-        args.out = value();
-        break;
-      case '--goal': {
-        const spec = value();
-        const match = /^(.+)=(min|max)$/.exec(spec);
-        if (!match) throw new UsageError(`--goal ${spec} must look like NAME=min or NAME=max`);
-        args.goals.set(match[1] as string, match[2] as Goal);
-        break;
-      }
-      case '--compare':
-        args.compare = [];
-        break;
-      case '--merge-runs':
-        args.mergeRuns = true;
-        break;
-      case '--strict':
-        args.strict = true;
-        break;
-      case '--no-progress':
-        args.progress = false;
-        break;
-      case '-j':
-      case '--jobs': {
-        const text = value();
-        const jobs = Number(text);
-        if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256)
-          throw new UsageError(`--jobs ${text} must be a whole number from 1 to 256`);
-        args.jobs = jobs;
-        break;
-      }
-      default: {
-        const hint = closest(flag, KNOWN_FLAGS);
-        throw new UsageError(`unknown option ${flag}${hint ? `; did you mean ${hint}?` : ''}`);
-      }
-    }
+  const flags = parseFlags(argv, FLAGS);
+  const format = stringFlag(flags, 'format') ?? 'table';
+  const goals = new Map<string, Goal>();
+  for (const spec of listFlag(flags, 'goal')) {
+    const match = /^(.+)=(min|max)$/.exec(spec);
+    if (!match) throw new UsageError(`--goal ${spec} must look like NAME=min or NAME=max`);
+    goals.set(match[1] as string, match[2] as Goal);
   }
-  if (args.help) return args;
-  if (args.compare !== undefined) {
+  const args: SummarizeArgs = {
+    inputs: flags.positionals,
+    compare: undefined,
+    mergeRuns: flags.values.get('merge-runs') === true,
+    format: format as Format,
+    out: stringFlag(flags, 'out'),
+    goals,
+    strict: flags.values.get('strict') === true,
+    jobs: flags.values.get('jobs') as number | undefined,
+    progress: flags.values.get('progress') !== false,
+    help: flags.help,
+    version: flags.version,
+  };
+  if (args.help || args.version) return args;
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format ${format} is not one of ${FORMATS.join(', ')}`);
+  if (flags.values.get('compare') === true) {
     if (args.inputs.length < 2)
       throw new UsageError(
         `--compare needs at least two runs (got ${args.inputs.length}): --compare A B [C...]`,

@@ -1,5 +1,4 @@
 /** A one-line progress display on stderr (bytes, rate, ETA), redrawn at most every 200 ms. */
-import type { Writable } from 'node:stream';
 import { formatBytes, formatDuration } from './format-value.js';
 
 const REDRAW_MS = 200;
@@ -9,7 +8,7 @@ export class ProgressLine {
   private lastDraw = 0;
   private drawn = false;
 
-  constructor(private readonly stream: Writable) {}
+  constructor(private readonly stream: NodeJS.WritableStream) {}
 
   update(done: number, total: number): void {
     const now = Date.now();

@@ -6,6 +6,8 @@ import type { HostSource } from './sample.js';
 
 export interface SamplerWorkerData {
   readonly intervalMs: number;
+  /** Hints name command-line flags (the worker's modules do not share the main thread's switch). */
+  readonly settingsByFlag: boolean;
   readonly taker: SampleTakerOptions;
   /**
    * Float64Array over a SharedArrayBuffer: [0] is the Date.now() at which the work in progress

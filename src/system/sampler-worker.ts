@@ -6,6 +6,7 @@
  * call that never returns (a stuck driver) is noticed there and this thread is abandoned.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { nameSettingsByFlag } from '../config/setting-name.js';
 import { errorText } from '../errors.js';
 import { SinkHealth } from '../health.js';
 import { SampleTaker } from './sample-taker.js';
@@ -16,6 +17,7 @@ import { TickSchedule } from './tick-schedule.js';
 const port = parentPort;
 if (port === null) throw new Error('sampler-worker.js runs as a worker thread of SystemSampler');
 const data = workerData as SamplerWorkerData;
+if (data.settingsByFlag) nameSettingsByFlag();
 const busy = new Float64Array(data.busy);
 const post = (message: WorkerMessage): void => port.postMessage(message);
 

@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { settingsNamedByFlag } from '../config/setting-name.js';
 import { ConfigError, errorText } from '../errors.js';
 import { defaultWarn, type SinkHealth } from '../health.js';
 import type { GpuInfo } from './nvml/gpu-info.js';
@@ -222,6 +223,7 @@ export class SystemSampler {
     const channel = new MessageChannel();
     const workerData: SamplerWorkerData = {
       intervalMs: this.intervalMs,
+      settingsByFlag: settingsNamedByFlag(),
       taker: { gpu, nvmlLibrary, outputDir, pid: this.pid, cudaVisibleDevices, source, procRoot },
       busy: busy.buffer as SharedArrayBuffer,
       samples: channel.port2,

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { manifestCommand, parseManifestArgs } from '../../src/cli/manifest-command.js';
+import { UsageError } from '../../src/errors.js';
 import { readManifest, schemaErrors, sha256sum, tempDir } from '../manifest/helpers.js';
+import { captureIo } from '../helpers/capture-io.js';
 import { requirePrerequisite } from '../helpers/require-prerequisite.js';
 
 const dirs: string[] = [];
@@ -10,19 +12,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: { write: (text: string) => out.push(text) },
-      stderr: { write: (text: string) => err.push(text) },
-      env,
-    },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
+const io = captureIo;
 
 describe('parseManifestArgs', () => {
   it('reads the checkpoint and every flag', () => {
@@ -69,18 +59,17 @@ describe('parseManifestArgs', () => {
     const big = parseManifestArgs(['c', '--step', '9223372036854775807']);
     expect(big.kind === 'args' && big.args.step).toBe(9223372036854775807n);
     for (const bad of ['1.5', 'ten', '9223372036854775808', '']) {
-      const parsed = parseManifestArgs(['c', '--step', bad]);
-      expect(parsed.kind, bad).toBe('usage-error');
-      expect(parsed.kind === 'usage-error' && parsed.message).toContain('--step');
+      expect(() => parseManifestArgs(['c', '--step', bad]), bad).toThrow(UsageError);
+      expect(() => parseManifestArgs(['c', '--step', bad]), bad).toThrow(/--step/);
     }
   });
 
-  it('answers a usage error for no checkpoint, two checkpoints or an unknown flag, and help for --help', () => {
-    expect(parseManifestArgs([]).kind).toBe('usage-error');
-    expect(parseManifestArgs(['a', 'b']).kind).toBe('usage-error');
-    const unknown = parseManifestArgs(['a', '--nope']);
-    expect(unknown.kind === 'usage-error' && unknown.message).toContain('--nope');
+  it('throws a usage error for no checkpoint, two checkpoints or an unknown flag, and answers --help and -V', () => {
+    expect(() => parseManifestArgs([])).toThrow(UsageError);
+    expect(() => parseManifestArgs(['a', 'b'])).toThrow(UsageError);
+    expect(() => parseManifestArgs(['a', '--nope'])).toThrow(/unknown option --nope/);
     expect(parseManifestArgs(['--help']).kind).toBe('help');
+    expect(parseManifestArgs(['-V']).kind).toBe('version');
   });
 });
 
@@ -106,28 +95,59 @@ describe('codex-telemetry manifest', () => {
     expect(schemaErrors(fs.readFileSync(`${checkpoint}.run_manifest.json`, 'utf8'))).toEqual([]);
   });
 
-  it('exits 0 with a warning on stderr when the manifest cannot be written', async (ctx) => {
+  it('exits 1, not 0, when the manifest cannot be written, with the reason on stderr', async (ctx) => {
     const dir = tempDir();
     dirs.push(dir);
     const file = path.join(dir, 'regular-file');
     fs.writeFileSync(file, '');
     const t = io();
-    expect(await manifestCommand([path.join(file, 'ckpt.pt'), '--step', '1'], t.io)).toBe(0);
+    expect(await manifestCommand([path.join(file, 'ckpt.pt'), '--step', '1'], t.io)).toBe(1);
     expect(t.stdout()).toBe('');
-    expect(t.stderr()).toMatch(
-      /^codex-telemetry manifest: warning: no manifest written for .*ckpt\.pt: ENOTDIR/,
-    );
+    expect(t.stderr()).toMatch(/^codex-telemetry manifest: no manifest written for .*ckpt\.pt: ENOTDIR/);
 
     requirePrerequisite(fs.existsSync('/proc/version'), '/proc', ctx.skip);
     const proc = io();
-    expect(await manifestCommand(['/proc/version'], proc.io)).toBe(0);
-    expect(proc.stderr()).toContain('warning: no manifest written for /proc/version');
+    expect(await manifestCommand(['/proc/version'], proc.io)).toBe(1);
+    expect(proc.stderr()).toContain('no manifest written for /proc/version');
   });
 
-  it('exits 0 with a warning on a usage mistake, since the checkpoint itself is already saved', async () => {
+  it('exits 2 with one line of ours on a usage mistake, not 0', async () => {
     const t = io();
-    expect(await manifestCommand(['ckpt.pt', '--step', 'x'], t.io)).toBe(0);
-    expect(t.stderr()).toContain('--step must be an int64 integer');
+    expect(await manifestCommand(['ckpt.pt', '--step', 'x'], t.io)).toBe(2);
+    expect(t.stderr()).toBe(
+      'codex-telemetry: --step must be an int64 integer, got "x"\nRun "codex-telemetry manifest --help" for usage.\n',
+    );
+  });
+
+  it("answers --bogus with our one-line usage error and exit 2, not Node's parser text and exit 0", async () => {
+    const t = io();
+    expect(await manifestCommand(['ckpt.pt', '--bogus'], t.io)).toBe(2);
+    expect(t.stderr()).toMatch(
+      /^codex-telemetry: unknown option --bogus\nRun "codex-telemetry manifest --help"/,
+    );
+    expect(t.stderr()).not.toMatch(/ERR_PARSE_ARGS|To specify a positional argument/);
+  });
+
+  it('prints the version for -V instead of a parser error', async () => {
+    const t = io();
+    expect(await manifestCommand(['-V'], t.io)).toBe(0);
+    expect(t.stdout()).toMatch(/^codex-telemetry \d+\.\d+\.\d+\n$/);
+  });
+
+  it('keeps the run_id and step the run recorded when rewriting a manifest without a run id, instead of null', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const checkpoint = path.join(dir, 'step-299.ckpt');
+    fs.writeFileSync(checkpoint, 'weights');
+    const first = io({ CODEX_RUN_ID: 'demo1234' });
+    expect(await manifestCommand([checkpoint, '--step', '299', '--project-root', dir], first.io)).toBe(0);
+    const again = io({});
+    expect(await manifestCommand([checkpoint, '--project-root', dir], again.io)).toBe(0);
+    expect(readManifest(`${checkpoint}.run_manifest.json`)).toMatchObject({ run_id: 'demo1234', step: 299 });
+    // A run id given wins over the one on disk.
+    const other = io({});
+    await manifestCommand([checkpoint, '--run-id', 'other567', '--project-root', dir], other.io);
+    expect(readManifest(`${checkpoint}.run_manifest.json`).run_id).toBe('other567');
   });
 
   it('archives the streams named by CODEX_METRICS_OUT and CODEX_EVAL_METRICS_OUT, rotated segments included', async () => {

@@ -73,8 +73,11 @@ function run(command: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<SpawnRe
   });
 }
 
-async function runUntilInterrupted(command: string): Promise<{ code: number | null; stderr: string }> {
+async function runUntilInterrupted(
+  command: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn('sh', ['-c', `exec ${shellCommand(command)}`], { cwd: dir, env: env() });
+  let stdout = '';
   let stderr = '';
   let output = '';
   const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
@@ -84,7 +87,10 @@ async function runUntilInterrupted(command: string): Promise<{ code: number | nu
       output += chunk.toString();
       if (/http:\/\//.test(output)) resolve();
     };
-    child.stdout.on('data', onData);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onData(chunk);
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       onData(chunk);
@@ -93,7 +99,106 @@ async function runUntilInterrupted(command: string): Promise<{ code: number | nu
   const ready = await Promise.race([serving.then(() => true), closed.then(() => false)]);
   if (ready) child.kill('SIGINT');
   const code = await closed;
-  return { code, stderr };
+  return { code, stdout, stderr };
+}
+
+/** A number captured by `pattern` in `text`, or NaN when the line is not there. */
+function counted(text: string, pattern: RegExp): number {
+  return Number(pattern.exec(text)?.[1] ?? NaN);
+}
+
+type Outcome = { stdout: string; stderr: string };
+
+/**
+ * What each README command must have done, beyond its exit code: its line's promise, checked. A
+ * README command without an entry here fails the walk, so a new line comes with its check.
+ */
+const DOES_WHAT_ITS_LINE_SAYS: [RegExp, (outcome: Outcome) => void][] = [
+  [
+    /codex-telemetry demo --out demo-out$/,
+    ({ stdout }) => {
+      for (const sink of ['ndjson', 'ndjson_eval', 'tensorboard', 'wandb'])
+        expect(stdout, sink).toMatch(new RegExp(`^${sink}\\s+written\\s+\\S`, 'm'));
+      expect(fs.readdirSync(path.join(dir, 'demo-out/checkpoints'))).toHaveLength(1);
+    },
+  ],
+  [
+    /codex-telemetry run --out runs\/exp1 -- python3 examples\/python\/train.py --steps 50$/,
+    ({ stderr }) => {
+      expect(stderr).toMatch(/trainer exited with 0;/);
+      // 50 train steps (3 scalars a line) and 5 evals: every one re-exported.
+      expect(counted(stderr, /(\d+) rows re-exported/)).toBeGreaterThanOrEqual(55);
+    },
+  ],
+  [
+    /tail --from-start --out replay runs\/exp1\/\.codex\/metrics\.ndjson$/,
+    ({ stdout }) => expect(counted(stdout, /(\d+) rows replayed, 0 malformed/)).toBeGreaterThanOrEqual(50),
+  ],
+  [
+    /tail --follow --out live runs\/exp1\/\.codex\/metrics\.ndjson$/,
+    ({ stdout, stderr }) => {
+      expect(`${stdout}${stderr}`).toMatch(/metrics: http:\/\//);
+      expect(counted(stdout, /(\d+) rows replayed/)).toBeGreaterThanOrEqual(0);
+    },
+  ],
+  [
+    /tail --from-start missing\.ndjson$/,
+    ({ stderr }) => expect(stderr).toContain(path.join(dir, 'missing.ndjson')),
+  ],
+  [
+    /summarize demo-out\/\.codex$/,
+    ({ stdout }) => {
+      expect(stdout).toMatch(/^\s+loss\s/m);
+      expect(stdout).toMatch(/^eval/m);
+      expect(stdout).toMatch(/^system/m);
+    },
+  ],
+  [
+    /summarize demo-out\/\.codex --format html --out demo-out\/report\.html$/,
+    () =>
+      expect(fs.readFileSync(path.join(dir, 'demo-out/report.html'), 'utf8')).toMatch(/^<!doctype html>/i),
+  ],
+  [
+    /summarize --compare demo-out\/\.codex runs\/exp1\/\.codex$/,
+    ({ stdout }) => {
+      expect(stdout).toMatch(/A = demo-out\/\.codex, B = runs\/exp1\/\.codex/);
+      expect(stdout).toMatch(/^\s+loss\s+\S+\s+\S+\s+-?\d/m);
+      expect(stdout).not.toMatch(/\bNaN\b/);
+    },
+  ],
+  [/wandb ls demo-out\/wandb$/, ({ stdout }) => expect(stdout).toMatch(/^1 run, 1 not synced/m)],
+  [
+    /manifest demo-out\/checkpoints\/\*\/step-299\.ckpt --step 299$/,
+    ({ stdout }) => {
+      const written = stdout.trim();
+      expect(written).toMatch(/step-299\.ckpt\.run_manifest\.json$/);
+      const manifest = JSON.parse(fs.readFileSync(written, 'utf8')) as { run_id: unknown; step: unknown };
+      // The demo's run id, kept: the checkpoint lies under checkpoints/<runId>/.
+      expect(manifest.run_id).toBe(path.basename(path.dirname(written)));
+      expect(manifest.step).toBe(299);
+    },
+  ],
+  [/dashboard runs\/$/, ({ stdout }) => expect(stdout).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m)],
+  [
+    /dashboard demo-out --port 8080 --host 127\.0\.0\.1$/,
+    ({ stdout }) => expect(stdout).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m),
+  ],
+];
+
+function checked(command: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof Error)
+      error.message = `"${command}" does not do what its README line says: ${error.message}`;
+    throw error;
+  }
+}
+
+function checkOf(command: string): (outcome: Outcome) => void {
+  const checks = DOES_WHAT_ITS_LINE_SAYS.filter(([pattern]) => pattern.test(command));
+  expect(checks, `README command without one check of what its line says: ${command}`).toHaveLength(1);
+  return (checks[0] as [RegExp, (outcome: Outcome) => void])[1];
 }
 
 beforeAll(() => {
@@ -107,13 +212,16 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
     const commands = readmeCommands(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
     expect(commands.length).toBeGreaterThanOrEqual(8);
     for (const c of commands) {
+      const check = checkOf(c.command);
       if (c.untilInterrupted) {
-        const { code, stderr } = await runUntilInterrupted(c.command);
-        expect(code, `${c.command}\n${stderr}`).toBe(0);
+        const result = await runUntilInterrupted(c.command);
+        expect(result.code, `${c.command}\n${result.stderr}`).toBe(0);
+        checked(c.command, () => check(result));
         continue;
       }
       const result = await run(c.command);
       expect(result.status, `${c.command}\n${result.stderr}`).toBe(c.exit);
+      checked(c.command, () => check(result));
       // Diagnostics are single lines of ours, never Node's warning framing or a doubled errno.
       expect(result.stderr).not.toMatch(/\(node:\d+\)|--trace-warnings|\b(E[A-Z]+): \1:/);
     }
@@ -148,15 +256,22 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
     }
   });
 
-  it('answers --version and -V on both CLIs', async () => {
+  it('answers --version and -V on both CLIs and every command, as README says', async () => {
     for (const command of [
       'npx codex-telemetry --version',
       'npx codex-telemetry -V',
       'npx codex-ndjson -V',
+      'npx codex-telemetry demo -V',
+      'npx codex-telemetry run -V',
+      'npx codex-telemetry tail -V',
+      'npx codex-telemetry manifest -V',
+      'npx codex-telemetry wandb ls -V',
+      'npx codex-telemetry dashboard -V',
+      'npx codex-ndjson summarize -V',
     ]) {
       const result = await run(command);
       expect(result.status, command).toBe(0);
-      expect(result.stdout).toMatch(/^codex-(telemetry|ndjson) \d+\.\d+\.\d+\n$/);
+      expect(result.stdout, command).toMatch(/^codex-(telemetry|ndjson) \d+\.\d+\.\d+\n$/);
     }
   });
 
@@ -183,12 +298,20 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
         /OTEL_EXPORTER_OTLP_ENDPOINT.*http/,
       ],
       ['npx codex-ndjson summarize --compare one.ndjson', {}, /--compare needs at least two runs/],
+      ['npx codex-telemetry manifest --bogus', {}, /^codex-telemetry: unknown option --bogus\n/],
+      ['npx codex-telemetry dashboard --port -1', {}, /^codex-telemetry: --port must be a whole number/],
+      ['npx codex-ndjson summarize --bogus', {}, /^codex-ndjson: unknown option --bogus\n/],
+      ['npx codex-ndjson summarize nowhere.ndjson', {}, /nowhere\.ndjson: no such file/],
+      ['npx codex-telemetry wandb ls nonexist', {}, /no such folder: nonexist/],
     ];
     for (const [command, extra, message] of cases) {
       const result = await run(command, extra);
       expect(result.status, command).toBe(2);
       expect(result.stderr, command).toMatch(message);
       expect(result.stdout, command).toBe('');
+      // A bad argument: one line of ours and where help is (the bare command answers with the usage).
+      if (Object.keys(extra).length === 0 && !/^npx codex-\w+$/.test(command))
+        expect(result.stderr, command).toMatch(/^[^\n]+\nRun "codex-[^"]+ --help" for usage\.\n$/);
     }
   });
 
@@ -232,7 +355,7 @@ describe.runIf(built && hasPython)('the newcomer walk', () => {
 
   it('makes tail --from-start on a missing file an error naming it, creating no W&B run or bridge file', async () => {
     const result = await run('npx codex-telemetry tail --from-start --out tail-missing nowhere.ndjson');
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stderr).toContain(path.join(dir, 'nowhere.ndjson'));
     expect(result.stdout).not.toMatch(/0 lines/);
     expect(fs.existsSync(path.join(dir, 'tail-missing'))).toBe(false);

@@ -33,6 +33,23 @@ describe('parseCli', () => {
     expect(parseCli(['-V']).command).toBe('version');
   });
 
+  it('answers -V after a command too, not only at the top level', () => {
+    for (const argv of [
+      ['demo', '-V'],
+      ['tail', '--version'],
+      ['run', '-V'],
+      ['run', '--no-prometheus', '-V', '--', 'python3'],
+      ['wandb', '-V'],
+      ['wandb', 'ls', '-V'],
+    ])
+      expect(parseCli(argv).command, argv.join(' ')).toBe('version');
+    // After "--", -V belongs to the trainer.
+    expect(parseCli(['run', '--', 'python3', '-V'])).toMatchObject({
+      command: 'run',
+      child: ['python3', '-V'],
+    });
+  });
+
   it('treats no arguments as a usage error', () => {
     expect(parseCli([]).command).toBe('usage-error');
   });

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatWandbRuns, listWandbRuns } from '../../src/cli/wandb-ls.js';
+import { formatWandbRuns, listWandbRuns, wandbLsCommand } from '../../src/cli/wandb-ls.js';
+import { captureIo } from '../helpers/capture-io.js';
 
 const GOLDEN = fileURLToPath(new URL('../fixtures/wandb/', import.meta.url));
 const dirs: string[] = [];
@@ -113,5 +114,28 @@ describe('wandb ls', () => {
       complete: false,
       problem: 'cannot read run-empty001.wandb (ENOENT)',
     });
+  });
+});
+
+describe('wandb ls on a folder that is not there', () => {
+  it('exits 2 naming the folder, instead of 0 with "no W&B offline runs"', () => {
+    const captured = captureIo({});
+    expect(wandbLsCommand('nonexist', captured.io)).toBe(2);
+    expect(captured.stderr()).toMatch(/^codex-telemetry: no such folder: nonexist; pass the W&B folder/);
+    expect(captured.stdout()).toBe('');
+    const fromEnv = captureIo({ WANDB_DIR: '/nonexistent/wandb' });
+    expect(wandbLsCommand(undefined, fromEnv.io)).toBe(2);
+    expect(fromEnv.stderr()).toContain('/nonexistent/wandb (from WANDB_DIR)');
+  });
+
+  it('says "1 run", not "1 runs", and still exits 0 for an existing folder without runs', () => {
+    const dir = wandbDir();
+    const one = listWandbRuns(dir).slice(0, 1);
+    expect(formatWandbRuns(one, dir)).toMatch(/^1 run, /m);
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-wandb-empty-'));
+    dirs.push(empty);
+    const captured = captureIo({});
+    expect(wandbLsCommand(empty, captured.io)).toBe(0);
+    expect(captured.stdout()).toBe(`no W&B offline runs in ${empty}\n`);
   });
 });

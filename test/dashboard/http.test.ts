@@ -147,15 +147,24 @@ describe('the dashboard server', () => {
     }
   });
 
-  it('parses the command line: inputs, --port, --host, and usage errors', () => {
-    expect(parseDashboardArgs([])).toMatchObject({ ok: true, inputs: ['.codex'], port: undefined });
+  it('parses the command line: inputs, --port, --host, -V, and usage errors', () => {
+    expect(parseDashboardArgs([])).toMatchObject({ kind: 'serve', inputs: ['.codex'], port: undefined });
     expect(parseDashboardArgs(['runs', '--port', '0', '--host', '0.0.0.0'])).toMatchObject({
-      ok: true,
+      kind: 'serve',
       inputs: ['runs'],
       port: 0,
       host: '0.0.0.0',
     });
-    expect(parseDashboardArgs(['--port', 'x'])).toMatchObject({ ok: false });
-    expect(parseDashboardArgs(['--nope'])).toMatchObject({ ok: false });
+    expect(parseDashboardArgs(['-V'])).toEqual({ kind: 'version' });
+    expect(() => parseDashboardArgs(['--port', 'x'])).toThrow(
+      /--port must be a whole number from 0 to 65535/,
+    );
+    expect(() => parseDashboardArgs(['--nope'])).toThrow(/unknown option --nope/);
+  });
+
+  it("refuses --port -1 once, in our words, instead of three copies of Node's parser text", () => {
+    expect(() => parseDashboardArgs(['--port', '-1'])).toThrow(
+      /^--port must be a whole number from 0 to 65535, got "-1"$/,
+    );
   });
 });

@@ -4,6 +4,7 @@
  * through SinkHealth: training never crashes because a scrape endpoint could not open.
  */
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
+import { settingName } from '../../config/setting-name.js';
 import { errorText } from '../../errors.js';
 import type { SinkHealth } from '../../health.js';
 import { PrometheusEndpoint, type HttpRoutes } from './endpoint.js';
@@ -63,7 +64,7 @@ export async function createPrometheusReader(options: PrometheusReaderOptions): 
     health.markDown(
       PROMETHEUS_SINK,
       `cannot serve /metrics on ${host}:${requestedPort} (${code}: ${result.error.message}); ` +
-        `choose another port with OTEL_EXPORTER_PROMETHEUS_PORT or prometheusPort (0 = any free port)`,
+        `choose another port with ${settingName('prometheusPort')} (0 = any free port)`,
     );
     await endpoint.shutdown();
     return { reader: undefined, url: undefined, port: undefined };

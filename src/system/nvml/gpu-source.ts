@@ -24,6 +24,7 @@ import {
   NVML_SUCCESS,
 } from './nvml-return.js';
 import { resolveGpus } from './resolve-gpus.js';
+import { settingName } from '../../config/setting-name.js';
 
 /** One GPU's typed sample: `values[slot]` is the GPU_KEYS entry at that slot, NaN when absent. */
 export interface GpuSample {
@@ -133,7 +134,7 @@ export class GpuSource {
       health.markDown(
         NVML_SINK,
         `cannot load ${options.library ?? DEFAULT_NVML_LIBRARY} (${errorText(error)}); ` +
-          'install the NVIDIA driver or set CODEX_NVML_LIBRARY, or unset CODEX_MONITORING_ENABLE_GPU',
+          `install the NVIDIA driver or set ${settingName('nvmlLibrary')}, or turn GPU sampling off with ${settingName('monitoringEnableGpu', true)}`,
       );
       return undefined;
     }

@@ -53,7 +53,7 @@ describe('parseSummarizeArgs', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(UsageError);
       expect((error as UsageError).code).toBe('CLI_USAGE');
-      expect((error as Error).message).toMatch(/--jobs 0 must be a whole number/);
+      expect((error as Error).message).toMatch(/--jobs must be a whole number from 1 to 256, got "0"/);
     }
   });
 

@@ -1,6 +1,6 @@
 /** Runs summarizeCommand in-process with captured stdout/stderr. */
-import { Writable } from 'node:stream';
 import { summarizeCommand } from '../../../src/summarize/index.js';
+import { captureIo } from '../../helpers/capture-io.js';
 
 export interface CommandResult {
   code: number;
@@ -8,18 +8,8 @@ export interface CommandResult {
   stderr: string;
 }
 
-function sink(chunks: string[]): Writable {
-  return new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-}
-
 export async function runSummarize(argv: string[], isTTY = false): Promise<CommandResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await summarizeCommand(argv, { stdout: sink(out), stderr: sink(err), isTTY });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  const captured = captureIo({}, { isTTY });
+  const code = await summarizeCommand(argv, captured.io);
+  return { code, stdout: captured.stdout(), stderr: captured.stderr() };
 }

@@ -120,6 +120,7 @@ describe('summarize inputs', () => {
       stdout: sink(out),
       stderr: sink([]),
       stdin: Readable.from([fs.readFileSync(RUN_B)]),
+      env: {},
       isTTY: false,
     });
     expect(code).toBe(0);

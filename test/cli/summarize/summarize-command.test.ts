@@ -133,7 +133,7 @@ describe('codex-ndjson summarize', () => {
     expect((await runSummarize([MIX, '--strict'])).code).toBe(0);
   });
 
-  it('exits 2 on usage errors with a message saying what to do', async () => {
+  it('exits 2 on usage errors with one line saying what to do and where help is, not 16 lines of usage', async () => {
     const cases: [string[], RegExp][] = [
       [[], /no input: pass NDJSON files/],
       [[MIX, '--format', 'xml'], /--format xml is not one of table, markdown, json, csv, html/],
@@ -147,7 +147,9 @@ describe('codex-ndjson summarize', () => {
       const result = await runSummarize(argv);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(message);
-      expect(result.stderr).toContain('usage: codex-ndjson summarize');
+      expect(result.stderr).toMatch(
+        /^codex-ndjson: [^\n]+\nRun "codex-ndjson summarize --help" for usage\.\n$/,
+      );
     }
   });
 
@@ -258,9 +260,61 @@ describe('codex-ndjson summarize', () => {
     expect(find('train', 'loss')?.changePercent).toBeCloseTo(-33.3333, 3);
     expect(find('train', 'acc')).toMatchObject({ bestA: 0.75, bestB: 0.5, better: 'A' });
     expect(find('eval', 'loss')).toMatchObject({ bestA: 0.5, bestB: 0.25, changePercent: -50, better: 'B' });
-    expect(find('eval', 'acc')).toMatchObject({ lastA: 0.75, lastB: 'NaN', better: '' });
+    expect(find('eval', 'acc')).toMatchObject({ lastA: 0.75, lastB: null, deltaLast: null, better: '' });
     const table = await runSummarize(['--compare', MIX, path.join(FIXTURES, 'run-b.ndjson')]);
     expect(table.stdout).toMatch(/loss\s+0\.75\s+0\.5\s+-0\.25\s+0\.75\s+0\.5\s+-0\.25\s+-33\.33%\s+B/);
+  });
+
+  it('prints "-" in --compare for a metric the other run lacks, not NaN, which reads as divergence', async () => {
+    const a = path.join(dir, 'a.ndjson');
+    const b = path.join(dir, 'b.ndjson');
+    fs.writeFileSync(
+      a,
+      '{"step": 0, "loss": 2, "tokens_per_second": 100}\n{"step": 1, "loss": 1, "tokens_per_second": 120}\n',
+    );
+    fs.writeFileSync(b, '{"step": 0, "loss": 1.5}\n{"step": 1, "loss": 0.5}\n');
+    for (const format of ['table', 'markdown', 'html']) {
+      const result = await runSummarize(['--compare', a, b, '-f', format]);
+      expect(result.code).toBe(0);
+      expect(result.stdout, format).not.toMatch(/\bNaN\b/);
+    }
+    const table = await runSummarize(['--compare', a, b]);
+    expect(table.stdout).toMatch(/^\s+tokens_per_second\s+120\s+-\s+-\s+120\s+-\s+-\s+-\s+-\s*$/m);
+    // A NaN the run did log is still NaN.
+    fs.writeFileSync(b, '{"step": 0, "loss": 1.5, "tokens_per_second": NaN}\n');
+    expect((await runSummarize(['--compare', a, b])).stdout).toMatch(/^\s+tokens_per_second\s+120\s+NaN\s/m);
+  });
+
+  it('prints bytes and percents of a comparison in human units', async () => {
+    const a = path.join(dir, 'a.ndjson');
+    const b = path.join(dir, 'b.ndjson');
+    fs.writeFileSync(a, `{"step": 0, "proc_rss_bytes": ${3 * GIB}, "gpu_0_util_percent": 41.26}\n`);
+    fs.writeFileSync(b, `{"step": 0, "proc_rss_bytes": ${2.5 * GIB}, "gpu_0_util_percent": 87.5}\n`);
+    const table = await runSummarize(['--compare', a, b]);
+    expect(table.stdout).toMatch(/proc_rss_bytes\s+3\.0 GiB\s+2\.5 GiB\s+-512\.0 MiB\s/);
+    expect(table.stdout).toMatch(/gpu_0_util_percent\s+41\.3%\s+87\.5%\s+\+46\.2%\s/);
+  });
+
+  it('writes "best", "bestStep" and "goal" as null in JSON for a metric without a goal, never the string "NaN"', async () => {
+    const file = path.join(dir, 'nogoal.ndjson');
+    fs.writeFileSync(file, '{"step": 0, "lr": 0.1, "loss": 2}\n{"step": 1, "lr": 0.05, "loss": 1}\n');
+    const report = await json([file]);
+    const rows = report.phases.flatMap((p) => p.rows);
+    expect(rows.find((r) => r.name === 'lr')).toMatchObject({ goal: null, best: null, bestStep: null });
+    expect(Object.keys(rows.find((r) => r.name === 'lr') ?? {})).toContain('goal');
+    expect(rows.find((r) => r.name === 'loss')).toMatchObject({ goal: 'min', best: 1, bestStep: 1 });
+  });
+
+  it('exits 1 for an input with no valid row (summarize README.md), instead of 0 with 0 rows', async () => {
+    const readme = path.join(dir, 'README.md');
+    fs.writeFileSync(readme, '# a title\n\nsome prose, not metrics\n');
+    const result = await runSummarize([readme]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/no valid row in .*README\.md \(3 lines, 2 malformed\)/);
+    const compared = await runSummarize(['--compare', MIX, readme]);
+    expect(compared.code).toBe(1);
+    expect(compared.stderr).toMatch(/no valid row in .*README\.md/);
   });
 
   it('draws progress on stderr only when stderr is a terminal', async () => {

@@ -70,7 +70,7 @@ describe.skipIf(!hasPython)('examples/python/train.py', () => {
     const evals = schemaLines(evalFile).map(parseLine);
     expect(evals.map((line) => [line.step, line.name, line.tags.phase])).toEqual(
       [4, 9, 14, 19].flatMap((step) => [
-        [step, 'eval_loss', 'eval'],
+        [step, 'loss', 'eval'],
         [step, 'accuracy', 'eval'],
       ]),
     );
