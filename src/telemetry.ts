@@ -191,6 +191,7 @@ export class Telemetry {
 
   /** @internal Records an evaluation row for one stream (EvaluationStream calls this). */
   recordEval(stream: string, values: Scalars, step: Step): boolean {
+    this.running?.sampler.poll();
     return this.intake.record(stream, 'eval', step, values);
   }
 
@@ -199,6 +200,8 @@ export class Telemetry {
    * Returns false when the row was refused (bad step, or after shutdown).
    */
   ingest(row: StepRow): boolean {
+    // The bridge replays rows as the trainer writes them: samples waiting are received here too.
+    this.running?.sampler.poll();
     return this.intake.ingest(row);
   }
 

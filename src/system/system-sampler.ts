@@ -219,7 +219,7 @@ export class SystemSampler {
 
   /**
    * Takes the samples waiting in the ring now, when there are any: one atomic load otherwise.
-   * The training loop calls it (from `log()`), so a process that logs at least once per interval
+   * The training loop calls it (from `log()`, evaluation rows and `ingest()`), so a process that logs at least once per interval
    * receives every sample there, and the timer, pushed back each time, never has to wake the
    * thread for it; the timer still runs when nothing calls this (the bridge, an idle trainer) and
    * watches for a stuck worker when samples stop.
