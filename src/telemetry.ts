@@ -34,7 +34,7 @@ import { saveCheckpointManifest, type CheckpointOptions } from './runtime/checkp
 import { assembleSinks, openStreamSinks, type AssembledSinks } from './runtime/assemble-sinks.js';
 import { EvaluationStream } from './runtime/evaluation-stream.js';
 import { buildResource } from './runtime/resource.js';
-import { RowIntake } from './runtime/row-intake.js';
+import { RowIntake, type SystemRowSource } from './runtime/row-intake.js';
 import { startSystemSampler, type RunningSampler } from './runtime/sampler-wiring.js';
 import { nowSeconds, type LogOptions, type Scalars } from './runtime/scalars.js';
 import type { SystemSampler } from './system/system-sampler.js';
@@ -165,6 +165,8 @@ export class Telemetry {
 
   /** Logs training scalars for one step. Never throws; returns false when the row was not accepted. */
   log(values: Scalars, options: LogOptions = {}): boolean {
+    // System samples waiting are received here rather than on a timer wake of their own.
+    this.running?.sampler.poll();
     const accepted = this.intake.record(
       TRAIN_STREAM,
       'train',
@@ -189,6 +191,7 @@ export class Telemetry {
 
   /** @internal Records an evaluation row for one stream (EvaluationStream calls this). */
   recordEval(stream: string, values: Scalars, step: Step): boolean {
+    this.running?.sampler.poll();
     return this.intake.record(stream, 'eval', step, values);
   }
 
@@ -197,11 +200,13 @@ export class Telemetry {
    * Returns false when the row was refused (bad step, or after shutdown).
    */
   ingest(row: StepRow): boolean {
+    // The bridge replays rows as the trainer writes them: samples waiting are received here too.
+    this.running?.sampler.poll();
     return this.intake.ingest(row);
   }
 
   /** @internal Records a system sample: one row of flat keys (docs/system-keys.md). */
-  recordSystem(sample: { ts: number; seq: number; values: Readonly<Record<string, number>> }): void {
+  recordSystem(sample: SystemRowSource): void {
     this.intake.recordSystem(sample);
   }
 

@@ -13,7 +13,12 @@ import { GpuInstruments } from './gpu-instruments.js';
 export interface SampleSource {
   latest(): SystemSample | undefined;
   readonly gpus: readonly GpuInfo[];
+  /** Samples skipped (a sample outran the interval) or lost (this thread blocked past the ring). */
+  readonly stats?: { readonly skipped: number };
 }
+
+/** `codex_system_samples_skipped_total` in Prometheus. */
+export const METRIC_SYSTEM_SAMPLES_SKIPPED = 'codex.system.samples.skipped';
 
 export interface SystemInstrumentsHandle {
   /** Removes the batch callback; the instruments then report nothing. Idempotent. */
@@ -83,6 +88,12 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
     'Open file descriptors of the watched process tree',
     ValueType.INT,
   );
+  const samplesSkipped = meter.createObservableCounter(METRIC_SYSTEM_SAMPLES_SKIPPED, {
+    unit: '{sample}',
+    description:
+      'System samples skipped because the one before outran the interval, or lost because the training thread was blocked longer than the sample ring holds',
+    valueType: ValueType.INT,
+  });
   const gpu = new GpuInstruments(meter);
 
   const observables: Observable[] = [
@@ -102,10 +113,13 @@ export function registerSystemInstruments(meter: Meter, sampler: SampleSource): 
     processMemory,
     processThreads,
     processFds,
+    samplesSkipped,
     ...gpu.observables,
   ];
 
   const callback = (result: BatchObservableResult): void => {
+    // Counted from the start, before the first sample too: a sampler whose every sample is skipped shows it.
+    if (sampler.stats) result.observe(samplesSkipped, sampler.stats.skipped);
     const sample = sampler.latest();
     if (!sample) return;
     const { load, memory, swap, filesystem, process } = sample.host;

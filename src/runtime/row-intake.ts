@@ -13,6 +13,15 @@ import type { WarnFn } from '../health.js';
 import { toColumns } from './row-builder.js';
 import { nowSeconds, type Scalars } from './scalars.js';
 
+/** What a system row is made of: the flat keys, as an object or (cheaper) as two columns. */
+export interface SystemRowSource {
+  readonly ts: number;
+  readonly seq: number;
+  readonly values: Readonly<Record<string, number>>;
+  readonly names?: readonly string[];
+  readonly columns?: Float64Array;
+}
+
 export class RowIntake {
   /** The default step of the next `log()`; undefined past the int64 maximum. */
   nextTrainStep: Step | undefined = 0;
@@ -57,10 +66,12 @@ export class RowIntake {
   }
 
   /** One system sample: a row of flat keys (docs/system-keys.md). */
-  recordSystem(sample: { ts: number; seq: number; values: Readonly<Record<string, number>> }): void {
+  recordSystem(sample: SystemRowSource): void {
     if (this.closed) return;
-    const names = Object.keys(sample.values);
-    const values = names.map((name) => sample.values[name] as number);
+    const names = sample.names ?? Object.keys(sample.values);
+    const values = sample.columns
+      ? Array.from(sample.columns)
+      : names.map((name) => sample.values[name] as number);
     this.pipeline.push({
       stream: SYSTEM_STREAM,
       phase: 'system',

@@ -9,6 +9,7 @@ import type { ResolvedTrainConfig } from '../config/train-config.js';
 import { registerSystemInstruments } from '../instruments/system-instruments.js';
 import type { SinkHealth, WarnFn } from '../health.js';
 import { SystemSampler } from '../system/system-sampler.js';
+import type { SystemRowSource } from './row-intake.js';
 
 export interface RunningSampler {
   sampler: SystemSampler;
@@ -22,7 +23,7 @@ export async function startSystemSampler(options: {
   warn: WarnFn;
   meter: Meter | undefined;
   pid: number | undefined;
-  onSample: (sample: { ts: number; seq: number; values: Readonly<Record<string, number>> }) => void;
+  onSample: (sample: SystemRowSource) => void;
 }): Promise<RunningSampler | undefined> {
   const { config } = options;
   if (config.systemMetricsInterval <= 0 || config.localRank !== 0) return undefined;

@@ -29,6 +29,9 @@ export interface SystemSample {
   readonly seq: number;
   /** Flat keys; a key that could not be measured is absent, never 0. */
   readonly values: Readonly<FlatValues>;
+  /** The same keys as two columns, when the sample came in that form (cheaper to make a row of). */
+  readonly names?: readonly string[];
+  readonly columns?: Float64Array;
   /** The typed host part the flat host keys were made from. */
   readonly host: Readonly<HostSample>;
   /** Fraction of CPU time (0..1) per mode over the last interval; absent before two reads. */

@@ -1,8 +1,8 @@
 /** Messages between the system sampler (main thread) and its worker thread. */
-import type { MessagePort } from 'node:worker_threads';
 import type { GpuInfo } from './nvml/gpu-info.js';
-import type { SampleTakerOptions, Snapshot } from './sample-taker.js';
-import type { HostSource } from './sample.js';
+import type { RingBuffer } from './sample-ring.js';
+import type { SampleTakerOptions } from './sample-taker.js';
+import type { HostSample, HostSource } from './sample.js';
 
 export interface SamplerWorkerData {
   readonly intervalMs: number;
@@ -16,21 +16,25 @@ export interface SamplerWorkerData {
    */
   readonly busy: SharedArrayBuffer;
   /**
-   * Where samples go. The main thread never listens on it: it drains it with
-   * receiveMessageOnPort from its one timer, which costs far less than a message event per sample.
+   * Where samples go (src/system/sample-ring.ts): no message per sample; the main thread copies
+   * them out from its one timer. The worker replaces it ('ring') when a sample outgrows a slot.
    */
-  readonly samples: MessagePort;
+  readonly ring: RingBuffer;
 }
 
 export type WorkerMessage =
   | { kind: 'ready'; gpus: readonly GpuInfo[]; sourceName: HostSource['name'] }
   | { kind: 'warn'; message: string }
-  | { kind: 'health'; op: 'register' | 'down' | 'up'; sink: string; reason?: string };
+  | { kind: 'health'; op: 'register' | 'down' | 'up'; sink: string; reason?: string }
+  /** The flat keys of the samples stamped with `version`, in the order of their values. */
+  | { kind: 'layout'; version: number; names: readonly string[] }
+  /** Samples from now on go to this larger ring; the old one holds no more after those published. */
+  | { kind: 'ring'; ring: RingBuffer };
 
-export interface SampleMessage {
-  readonly snapshot: Snapshot;
-  /** Ticks skipped so far by this worker. */
-  readonly skipped: number;
+/** The typed part of a sample, v8-serialized into its ring slot; GPUs by index. */
+export interface TypedPart {
+  readonly host: HostSample;
+  readonly gpus: ReadonlyArray<{ readonly index: number; readonly values: Float64Array }>;
 }
 
 export type MainMessage = { kind: 'watch'; pid: number } | { kind: 'stop' };

@@ -1,6 +1,6 @@
 /**
- * The system sampler's worker thread: reads the host and the GPUs every interval and posts one
- * snapshot per sample to the main thread, which only receives it. Tick k is due at
+ * The system sampler's worker thread: reads the host and the GPUs every interval and writes one
+ * snapshot per sample into the ring the main thread reads (src/system/sample-ring.ts). Tick k is due at
  * start + k·interval; ticks that pass while a sample is still running are skipped and counted,
  * never queued. `busy` tells the main thread's watchdog how long the current work has run, so a
  * call that never returns (a stuck driver) is noticed there and this thread is abandoned.
@@ -11,7 +11,8 @@ import { errorText } from '../errors.js';
 import { SinkHealth } from '../health.js';
 import { SampleTaker } from './sample-taker.js';
 import type { HostSample } from './sample.js';
-import type { MainMessage, SampleMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
+import { SamplePublisher } from './sample-publisher.js';
+import type { MainMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
 import { TickSchedule } from './tick-schedule.js';
 
 const port = parentPort;
@@ -50,6 +51,7 @@ function report(place: string, error: unknown): void {
 // The main thread set `busy` when it started this thread; start-up (NVML init) counts as work.
 const taker = new SampleTaker(data.taker, new ForwardingHealth(() => undefined), warn, report);
 const schedule = new TickSchedule(data.intervalMs);
+const publisher = new SamplePublisher(data.ring, post);
 /** Ticks that came while a sample was still running (an async host read). */
 let overlapped = 0;
 let inFlight = false;
@@ -59,8 +61,7 @@ let timer: NodeJS.Timeout | undefined;
 function finish(host: HostSample): void {
   if (stopped) return;
   try {
-    const message: SampleMessage = { snapshot: taker.complete(host), skipped: schedule.skipped + overlapped };
-    data.samples.postMessage(message);
+    publisher.publish(taker.complete(host), schedule.skipped + overlapped);
   } catch (error) {
     report('sample', error);
   }
@@ -102,7 +103,6 @@ port.on('message', (message: MainMessage) => {
     stopped = true;
     if (timer) clearTimeout(timer);
     taker.close();
-    data.samples.close();
     port.close();
   }
 });

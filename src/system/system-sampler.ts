@@ -1,10 +1,12 @@
 /**
  * The background system sampler. Host and GPU sampling run in a worker thread
  * (src/system/sampler-worker.ts) that posts one snapshot per interval; this class, on the training
- * thread, only receives it, hands it to `onSample` and keeps it for observable instruments. It
- * drains the snapshots from its one timer (every interval) with receiveMessageOnPort, rather than
- * taking a message event each, which costs the training thread several times more; a snapshot
- * so reaches `onSample` up to one interval after it was taken (its `ts` is when it was taken).
+ * thread, only receives it, hands it to `onSample` and keeps it for observable instruments. The
+ * snapshots come through a ring in shared memory (src/system/sample-ring.ts), not as messages: it
+ * copies them out from its one timer (every interval), so a sample costs this thread no wake-up
+ * of its own and no decoding (the typed part is decoded only when an instrument reads it); a
+ * snapshot so reaches `onSample` up to one interval after it was taken (its `ts` is when it was
+ * taken).
  * So a slow /proc read or NVML call never stalls `log()`:
  * - a sample that takes longer than the interval makes the worker skip (and count) the ticks it
  *   overlaps, never queue them;
@@ -16,14 +18,15 @@
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { settingsNamedByFlag } from '../config/setting-name.js';
 import { ConfigError, errorText } from '../errors.js';
 import { defaultWarn, type SinkHealth } from '../health.js';
 import type { GpuInfo } from './nvml/gpu-info.js';
-import type { GpuSample, HostSource, SystemSample } from './sample.js';
-import type { MainMessage, SampleMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
-import type { Snapshot } from './sample-taker.js';
+import { ReceivedSample } from './received-sample.js';
+import { allocateRing, RingReader, type RingBuffer } from './sample-ring.js';
+import type { HostSource, SystemSample } from './sample.js';
+import type { MainMessage, SamplerWorkerData, WorkerMessage } from './sampler-protocol.js';
 
 export type { GpuInfo } from './nvml/gpu-info.js';
 export type { GpuSample, SystemSample } from './sample.js';
@@ -69,7 +72,10 @@ export interface SystemSamplerOptions {
 
 /** Counters users can read (and the bench reports). */
 export interface SamplerStats {
-  /** Ticks skipped because the sample before was still running (or the worker woke late). */
+  /**
+   * Samples not taken because the one before was still running (or the worker woke late), plus
+   * samples lost because this thread was blocked for longer than the ring holds.
+   */
   skipped: number;
   /** Workers abandoned because a call in them did not return in time. */
   hung: number;
@@ -97,8 +103,12 @@ export class SystemSampler {
   private readonly health: SinkHealth;
   private worker: Worker | undefined;
   private busy: Float64Array | undefined;
-  private samples: MessagePort | undefined;
-  /** The one timer: drains the samples port and watches for a stuck worker. */
+  private ring: RingReader | undefined;
+  /** A larger ring the worker moved to; read once the current one is drained. */
+  private nextRings: RingBuffer[] = [];
+  /** Key lists of the current worker's samples, by layout version. */
+  private layouts = new Map<number, readonly string[]>();
+  /** The one timer: drains the ring and watches for a stuck worker. */
   private watchdog: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private gpuInfos: readonly GpuInfo[] = [];
@@ -106,8 +116,8 @@ export class SystemSampler {
   private source: HostSource['name'] | undefined;
   private pid: number;
   private seq = 0;
+  /** Skipped and lost samples of the workers before the current one. */
   private skippedBefore = 0;
-  private skippedNow = 0;
   private hung = 0;
   private started = 0;
   private running = false;
@@ -163,8 +173,7 @@ export class SystemSampler {
     this.watchdog = this.restartTimer = undefined;
     const worker = this.worker;
     this.worker = undefined;
-    this.samples?.close();
-    this.samples = undefined;
+    this.retireRing();
     if (!worker) return Promise.resolve();
     worker.removeAllListeners('message');
     if (this.isStuck()) {
@@ -204,7 +213,22 @@ export class SystemSampler {
   }
 
   get stats(): SamplerStats {
-    return { skipped: this.skippedBefore + this.skippedNow, hung: this.hung, started: this.started };
+    const ring = this.ring;
+    const now = ring ? ring.skipped + ring.lost : 0;
+    return { skipped: this.skippedBefore + now, hung: this.hung, started: this.started };
+  }
+
+  /**
+   * Takes the samples waiting in the ring now, when there are any: one atomic load otherwise.
+   * The training loop calls it (from `log()`, evaluation rows and `ingest()`), so a process that logs at least once per interval
+   * receives every sample there, and the timer, pushed back each time, never has to wake the
+   * thread for it; the timer still runs when nothing calls this (the bridge, an idle trainer) and
+   * watches for a stuck worker when samples stop.
+   */
+  poll(): void {
+    if (!this.ring?.pending) return;
+    this.drain();
+    this.watchdog?.refresh();
   }
 
   /** Watches another process tree (the bridge's child) from the next sample on. */
@@ -220,21 +244,20 @@ export class SystemSampler {
     busy[0] = Date.now();
     busy[1] = 1;
     const { gpu, nvmlLibrary, outputDir, cudaVisibleDevices, source = 'auto', procRoot } = this.options;
-    const channel = new MessageChannel();
+    const ring = allocateRing();
     const workerData: SamplerWorkerData = {
       intervalMs: this.intervalMs,
       settingsByFlag: settingsNamedByFlag(),
       taker: { gpu, nvmlLibrary, outputDir, pid: this.pid, cudaVisibleDevices, source, procRoot },
       busy: busy.buffer as SharedArrayBuffer,
-      samples: channel.port2,
+      ring,
     };
     // Workers inherit node's flags; --input-type (a `node -e` caller) is refused for a file worker.
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
     let worker: Worker;
     try {
-      worker = new Worker(workerUrl(), { workerData, execArgv, transferList: [channel.port2] });
+      worker = new Worker(workerUrl(), { workerData, execArgv });
     } catch (error) {
-      channel.port1.close();
       this.health.markDown(SYSTEM_SINK, `cannot start the sampler thread (${errorText(error)})`);
       return Promise.resolve();
     }
@@ -242,11 +265,9 @@ export class SystemSampler {
     // so sampling never keeps a finished program alive.
     this.worker = worker;
     this.busy = busy;
-    this.samples?.close();
-    this.samples = channel.port1;
+    this.retireRing();
+    this.ring = new RingReader(ring);
     this.started++;
-    this.skippedBefore += this.skippedNow;
-    this.skippedNow = 0;
     return new Promise((resolve) => {
       worker.on('message', (message: WorkerMessage) => {
         if (message.kind === 'ready') {
@@ -264,15 +285,30 @@ export class SystemSampler {
     });
   }
 
-  /** Takes every sample the worker has posted since the last drain, oldest first. */
+  /** Keeps the counts of a worker's ring that is no longer read, and lets go of it. */
+  private retireRing(): void {
+    if (this.ring) this.skippedBefore += this.ring.skipped + this.ring.lost;
+    this.ring = undefined;
+    this.nextRings = [];
+    this.layouts = new Map();
+  }
+
+  /** Takes every sample the worker has written since the last drain, oldest first. */
   private drain(): void {
-    const port = this.samples;
-    if (!port) return;
-    for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
-      const message = received.message as SampleMessage;
-      this.skippedNow = message.skipped;
-      this.emit(message.snapshot);
-      if (this.samples !== port) return;
+    if (!this.running) return;
+    const known = (version: number): boolean => this.layouts.has(version);
+    for (let ring = this.ring; ring; ring = this.ring) {
+      for (let slot = ring.next(known); slot; slot = ring.next(known)) {
+        const names = this.layouts.get(slot.layout) ?? [];
+        this.emit(new ReceivedSample(slot.ts, this.seq++, names, slot.values, slot.typed, this.infoByIndex));
+        // onSample may have stopped the sampler, or a hang check replaced the worker.
+        if (this.ring !== ring) return;
+      }
+      const larger = this.nextRings.shift();
+      if (!larger || ring.pending) return;
+      // The worker writes no more to this ring: carry its counts over to the larger one.
+      this.skippedBefore += ring.lost;
+      this.ring = new RingReader(larger);
     }
   }
 
@@ -289,6 +325,14 @@ export class SystemSampler {
       case 'warn':
         this.warn(message.message);
         break;
+      case 'layout':
+        // Older versions are no longer in the ring once a sample of a newer one has been read.
+        this.layouts.set(message.version, message.names);
+        if (this.layouts.size > 16) this.layouts.delete(this.layouts.keys().next().value as number);
+        break;
+      case 'ring':
+        this.nextRings.push(message.ring);
+        break;
       case 'health':
         if (message.op === 'register') this.health.register(message.sink);
         else if (message.op === 'down') this.health.markDown(message.sink, message.reason ?? '');
@@ -297,24 +341,8 @@ export class SystemSampler {
     }
   }
 
-  private emit(snapshot: Snapshot): void {
+  private emit(sample: SystemSample): void {
     if (!this.running) return;
-    const gpus: GpuSample[] = [];
-    for (const gpu of snapshot.gpus) {
-      const info = this.infoByIndex.get(gpu.index);
-      if (info) gpus.push({ info, values: gpu.values });
-    }
-    const host = snapshot.host;
-    const sample: SystemSample = {
-      ts: snapshot.ts,
-      seq: this.seq++,
-      values: snapshot.values,
-      host,
-      cpuModes: host.cpu?.modes,
-      interfaces: host.interfaces,
-      disks: host.disks,
-      gpus,
-    };
     this.last = sample;
     // A fresh worker's first sample ends the gap a stuck one left.
     if (this.hung > 0) this.health.markUp(SYSTEM_SINK);
@@ -338,8 +366,7 @@ export class SystemSampler {
     const worker = this.worker;
     this.worker = undefined;
     this.busy = undefined;
-    this.samples?.close();
-    this.samples = undefined;
+    this.retireRing();
     this.hung++;
     worker.removeAllListeners('message');
     // terminate() takes effect when the stuck call returns; until then the thread idles in it.

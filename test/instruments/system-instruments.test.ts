@@ -53,6 +53,9 @@ async function setUp(gpu: boolean): Promise<{
     get gpus() {
       return sampler.gpus;
     },
+    get stats() {
+      return sampler.stats;
+    },
   };
   const handle = registerSystemInstruments(provider.getMeter('test'), counted);
   cleanups.push(
@@ -202,4 +205,20 @@ test('unregister() removes the callback: later collections no longer read the sa
   unregister();
   await collect();
   expect(counted.reads).toBe(1);
+});
+
+test('skipped system samples are counted on codex.system.samples.skipped, as the sampler counts them', async (context) => {
+  if (!library) return context.skip();
+  // Every NVML call takes 10 ms: a sample of one GPU takes ~0.3 s against a 50 ms interval.
+  process.env.FAKE_NVML_GPU_COUNT = '1';
+  process.env.FAKE_NVML_DELAY_US = '10000';
+  try {
+    const { sampler, collect } = await setUp(true);
+    const skipped = points((await collect()).get('codex.system.samples.skipped'));
+    expect(skipped).toEqual([{ attributes: {}, value: sampler.stats.skipped }]);
+    expect(sampler.stats.skipped).toBeGreaterThan(0);
+  } finally {
+    delete process.env.FAKE_NVML_GPU_COUNT;
+    delete process.env.FAKE_NVML_DELAY_US;
+  }
 });

@@ -81,6 +81,26 @@ describe('SystemSampler', () => {
     expect(Object.keys(samples[2].values).some((key) => key.startsWith('gpu_'))).toBe(false);
   });
 
+  test('poll() hands waiting samples to onSample at once, in order, so a training loop receives them without a timer wake', async () => {
+    const { sampler, samples } = create({ intervalSeconds: 0.02 });
+    await sampler.start();
+    await until(() => samples.length >= 1);
+    const before = samples.length;
+    // Blocked without yielding, as a training step is: the sampler's timer cannot run meanwhile.
+    const end = Date.now() + 300;
+    while (Date.now() < end);
+    expect(samples.length).toBe(before);
+    sampler.poll();
+    expect(samples.length).toBeGreaterThanOrEqual(before + 3);
+    expect(samples.map((sample) => sample.seq)).toEqual(samples.map((_, index) => index));
+    // Columns and the object view of the same keys agree.
+    const last = samples.at(-1)!;
+    expect(Object.fromEntries(last.names!.map((name, i) => [name, last.columns![i]]))).toEqual(last.values);
+    const polled = samples.length;
+    sampler.poll();
+    expect(samples.length).toBe(polled);
+  });
+
   test('sampling stays on schedule: tick k is due at start + k·interval however late the one before woke, without drift', () => {
     // The schedule the worker thread runs, on a clock the test moves.
     let now = 1000;
