@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.js';
 import type { Goal } from './direction.js';
 import { closest } from '../suggest.js';
+import { SOURCE_KINDS, type SourceKind } from '../sources/run-source.js';
 
 const KNOWN_FLAGS = [
   '--format',
@@ -12,6 +13,7 @@ const KNOWN_FLAGS = [
   '--strict',
   '--jobs',
   '--no-progress',
+  '--source',
   '--help',
 ];
 
@@ -20,8 +22,10 @@ export type Format = (typeof FORMATS)[number];
 
 export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->... [options]
        codex-ndjson summarize --compare <A> <B> [<C>...] [options]
-  inputs: .ndjson / .ndjson.gz files (an active file brings its rotated segments), directories
-          (every *.ndjson and *.ndjson.gz inside), globs, or - for standard input
+  inputs: .ndjson / .ndjson.gz files (an active file brings its rotated segments), TensorBoard
+          event files (events.out.tfevents.*), W&B runs (offline-run-* folders or their run-*.wandb),
+          directories (every NDJSON stream, TensorBoard run folder and W&B run inside), globs, or -
+          for standard input (NDJSON)
   Several runs (run ids) in the input give one scorecard each; ranks (*.rankN.ndjson) add a
   per-rank view: min, median and max across ranks per metric, and the slowest rank by step time.
   --format, -f table|markdown|json|csv|html   output format (default table)
@@ -31,7 +35,8 @@ export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->.
   --merge-runs            one scorecard for every run in the input
   --strict                exit 1 if any line is malformed
   --jobs, -j N            worker threads for large files (default: cores)
-  --no-progress           no progress line on stderr`;
+  --no-progress           no progress line on stderr
+  --source ndjson|tfevents|wandb   read only that kind of input (an explicit file: with that reader)`;
 
 export interface SummarizeArgs {
   inputs: string[];
@@ -44,6 +49,8 @@ export interface SummarizeArgs {
   strict: boolean;
   jobs: number | undefined;
   progress: boolean;
+  /** Only this kind of input; undefined: every kind found. */
+  source: SourceKind | undefined;
   help: boolean;
 }
 
@@ -58,6 +65,7 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
     strict: false,
     jobs: undefined,
     progress: true,
+    source: undefined,
     help: false,
   };
   let onlyPositional = false;
@@ -114,6 +122,13 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
       case '--no-progress':
         args.progress = false;
         break;
+      case '--source': {
+        const kind = value();
+        if (!(SOURCE_KINDS as readonly string[]).includes(kind))
+          throw new UsageError(`--source ${kind} is not one of ${SOURCE_KINDS.join(', ')}`);
+        args.source = kind as SourceKind;
+        break;
+      }
       case '-j':
       case '--jobs': {
         const text = value();
@@ -138,6 +153,9 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
     args.compare = args.inputs;
     return args;
   }
-  if (args.inputs.length === 0) throw new UsageError('no input: pass NDJSON files, directories, globs or -');
+  if (args.inputs.length === 0)
+    throw new UsageError(
+      'no input: pass NDJSON files, TensorBoard event files, W&B runs, directories, globs or -',
+    );
   return args;
 }

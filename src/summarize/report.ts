@@ -4,7 +4,7 @@
  */
 import { goalFor, type Goal } from './direction.js';
 import type { SeriesSample } from './downsample.js';
-import type { MalformedReport, PhaseName, RunSummary, StepValue } from './summary-types.js';
+import type { MalformedReport, PhaseName, RunSummary, SourceFacts, StepValue } from './summary-types.js';
 
 export interface MetricRow {
   phase: PhaseName;
@@ -46,6 +46,8 @@ export interface Report {
   steps: RunSummary['steps'];
   phases: { phase: PhaseName; rows: MetricRow[] }[];
   system: SystemRow[];
+  /** A TensorBoard or W&B run's own facts (name, state, config, summary, what is not shown). */
+  source?: SourceFacts;
 }
 
 const PHASE_ORDER: readonly PhaseName[] = ['train', 'eval', 'system'];
@@ -124,5 +126,6 @@ export function buildReport(summary: RunSummary, goals: ReadonlyMap<string, Goal
     steps: summary.steps,
     phases,
     system: systemRows(system),
+    ...(summary.source === undefined ? {} : { source: summary.source }),
   };
 }

@@ -44,6 +44,21 @@ export interface PhaseSteps {
   max: StepValue;
 }
 
+/** What a TensorBoard or W&B run says about itself beyond its scalars (plain data: it crosses threads). */
+export interface SourceFacts {
+  kind: 'tfevents' | 'wandb';
+  name: string;
+  /** W&B run id. */
+  id?: string;
+  /** W&B: finished, failed (non-zero exit code) or crashed (no exit record). */
+  state?: string;
+  exitCode?: number;
+  config?: Record<string, unknown>;
+  summary?: Record<string, unknown>;
+  /** Logged but not drawn: histograms, text, strings…, with what each holds. */
+  notShown: Array<{ key: string; kind: string }>;
+}
+
 export interface RunSummary {
   files: string[];
   lines: number;
@@ -63,6 +78,8 @@ export interface RunSummary {
   rank?: number;
   /** The same, one summary per rank, when the input holds several. */
   byRank?: RunSummary[];
+  /** Set for the summary of one TensorBoard or W&B run. */
+  source?: SourceFacts;
 }
 
 export const MAX_MALFORMED_REPORTS = 5;
