@@ -5,17 +5,28 @@
 import { parseArgs } from 'node:util';
 import { checkInputs } from '../dashboard/discover.js';
 import { DEFAULT_HOST, startDashboard } from '../dashboard/server.js';
+import { SOURCE_KINDS, type SourceKind } from '../sources/run-source.js';
 
-export const DASHBOARD_USAGE = `Usage: codex-telemetry dashboard [RUN_DIR | NDJSON_FILE | GLOB]... [--port P] [--host H]
+export const DASHBOARD_USAGE = `Usage: codex-telemetry dashboard [RUN_DIR | FILE | GLOB]... [--port P] [--host H] [--source KIND]
 
 Serves live training curves of the given runs (default: .codex) in the browser. Runs are found
-under the folders given (rotated segments and ranks included); new lines appear within a second.
-  --port P   port (default 6006, or the next free one; 0 = any free port)
-  --host H   bind address (default ${DEFAULT_HOST}; anything else exposes the runs to that network)
+under the folders given: NDJSON streams (rotated segments and ranks included), TensorBoard event
+files (events.out.tfevents.*, one run per folder) and W&B offline runs (offline-run-*); new data
+appears within a second.
+  --port P         port (default 6006, or the next free one; 0 = any free port)
+  --host H         bind address (default ${DEFAULT_HOST}; anything else exposes the runs to that network)
+  --source KIND    only ndjson, tfevents or wandb runs (an explicit file: read with that reader)
 `;
 
 export type DashboardArgs =
-  | { ok: true; inputs: string[]; port: number | undefined; host: string | undefined; help: boolean }
+  | {
+      ok: true;
+      inputs: string[];
+      port: number | undefined;
+      host: string | undefined;
+      source: SourceKind | undefined;
+      help: boolean;
+    }
   | { ok: false; message: string };
 
 export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
@@ -23,7 +34,12 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        source: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -41,11 +57,17 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
   }
   if (values.host !== undefined && values.host.trim() === '')
     return { ok: false, message: '--host must not be empty' };
+  if (values.source !== undefined && !(SOURCE_KINDS as readonly string[]).includes(values.source))
+    return {
+      ok: false,
+      message: `--source must be one of ${SOURCE_KINDS.join(', ')}, got "${values.source}"`,
+    };
   return {
     ok: true,
     inputs: positionals.length > 0 ? positionals : ['.codex'],
     port,
     host: values.host,
+    source: values.source as SourceKind | undefined,
     help: values.help ?? false,
   };
 }
@@ -69,7 +91,9 @@ export async function dashboardCommand(argv: readonly string[], io: Io): Promise
   }
   const missing = checkInputs(args.inputs);
   if (missing !== undefined) {
-    io.stderr.write(`codex-telemetry dashboard: ${missing}; give a run folder, an NDJSON file or a glob\n`);
+    io.stderr.write(
+      `codex-telemetry dashboard: ${missing}; give a run folder, an NDJSON, event or .wandb file, or a glob\n`,
+    );
     return 2;
   }
   // Ctrl-C is ours before the URL is printed: a user or script that interrupts as soon as it sees
@@ -81,7 +105,12 @@ export async function dashboardCommand(argv: readonly string[], io: Io): Promise
   try {
     // The page is served once what is on disk has been read, so its first render is complete.
     io.stderr.write(`dashboard: reading ${args.inputs.join(' ')}\n`);
-    const dashboard = await startDashboard({ inputs: args.inputs, port: args.port, host: args.host });
+    const dashboard = await startDashboard({
+      inputs: args.inputs,
+      port: args.port,
+      host: args.host,
+      source: args.source,
+    });
     io.stdout.write(`dashboard: ${dashboard.url}\n`);
     await stopped;
     await dashboard.close();

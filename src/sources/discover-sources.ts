@@ -87,6 +87,26 @@ function describeKinds(kinds: ReadonlySet<SourceKind>): string {
   return [...kinds].map((kind) => names[kind]).join(', ');
 }
 
+/**
+ * The TensorBoard and W&B runs under the inputs, for a reader that looks again later (the
+ * dashboard): an input that holds none yet is no error.
+ */
+export function discoverRuns(inputs: readonly string[], source?: SourceKind): RunSpec[] {
+  if (source === 'ndjson') return [];
+  const runs: RunSpec[] = [];
+  for (const input of inputs) {
+    let plan: SourcePlan;
+    try {
+      plan = discoverSources([input], source);
+    } catch (error) {
+      if (error instanceof UsageError) continue;
+      throw error;
+    }
+    for (const run of plan.runs) if (!runs.some((r) => r.path === run.path)) runs.push(run);
+  }
+  return runs;
+}
+
 /** Runs under the inputs, each once, in input order. Throws UsageError naming an input that yields nothing. */
 export function discoverSources(inputs: readonly string[], source?: SourceKind): SourcePlan {
   const kinds = new Set<SourceKind>(source === undefined ? ['ndjson', 'tfevents', 'wandb'] : [source]);

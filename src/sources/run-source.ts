@@ -58,7 +58,17 @@ export interface LiveRunReader {
   readonly info: RunInfo;
   /** Reads what is new; true when anything was. */
   poll(): Promise<boolean>;
+  /**
+   * The writer is taken to be gone (a one-shot read ends, or a live run stopped growing): a torn
+   * last record is reported, and a W&B run without an exit record is crashed.
+   */
+  finish(): void;
   close(): Promise<void>;
+}
+
+/** How a run is named in reports and charts: W&B runs by display name and id (names repeat), TensorBoard runs by folder. */
+export function labelOf(info: RunInfo): string {
+  return info.id !== undefined && info.id !== info.name ? `${info.name} (${info.id})` : info.name;
 }
 
 /**

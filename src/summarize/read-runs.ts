@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { errnoCode } from '../errors.js';
 import type { RunSpec } from '../sources/discover-sources.js';
-import type { LiveRunReader, RunInfo, RunSink } from '../sources/run-source.js';
+import { labelOf, type LiveRunReader, type RunInfo, type RunSink } from '../sources/run-source.js';
 import { TfeventsRunReader } from '../sources/tfevents/tfevents-run-reader.js';
 import { WandbRunReader } from '../sources/wandb/wandb-run-reader.js';
 import { SummaryAggregator } from './aggregator.js';
@@ -63,11 +63,6 @@ export async function readRun(spec: RunSpec): Promise<RunSummary> {
   // A run with no scalar still gets its scorecard: its state, config and problems say something.
   const runs = byRun.length === 0 ? [{ ...summary, byRun: undefined }] : byRun;
   return { ...summary, ...files, byRun: runs.map((run) => ({ ...run, ...files })) };
-}
-
-/** How reports name the run: W&B's display name and id, or TensorBoard's run name. */
-function labelOf(info: RunInfo): string {
-  return info.id !== undefined && info.id !== info.name ? `${info.name} (${info.id})` : info.name;
 }
 
 function factsOf(info: RunInfo): SourceFacts {

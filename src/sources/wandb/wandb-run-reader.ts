@@ -93,6 +93,8 @@ export class WandbRunReader implements LiveRunReader {
           read = true;
           this.readRecord(record.start, record.payload);
         }
+        // A run taken for crashed while it was quiet is running again when its log grows.
+        if (read && this.info.state === 'crashed' && this.info.exitCode === undefined) this.info.state = 'running';
         const damage = scan.damage;
         if (damage === undefined) {
           this.next += got;
