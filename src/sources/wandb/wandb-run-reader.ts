@@ -16,13 +16,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, errorText } from '../../errors.js';
+import { ProtoDecodeError } from '../../formats/codec/proto-reader.js';
 import { BLOCK_BYTES } from '../../formats/wandb/log-framing.js';
 import { scanWandbLogFrom } from '../../formats/wandb/log-scan.js';
 import { decodeRecord } from '../../formats/wandb/record-codec.js';
-import type { HistoryRecord, StatsRecord, WandbRecord } from '../../formats/wandb/record-types.js';
+import type { StatsRecord, WandbRecord } from '../../formats/wandb/record-types.js';
 import { listDir } from '../../ndjson/glob.js';
 import { PHASE_SYSTEM } from '../../ndjson/line/metric-visitor.js';
 import { phaseOf, type LiveRunReader, type RunInfo, type RunSink } from '../run-source.js';
+import { NameTable } from '../../ndjson/line/name-table.js';
+import { KeyedRecordDecoder, type KeyedItems } from './keyed-records.js';
 import { applyItems, keyOf, parseValueJson } from './wandb-values.js';
 
 export const WANDB_LOG = /^run-.+\.wandb$/;
@@ -53,6 +56,9 @@ export class WandbRunReader implements LiveRunReader {
   records = 0;
   private tornAt: number | undefined;
   private readonly config: Record<string, unknown> = {};
+  /** Summary updates not yet applied: key → [path, value_json, record offset]; the last update of a key wins. */
+  private readonly pendingSummary = new Map<string, [string[], number | string, number]>();
+  private readonly keyed = new KeyedRecordDecoder(new NameTable());
   private readonly summary: Record<string, unknown> = {};
   private rows = 0;
   private readonly ids = new Map<string, { phase: 0 | 1 | 2; id: number }>();
@@ -117,6 +123,7 @@ export class WandbRunReader implements LiveRunReader {
     } finally {
       fs.closeSync(fd);
     }
+    this.applySummary();
     return read;
   }
 
@@ -150,6 +157,18 @@ export class WandbRunReader implements LiveRunReader {
   }
 
   private readRecord(offset: number, payload: Uint8Array): void {
+    let keyed: KeyedItems | undefined;
+    try {
+      keyed = this.keyed.decode(payload);
+    } catch (error) {
+      // Malformed bytes: the full decoder below names what is wrong.
+      if (!(error instanceof ProtoDecodeError)) throw error;
+    }
+    if (keyed !== undefined) {
+      if (keyed.kind === 'history') this.historyRow(keyed.keys, keyed.values, keyed.stepNum);
+      else for (let i = 0; i < keyed.keys.length; i++) this.pendingSummary.set(keyed.keys[i] as string, [keyed.paths[i] as string[], keyed.values[i] as string, offset]);
+      return;
+    }
     let record: WandbRecord;
     try {
       record = decodeRecord(payload);
@@ -158,8 +177,14 @@ export class WandbRunReader implements LiveRunReader {
       this.problem(offset, `not a wandb_internal.Record (${errorText(error)}); skipped`);
       return;
     }
-    if (record.history !== undefined) this.history(record.history);
-    else if (record.summary !== undefined) applyItems(this.summary, record.summary.update, record.summary.remove, this.badItem(offset));
+    if (record.history !== undefined) {
+      const items = record.history.item ?? [];
+      const num = record.history.step?.num;
+      this.historyRow(items.map(keyOf), items.map((item) => item.value_json ?? 'null'), num === undefined ? undefined : Number(num));
+    } else if (record.summary !== undefined) {
+      this.applySummary();
+      applyItems(this.summary, record.summary.update, record.summary.remove, this.badItem(offset));
+    }
     else if (record.config !== undefined) this.applyConfig(record.config.update, record.config.remove, offset);
     else if (record.stats !== undefined) this.stats(record.stats);
     else if (record.run !== undefined) {
@@ -185,34 +210,47 @@ export class WandbRunReader implements LiveRunReader {
     return (item, error) => this.problem(offset, `${keyOf(item)}: value_json is not JSON (${errorText(error)}); skipped`);
   }
 
-  private history(history: HistoryRecord): void {
-    const items = history.item ?? [];
+  private historyRow(keys: readonly string[], texts: ReadonlyArray<number | string>, stepNum: number | undefined): void {
     let step: number | bigint = NaN;
     let ts = NaN;
-    const keys: string[] = [];
+    const row = this.rows++;
+    // _step and _timestamp come anywhere in the row: the values wait for them.
+    const names: string[] = [];
     const values: unknown[] = [];
-    for (const item of items) {
-      const key = keyOf(item);
-      let value: unknown;
-      try {
-        value = parseValueJson(item.value_json ?? 'null');
-      } catch (error) {
-        this.problem(0, `history row ${this.rows + 1}: ${key}: value_json is not JSON (${errorText(error)}); skipped`);
-        continue;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const text = texts[i] as number | string;
+      let value: unknown = text;
+      if (typeof text === 'string') {
+        try {
+          value = parseValueJson(text);
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
+          this.problem(0, `history row ${row + 1}: ${key}: value_json is not JSON (${errorText(error)}); skipped`);
+          continue;
+        }
       }
       if (key === '_step') step = typeof value === 'number' ? value : NaN;
       else if (key === '_timestamp') ts = typeof value === 'number' ? value : NaN;
-      else if (!key.startsWith('_')) {
-        keys.push(key);
+      else if (key.charCodeAt(0) !== 95 /* _ */) {
+        names.push(key);
         values.push(value);
       }
     }
-    if (Number.isNaN(step)) {
-      const num = history.step?.num;
-      step = num === undefined ? this.rows : Number(num);
-    }
-    this.rows++;
-    for (let i = 0; i < keys.length; i++) this.emit(keys[i] as string, values[i], step, ts, undefined);
+    if (Number.isNaN(step)) step = stepNum ?? row;
+    for (let i = 0; i < names.length; i++) this.emit(names[i] as string, values[i], step, ts, undefined);
+  }
+
+  /** Summary updates are kept as text and parsed when the summary is looked at: the SDK writes one per row. */
+  private applySummary(): void {
+    if (this.pendingSummary.size === 0) return;
+    const update = [...this.pendingSummary.values()].map(([path, text]) => ({
+      nested_key: path,
+      value_json: typeof text === 'number' ? String(text) : text,
+    }));
+    const offset = [...this.pendingSummary.values()][0]?.[2] ?? 0;
+    this.pendingSummary.clear();
+    applyItems(this.summary, update, undefined, this.badItem(offset));
   }
 
   private stats(stats: StatsRecord): void {
