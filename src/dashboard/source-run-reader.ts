@@ -60,12 +60,17 @@ export class SourceRunReader {
   private readonly reader: LiveRunReader;
   private lastRead = Date.now();
   private finished = false;
+  /** Not-shown tags already told. */
+  private told = 0;
 
   constructor(
     readonly spec: RunSpec,
     store: SeriesStore,
     onMalformed: (file: string, line: MalformedLine) => void,
     private readonly quietMs = QUIET_MS,
+    /** Told once per tag or key the dashboard does not draw (histograms, text, strings…). */
+    private readonly notShown: (run: string, key: string, kind: string) => void = (run, key, kind) =>
+      process.stderr.write(`dashboard: ${run}: ${key} holds ${kind} values, which are not drawn\n`),
   ) {
     const names = new NameTable();
     let label: string | undefined;
@@ -98,6 +103,11 @@ export class SourceRunReader {
 
   async poll(): Promise<boolean> {
     const read = await this.reader.poll();
+    const info = this.reader.info;
+    if (info.notShown.size > this.told) {
+      [...info.notShown].slice(this.told).forEach(([key, kind]) => this.notShown(labelOf(info), key, kind));
+      this.told = info.notShown.size;
+    }
     const now = Date.now();
     if (read) {
       this.lastRead = now;

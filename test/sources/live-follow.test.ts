@@ -140,11 +140,32 @@ describe('the dashboard', () => {
     live.stop();
   });
 
+  it('tells once which tags it does not draw, and what they hold', async () => {
+    const told: string[] = [];
+    const spec = { kind: 'tfevents' as const, path: path.join(RUNS, 'pytorch', 'run_a'), name: 'run_a' };
+    const reader = new SourceRunReader(
+      spec,
+      new SeriesStore(),
+      () => undefined,
+      60_000,
+      (run, key, kind) => told.push(`${run}: ${key} (${kind})`),
+    );
+    await reader.poll();
+    await reader.poll();
+    expect(told).toEqual(['run_a: weights/fc1 (histogram)']);
+  });
+
   it('reports a torn last record, with file and offset, once its writer has been quiet for the set time', async () => {
     const store = new SeriesStore();
     const malformed: Array<[string, MalformedLine]> = [];
     const spec = { kind: 'wandb' as const, path: wandbLog('k1lled01'), name: 'k1lled01' };
-    const reader = new SourceRunReader(spec, store, (file, line) => malformed.push([file, line]), 0);
+    const reader = new SourceRunReader(
+      spec,
+      store,
+      (file, line) => malformed.push([file, line]),
+      0,
+      () => undefined,
+    );
     expect(await reader.poll()).toBe(true);
     expect(malformed).toEqual([]);
     expect(await reader.poll()).toBe(false);

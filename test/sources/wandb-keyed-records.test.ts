@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { NameTable } from '../../src/ndjson/line/name-table.js';
 import { scanWandbLog } from '../../src/formats/wandb/log-scan.js';
 import { decodeRecord } from '../../src/formats/wandb/record-codec.js';
+import type { KeyedItem } from '../../src/formats/wandb/record-types.js';
 import { KeyedRecordDecoder } from '../../src/sources/wandb/keyed-records.js';
 import { keyOf, parseValueJson } from '../../src/sources/wandb/wandb-values.js';
 
@@ -40,7 +41,8 @@ describe('the fast history and summary decoder', () => {
           other++;
           continue;
         }
-        const items = 'update' in body ? (body.update ?? []) : (body.item ?? []);
+        const items: KeyedItem[] =
+          full.history !== undefined ? (full.history.item ?? []) : (full.summary?.update ?? []);
         expect(keyed?.kind).toBe(full.history !== undefined ? 'history' : 'summary');
         expect(keyed?.keys).toEqual(items.map(keyOf));
         const values = keyed?.values.map((value) =>
