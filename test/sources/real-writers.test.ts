@@ -172,7 +172,12 @@ const numeric = (value: unknown): number | undefined =>
       ? Number(value)
       : undefined;
 
-async function checkWandb(root: string): Promise<void> {
+/**
+ * `committed`: the killed run of the committed fixture lost only the tail (945 of 1000 rows, a torn
+ * record). A fresh kill loses what wandb-core had buffered, which depends on the machine's load: it
+ * must still be a crashed run whose rows are a prefix of what was logged.
+ */
+async function checkWandb(root: string, committed = true): Promise<void> {
   const all = parseLenientJson(fs.readFileSync(path.join(root, 'wandb.logged.json'), 'utf8')) as Record<
     string,
     WandbLogged
@@ -206,16 +211,17 @@ async function checkWandb(root: string): Promise<void> {
       if (which === 'killed') {
         // The kill lost wandb-core's buffered writes: what was read is a prefix of what was logged.
         expectPoints(points, want.slice(0, points.length));
-        expect(points.length).toBeGreaterThan(want.length / 2);
+        if (committed) expect(points.length).toBeGreaterThan(want.length / 2);
       } else {
         expectPoints(points, want);
       }
       compared += points.length;
     }
-    expect(compared).toBeGreaterThan(0);
+    if (which !== 'killed' || committed) expect(compared).toBeGreaterThan(0);
     if (which === 'killed') {
-      expect(read.problems).toHaveLength(1);
-      expect(read.problems[0]?.reason).toMatch(/ends inside this record/);
+      expect(read.problems.length).toBeLessThanOrEqual(1);
+      if (committed) expect(read.problems).toHaveLength(1);
+      for (const problem of read.problems) expect(problem.reason).toMatch(/ends inside this record/);
     } else {
       expect(read.problems).toEqual([]);
     }
@@ -351,6 +357,6 @@ describe('the same runs written afresh by the real writers', () => {
     await checkPytorch(root);
     await checkTensorboardX(root);
     await checkTf2(root);
-    await checkWandb(root);
+    await checkWandb(root, false);
   }, 300_000);
 });

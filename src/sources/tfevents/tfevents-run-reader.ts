@@ -15,10 +15,18 @@ import { errnoCode, errorText } from '../../errors.js';
 import { ProtoDecodeError } from '../../formats/codec/proto-reader.js';
 import { decodeEvent, type DecodedEvent } from '../../formats/tensorboard/event-decoder.js';
 import { listDir } from '../../ndjson/glob.js';
+import type { PhaseId } from '../../ndjson/line/metric-visitor.js';
+import { NameTable } from '../../ndjson/line/name-table.js';
+import { SimpleEventDecoder } from './simple-events.js';
 import { phaseOf, type LiveRunReader, type RunInfo, type RunSink } from '../run-source.js';
 import { readValue, type TagKinds } from './event-values.js';
 import { RestartPlan } from './restart-plan.js';
 import { recordBytes, scanChunk } from './tfrecord-chunk.js';
+
+interface MetricId {
+  phase: PhaseId;
+  id: number;
+}
 
 export const EVENT_FILE = /^events\.out\.tfevents\./;
 /** Bytes read per call: large enough that syscalls vanish against decoding, small enough to stay bounded. */
@@ -51,7 +59,10 @@ export class TfeventsRunReader implements LiveRunReader {
   private ordinal = 0;
   private readonly single: boolean;
   /** Interned metric names by tag, so a value costs one map lookup. */
-  private readonly ids = new Map<string, { phase: 0 | 1 | 2; id: number }>();
+  private readonly ids = new Map<string, MetricId>();
+  /** The common Event (simple_value scalars only), decoded without objects; tags interned by bytes. */
+  private readonly simple = new SimpleEventDecoder(new NameTable());
+  private readonly byTagId: Array<(MetricId & { tag: string }) | undefined> = [];
 
   constructor(private readonly options: TfeventsRunOptions) {
     this.info = { kind: 'tfevents', name: options.name, notShown: new Map() };
@@ -186,6 +197,20 @@ export class TfeventsRunReader implements LiveRunReader {
   }
 
   private readRecord(file: FileCursor, offset: number, payload: Buffer): void {
+    const simple = this.simple;
+    if (simple.decode(payload)) {
+      for (let i = 0; i < simple.count; i++) {
+        const tagId = simple.tagIds[i] as number;
+        let known = this.byTagId[tagId];
+        if (known === undefined) {
+          const tag = simple.tags.name(tagId);
+          known = { tag, ...this.idOf(tag) };
+          this.byTagId[tagId] = known;
+        }
+        this.offer(known.tag, known, simple.step, simple.wallTime, simple.values[i] as number);
+      }
+      return;
+    }
     let event: DecodedEvent;
     try {
       event = decodeEvent(payload);
@@ -195,11 +220,9 @@ export class TfeventsRunReader implements LiveRunReader {
       return;
     }
     if (event.values === undefined) return;
-    const sink = this.options.sink;
     const step = event.step;
     const stepNumber = Number(step);
-    const exactStep =
-      stepNumber <= Number.MAX_SAFE_INTEGER && stepNumber >= -Number.MAX_SAFE_INTEGER ? stepNumber : step;
+    const exactStep = Number.isSafeInteger(stepNumber) ? stepNumber : step;
     for (const value of event.values) {
       const reading = readValue(value, this.kinds);
       if (reading === undefined) continue;
@@ -207,16 +230,25 @@ export class TfeventsRunReader implements LiveRunReader {
         if (!this.info.notShown.has(value.tag)) this.info.notShown.set(value.tag, reading.notShown);
         continue;
       }
-      const ordinal = this.ordinal++;
-      if (!this.plan.offer(value.tag, ordinal, stepNumber)) continue;
-      let id = this.ids.get(value.tag);
-      if (id === undefined) {
-        const { phase, name } = phaseOf(value.tag);
-        id = { phase, id: sink.names.idOfString(name) };
-        this.ids.set(value.tag, id);
-      }
-      sink.visitor.scalar(id.phase, id.id, sink.run, exactStep, event.wallTime, reading.scalar);
+      this.offer(value.tag, this.idOf(value.tag), exactStep, event.wallTime, reading.scalar);
     }
+  }
+
+  /** One scalar: kept or dropped by the restart plan, then handed to the sink. */
+  private offer(tag: string, id: MetricId, step: number | bigint, wallTime: number, value: number): void {
+    if (!this.plan.offer(tag, this.ordinal++, Number(step))) return;
+    const sink = this.options.sink;
+    sink.visitor.scalar(id.phase, id.id, sink.run, step, wallTime, value);
+  }
+
+  private idOf(tag: string): MetricId {
+    let id = this.ids.get(tag);
+    if (id === undefined) {
+      const { phase, name } = phaseOf(tag);
+      id = { phase, id: this.options.sink.names.idOfString(name) };
+      this.ids.set(tag, id);
+    }
+    return id;
   }
 }
 

@@ -4,7 +4,7 @@
  * leaves no length to trust, so the scan looks for the next offset whose 12-byte header verifies
  * and goes on from there. An incomplete record at the end of the chunk is left for the next read.
  */
-import { maskedCrc32c } from '../../formats/codec/crc32c.js';
+import { maskedCrc32cRange } from '../../formats/codec/crc32c.js';
 import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from '../../formats/codec/tfrecord.js';
 
 export interface ChunkRecord {
@@ -31,7 +31,7 @@ export interface ChunkScan {
 export const MAX_RECORD_BYTES = 1 << 30;
 
 function headerVerifies(bytes: Buffer, at: number): boolean {
-  return maskedCrc32c(bytes.subarray(at, at + 8)) === bytes.readUInt32LE(at + 8);
+  return maskedCrc32cRange(bytes, at, at + 8) === bytes.readUInt32LE(at + 8);
 }
 
 /**
@@ -63,9 +63,10 @@ export function scanChunk(bytes: Buffer, base: number, searching = false): Chunk
     }
     const end = at + TFRECORD_HEADER_BYTES + length + TFRECORD_FOOTER_BYTES;
     if (end > bytes.length) break;
-    const payload = bytes.subarray(at + TFRECORD_HEADER_BYTES, end - TFRECORD_FOOTER_BYTES);
-    if (maskedCrc32c(payload) === bytes.readUInt32LE(end - TFRECORD_FOOTER_BYTES)) {
-      records.push({ offset: base + at, payload });
+    const dataStart = at + TFRECORD_HEADER_BYTES;
+    const dataEnd = end - TFRECORD_FOOTER_BYTES;
+    if (maskedCrc32cRange(bytes, dataStart, dataEnd) === bytes.readUInt32LE(dataEnd)) {
+      records.push({ offset: base + at, payload: bytes.subarray(dataStart, dataEnd) });
     } else {
       damage.push({ offset: base + at, reason: `bad data CRC (${length}-byte record skipped)` });
     }
