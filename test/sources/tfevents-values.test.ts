@@ -3,6 +3,7 @@
  * vectors (written by tensorboardX, every record described in vectors.json) and on small cases.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -195,5 +196,28 @@ describe('the fast decoder for simple_value Events', () => {
     expect(taken).toBeGreaterThan(100);
     // file_version Events, tensors, histograms, steps beyond 2^49.
     expect(left).toBeGreaterThan(10);
+  });
+});
+
+describe('run folders named after a phase', () => {
+  it('puts the scalars of a run folder named eval in the eval phase, and of one named system in the system phase', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-phase-folders-'));
+    try {
+      for (const phase of ['eval', 'system', 'train']) {
+        fs.mkdirSync(path.join(root, phase));
+        fs.copyFileSync(
+          path.join(TB, 'histogram_text', 'events.out.tfevents.1700000200.golden'),
+          path.join(root, phase, 'events.out.tfevents.1700000200.golden'),
+        );
+      }
+      const keys = async (phase: string): Promise<string[]> => [
+        ...(await collectRun('tfevents', path.join(root, phase))).points.keys(),
+      ];
+      expect(await keys('eval')).toEqual(['eval/loss']);
+      expect(await keys('system')).toEqual(['system/loss']);
+      expect(await keys('train')).toEqual(['loss']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

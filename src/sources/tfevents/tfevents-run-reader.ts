@@ -15,7 +15,7 @@ import { errnoCode, errorText } from '../../errors.js';
 import { ProtoDecodeError } from '../../formats/codec/proto-reader.js';
 import { decodeEvent, type DecodedEvent } from '../../formats/tensorboard/event-decoder.js';
 import { listDir } from '../../ndjson/glob.js';
-import type { PhaseId } from '../../ndjson/line/metric-visitor.js';
+import { PHASE_EVAL, PHASE_SYSTEM, PHASE_TRAIN, type PhaseId } from '../../ndjson/line/metric-visitor.js';
 import { NameTable } from '../../ndjson/line/name-table.js';
 import { SimpleEventDecoder } from './simple-events.js';
 import { phaseOf, type LiveRunReader, type RunInfo, type RunSink } from '../run-source.js';
@@ -64,9 +64,13 @@ export class TfeventsRunReader implements LiveRunReader {
   private readonly simple = new SimpleEventDecoder(new NameTable());
   private readonly byTagId: Array<(MetricId & { tag: string }) | undefined> = [];
 
+  private readonly folderPhase: PhaseId;
+
   constructor(private readonly options: TfeventsRunOptions) {
     this.info = { kind: 'tfevents', name: options.name, notShown: new Map() };
     this.single = isFile(options.path);
+    const folder = path.basename(this.single ? path.dirname(options.path) : options.path);
+    this.folderPhase = folder === 'eval' ? PHASE_EVAL : folder === 'system' ? PHASE_SYSTEM : PHASE_TRAIN;
   }
 
   /** Records read, over every file. */
@@ -244,7 +248,10 @@ export class TfeventsRunReader implements LiveRunReader {
   private idOf(tag: string): MetricId {
     let id = this.ids.get(tag);
     if (id === undefined) {
-      const { phase, name } = phaseOf(tag);
+      const place = phaseOf(tag);
+      // A run folder named eval or system (ours write runs/<run>/{train,eval,system}, and so do many
+      // training scripts) holds that phase's scalars under their bare names.
+      const { phase, name } = place.phase === PHASE_TRAIN ? { phase: this.folderPhase, name: tag } : place;
       id = { phase, id: this.options.sink.names.idOfString(name) };
       this.ids.set(tag, id);
     }
