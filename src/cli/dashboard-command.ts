@@ -9,19 +9,29 @@ import { checkInputs } from '../dashboard/discover.js';
 import { DEFAULT_HOST, startDashboard } from '../dashboard/server.js';
 import { UsageError, USAGE_EXIT_CODE } from '../errors.js';
 import { packageVersion } from '../command-line/version.js';
+import { SOURCE_KINDS, type SourceKind } from '../sources/run-source.js';
 
-export const DASHBOARD_USAGE = `Usage: codex-telemetry dashboard [RUN_DIR | NDJSON_FILE | GLOB]... [--port P] [--host H]
+export const DASHBOARD_USAGE = `Usage: codex-telemetry dashboard [RUN_DIR | FILE | GLOB]... [--port P] [--host H] [--source KIND]
 
 Serves live training curves of the given runs (default: .codex) in the browser. Runs are found
-under the folders given (rotated segments and ranks included); new lines appear within a second.
+under the folders given: NDJSON streams (rotated segments and ranks included), TensorBoard event
+files (events.out.tfevents.*, one run per folder) and W&B offline runs (offline-run-*); new data
+appears within a second.
   --port P         port (default 6006, or the next free one; 0 = any free port)
   --host H         bind address (default ${DEFAULT_HOST}; anything else exposes the runs to that network)
+  --source KIND    only ndjson, tfevents or wandb runs (an explicit file: read with that reader)
   -h, --help       show this help
   -V, --version    print the version
 `;
 
 export type DashboardArgs =
-  | { kind: 'serve'; inputs: string[]; port: number | undefined; host: string | undefined }
+  | {
+      kind: 'serve';
+      inputs: string[];
+      port: number | undefined;
+      host: string | undefined;
+      source: SourceKind | undefined;
+    }
   | { kind: 'help' }
   | { kind: 'version' };
 
@@ -32,6 +42,7 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
     [
       { flag: 'port', kind: 'integer', min: 0, max: 65535 },
       { flag: 'host', kind: 'string' },
+      { flag: 'source', kind: 'string' },
     ],
     { usage: DASHBOARD_USAGE },
   );
@@ -40,7 +51,11 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
   const host = stringFlag(flags, 'host');
   if (host?.trim() === '') throw new UsageError('--host must not be empty', DASHBOARD_USAGE);
   const port = flags.values.get('port') as number | undefined;
-  return { kind: 'serve', inputs: flags.positionals.length > 0 ? flags.positionals : ['.codex'], port, host };
+  const source = stringFlag(flags, 'source');
+  if (source !== undefined && !(SOURCE_KINDS as readonly string[]).includes(source))
+    throw new UsageError(`--source ${source} is not one of ${SOURCE_KINDS.join(', ')}`, DASHBOARD_USAGE);
+  const inputs = flags.positionals.length > 0 ? flags.positionals : ['.codex'];
+  return { kind: 'serve', inputs, port, host, source: source as SourceKind | undefined };
 }
 
 export async function dashboardCommand(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -74,7 +89,12 @@ export async function dashboardCommand(argv: readonly string[], io: CommandIo): 
   try {
     // The page is served once what is on disk has been read, so its first render is complete.
     io.stderr.write(`dashboard: reading ${args.inputs.join(' ')}\n`);
-    const dashboard = await startDashboard({ inputs: args.inputs, port: args.port, host: args.host });
+    const dashboard = await startDashboard({
+      inputs: args.inputs,
+      port: args.port,
+      host: args.host,
+      source: args.source,
+    });
     io.stdout.write(`dashboard: ${dashboard.url}\n`);
     await stopped;
     await dashboard.close();

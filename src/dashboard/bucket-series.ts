@@ -100,6 +100,11 @@ export class BucketSeries implements BucketSeriesState {
    * its buckets follow this one's, pairs merging as usual when the store is full, so extremes and
    * counts are exactly those of one reader over both ranges; only bucket edges may differ.
    */
+  /** Drops every point: the series' run is being read again from its start (a TensorBoard restart). */
+  clear(): void {
+    Object.assign(this, new BucketSeries());
+  }
+
   append(later: BucketSeriesState): void {
     if (later.points === 0) return;
     if (Number.isNaN(this.firstTs)) this.firstTs = later.firstTs;

@@ -4,9 +4,12 @@
  * the page within a second, and tells subscribers (the server-sent-event clients) what changed.
  */
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
+import { discoverRuns } from '../sources/discover-sources.js';
+import type { SourceKind } from '../sources/run-source.js';
 import { discoverStreams } from './discover.js';
 import type { BacklogOptions } from './read-backlog.js';
 import { SeriesStore } from './series-store.js';
+import { SourceRunReader } from './source-run-reader.js';
 import { StreamReader } from './stream-reader.js';
 import { errorText } from '../errors.js';
 
@@ -29,11 +32,15 @@ export interface LiveRunsOptions {
   /** How a big backlog is read on start (worker threads, from what size). */
   backlog?: BacklogOptions;
   discoverMs?: number;
+  /** Only this kind of run (`--source`); undefined: NDJSON streams, TensorBoard and W&B runs alike. */
+  source?: SourceKind;
 }
 
 export class LiveRuns {
   readonly store = new SeriesStore();
   private readonly readers = new Map<string, StreamReader>();
+  /** TensorBoard and W&B runs, by folder (or file), polled beside the NDJSON streams. */
+  private readonly runReaders = new Map<string, SourceRunReader>();
   private readonly listeners = new Set<(change: Change) => void>();
   private timer: NodeJS.Timeout | undefined;
   private lastDiscover = 0;
@@ -57,7 +64,7 @@ export class LiveRuns {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     // Read handles only: closing one cannot lose data, and a failure leaves nothing to do but say so.
-    for (const reader of this.readers.values())
+    for (const reader of [...this.readers.values(), ...this.runReaders.values()])
       reader.close().catch((error: unknown) => process.stderr.write(`dashboard: ${errorText(error)}\n`));
   }
 
@@ -70,7 +77,14 @@ export class LiveRuns {
         this.lastDiscover = Date.now();
         const inputs =
           typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
-        for (const spec of discoverStreams(inputs)) {
+        for (const spec of discoverRuns(inputs, this.options.source)) {
+          if (!this.runReaders.has(spec.path)) {
+            const onMalformed = this.options.onMalformed ?? (() => undefined);
+            this.runReaders.set(spec.path, new SourceRunReader(spec, this.store, onMalformed));
+          }
+        }
+        const streams = this.options.source === undefined || this.options.source === 'ndjson';
+        for (const spec of streams ? discoverStreams(inputs) : []) {
           if (!this.readers.has(spec.activePath)) {
             this.readers.set(
               spec.activePath,
@@ -80,6 +94,7 @@ export class LiveRuns {
         }
       }
       for (const reader of this.readers.values()) await reader.poll();
+      for (const reader of this.runReaders.values()) await reader.poll();
       const changes = this.store.takeChanges();
       if (changes !== undefined) {
         const change = { version: this.store.version, ...changes };

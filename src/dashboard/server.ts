@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errnoCode } from '../errors.js';
 import { dashboardHandler } from './http-handler.js';
+import type { SourceKind } from '../sources/run-source.js';
 import { LiveRuns } from './live-runs.js';
 import { allowedRoots } from './safe-files.js';
 
@@ -19,6 +20,8 @@ export interface DashboardOptions {
   host?: string;
   /** An explicit port is used or fails; without one, 6006 or the next free port. 0: any. */
   port?: number;
+  /** Only this kind of run (`--source`). */
+  source?: SourceKind;
 }
 
 export interface RunningDashboard {
@@ -52,6 +55,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const host = options.host ?? DEFAULT_HOST;
   const live = new LiveRuns({
     inputs: options.inputs,
+    source: options.source,
     onMalformed: (file, line) =>
       process.stderr.write(`dashboard: ${file}:${line.line}: ${line.field}: ${line.reason}; skipped\n`),
   });

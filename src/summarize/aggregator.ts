@@ -117,6 +117,13 @@ export class SummaryAggregator implements MetricVisitor {
       this.reports.push({ file: this.file, line: line.line, field: line.field, reason: line.reason });
   }
 
+  /** Forgets the scalars read so far (a run read again from its start); malformed reports stay. */
+  reset(): void {
+    this.runs.clear();
+    this.lastRun = NaN;
+    this.lastStats = undefined;
+  }
+
   /** The statistics gathered so far, as plain data, with one summary per run in `byRun`. */
   toSummary(): RunSummary {
     const byRun = [...this.runs].map(([run, stats]) => this.runSummary(run, stats));

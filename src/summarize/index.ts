@@ -11,7 +11,9 @@ import { packageVersion } from '../command-line/version.js';
 import { errnoCode, UsageError, errorText, USAGE_EXIT_CODE } from '../errors.js';
 import { compareReports } from './compare.js';
 import type { InteractiveCharts } from './format-html.js';
-import { resolveInputs } from '../ndjson/resolve-inputs.js';
+import { discoverSources } from '../sources/discover-sources.js';
+import { mergeSummaries } from './merge.js';
+import { readRun } from './read-runs.js';
 import { parseSummarizeArgs, SUMMARIZE_USAGE, type SummarizeArgs } from './parse-args.js';
 import { ProgressLine } from './progress.js';
 import { readFiles } from './read-files.js';
@@ -37,11 +39,19 @@ async function summarizeInputs(
   const spooled = await spoolStreams(inputs, io.stdin ?? process.stdin);
   const progress = args.progress && io.isTTY ? new ProgressLine(io.stderr) : undefined;
   try {
-    const files = resolveInputs(spooled.inputs);
-    const summary = await readFiles(files, {
-      jobs: args.jobs,
-      onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
-    });
+    const plan = discoverSources(spooled.inputs, args.source);
+    const parts: RunSummary[] = [];
+    if (plan.ndjson.length > 0) {
+      parts.push(
+        await readFiles(plan.ndjson, {
+          jobs: args.jobs,
+          onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
+        }),
+      );
+    }
+    // TensorBoard and W&B runs: one scorecard each, beside the NDJSON runs.
+    for (const run of plan.runs) parts.push(await readRun(run));
+    const summary = parts.length === 1 ? (parts[0] as RunSummary) : mergeSummaries(parts);
     // Name streams as the user did, not by their temporary copies.
     const named = (file: string): string => spooled.names.get(file) ?? file;
     summary.files = summary.files.map(named);
@@ -61,14 +71,17 @@ function reportsOf(summary: RunSummary, args: SummarizeArgs, label: string): Rep
   if (args.mergeRuns || identified <= 1) return [buildReport(summary, args.goals, label)];
   return runs.map((run) =>
     buildReport(
-      {
-        ...run,
-        files: summary.files,
-        lines: summary.lines,
-        bytes: summary.bytes,
-        malformed: summary.malformed,
-        malformedReports: summary.malformedReports,
-      },
+      // A TensorBoard or W&B run has files of its own; NDJSON runs share their streams' files.
+      run.source !== undefined
+        ? run
+        : {
+            ...run,
+            files: summary.files,
+            lines: summary.lines,
+            bytes: summary.bytes,
+            malformed: summary.malformed,
+            malformedReports: summary.malformedReports,
+          },
       args.goals,
       `${label === '' ? '' : `${label}, `}run ${run.runIds[0] ?? '(no run id)'}`,
     ),

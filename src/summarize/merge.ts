@@ -102,6 +102,9 @@ function mergeFlat(parts: readonly RunSummary[]): RunSummary {
     }
   }
   out.runIds = [...runIds];
+  // A run's own facts stay with it while the parts are that one run.
+  const sources = parts.filter((part) => part.source !== undefined);
+  if (sources.length === 1 && runIds.size <= 1) out.source = sources[0]?.source;
   out.steps = (['train', 'eval', 'system'] as const).flatMap((phase) => {
     const s = steps.get(phase);
     return s ? [{ phase, ...s }] : [];
@@ -131,6 +134,7 @@ function mergeGroups(
   return [...groups.values()].map((group) => {
     const merged = mergeFlat(group);
     if (group[0]?.rank !== undefined) merged.rank = group[0].rank;
+    if (group[0]?.source !== undefined) merged.source = group[0].source;
     return merged;
   });
 }

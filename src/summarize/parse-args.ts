@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.js';
 import type { Goal } from './direction.js';
 import { listFlag, parseFlags, stringFlag, type FlagSpec } from '../command-line/parse-flags.js';
+import { SOURCE_KINDS, type SourceKind } from '../sources/run-source.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { flag: 'format', short: 'f', kind: 'string' },
@@ -12,6 +13,7 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: 'strict', kind: 'boolean' },
   { flag: 'jobs', short: 'j', kind: 'integer', min: 1, max: 256 },
   { flag: 'progress', kind: 'boolean', negatable: true },
+  { flag: 'source', kind: 'string' },
 ];
 
 export const FORMATS = ['table', 'markdown', 'json', 'csv', 'html'] as const;
@@ -19,8 +21,10 @@ export type Format = (typeof FORMATS)[number];
 
 export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->... [options]
        codex-ndjson summarize --compare <A> <B> [<C>...] [options]
-  inputs: .ndjson / .ndjson.gz files (an active file brings its rotated segments), directories
-          (every *.ndjson and *.ndjson.gz inside), globs, or - for standard input
+  inputs: .ndjson / .ndjson.gz files (an active file brings its rotated segments), TensorBoard
+          event files (events.out.tfevents.*), W&B runs (offline-run-* folders or their run-*.wandb),
+          directories (every NDJSON stream, TensorBoard run folder and W&B run inside), globs, or -
+          for standard input (NDJSON)
   Several runs (run ids) in the input give one scorecard each; ranks (*.rankN.ndjson) add a
   per-rank view: min, median and max across ranks per metric, and the slowest rank by step time.
   --format, -f table|markdown|json|csv|html   output format (default table)
@@ -31,6 +35,7 @@ export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->.
   --strict                exit 1 if any line is malformed
   --jobs, -j N            worker threads for large files (default: cores)
   --no-progress           no progress line on stderr
+  --source ndjson|tfevents|wandb   read only that kind of input (an explicit file: with that reader)
   -h, --help              show this help
   -V, --version           print the version`;
 
@@ -45,6 +50,8 @@ export interface SummarizeArgs {
   strict: boolean;
   jobs: number | undefined;
   progress: boolean;
+  /** Only this kind of input; undefined: every kind found. */
+  source: SourceKind | undefined;
   help: boolean;
   version: boolean;
 }
@@ -68,12 +75,19 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
     strict: flags.values.get('strict') === true,
     jobs: flags.values.get('jobs') as number | undefined,
     progress: flags.values.get('progress') !== false,
+    source: undefined,
     help: flags.help,
     version: flags.version,
   };
   if (args.help || args.version) return args;
   if (!(FORMATS as readonly string[]).includes(format))
     throw new UsageError(`--format ${format} is not one of ${FORMATS.join(', ')}`);
+  const source = stringFlag(flags, 'source');
+  if (source !== undefined) {
+    if (!(SOURCE_KINDS as readonly string[]).includes(source))
+      throw new UsageError(`--source ${source} is not one of ${SOURCE_KINDS.join(', ')}`);
+    args.source = source as SourceKind;
+  }
   if (flags.values.get('compare') === true) {
     if (args.inputs.length < 2)
       throw new UsageError(
@@ -82,6 +96,9 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
     args.compare = args.inputs;
     return args;
   }
-  if (args.inputs.length === 0) throw new UsageError('no input: pass NDJSON files, directories, globs or -');
+  if (args.inputs.length === 0)
+    throw new UsageError(
+      'no input: pass NDJSON files, TensorBoard event files, W&B runs, directories, globs or -',
+    );
   return args;
 }

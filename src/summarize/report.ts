@@ -116,5 +116,6 @@ export function buildReport(summary: RunSummary, goals: ReadonlyMap<string, Goal
     steps: summary.steps,
     phases,
     system: systemRows(system),
+    ...(summary.source === undefined ? {} : { source: summary.source }),
   };
 }

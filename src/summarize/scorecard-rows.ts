@@ -73,7 +73,40 @@ export function headerFacts(report: Report): [string, string][] {
   facts.push(['lines', String(report.lines)]);
   facts.push(['bytes', formatBytes(report.bytes)]);
   facts.push(['malformed', String(report.malformed)]);
+  const source = report.source;
+  if (source !== undefined) {
+    const kind = source.kind === 'wandb' ? 'W&B run' : 'TensorBoard run';
+    facts.push([
+      'source',
+      `${kind} ${source.name}${source.id !== undefined && source.id !== source.name ? ` (id ${source.id})` : ''}`,
+    ]);
+    if (source.state !== undefined) {
+      facts.push([
+        'state',
+        `${source.state}${source.exitCode !== undefined ? `, exit code ${source.exitCode}` : ''}`,
+      ]);
+    }
+    if (source.config !== undefined && Object.keys(source.config).length > 0)
+      facts.push(['config', oneLine(source.config)]);
+    if (source.summary !== undefined) {
+      const shown = Object.fromEntries(
+        Object.entries(source.summary).filter(([key]) => !key.startsWith('_')),
+      );
+      if (Object.keys(shown).length > 0) facts.push(['summary', oneLine(shown)]);
+    }
+    if (source.notShown.length > 0) {
+      facts.push(['not shown', source.notShown.map(({ key, kind }) => `${key} (${kind})`).join(', ')]);
+    }
+  }
   return facts;
+}
+
+/** Config and summary values on one header line, non-finite numbers by name, cut at 200 characters. */
+function oneLine(value: Record<string, unknown>): string {
+  const text = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+  );
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
 export function malformedLines(report: Report): string[] {

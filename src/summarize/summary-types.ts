@@ -42,6 +42,21 @@ export interface PhaseSteps {
   max: Step;
 }
 
+/** What a TensorBoard or W&B run says about itself beyond its scalars (plain data: it crosses threads). */
+export interface SourceFacts {
+  kind: 'tfevents' | 'wandb';
+  name: string;
+  /** W&B run id. */
+  id?: string;
+  /** W&B: finished, failed (non-zero exit code) or crashed (no exit record). */
+  state?: string;
+  exitCode?: number;
+  config?: Record<string, unknown>;
+  summary?: Record<string, unknown>;
+  /** Logged but not drawn: histograms, text, strings…, with what each holds. */
+  notShown: Array<{ key: string; kind: string }>;
+}
+
 /** What a summary says of the input it read: shared by RunSummary and the Report made of it. */
 export interface InputHeader {
   files: string[];
@@ -55,6 +70,8 @@ export interface InputHeader {
   tsMin: number;
   tsMax: number;
   steps: PhaseSteps[];
+  /** A TensorBoard or W&B run's own facts (name, state, config, summary, what is not shown). */
+  source?: SourceFacts;
 }
 
 export interface RunSummary extends InputHeader {

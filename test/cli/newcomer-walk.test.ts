@@ -168,6 +168,32 @@ const DOES_WHAT_ITS_LINE_SAYS: [RegExp, (outcome: Outcome) => void][] = [
   ],
   [/wandb ls demo-out\/wandb$/, ({ stdout }) => expect(stdout).toMatch(/^1 run, 1 not synced/m)],
   [
+    /summarize demo-out\/runs demo-out\/wandb$/,
+    ({ stdout }) => {
+      // The demo's own TensorBoard runs (one per phase) and its W&B run, each read directly.
+      expect(stdout).toMatch(/^\s+source\s+TensorBoard run \S+\/train$/m);
+      expect(stdout).toMatch(/^\s+source\s+TensorBoard run \S+\/eval$/m);
+      expect(stdout).toMatch(/^\s+source\s+W&B run /m);
+      expect(stdout).toMatch(/^\s+loss\s/m);
+    },
+  ],
+  [
+    /summarize demo-out --source wandb$/,
+    ({ stdout }) => {
+      expect(stdout).toMatch(/^\s+state\s+finished, exit code 0$/m);
+      expect(stdout).not.toMatch(/TensorBoard run/);
+    },
+  ],
+  [
+    /summarize --compare demo-out\/\.codex demo-out\/runs demo-out\/wandb$/,
+    ({ stdout }) => {
+      expect(stdout).toMatch(/A = demo-out\/\.codex, B = demo-out\/runs/);
+      expect(stdout).toMatch(/A = demo-out\/\.codex, B = demo-out\/wandb/);
+      expect(stdout).not.toMatch(/\bNaN\b/);
+    },
+  ],
+  [/dashboard demo-out --source tfevents$/, ({ stdout }) => expect(stdout).toMatch(/^dashboard: http:\/\//m)],
+  [
     /manifest demo-out\/checkpoints\/\*\/step-299\.ckpt --step 299$/,
     ({ stdout }) => {
       const written = stdout.trim();

@@ -25,3 +25,22 @@ export function unmaskCrc(masked: number): number {
 export function maskedCrc32c(bytes: Uint8Array): number {
   return maskCrc(crc32c(bytes));
 }
+
+/** Reflected Castagnoli polynomial, for the table below. */
+const POLY = 0x82f63b78;
+const TABLE = Int32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
+  return c;
+});
+/** Below this many bytes a table loop beats the native call and the view it needs (a reader's hot path). */
+const SHORT = 128;
+
+/** The masked CRC-32C of `bytes[start, end)`, without a view for short ranges. */
+export function maskedCrc32cRange(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start >= SHORT) return maskCrc(crc32c(bytes.subarray(start, end)));
+  let crc = -1;
+  for (let i = start; i < end; i++)
+    crc = (crc >>> 8) ^ (TABLE[(crc ^ (bytes[i] as number)) & 0xff] as number);
+  return maskCrc((crc ^ -1) >>> 0);
+}

@@ -11,6 +11,8 @@ export interface DecodedTensor {
   floatVal: number[];
   doubleVal: number[];
   stringVal: string[];
+  /** int_val, int64_val, uint32_val, uint64_val and half_val (raw bits), each as written. */
+  intVal: Array<number | bigint>;
   tensorContent?: Buffer;
 }
 
@@ -43,6 +45,17 @@ export interface DecodedEvent {
 const copy = (bytes: Uint8Array): Buffer => Buffer.from(bytes);
 const readDouble = (from: ProtoReader): number => from.double();
 const readFloat = (from: ProtoReader): number => from.float();
+
+/** A repeated integer field, packed or one value per field. */
+function readRepeatedVarint(reader: ProtoReader, key: FieldKey, into: Array<number | bigint>): void {
+  if (key.wire === WIRE_LENGTH) {
+    const packed = reader.message();
+    while (!packed.done) into.push(packed.int64());
+    return;
+  }
+  reader.expectWire(key, WIRE_VARINT);
+  into.push(reader.int64());
+}
 
 /** A repeated double or float, packed (wire type 2) or one value per field (`wire`). */
 function readRepeated(
@@ -133,7 +146,14 @@ function decodeShape(reader: ProtoReader): number[] {
 }
 
 function decodeTensor(reader: ProtoReader): DecodedTensor {
-  const tensor: DecodedTensor = { dtype: 0, shape: [], floatVal: [], doubleVal: [], stringVal: [] };
+  const tensor: DecodedTensor = {
+    dtype: 0,
+    shape: [],
+    floatVal: [],
+    doubleVal: [],
+    stringVal: [],
+    intVal: [],
+  };
   while (!reader.done) {
     const key = reader.key();
     switch (key.field) {
@@ -158,6 +178,13 @@ function decodeTensor(reader: ProtoReader): DecodedTensor {
       case 8:
         reader.expectWire(key, WIRE_LENGTH);
         tensor.stringVal.push(reader.string());
+        break;
+      case 7: // int_val (DT_INT32, DT_INT16, DT_INT8, DT_UINT8, DT_UINT16)
+      case 10: // int64_val
+      case 13: // half_val (DT_HALF, DT_BFLOAT16: the 16 bits)
+      case 16: // uint32_val
+      case 17: // uint64_val
+        readRepeatedVarint(reader, key, tensor.intVal);
         break;
       default:
         reader.skip(key.wire);

@@ -38,58 +38,48 @@ export interface LogScan {
 }
 
 export function scanWandbLog(bytes: Uint8Array): LogScan {
+  return scanWandbLogFrom(bytes, 0);
+}
+
+/**
+ * Scans `bytes`, which hold a log from file offset `base` on (0: the whole file, header included;
+ * otherwise `base` must be where a record, or its padding, starts). Blocks count from file offset 0,
+ * so a log that grows is read a piece at a time. `resync`: the bytes start at a block boundary after
+ * damage, so the MIDDLE and LAST chunks of a record whose start was lost are stepped over, as
+ * LevelDB's reader does, before the first whole record.
+ */
+export function scanWandbLogFrom(bytes: Uint8Array, base: number, resync = false): LogScan {
   const records: ScannedRecord[] = [];
-  if (bytes.byteLength < HEADER_BYTES) {
-    return {
-      records,
-      damage: {
-        kind: 'truncated',
-        offset: 0,
-        message: `file is ${bytes.byteLength} bytes, shorter than the 7-byte W&B header`,
-      },
-    };
-  }
-  for (let i = 0; i < HEADER_BYTES; i++) {
-    if (bytes[i] !== WANDB_FILE_HEADER[i]) {
-      return {
-        records,
-        damage: {
-          kind: 'corrupt',
-          offset: i,
-          message: 'not a W&B log: bad file header (expected ":W&B" 0xBEE1 version 0)',
-        },
-      };
-    }
+  if (base === 0) {
+    const header = checkHeader(bytes);
+    if (header !== undefined) return { records, damage: header };
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = HEADER_BYTES;
-  while (pos < bytes.byteLength) {
+  // File offsets: `pos` walks the file; bytes[pos - base] is the byte at file offset pos.
+  const end = base + bytes.byteLength;
+  let pos = base === 0 ? HEADER_BYTES : base;
+  let skipping = resync;
+  while (pos < end) {
     const start = pos;
     const padding = BLOCK_BYTES - (pos % BLOCK_BYTES);
     if (padding < CHUNK_HEADER_BYTES) {
-      for (let i = pos; i < pos + padding && i < bytes.byteLength; i++) {
-        if (bytes[i] !== 0) return damaged(records, 'corrupt', i, 'non-zero byte in block trailer padding');
+      for (let i = pos; i < pos + padding && i < end; i++) {
+        if (bytes[i - base] !== 0) return damaged(records, 'corrupt', i, 'non-zero byte in block trailer padding');
       }
       pos += padding;
-      if (pos >= bytes.byteLength) {
-        return pos === bytes.byteLength
-          ? { records }
-          : damaged(records, 'truncated', start, 'file ends inside block trailer padding');
+      if (pos >= end) {
+        return pos === end ? { records } : damaged(records, 'truncated', start, 'file ends inside block trailer padding');
       }
     }
     const parts: Uint8Array[] = [];
     for (let chunkIndex = 0; ; chunkIndex++) {
-      if (bytes.byteLength - pos < CHUNK_HEADER_BYTES) {
-        return damaged(
-          records,
-          'truncated',
-          start,
-          `file ends inside the chunk header at byte offset ${pos}`,
-        );
+      if (end - pos < CHUNK_HEADER_BYTES) {
+        return damaged(records, 'truncated', start, `file ends inside the chunk header at byte offset ${pos}`);
       }
-      const crc = view.getUint32(pos, true);
-      const length = view.getUint16(pos + 4, true);
-      const type = view.getUint8(pos + 6);
+      const at = pos - base;
+      const crc = view.getUint32(at, true);
+      const length = view.getUint16(at + 4, true);
+      const type = view.getUint8(at + 6);
       const blockLeft = BLOCK_BYTES - (pos % BLOCK_BYTES) - CHUNK_HEADER_BYTES;
       if (type < CHUNK_FULL || type > CHUNK_LAST) {
         return damaged(records, 'corrupt', pos, `chunk has unknown type ${type}`);
@@ -98,14 +88,20 @@ export function scanWandbLog(bytes: Uint8Array): LogScan {
         return damaged(records, 'corrupt', pos, `chunk length ${length} crosses the 32 KiB block boundary`);
       }
       const dataEnd = pos + CHUNK_HEADER_BYTES + length;
-      if (dataEnd > bytes.byteLength) {
+      if (dataEnd > end) {
         return damaged(records, 'truncated', start, `file ends inside the chunk at byte offset ${pos}`);
       }
-      const data = bytes.subarray(pos + CHUNK_HEADER_BYTES, dataEnd);
+      const data = bytes.subarray(at + CHUNK_HEADER_BYTES, dataEnd - base);
       if (chunkChecksum(type, data) !== crc) {
         return damaged(records, 'corrupt', pos, `chunk checksum mismatch (record ${records.length + 1})`);
       }
       const first = chunkIndex === 0;
+      if (skipping && first && (type === CHUNK_MIDDLE || type === CHUNK_LAST)) {
+        // The rest of a record whose start was lost to damage.
+        pos = dataEnd;
+        break;
+      }
+      skipping = false;
       if (first !== (type === CHUNK_FULL || type === CHUNK_FIRST)) {
         return damaged(
           records,
@@ -118,17 +114,39 @@ export function scanWandbLog(bytes: Uint8Array): LogScan {
       }
       parts.push(data);
       pos = dataEnd;
-      if (type === CHUNK_FULL || type === CHUNK_LAST) break;
+      if (type === CHUNK_FULL || type === CHUNK_LAST) {
+        records.push({ start, end: pos, payload: parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts) });
+        break;
+      }
       if (pos % BLOCK_BYTES !== 0) {
         return damaged(records, 'corrupt', pos, `${chunkName(type)} chunk does not fill its block`);
       }
-      if (pos >= bytes.byteLength) {
+      if (pos >= end) {
         return damaged(records, 'truncated', start, 'file ends inside a split record');
       }
     }
-    records.push({ start, end: pos, payload: parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts) });
   }
   return { records };
+}
+
+function checkHeader(bytes: Uint8Array): ScanDamage | undefined {
+  if (bytes.byteLength < HEADER_BYTES) {
+    return {
+      kind: 'truncated',
+      offset: 0,
+      message: `file is ${bytes.byteLength} bytes, shorter than the 7-byte W&B header`,
+    };
+  }
+  for (let i = 0; i < HEADER_BYTES; i++) {
+    if (bytes[i] !== WANDB_FILE_HEADER[i]) {
+      return {
+        kind: 'corrupt',
+        offset: i,
+        message: 'not a W&B log: bad file header (expected ":W&B" 0xBEE1 version 0)',
+      };
+    }
+  }
+  return undefined;
 }
 
 function damaged(

@@ -241,6 +241,7 @@ const events = fc
                 floatVal: value.floats,
                 doubleVal: value.doubles,
                 stringVal: value.strings,
+                intVal: [],
                 tensorContent: Buffer.from(value.content),
               },
               pluginName: value.plugin,
@@ -375,6 +376,7 @@ describe('Event decoder', () => {
       floatVal,
       doubleVal: [],
       stringVal: [],
+      intVal: [],
     });
     expect(decodeEvent(event)).toEqual({
       wallTime: 1.5,
