@@ -68,6 +68,11 @@ export function sinkTable(telemetry: TelemetryView): SinkTable {
       rows.push({ sink, state: sink === 'prometheus' ? 'serving' : 'up', detail: where[sink] ?? '' });
     }
   }
+  // A sink that dropped rows at its cap (stuck) says how many, whatever its state now.
+  for (const row of rows) {
+    const dropped = telemetry.health.dropped(row.sink);
+    if (dropped > 0) row.detail += `  (${dropped} rows dropped while the sink was stuck)`;
+  }
   for (const manifest of paths.manifests ?? [])
     rows.push({ sink: 'manifest', state: 'written', detail: manifest });
   const width = Math.max(4, ...rows.map((r) => r.sink.length)) + 2;

@@ -171,6 +171,18 @@ export const RUNTIME_FIELDS: readonly FieldSpec[] = [
     doc: 'gzip closed segments',
   },
   {
+    name: 'maxSinkQueueBytes',
+    alias: 'max_sink_queue_bytes',
+    env: ['CODEX_MAX_SINK_QUEUE_BYTES'],
+    kind: 'integer',
+    min: 1048576,
+    max: 4294967296,
+    default: 67108864,
+    defaultDoc: '`67108864` (64 MiB)',
+    doc: 'the most a stuck file sink holds in memory; rows past it are dropped and counted',
+    flag: 'max-sink-queue-bytes',
+  },
+  {
     name: 'config',
     alias: 'config',
     env: [],

@@ -1,11 +1,20 @@
 /**
  * Buffered append-only file writer shared by every file sink (NDJSON, TensorBoard, W&B).
  *
- * - `append()` only queues bytes: the training loop never waits on the disk.
- * - `flush()` (driven by the pipeline's one flush clock) and a high-water mark turn the queue
- *   into one positional `fs.write` at a time, off the main thread; the file keeps no timer.
- *   Records are queued whole and written in order, so a hard kill can
- *   leave at most a torn final record.
+ * - `append()` queues bytes; `flush()` (driven by the pipeline's one flush clock) and a high-water
+ *   mark (1 MiB) turn the queue into one positional `fs.write` at a time, off the main thread; the
+ *   file keeps no timer. Records are queued whole and written in order, so a hard kill can leave
+ *   at most a torn final record.
+ * - Bounded in memory, whatever the caller's loop does (README "Bounds"):
+ *   - past `syncBytes` queued (4 MiB), `append()` writes synchronously, as pino's sonic-boom does
+ *     once its buffer is full: a loop that never yields to the event loop still gets every row on
+ *     disk, with the queue never above `syncBytes`;
+ *   - a sink is *stuck* when its last write has not completed after `stuckAfterMs` of event-loop
+ *     time (a hung mount), or a pipe answers EAGAIN. A stuck sink is never written synchronously, so
+ *     `append()` never waits on it; its queue grows to `maxQueuedBytes` (64 MiB), and past that the
+ *     cap policy applies: `drop` (whole records dropped and counted, writing resumes when the write
+ *     completes) or `seal` (the file ends at the last queued record, every later record is dropped
+ *     and counted: for formats whose framing cannot skip a record, W&B).
  * - Writes are positional (we track the offset ourselves rather than using O_APPEND), so the
  *   synchronous last-chance flush at process exit can rewrite a write that was still in flight
  *   at the same offset, which makes it safe to call at any moment.
@@ -25,6 +34,14 @@ const MAX_RETRIES = 5;
 const RETRY_DELAY_MS = 20;
 /** Flush early once this much is queued, so one write stays around a megabyte. */
 const DEFAULT_HIGH_WATER_BYTES = 1 << 20;
+/** Past this much queued, `append()` writes synchronously (a loop that never yields). */
+const DEFAULT_SYNC_BYTES = 4 << 20;
+/** The most a stuck sink holds in memory. */
+export const DEFAULT_MAX_QUEUED_BYTES = 64 << 20;
+/** A write still pending after this much event-loop time means the sink is stuck. */
+const DEFAULT_STUCK_AFTER_MS = 1000;
+/** How often a stuck pipe is tried again from `append()`. */
+const PIPE_RETRY_MS = 20;
 /** How often a flush checks that the path still names our file (an fstat and a stat). */
 const LINK_CHECK_INTERVAL_MS = 500;
 
@@ -38,6 +55,13 @@ export interface AppendFileOptions {
   header?: Uint8Array;
   /** Truncate an existing file instead of appending to it. */
   truncate?: boolean;
+  /** Past this many bytes queued, `append()` writes synchronously unless the sink is stuck. */
+  syncBytes?: number;
+  /** The most a stuck sink holds in memory (default 64 MiB). */
+  maxQueuedBytes?: number;
+  /** What happens to records past `maxQueuedBytes`: dropped (`drop`, default) or the file ends (`seal`). */
+  capPolicy?: 'drop' | 'seal';
+  stuckAfterMs?: number;
 }
 
 type Chunk = Uint8Array | string;
@@ -49,6 +73,19 @@ export class AppendFile {
   readonly sink: string;
   private readonly health: SinkHealth;
   private readonly highWaterBytes: number;
+  private readonly syncBytes: number;
+  private readonly maxQueuedBytes: number;
+  private readonly capPolicy: 'drop' | 'seal';
+  private readonly stuckAfterMs: number;
+  /** Pipes, FIFOs, character devices: written with non-blocking, non-positional writes. */
+  private seekable = true;
+  private stuck = false;
+  private sealed = false;
+  private lastPipeTryMs = 0;
+  private droppedRowCount = 0;
+  /** Rows in the queue, for exact drop counts (a record may carry several rows, or none). */
+  private queuedRows = 0;
+  private queueRows: number[] = [];
   private filePath: string;
   private fd: number | undefined;
   private position = 0;
@@ -69,6 +106,10 @@ export class AppendFile {
     this.health = options.health;
     this.filePath = options.path;
     this.highWaterBytes = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
+    this.syncBytes = Math.max(this.highWaterBytes, options.syncBytes ?? DEFAULT_SYNC_BYTES);
+    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.capPolicy = options.capPolicy ?? 'drop';
+    this.stuckAfterMs = options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
     this.health.register(this.sink);
     this.openSync(options.path, options.header, options.truncate ?? false);
   }
@@ -92,17 +133,127 @@ export class AppendFile {
     return this.droppedBytes;
   }
 
-  /** Queues one whole record (or several whole records). Never blocks, never throws. */
-  append(chunk: Chunk): void {
+  /** Rows dropped because the sink was stuck past its cap (not those of a sink that went down). */
+  get droppedRows(): number {
+    return this.droppedRowCount;
+  }
+
+  /** True while the last write has not completed for `stuckAfterMs`, or a pipe is full. */
+  get isStuck(): boolean {
+    return this.stuck;
+  }
+
+  /**
+   * Queues one whole record (or several whole records) carrying `rows` rows (for drop counts).
+   * Never throws; waits on the disk only past `syncBytes` queued on a sink that is not stuck.
+   */
+  append(chunk: Chunk, rows = 1): void {
     // Encode strings now: one UTF-8 pass, and the queue then knows its exact size.
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     if (this.down || this.closed) {
       this.droppedBytes += bytes.byteLength;
       return;
     }
+    if (this.stuck && !this.seekable && Date.now() - this.lastPipeTryMs >= PIPE_RETRY_MS) this.writePipe();
+    if (this.sealed || (this.stuck && this.queuedBytes + bytes.byteLength > this.maxQueuedBytes)) {
+      if (this.capPolicy === 'seal') this.sealed = true;
+      this.dropRows(rows, bytes.byteLength);
+      return;
+    }
     this.queue.push(bytes);
+    this.queueRows.push(rows);
+    this.queuedRows += rows;
     this.queuedBytes += bytes.byteLength;
-    if (this.queuedBytes >= this.highWaterBytes) this.scheduleFlush();
+    if (this.queuedBytes < this.highWaterBytes) return;
+    if (!this.seekable) {
+      if (!this.stuck) this.writePipe();
+    } else if (this.queuedBytes >= this.syncBytes && !this.stuck) this.writeQueueSync();
+    else this.scheduleFlush();
+  }
+
+  private dropRows(rows: number, bytes: number): void {
+    this.droppedRowCount += rows;
+    this.droppedBytes += bytes;
+    this.health.countDropped(
+      this.sink,
+      rows,
+      this.capPolicy === 'seal'
+        ? `${this.filePath} is stuck (nothing reads it, or its last write has not completed) with ${this.maxQueuedBytes} bytes queued; ` +
+            'the file ends at the last queued record and later rows are dropped'
+        : `${this.filePath} is stuck (nothing reads it, or its last write has not completed) with ${this.maxQueuedBytes} bytes queued; ` +
+            'rows are dropped until it accepts writes again',
+    );
+  }
+
+  /**
+   * The synchronous write of a loop that never yields: the queue goes to the kernel now, after any
+   * write still in flight (positional, so the order on disk is kept either way).
+   */
+  private writeQueueSync(): void {
+    if (this.fd === undefined) return;
+    const { buffers, bytes } = this.takeQueue();
+    try {
+      this.writeAllSync(buffers, this.position);
+      this.position += bytes;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /**
+   * Pipes take non-blocking writes: as much as fits now; EAGAIN (a reader that stopped reading)
+   * makes the sink stuck, and the rest waits in the queue for the next try.
+   */
+  private writePipe(): void {
+    if (this.fd === undefined || this.queue.length === 0) return;
+    this.lastPipeTryMs = Date.now();
+    try {
+      while (this.queue.length > 0) {
+        const written = fs.writevSync(this.fd, this.queue.slice(0, MAX_IOVECS));
+        this.consumeQueue(written);
+      }
+      this.setStuck(false);
+    } catch (error) {
+      if (errnoCode(error) === 'EAGAIN') this.setStuck(true);
+      else this.fail(error);
+    }
+  }
+
+  /** Writes a pipe while its reader takes bytes; gives up after `stuckAfterMs` without progress. */
+  private async drainPipe(): Promise<void> {
+    let lastProgressMs = Date.now();
+    for (;;) {
+      const before = this.queuedBytes;
+      this.writePipe();
+      if (this.queue.length === 0 || this.down || this.fd === undefined) return;
+      const nowMs = Date.now();
+      if (this.queuedBytes < before) lastProgressMs = nowMs;
+      else if (nowMs - lastProgressMs >= this.stuckAfterMs) return;
+      await new Promise((resolve) => setTimeout(resolve, PIPE_RETRY_MS));
+    }
+  }
+
+  /** Removes `written` bytes from the head of the queue, keeping a partly written record's rest. */
+  private consumeQueue(written: number): void {
+    let left = written;
+    let whole = 0;
+    while (whole < this.queue.length && left >= (this.queue[whole] as Uint8Array).byteLength) {
+      left -= (this.queue[whole] as Uint8Array).byteLength;
+      this.queuedRows -= this.queueRows[whole] as number;
+      whole++;
+    }
+    this.queue.splice(0, whole);
+    this.queueRows.splice(0, whole);
+    if (left > 0) this.queue[0] = (this.queue[0] as Uint8Array).subarray(left);
+    this.queuedBytes -= written;
+  }
+
+  private setStuck(stuck: boolean): void {
+    if (stuck === this.stuck) return;
+    this.stuck = stuck;
+    if (stuck) diag.debug(`codex-telemetry: ${this.sink}: ${this.filePath} is stuck; queueing up to the cap`);
+    else if (this.droppedRowCount > 0)
+      this.health.info(`codex-telemetry: ${this.sink}: ${this.filePath} accepts writes again`);
   }
 
   /** Resolves once every byte appended before the call is written (or the sink went down). */
@@ -114,10 +265,12 @@ export class AppendFile {
       this.lastLinkCheckMs = nowMs;
       linkCheck = this.checkStillLinked().catch((error: unknown) => this.fail(error));
     }
-    while ((this.queue.length > 0 || this.writing) && !this.down) {
-      if (!this.writing) this.startWrite();
-      await this.writing;
-    }
+    if (!this.seekable) await this.drainPipe();
+    else
+      while ((this.queue.length > 0 || this.writing) && !this.down) {
+        if (!this.writing) this.startWrite();
+        await this.writing;
+      }
     await linkCheck;
   }
 
@@ -140,6 +293,10 @@ export class AppendFile {
    */
   flushSync(): void {
     if (this.fd === undefined || this.down) return;
+    if (!this.seekable) {
+      this.writePipe();
+      return;
+    }
     try {
       if (this.inflight) this.writeAllSync(this.inflight.buffers, this.inflight.position);
       const { buffers, bytes } = this.takeQueue();
@@ -176,10 +333,14 @@ export class AppendFile {
     this.openSync(nextPath, options.header, false);
   }
 
-  /** Flushes, syncs and closes. Idempotent. */
+  /** Flushes, syncs and closes. Idempotent. A pipe still full at close drops (and counts) the rest. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.sync();
+    if (this.queue.length > 0 && !this.down) {
+      const { bytes } = this.takeQueue();
+      this.dropRows(this.queuedRowsTaken, bytes);
+    }
     this.closed = true;
     this.closeFd();
   }
@@ -187,9 +348,11 @@ export class AppendFile {
   private openSync(filePath: string, header: Uint8Array | undefined, truncate: boolean): void {
     try {
       makeDirectory(path.dirname(filePath));
-      const fd = fs.openSync(filePath, truncate ? 'w' : fs.constants.O_WRONLY | fs.constants.O_CREAT);
+      const fd = openOutput(filePath, truncate);
       this.fd = fd;
-      this.position = truncate ? 0 : fs.fstatSync(fd).size;
+      const stats = fs.fstatSync(fd);
+      this.seekable = stats.isFile();
+      this.position = truncate || !this.seekable ? 0 : stats.size;
       if (header && this.position === 0) {
         this.writeAllSync([header], 0);
         this.position = header.byteLength;
@@ -236,10 +399,18 @@ export class AppendFile {
     const { buffers, bytes } = this.takeQueue();
     const position = this.position;
     this.position += bytes;
-    this.inflight = { buffers, position };
+    const inflight = { buffers, position };
+    this.inflight = inflight;
+    // Fires only when the event loop turns: a loop that never yields never judges a sink stuck.
+    const stuckTimer = setTimeout(() => {
+      if (this.inflight === inflight) this.setStuck(true);
+    }, this.stuckAfterMs);
+    stuckTimer.unref();
     this.writing = this.writeAll(this.fd, buffers, position).finally(() => {
+      clearTimeout(stuckTimer);
       this.inflight = undefined;
       this.writing = undefined;
+      this.setStuck(false);
       if (this.queuedBytes >= this.highWaterBytes) this.scheduleFlush();
     });
   }
@@ -277,10 +448,16 @@ export class AppendFile {
     }
   }
 
+  /** Rows of the last takeQueue() (drop counts at close). */
+  private queuedRowsTaken = 0;
+
   private takeQueue(): { buffers: Uint8Array[]; bytes: number } {
     const buffers = this.queue;
     const bytes = this.queuedBytes;
+    this.queuedRowsTaken = this.queuedRows;
     this.queue = [];
+    this.queueRows = [];
+    this.queuedRows = 0;
     this.queuedBytes = 0;
     return { buffers, bytes };
   }
@@ -288,6 +465,8 @@ export class AppendFile {
   private fail(error: unknown): void {
     this.droppedBytes += this.queuedBytes;
     this.queue = [];
+    this.queueRows = [];
+    this.queuedRows = 0;
     this.queuedBytes = 0;
     if (!this.down) {
       this.down = true;
@@ -311,6 +490,44 @@ export class AppendFile {
       );
     }
   }
+}
+
+/**
+ * Opens an output file without following a symlink at its path (O_NOFOLLOW: ELOOP names the
+ * link). A file we create is created with O_EXCL; an existing one is appended to or truncated.
+ * A FIFO is opened non-blocking (ENXIO while no process reads it).
+ */
+export function openOutput(filePath: string, truncate: boolean): number {
+  const { O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  try {
+    return fs.openSync(filePath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
+  } catch (error) {
+    if (errnoCode(error) !== 'EEXIST') throw refuseLink(filePath, error);
+  }
+  let isFifo = false;
+  try {
+    isFifo = fs.lstatSync(filePath).isFIFO();
+  } catch (error) {
+    // Gone between the two opens: the open below reports it.
+    if (errnoCode(error) !== 'ENOENT') throw error;
+  }
+  try {
+    return fs.openSync(
+      filePath,
+      O_WRONLY | O_NOFOLLOW | (isFifo ? O_NONBLOCK : truncate ? O_TRUNC : 0),
+    );
+  } catch (error) {
+    throw refuseLink(filePath, error);
+  }
+}
+
+/** ELOOP from O_NOFOLLOW reads "too many symbolic links"; say what it means here. */
+export function refuseLink(filePath: string, error: unknown): unknown {
+  if (errnoCode(error) !== 'ELOOP') return error;
+  return Object.assign(
+    new Error(`${filePath} is a symbolic link; output files are never written through a link (remove it)`),
+    { code: 'ELOOP' },
+  );
 }
 
 /**

@@ -34,6 +34,8 @@ export interface NdjsonExporterOptions {
   keepSegments?: number;
   /** Informational lines (segment removal). Default: none. */
   info?: (line: string) => void;
+  /** The most a stuck file holds in memory; whole lines past it are dropped and counted. */
+  maxQueuedBytes?: number;
 }
 
 export class NdjsonExporter implements RowSink {
@@ -79,6 +81,7 @@ export class NdjsonExporter implements RowSink {
       path: this.activePath,
       sink: this.name,
       health: options.health,
+      maxQueuedBytes: options.maxQueuedBytes,
     });
   }
 
@@ -94,12 +97,14 @@ export class NdjsonExporter implements RowSink {
   write(rows: readonly Row[]): void {
     if (this.shutdownPromise || !this.file.up) return;
     let chunk = '';
+    let lines = 0;
     for (const row of rows) {
       if (!this.streams.has(row.stream)) continue;
       chunk += this.encoder.encodeRow(row);
-      this.linesWritten++;
+      lines++;
     }
-    if (chunk.length > 0) this.file.append(chunk);
+    this.linesWritten += lines;
+    if (chunk.length > 0) this.file.append(chunk, lines);
     if (
       this.rotation.enabled &&
       !this.rotating &&

@@ -20,6 +20,7 @@ export interface EventFileWriterOptions {
   rotation: RotationPolicy;
   /** Unix seconds. */
   now: () => number;
+  maxQueuedBytes?: number;
 }
 
 export class EventFileWriter {
@@ -40,6 +41,7 @@ export class EventFileWriter {
       health: options.health,
       header,
       truncate: true,
+      maxQueuedBytes: options.maxQueuedBytes,
     });
   }
 
@@ -51,9 +53,9 @@ export class EventFileWriter {
     return this.file.up;
   }
 
-  /** Appends one framed record (one write, so a kill leaves at most a torn last record). */
-  append(record: Uint8Array): void {
-    this.file.append(record);
+  /** Appends one framed record carrying `rows` rows (one write, so a kill leaves at most a torn last record). */
+  append(record: Uint8Array, rows = 1): void {
+    this.file.append(record, rows);
     const { rotation } = this.options;
     if (
       rotation.enabled &&

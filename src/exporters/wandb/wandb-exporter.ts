@@ -39,6 +39,8 @@ export interface WandbExporterOptions
   hostname?: string;
   /** Unix seconds; injectable for tests. */
   now?: () => number;
+  /** The most a stuck run log holds in memory; past it the log ends there (see AppendFile `seal`). */
+  maxQueuedBytes?: number;
 }
 
 export class WandbExporter implements RowSink {
@@ -50,6 +52,8 @@ export class WandbExporter implements RowSink {
   private readonly file: AppendFile | undefined;
   private readonly encoder: WandbRunEncoder | undefined;
   private ended = false;
+  /** Rows encoded since the last append (drop counts). */
+  private pendingRows = 0;
   private shutdownPromise: Promise<void> | undefined;
 
   constructor(options: WandbExporterOptions) {
@@ -95,6 +99,7 @@ export class WandbExporter implements RowSink {
   write(rows: readonly Row[]): void {
     if (this.ended || this.encoder === undefined || this.file === undefined || !this.file.up) return;
     this.encoder.write(rows);
+    this.pendingRows += rows.length;
     // History and stats are queued now; the summary waits for the flush (one per flush, not per write).
     this.commit(false);
   }
@@ -140,7 +145,8 @@ export class WandbExporter implements RowSink {
   private commit(withSummary: boolean): void {
     if (this.ended || this.encoder === undefined) return;
     const bytes = this.encoder.take(withSummary);
-    if (bytes.byteLength > 0) this.file?.append(bytes);
+    if (bytes.byteLength > 0) this.file?.append(bytes, this.pendingRows);
+    this.pendingRows = 0;
   }
 
   /** The run directory and the side files that exist from the start; the files record lists them. */
@@ -174,6 +180,9 @@ export class WandbExporter implements RowSink {
       health: this.options.health,
       header: opening,
       truncate: true,
+      maxQueuedBytes: this.options.maxQueuedBytes,
+      // Blocks frame records by their offset: a dropped batch would misframe every later one.
+      capPolicy: 'seal',
     });
     return file.up ? file : undefined;
   }
@@ -190,7 +199,7 @@ export class WandbExporter implements RowSink {
     const late: RunFile[] = fs.existsSync(path.join(this.layout.filesDir, 'output.log'))
       ? [{ path: 'output.log', policy: 'END', type: 'WANDB' }]
       : [];
-    this.file.append(encoder.end(exitCode, runtime, late));
+    this.file.append(encoder.end(exitCode, runtime, late), 0);
     try {
       writeSummaryJson(this.layout.filesDir, encoder.summaryObject(runtime));
     } catch (error) {
