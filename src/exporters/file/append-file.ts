@@ -148,18 +148,19 @@ export class AppendFile {
    * Never throws; waits on the disk only past `syncBytes` queued on a sink that is not stuck.
    */
   append(chunk: Chunk, rows = 1): void {
-    // Encode strings now: one UTF-8 pass, and the queue then knows its exact size.
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     if (this.down || this.closed) {
-      this.droppedBytes += bytes.byteLength;
+      this.droppedBytes += byteLength(chunk);
       return;
     }
     if (this.stuck && !this.seekable && Date.now() - this.lastPipeTryMs >= PIPE_RETRY_MS) this.writePipe();
-    if (this.sealed || (this.stuck && this.queuedBytes + bytes.byteLength > this.maxQueuedBytes)) {
+    // A record dropped at the cap is never copied: a stuck sink allocates nothing per row.
+    if (this.sealed || (this.stuck && this.queuedBytes + byteLength(chunk) > this.maxQueuedBytes)) {
       if (this.capPolicy === 'seal') this.sealed = true;
-      this.dropRows(rows, bytes.byteLength);
+      this.dropRows(rows, byteLength(chunk));
       return;
     }
+    // Encode strings now: one UTF-8 pass, and the queue then knows its exact size.
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     this.queue.push(bytes);
     this.queueRows.push(rows);
     this.queuedRows += rows;
@@ -490,6 +491,10 @@ export class AppendFile {
       );
     }
   }
+}
+
+function byteLength(chunk: Chunk): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.byteLength;
 }
 
 /**
