@@ -76,7 +76,8 @@ export const RUNTIME_FIELDS: readonly FieldSpec[] = [
     alias: 'otlp_shutdown_timeout',
     env: ['CODEX_OTLP_SHUTDOWN_TIMEOUT'],
     kind: 'number',
-    min: 0,
+    // The exporter refuses a 0 ms timeout; 1 ms is the shortest wait it takes.
+    min: 0.001,
     default: 2,
     defaultDoc: '`2` (s)',
     doc: 'the longest shutdown waits for an unreachable collector',
