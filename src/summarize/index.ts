@@ -15,6 +15,7 @@ import { buildReport, type Report } from './report.js';
 import { buildRankView } from './rank-view.js';
 import { renderComparisons, renderReports } from './render.js';
 import { spoolStreams } from './spool.js';
+import { escapeControls } from './safe-text.js';
 import type { RunSummary } from './summary-types.js';
 
 export { parseSummarizeArgs, SUMMARIZE_USAGE, UsageError } from './parse-args.js';
@@ -79,7 +80,10 @@ function reportsOf(summary: RunSummary, args: SummarizeArgs, label: string): Rep
 
 function warnMalformed(io: CommandIo, report: Report, strict: boolean): void {
   if (report.malformed === 0) return;
-  const lines = report.malformedReports.map((r) => `  ${r.file}:${r.line}: ${r.field}: ${r.reason}`);
+  // Reasons quote the file's bytes: escaped, so a line cannot drive the terminal.
+  const lines = report.malformedReports.map((r) =>
+    escapeControls(`  ${r.file}:${r.line}: ${r.field}: ${r.reason}`),
+  );
   const more = report.malformed - report.malformedReports.length;
   io.stderr.write(
     `codex-ndjson: ${report.malformed} malformed line(s)${report.label === '' ? '' : ` in ${report.label}`}${strict ? ' (--strict)' : ', skipped'}:\n${lines.join('\n')}\n${more > 0 ? `  ... and ${more} more\n` : ''}`,

@@ -517,10 +517,7 @@ export function openOutput(filePath: string, truncate: boolean): number {
     if (errnoCode(error) !== 'ENOENT') throw error;
   }
   try {
-    return fs.openSync(
-      filePath,
-      O_WRONLY | O_NOFOLLOW | (isFifo ? O_NONBLOCK : truncate ? O_TRUNC : 0),
-    );
+    return fs.openSync(filePath, O_WRONLY | O_NOFOLLOW | (isFifo ? O_NONBLOCK : truncate ? O_TRUNC : 0));
   } catch (error) {
     throw refuseLink(filePath, error);
   }
