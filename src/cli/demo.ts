@@ -11,6 +11,7 @@ import { CliDashboard } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { sinkTable } from './sink-table.js';
+import { CREATE_NEW } from '../files/no-follow.js';
 
 export type { CliIo } from './cli-io.js';
 
@@ -103,7 +104,7 @@ async function saveFakeCheckpoint(telemetry: Telemetry, out: string, step: numbe
   const file = path.join(out, 'checkpoints', telemetry.config.runId, `step-${step}.ckpt`);
   try {
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await fs.promises.writeFile(file, `demo checkpoint at step ${step}\n`);
+    await fs.promises.writeFile(file, `demo checkpoint at step ${step}\n`, { flag: CREATE_NEW });
   } catch (error) {
     telemetry.health.markDown('checkpoints', `cannot save a demo checkpoint at ${file}: ${errorText(error)}`);
     return;

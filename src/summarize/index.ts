@@ -16,6 +16,7 @@ import { buildRankView } from './rank-view.js';
 import { renderComparisons, renderReports } from './render.js';
 import { spoolStreams } from './spool.js';
 import { escapeControls } from './safe-text.js';
+import { refuseLink, REPLACE_NO_FOLLOW } from '../files/no-follow.js';
 import type { RunSummary } from './summary-types.js';
 
 export { parseSummarizeArgs, SUMMARIZE_USAGE, UsageError } from './parse-args.js';
@@ -78,6 +79,21 @@ function reportsOf(summary: RunSummary, args: SummarizeArgs, label: string): Rep
   );
 }
 
+/** `--out FILE`: replaced in place, never through a symlink. */
+function writeOut(file: string, text: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, REPLACE_NO_FOLLOW, 0o644);
+  } catch (error) {
+    throw refuseLink(file, error);
+  }
+  try {
+    fs.writeFileSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function warnMalformed(io: CommandIo, report: Report, strict: boolean): void {
   if (report.malformed === 0) return;
   // Reasons quote the file's bytes: escaped, so a line cannot drive the terminal.
@@ -135,7 +151,14 @@ export async function summarizeCommand(argv: string[], io: CommandIo): Promise<n
     io.stderr.write(`codex-ndjson summarize: cannot read input: ${(error as Error).message}\n`);
     return 1;
   }
-  if (args.out !== undefined) fs.writeFileSync(args.out, text);
-  else io.stdout.write(text);
+  if (args.out !== undefined) {
+    try {
+      writeOut(args.out, text);
+    } catch (error) {
+      if (errnoCode(error) === undefined) throw error;
+      io.stderr.write(`codex-ndjson summarize: cannot write ${args.out}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  } else io.stdout.write(text);
   return args.strict && malformed > 0 ? 1 : 0;
 }

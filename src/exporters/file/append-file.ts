@@ -26,6 +26,7 @@ import path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { errnoCode, errorText } from '../../errors.js';
 import type { SinkHealth } from '../../health.js';
+import { openOutput } from '../../files/no-follow.js';
 
 /** Errors worth a bounded retry: the device was momentarily busy, not broken. */
 const RETRYABLE_CODES = new Set(['EAGAIN', 'EBUSY', 'EINTR']);
@@ -495,41 +496,6 @@ export class AppendFile {
 
 function byteLength(chunk: Chunk): number {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.byteLength;
-}
-
-/**
- * Opens an output file without following a symlink at its path (O_NOFOLLOW: ELOOP names the
- * link). A file we create is created with O_EXCL; an existing one is appended to or truncated.
- * A FIFO is opened non-blocking (ENXIO while no process reads it).
- */
-export function openOutput(filePath: string, truncate: boolean): number {
-  const { O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
-  try {
-    return fs.openSync(filePath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
-  } catch (error) {
-    if (errnoCode(error) !== 'EEXIST') throw refuseLink(filePath, error);
-  }
-  let isFifo = false;
-  try {
-    isFifo = fs.lstatSync(filePath).isFIFO();
-  } catch (error) {
-    // Gone between the two opens: the open below reports it.
-    if (errnoCode(error) !== 'ENOENT') throw error;
-  }
-  try {
-    return fs.openSync(filePath, O_WRONLY | O_NOFOLLOW | (isFifo ? O_NONBLOCK : truncate ? O_TRUNC : 0));
-  } catch (error) {
-    throw refuseLink(filePath, error);
-  }
-}
-
-/** ELOOP from O_NOFOLLOW reads "too many symbolic links"; say what it means here. */
-export function refuseLink(filePath: string, error: unknown): unknown {
-  if (errnoCode(error) !== 'ELOOP') return error;
-  return Object.assign(
-    new Error(`${filePath} is a symbolic link; output files are never written through a link (remove it)`),
-    { code: 'ELOOP' },
-  );
 }
 
 /**
