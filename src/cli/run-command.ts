@@ -19,6 +19,7 @@ import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { captureOutput } from './capture-output.js';
 import { sinkTable } from './sink-table.js';
+import { SignalEscalation, signalGroup } from './signal-escalation.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -48,10 +49,8 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 
 /** SIGTERM now, SIGKILL after `graceMs` if it is still running. Resolves once the child is gone. */
 function stopChild(child: ChildProcess, exited: Promise<number>, graceMs: number): Promise<number> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }, graceMs);
+  signalGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
   return exited.finally(() => clearTimeout(timer));
 }
 
@@ -66,10 +65,11 @@ export async function runChild(
   // as soon as it does, rather than killing this process and leaving the trainer behind.
   let child: ChildProcess | undefined;
   let pending: NodeJS.Signals | undefined;
+  const escalation = new SignalEscalation(stderrLines(io));
   const forward = FORWARDED.map((signal) => {
     const handler = (): void => {
       if (child === undefined) pending = signal;
-      else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      else escalation.receive(child, signal);
     };
     process.on(signal, handler);
     return [signal, handler] as const;
@@ -78,7 +78,7 @@ export async function runChild(
   try {
     return await runWithSignals(options, command, io, (spawned) => {
       child = spawned;
-      if (pending !== undefined) spawned.kill(pending);
+      if (pending !== undefined) escalation.receive(spawned, pending);
     });
   } finally {
     for (const [signal, handler] of forward) process.removeListener(signal, handler);
@@ -129,6 +129,9 @@ async function runWithSignals(
     );
   }
   const child = spawn(file, args, {
+    // A process group of its own: `run` passes each signal on and escalates on repeats
+    // (signal-escalation.ts); the terminal's Ctrl-C reaches the trainer through `run` only once.
+    detached: true,
     // Pipes only when capturing: the bytes are passed on unchanged, and also copied to output.log.
     stdio: outputLog ? ['inherit', 'pipe', 'pipe'] : 'inherit',
     env: {
@@ -140,9 +143,7 @@ async function runWithSignals(
   });
   onSpawn(child);
   // Whatever happens to this process, the trainer does not outlive it.
-  const killOnExit = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
+  const killOnExit = (): void => signalGroup(child, 'SIGKILL');
   process.once('exit', killOnExit);
   const exited = new Promise<number>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
