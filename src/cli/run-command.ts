@@ -18,7 +18,7 @@ import { startBridgeTelemetry } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { captureOutput } from './capture-output.js';
-import { sinkTable } from './sink-table.js';
+import { sinkTable, type SinkTable } from './sink-table.js';
 import { SignalEscalation, signalGroup } from './signal-escalation.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -190,7 +190,13 @@ async function runWithSignals(
   const outcome = failure === undefined ? exitCode : exitCode === 0 ? 1 : exitCode;
   await telemetry.shutdown(outcome);
   dashboard.stop();
-  report(io, telemetry, bridge, { exitCode, failure, metricsFile, evalFile });
+  const table = report(io, telemetry, bridge, { exitCode, failure, metricsFile, evalFile });
+  if (outcome === 0 && table.allFileSinksDown) {
+    warn(
+      `codex-telemetry: every file sink went down (${table.fileSinksDown.join(', ')}); see the DOWN reasons above`,
+    );
+    return 1;
+  }
   return outcome;
 }
 
@@ -199,9 +205,10 @@ function report(
   telemetry: Telemetry,
   bridge: TailBridge,
   run: { exitCode: number; failure: string | undefined; metricsFile: string; evalFile: string },
-): void {
+): SinkTable {
   const { rows, malformed } = bridge.stats;
-  const lines = [sinkTable(telemetry).text.trimEnd(), `trainer streams: ${run.metricsFile}, ${run.evalFile}`];
+  const table = sinkTable(telemetry);
+  const lines = [table.text.trimEnd(), `trainer streams: ${run.metricsFile}, ${run.evalFile}`];
   if (run.failure !== undefined) {
     lines.push(
       `codex-telemetry: run failed (${run.failure}); the trainer was stopped and exited with ${run.exitCode}; ${rows} rows re-exported`,
@@ -217,4 +224,5 @@ function report(
     );
   }
   io.stderr.write(`${lines.join('\n')}\n`);
+  return table;
 }

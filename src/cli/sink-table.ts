@@ -13,6 +13,9 @@ export interface SinkTable {
   text: string;
   /** At least one file sink stayed up and its output exists. */
   anyFileWritten: boolean;
+  /** File sinks that went down (a full disk, a permission...), and whether every one did. */
+  fileSinksDown: string[];
+  allFileSinksDown: boolean;
   rows: { sink: string; state: 'written' | 'serving' | 'up' | 'DOWN'; detail: string }[];
 }
 
@@ -80,5 +83,8 @@ export function sinkTable(telemetry: TelemetryView): SinkTable {
     'sink'.padEnd(width) + 'state    where / why',
     ...rows.map((r) => `${r.sink.padEnd(width)}${r.state.padEnd(9)}${r.detail}`),
   ];
-  return { text: `${lines.join('\n')}\n`, anyFileWritten, rows };
+  const fileRows = rows.filter((r) => FILE_SINKS.has(r.sink) || r.sink.startsWith('ndjson_eval'));
+  const fileSinksDown = fileRows.filter((r) => r.state === 'DOWN').map((r) => r.sink);
+  const allFileSinksDown = fileRows.length > 0 && fileSinksDown.length === fileRows.length;
+  return { text: `${lines.join('\n')}\n`, anyFileWritten, fileSinksDown, allFileSinksDown, rows };
 }

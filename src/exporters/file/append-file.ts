@@ -18,8 +18,12 @@
  * - Writes are positional (we track the offset ourselves rather than using O_APPEND), so the
  *   synchronous last-chance flush at process exit can rewrite a write that was still in flight
  *   at the same offset, which makes it safe to call at any moment.
- * - A write that fails for a reason retrying cannot fix (ENOSPC, EACCES, EROFS, a removed
- *   directory...) marks the sink down once through SinkHealth; the file then becomes a no-op.
+ * - A write that fails for a reason retrying cannot fix (ENOSPC, EFBIG, EIO, EACCES, EROFS, a
+ *   removed directory...) marks the sink down once through SinkHealth; the file then becomes a
+ *   no-op. Every queued chunk is one or more whole records, so a failed write is cut back
+ *   (ftruncate) to the end of the last chunk written whole: a full disk leaves no torn record,
+ *   and every reader accepts what is left. `writeAfterFault()` may then add one last record where
+ *   it fits (W&B's exit record).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -101,6 +105,9 @@ export class AppendFile {
   /** Bumped by reopen(), so a path check that raced a rotation is ignored. */
   private generation = 0;
   private droppedBytes = 0;
+  /** Where a failed write leaves the last whole record: the file is cut back to it. */
+  private faultEnd: number | undefined;
+  private truncatedAt: number | undefined;
 
   constructor(options: AppendFileOptions) {
     this.sink = options.sink;
@@ -127,6 +134,33 @@ export class AppendFile {
   /** Bytes the file holds once everything queued is written. */
   get size(): number {
     return this.position + this.queuedBytes;
+  }
+
+  /** The size the file was cut back to after a write fault (undefined: no cut). */
+  get truncatedTo(): number | undefined {
+    return this.truncatedAt;
+  }
+
+  /**
+   * After a write fault cut the file back, tries once to append `bytes` (whole records) at the cut:
+   * true when they fit; otherwise the file is cut back again and stays as it was.
+   */
+  writeAfterFault(bytes: Uint8Array): boolean {
+    const at = this.truncatedAt;
+    if (at === undefined || bytes.byteLength === 0) return false;
+    let fd: number | undefined;
+    try {
+      fd = openOutput(this.filePath, false);
+      this.writeAllSync([bytes], at, fd);
+      this.truncatedAt = at + bytes.byteLength;
+      return true;
+    } catch (error) {
+      diag.debug(`codex-telemetry: ${this.sink}: no room for the closing records (${errorText(error)})`);
+      if (fd !== undefined) truncateQuietly(fd, at, this.filePath);
+      return false;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
   }
 
   /** Bytes dropped because the sink was down or closed. */
@@ -273,6 +307,8 @@ export class AppendFile {
         if (!this.writing) this.startWrite();
         await this.writing;
       }
+    // Down while a write was in flight: its end cuts the file back; wait for that before closing.
+    if (this.writing) await this.writing;
     await linkCheck;
   }
 
@@ -294,6 +330,8 @@ export class AppendFile {
    * in-flight write at its own offset (same bytes, so harmless if it already landed), then the queue.
    */
   flushSync(): void {
+    // A fault whose cut waited for a write still in flight: no callback runs any more, cut now.
+    if (this.down) this.finishDown(true);
     if (this.fd === undefined || this.down) return;
     if (!this.seekable) {
       this.writePipe();
@@ -413,6 +451,7 @@ export class AppendFile {
       this.inflight = undefined;
       this.writing = undefined;
       this.setStuck(false);
+      if (this.down) this.finishDown();
       if (this.queuedBytes >= this.highWaterBytes) this.scheduleFlush();
     });
   }
@@ -434,20 +473,46 @@ export class AppendFile {
           await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * retries));
           continue;
         }
+        this.noteFault(position + cursor.wholeBytes);
         this.fail(error);
         return;
       }
     }
   }
 
-  private writeAllSync(buffers: Uint8Array[], position: number): void {
+  /** Throws the write's error after noting where its last whole chunk ends. */
+  private writeAllSync(buffers: Uint8Array[], position: number, fd = this.fd as number): void {
     const cursor = new IovecCursor(buffers);
     let at = position;
-    while (!cursor.done) {
-      const written = fs.writevSync(this.fd as number, cursor.batch(), at);
-      at += written;
-      cursor.advance(written);
+    try {
+      while (!cursor.done) {
+        const written = fs.writevSync(fd, cursor.batch(), at);
+        at += written;
+        cursor.advance(written);
+      }
+    } catch (error) {
+      if (fd === this.fd) this.noteFault(position + cursor.wholeBytes);
+      throw error;
     }
+  }
+
+  /** The earliest end of a whole chunk before a failed write: where the file is cut back to. */
+  private noteFault(wholeEnd: number): void {
+    this.faultEnd = Math.min(this.faultEnd ?? Infinity, wholeEnd);
+  }
+
+  /**
+   * Cuts the file back to the last whole record and closes it. Waits for a write still in flight
+   * (its callback calls this again), so that write cannot land after the cut.
+   */
+  private finishDown(exiting = false): void {
+    if ((this.writing !== undefined && !exiting) || this.fd === undefined) return;
+    if (this.faultEnd !== undefined && this.seekable) {
+      truncateQuietly(this.fd, this.faultEnd, this.filePath);
+      this.truncatedAt = this.faultEnd;
+      this.faultEnd = undefined;
+    }
+    this.closeFd();
   }
 
   /** Rows of the last takeQueue() (drop counts at close). */
@@ -474,10 +539,11 @@ export class AppendFile {
       this.down = true;
       this.health.markDown(
         this.sink,
-        `cannot write ${this.filePath} (${errorText(error)}); check the path, permissions and free space`,
+        `cannot write ${this.filePath} (${errorText(error)}); check the path, permissions and free space` +
+          (this.faultEnd === undefined ? '' : '; the file ends at its last whole record'),
       );
     }
-    this.closeFd();
+    this.finishDown();
   }
 
   private closeFd(): void {
@@ -491,6 +557,15 @@ export class AppendFile {
         `codex-telemetry: close ${this.filePath}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+  }
+}
+
+/** ftruncate that only reports: cutting back is best effort on a device that already failed. */
+function truncateQuietly(fd: number, size: number, filePath: string): void {
+  try {
+    fs.ftruncateSync(fd, size);
+  } catch (error) {
+    diag.warn(`codex-telemetry: cannot cut ${filePath} back to ${size} bytes: ${errorText(error)}`);
   }
 }
 
@@ -541,10 +616,14 @@ function writevAsync(fd: number, buffers: Uint8Array[], position: number): Promi
 class IovecCursor {
   private readonly buffers: Uint8Array[];
   private index = 0;
+  /** Bytes of the buffers written whole so far. */
+  wholeBytes = 0;
+  private readonly original: number[];
 
   constructor(buffers: Uint8Array[]) {
     // A copy: advance() trims its entries, and flushSync may still need the in-flight list whole.
     this.buffers = [...buffers];
+    this.original = buffers.map((buffer) => buffer.byteLength);
   }
 
   get done(): boolean {
@@ -558,7 +637,11 @@ class IovecCursor {
   advance(written: number): void {
     let left = written;
     while (this.index < this.buffers.length && left >= (this.buffers[this.index] as Uint8Array).byteLength) {
-      left -= (this.buffers[this.index] as Uint8Array).byteLength;
+      const size = (this.buffers[this.index] as Uint8Array).byteLength;
+      left -= size;
+      // A buffer trimmed by an earlier short write counts its original length: `wholeBytes`
+      // is the end of whole chunks measured from the batch's start.
+      this.wholeBytes += this.original[this.index] as number;
       this.index++;
     }
     if (left > 0 && this.index < this.buffers.length) {

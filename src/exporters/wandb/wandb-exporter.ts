@@ -193,13 +193,27 @@ export class WandbExporter implements RowSink {
     this.commit(false);
     this.ended = true;
     const encoder = this.encoder;
-    if (encoder === undefined || this.file === undefined || !this.file.up) return;
+    if (encoder === undefined || this.file === undefined) return;
+    const cutAt = this.file.truncatedTo;
+    if (!this.file.up && cutAt === undefined) return;
     const runtime = Math.max(0, Math.round(this.now() - this.options.startTime));
     // output.log appears during the run when `run --capture-output` copies the trainer's output.
     const late: RunFile[] = fs.existsSync(path.join(this.layout.filesDir, 'output.log'))
       ? [{ path: 'output.log', policy: 'END', type: 'WANDB' }]
       : [];
-    this.file.append(encoder.end(exitCode, runtime, late), 0);
+    if (this.file.up) this.file.append(encoder.end(exitCode, runtime, late), 0);
+    else if (cutAt !== undefined) {
+      // A full disk cut the log back to its last whole record: the closing records (summary, exit,
+      // final) go there if they fit; if not, the log ends at that record and `wandb sync` reports
+      // the run as failed ("no exit record encountered").
+      encoder.resumeAt(cutAt);
+      const fitted = this.file.writeAfterFault(encoder.end(exitCode, runtime, late));
+      this.options.health.warn(
+        fitted
+          ? `codex-telemetry: ${this.layout.logPath}: the exit record (exit code ${exitCode}) was written after the write fault`
+          : `codex-telemetry: ${this.layout.logPath}: no room for the exit record after the write fault; wandb sync will report the run as failed`,
+      );
+    }
     try {
       writeSummaryJson(this.layout.filesDir, encoder.summaryObject(runtime));
     } catch (error) {
