@@ -71,12 +71,12 @@ if (process.argv.includes('--survivors')) for (const line of survivors) console.
 const CORE = {
   CRCs: ['src/formats/codec/crc32c.ts', 'src/formats/codec/tfrecord.ts', 'src/formats/wandb/log-framing.ts'],
   'non-finite spelling': [
-    'src/formats/ndjson/encode-line.ts',
+    'src/ndjson/line/encode-line.ts',
     'src/formats/wandb/value-json.ts',
     'src/formats/tensorboard/event-encoder.ts',
   ],
   'int64 steps in every sink': [
-    'src/formats/ndjson/encode-line.ts',
+    'src/ndjson/line/encode-line.ts',
     'src/formats/codec/protobuf-wire.ts',
     'src/formats/codec/proto-writer.ts',
     'src/formats/tensorboard/scalars-record.ts',
@@ -86,19 +86,19 @@ const CORE = {
     'src/formats/wandb/record-codec.ts',
   ],
   'reading steps and values back (non-finite, int64)': [
-    'src/formats/ndjson/parse-record.ts',
-    'src/formats/ndjson/fast-line.ts',
-    'src/formats/ndjson/scan-number.ts',
+    'src/ndjson/line/parse-record.ts',
+    'src/ndjson/line/fast-line.ts',
+    'src/ndjson/line/scan-number.ts',
   ],
   'summarize min/max/mean': ['src/summarize/aggregator.ts'],
   'malformed counting': [
-    'src/formats/ndjson/line-processor.ts',
-    'src/formats/ndjson/slow-line.ts',
-    'src/formats/ndjson/line-splitter.ts',
+    'src/ndjson/line/line-processor.ts',
+    'src/ndjson/line/slow-line.ts',
+    'src/ndjson/line/line-splitter.ts',
   ],
   'rotation without loss': [
     'src/exporters/file/rotation-policy.ts',
-    'src/exporters/ndjson/segments.ts',
+    'src/ndjson/segments.ts',
     'src/exporters/ndjson/segment-maintenance.ts',
     'src/exporters/ndjson/ndjson-exporter.ts',
   ],

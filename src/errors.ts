@@ -23,6 +23,24 @@ export class TelemetryError extends Error {
   }
 }
 
+/** Exit status of every command when its arguments are wrong (as getopt-style tools do). */
+export const USAGE_EXIT_CODE = 2;
+
+/**
+ * The command line was wrong: a missing or unknown option, a bad value, an input that names
+ * nothing. Both CLIs print its message and "see --help", and exit with USAGE_EXIT_CODE.
+ */
+export class UsageError extends TelemetryError {
+  /** The usage text of the command the error is about, for `--help`-style hints. */
+  readonly usage: string | undefined;
+
+  constructor(message: string, usage?: string) {
+    super('CLI_USAGE', message);
+    this.name = 'UsageError';
+    this.usage = usage;
+  }
+}
+
 /** A config field failed validation: names the field, the bad value and what is accepted. */
 export class ConfigError extends TelemetryError {
   readonly field: string;

@@ -34,10 +34,6 @@ export function normalizeStep(step: Step): Step {
   return step;
 }
 
-export function stepToBigInt(step: Step): bigint {
-  return typeof step === 'bigint' ? step : BigInt(step);
-}
-
 /**
  * The step after `step`, carried into bigint past 2^53 - 1 so default steps never stop. Undefined
  * past the int64 maximum, where no next step exists.

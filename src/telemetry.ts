@@ -17,7 +17,7 @@ import {
   type EvaluationConfig,
   type ResolvedTrainConfig,
   type TrainConfig,
-} from './config.js';
+} from './config/train-config.js';
 import { DEFAULT_SINKS } from './exporters/registry.js';
 import { secondsHistogramViews, STEP_DURATION_BUCKETS_SECONDS } from './instruments/histogram-views.js';
 import { LastValueGauges } from './instruments/last-value-gauges.js';
@@ -80,7 +80,13 @@ export class Telemetry {
   private running: RunningSampler | undefined;
   private shutdownPromise: Promise<void> | undefined;
 
-  private constructor(context: SinkContext, sinks: AssembledSinks, warn: WarnFn, resource: Resource) {
+  private constructor(
+    context: SinkContext,
+    sinks: AssembledSinks,
+    gauges: LastValueGauges,
+    warn: WarnFn,
+    resource: Resource,
+  ) {
     this.context = context;
     this.config = context.config;
     this.health = context.health;
@@ -104,7 +110,7 @@ export class Telemetry {
       });
       training = new TrainingInstruments({
         meter: this.backendProvider.getMeter(METER_TRAINING),
-        gauges: context.metricProducers[0] as LastValueGauges,
+        gauges,
         health: this.health,
         maxScalarNames: this.config.maxScalarNames,
         warn,
@@ -124,6 +130,8 @@ export class Telemetry {
     const env = options.env ?? process.env;
     const resolved = resolveTrainConfig(config, env);
     const warn = options.warn ?? defaultWarn;
+    // Scalar gauges reach both backends through one producer (faster to scrape than SDK observables).
+    const gauges = new LastValueGauges({ scope: { name: METER_TRAINING } });
     const context: SinkContext = {
       config: resolved,
       env,
@@ -133,13 +141,12 @@ export class Telemetry {
       trainStreams: (options.ndjsonPhases ?? ['train', 'system']).map((phase) =>
         phase === 'system' ? SYSTEM_STREAM : phase === 'train' ? TRAIN_STREAM : phase,
       ),
-      // Scalar gauges reach both backends through one producer (faster to scrape than SDK observables).
-      metricProducers: [new LastValueGauges({ scope: { name: METER_TRAINING } })],
+      metricProducers: [gauges],
       httpRoutes: options.httpRoutes,
     };
     const resource = buildResource(resolved, env);
     const sinks = await assembleSinks(options.sinks ?? DEFAULT_SINKS, context);
-    const telemetry = new Telemetry(context, sinks, warn, resource);
+    const telemetry = new Telemetry(context, sinks, gauges, warn, resource);
     telemetry.running = await startSystemSampler({
       config: resolved,
       health: context.health,
@@ -223,7 +230,7 @@ export class Telemetry {
     if (pid !== undefined) this.running?.sampler.watch(pid);
   }
 
-  /** The system sampler, when one runs (for its GPU list and latest sample). */
+  /** @internal The system sampler, when one runs (tests read its GPU list and latest sample). */
   get systemSampler(): SystemSampler | undefined {
     return this.running?.sampler;
   }
@@ -244,7 +251,7 @@ export class Telemetry {
     return this.intake.droppedAfterClose;
   }
 
-  /** Whether the file pipeline runs a flush timer (false with flushInterval 0). */
+  /** @internal Whether the file pipeline runs a flush timer (false with flushInterval 0). */
   get hasFlushTimer(): boolean {
     return this.pipeline.hasTimer;
   }

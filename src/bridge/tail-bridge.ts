@@ -4,16 +4,14 @@
  * TensorBoard and W&B see one event per step. Malformed lines are counted and reported with file
  * and line number (the first few, then a running count), and skipped.
  */
+import { errorText } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INT64_MAX, nextStep, type Phase, type Step } from '../step.js';
 import { nowSeconds, type Telemetry } from '../telemetry.js';
-import fs from 'node:fs';
-import zlib from 'node:zlib';
-import { listSegments } from '../exporters/ndjson/segments.js';
-import { FileFollower, type FollowedLines } from './file-follower.js';
-import { LineSplitter } from '../formats/ndjson/line-splitter.js';
-import { parseRecordLine } from '../formats/ndjson/parse-record.js';
+import { splitLines } from '../ndjson/line/line-splitter.js';
+import { StreamFollower, type WholeLines } from '../ndjson/stream-follower.js';
+import { parseRecordLine } from '../ndjson/line/parse-record.js';
 import { StepOrderBuffer } from './step-order.js';
 
 /** Report this many malformed lines in full; after that only a count every REPORT_EVERY lines. */
@@ -42,6 +40,13 @@ export interface TailBridgeOptions {
   pollMs?: number;
 }
 
+/** Lines of one file, numbered from `firstLine` (1-based). */
+interface NumberedLines {
+  file: string;
+  firstLine: number;
+  lines: Buffer[];
+}
+
 interface PendingRow {
   /** The stream (active file) it was read from. */
   stream: string;
@@ -56,12 +61,12 @@ export class TailBridge {
   readonly stats: TailStats = { lines: 0, rows: 0, malformed: 0, resets: 0, unterminatedDropped: 0 };
   private readonly telemetry: Telemetry;
   private readonly warn: (message: string) => void;
-  private readonly followers: FileFollower[];
+  private readonly followers: StreamFollower[];
+  /** Lines read so far of each file (reset when the file starts over), for file:line reports. */
+  private readonly linesOf = new Map<string, number>();
   private readonly pollMs: number;
   private readonly nextStep = new Map<string, Step>();
   private pending: PendingRow | undefined;
-  /** With fromStart: closed segments of rotated streams, replayed (in order) before the active files. */
-  private pendingSegments: string[] | undefined;
   private sinceFlush = 0;
   /** Segment file → its active file, so a rotated stream numbers default steps as one stream. */
   private readonly streamOf = new Map<string, string>();
@@ -76,21 +81,26 @@ export class TailBridge {
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.ordered = new StepOrderBuffer(options.files.length, (row) => this.ingest(row));
     options.files.forEach((file, i) => this.fileIndex.set(file, i));
-    if (options.fromStart) {
-      const segments = options.files.flatMap((file) =>
-        listSegments(file).map((segment) => {
-          this.streamOf.set(segment.path, file);
-          return segment.path;
-        }),
-      );
-      if (segments.length > 0) this.pendingSegments = segments;
-    }
     this.followers = options.files.map(
       (file) =>
-        new FileFollower({
+        new StreamFollower({
           path: file,
           fromStart: options.fromStart,
-          onLines: (batch) => this.onLines(batch),
+          onFileStart: (read) => {
+            // A rotated stream's segments number default steps as one stream with their active file.
+            this.streamOf.set(read, file);
+            this.linesOf.set(read, 0);
+          },
+          onLines: (lines) => this.onLines(this.numbered(lines)),
+          onUnterminated: (read, line) => this.onUnterminated(read, line),
+          onTooLong: (read, _offset, limit) => {
+            const line = (this.linesOf.get(read) ?? 0) + 1;
+            this.linesOf.set(read, line);
+            this.stats.lines++;
+            this.malformed(read, line, 'line', `longer than ${limit} bytes; skipped`);
+          },
+          onSegmentError: (read, error) =>
+            this.malformed(read, 0, 'file', `segment unreadable (${errorText(error)})`),
           onReset: (event) => {
             this.stats.resets++;
             this.warn(
@@ -104,7 +114,6 @@ export class TailBridge {
 
   /** Reads everything the files hold now. Returns the bytes read. */
   async pollOnce(): Promise<number> {
-    if (this.pendingSegments) await this.replaySegments();
     let total = 0;
     for (const follower of this.followers) total += await follower.poll();
     this.flushPending();
@@ -127,43 +136,26 @@ export class TailBridge {
    */
   async drain(): Promise<void> {
     while ((await this.pollOnce()) > 0);
-    for (const follower of this.followers) {
-      const last = follower.takeUnterminated();
-      if (last !== undefined) {
-        const before = this.stats.malformed;
-        await this.onLines({ file: follower.path, firstLine: last.lineNumber, lines: [last.line] }, true);
-        if (this.stats.malformed > before) this.stats.unterminatedDropped++;
-      }
-      await follower.close();
-    }
+    for (const follower of this.followers) await follower.finish();
     this.ordered.releaseAll();
   }
 
-  /** A rotated stream reads as one: its closed segments (plain or gzip) first, in sequence order. */
-  private async replaySegments(): Promise<void> {
-    const segments = this.pendingSegments ?? [];
-    this.pendingSegments = undefined;
-    for (const file of segments) {
-      const splitter = new LineSplitter();
-      let lineNo = 1;
-      const input = fs.createReadStream(file);
-      const source = file.endsWith('.gz') ? input.pipe(zlib.createGunzip()) : input;
-      try {
-        for await (const chunk of source as AsyncIterable<Buffer>) {
-          const lines = splitter.push(chunk);
-          if (lines.length === 0) continue;
-          await this.onLines({ file, firstLine: lineNo, lines });
-          lineNo += lines.length;
-        }
-      } catch (error) {
-        this.malformed(file, lineNo, 'file', `segment unreadable (${(error as Error).message})`);
-      }
-      if (splitter.pendingBytes > 0)
-        this.malformed(file, lineNo, 'line', 'unfinished last line in a closed segment');
-    }
+  /** Numbers the lines of a chunk within their file. */
+  private numbered({ file, buf, end }: WholeLines): NumberedLines {
+    const lines = splitLines(buf, end);
+    const before = this.linesOf.get(file) ?? 0;
+    this.linesOf.set(file, before + lines.length);
+    return { file, firstLine: before + 1, lines };
   }
 
-  private async onLines(batch: FollowedLines, unterminated = false): Promise<void> {
+  /** A complete file's last line without its newline: a row if it parses, else reported as unfinished. */
+  private async onUnterminated(file: string, line: Buffer): Promise<void> {
+    const before = this.stats.malformed;
+    await this.onLines(this.numbered({ file, buf: line, end: line.length, fileOffset: 0 }), true);
+    if (this.stats.malformed > before) this.stats.unterminatedDropped++;
+  }
+
+  private async onLines(batch: NumberedLines, unterminated = false): Promise<void> {
     for (let i = 0; i < batch.lines.length; i++) {
       const bytes = batch.lines[i] as Buffer;
       if (bytes.length === 0) continue;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Handler } from '../dashboard/http-handler.js';
 import type { LiveRuns } from '../dashboard/live-runs.js';
 import type { HttpRoutes } from '../pipeline/sink-definition.js';
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from '../config/train-config.js';
 import { startTelemetry, type Telemetry } from '../telemetry.js';
 
 export class CliDashboard {

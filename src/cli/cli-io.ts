@@ -2,7 +2,7 @@
  * What the sink commands share: their streams, and the TrainConfig built from flags, the
  * environment and the command's own defaults (in that order of precedence).
  */
-import { resolveTrainConfig, withCommandDefaults, type TrainConfig } from '../config.js';
+import { resolveTrainConfig, withCommandDefaults, type TrainConfig } from '../config/train-config.js';
 import type { SinkOptions } from './parse-cli.js';
 
 export interface CliIo {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-ndjson`: dispatch the verb, set process.exitCode. */
+import { errorText } from '../errors.js';
+import { staticCharts } from '../dashboard/static-report.js';
 import { closest } from '../suggest.js';
 import { summarizeCommand, SUMMARIZE_USAGE } from '../summarize/index.js';
 import { packageVersion } from './version.js';
@@ -22,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (verb) {
     case 'summarize':
-      return summarizeCommand(rest, io);
+      return summarizeCommand(rest, io, staticCharts);
     case undefined:
       // Nothing asked, nothing done: the usage goes to stderr with the usage-error status.
       process.stderr.write(USAGE);
@@ -52,7 +54,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`codex-ndjson: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`codex-ndjson: ${errorText(error)}\n`);
     process.exitCode = 1;
   },
 );

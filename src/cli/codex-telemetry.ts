@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Bin glue for `codex-telemetry`: parse, dispatch, set process.exitCode. */
-import { TelemetryError } from '../errors.js';
+import { TelemetryError, errorText } from '../errors.js';
 import { parseCli } from './parse-cli.js';
 import { packageVersion } from './version.js';
 
@@ -63,7 +63,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`codex-telemetry: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`codex-telemetry: ${errorText(error)}\n`);
     // A bad setting (flag or environment) is a usage error; anything else is a failure.
     process.exitCode =
       error instanceof TelemetryError &&

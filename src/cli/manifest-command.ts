@@ -4,9 +4,10 @@
  * training: the command always exits 0, with a warning on stderr when no manifest was written (a
  * usage mistake included, since the trainer's checkpoint is already safe on disk).
  */
+import { errorText } from '../errors.js';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { streamFiles } from '../exporters/ndjson/segments.js';
+import { streamFiles } from '../ndjson/segments.js';
 import { INT64_MAX, INT64_MIN, type Step } from '../step.js';
 import { writeRunManifestOrThrow } from '../manifest/write-run-manifest.js';
 import type { RunManifestOptions } from '../manifest/types.js';
@@ -163,7 +164,7 @@ export async function manifestCommand(argv: string[], io: ManifestIo): Promise<n
       io.stderr.write(`codex-telemetry manifest: warning: metrics archive incomplete: ${archiveError}\n`);
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     io.stderr.write(
       `codex-telemetry manifest: warning: no manifest written for ${parsed.args.checkpoint}: ${message}\n`,
     );

@@ -7,7 +7,8 @@
  * not called "ambiguous"), an option of another command is named as such, and an unknown one gets
  * a suggestion.
  */
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from '../config/train-config.js';
+import { UsageError } from '../errors.js';
 import { closest } from '../suggest.js';
 import {
   COMMAND_DEFAULTS,
@@ -39,15 +40,6 @@ export type ParsedCli =
   | { command: 'usage-error'; message: string; usage: string };
 
 export { USAGE } from './usage.js';
-
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly usage: string,
-  ) {
-    super(message);
-  }
-}
 
 const COMMANDS = ['demo', 'run', 'tail', 'manifest', 'wandb', 'dashboard', 'help', 'version'];
 
@@ -108,7 +100,7 @@ export function parseCli(argv: readonly string[]): ParsedCli {
     }
   } catch (error) {
     if (error instanceof UsageError)
-      return { command: 'usage-error', message: error.message, usage: error.usage };
+      return { command: 'usage-error', message: error.message, usage: error.usage ?? USAGE };
     throw error;
   }
 }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { TailBridge } from '../bridge/tail-bridge.js';
-import { planStreams } from '../bridge/stream-files.js';
+import { planStreams } from '../ndjson/stream-files.js';
 import { startBridgeTelemetry } from './cli-dashboard.js';
 import { cliTrainConfig, stderrLines, type CliIo } from './cli-io.js';
 import { expandGlob, GLOB_CHARS } from '../ndjson/glob.js';

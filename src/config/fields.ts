@@ -53,10 +53,3 @@ export function rangeDoc(field: FieldSpec): string {
   if (field.max !== undefined) return `${kind} <= ${field.max}`;
   return kind;
 }
-
-/** The README table as markdown (prettier pads the columns; the test compares cells). */
-export function configTableMarkdown(): string {
-  const header = ['field', 'environment', 'default', 'range', 'meaning'];
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...configTableRows().map(line)].join('\n');
-}

@@ -8,11 +8,11 @@ import {
   type MalformedLine,
   type MetricVisitor,
   type PhaseId,
-} from '../formats/ndjson/metric-visitor.js';
-import { NameTable } from '../formats/ndjson/name-table.js';
+} from '../ndjson/line/metric-visitor.js';
+import { NameTable } from '../ndjson/line/name-table.js';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import { BucketSeries, type BucketSeriesState } from './bucket-series.js';
-import type { PhaseLabel } from './chart-model.js';
+import type { Phase } from '../step.js';
 
 export interface BacklogRange {
   index: number;
@@ -26,7 +26,7 @@ export interface BacklogRange {
 }
 
 export interface SeriesPart {
-  phase: PhaseLabel;
+  phase: Phase;
   name: string;
   state: BucketSeriesState;
 }
@@ -82,7 +82,7 @@ export async function readBacklogRange(range: BacklogRange): Promise<RangePart> 
     byName.forEach((s, name) => {
       if (s !== undefined)
         series.push({
-          phase: PHASE_NAMES[phase] as PhaseLabel,
+          phase: PHASE_NAMES[phase] as Phase,
           name: tables.names.name(name),
           state: s.state(),
         });

@@ -11,10 +11,8 @@
 export const MAX_BUCKETS = 4096;
 const INITIAL_BUCKETS = 64;
 
-/** Bits of the non-finite values a bucket saw. */
-export const NF_NAN = 1;
-export const NF_POS_INF = 2;
-export const NF_NEG_INF = 4;
+export { NF_NAN, NF_POS_INF, NF_NEG_INF } from './chart-model.js';
+import { NF_NAN, NF_POS_INF, NF_NEG_INF } from './chart-model.js';
 
 /** Column indexes of one bucket in the flat Float64Array. */
 const X0 = 0; // step of the bucket's first point

@@ -3,13 +3,13 @@
  * with phase eval, or `eval/loss`); system keys are grouped by kind, and the per-GPU keys
  * `gpu_<i>_<what>` share one chart per `<what>`, each GPU a line.
  */
-import type { PhaseLabel } from './chart-model.js';
+import type { Phase } from '../step.js';
 
 export interface ChartPlace {
   metric: string;
   section: string;
   /** The line within the chart besides run and rank: the phase, plus the GPU for GPU charts. */
-  phase: PhaseLabel;
+  phase: Phase;
   sub: string;
 }
 
@@ -22,7 +22,7 @@ const SYSTEM_KINDS: [RegExp, string][] = [
   [/^proc_/, 'process'],
 ];
 
-export function chartPlace(phase: PhaseLabel, name: string): ChartPlace {
+export function chartPlace(phase: Phase, name: string): ChartPlace {
   if (phase === 'system') {
     const gpu = GPU_KEY.exec(name);
     if (gpu !== null) {

@@ -3,7 +3,12 @@
  * static `summarize --format html` report have this one shape, so one client draws both.
  */
 
-export type PhaseLabel = 'train' | 'eval' | 'system';
+import type { Phase } from '../step.js';
+
+/** Bits of the non-finite values a point or bucket saw: one definition for server, report and page. */
+export const NF_NAN = 1;
+export const NF_POS_INF = 2;
+export const NF_NEG_INF = 4;
 
 /** A non-finite value to draw at the plot's edge: [step, time, NF_* bits]. */
 export type NonFiniteMark = [number, number, number];
@@ -12,7 +17,7 @@ export interface SeriesModel {
   /** Stable within a chart: run, phase, sub-series (GPU index) and rank. */
   id: string;
   run: string;
-  phase: PhaseLabel;
+  phase: Phase;
   /** Text for legends; always inserted as text, never as HTML. */
   label: string;
   color: string;

@@ -7,9 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
-import { resolveInputs } from '../summarize/inputs.js';
-import { UsageError } from '../summarize/parse-args.js';
+import { errnoCode, UsageError } from '../errors.js';
+import { resolveInputs } from '../ndjson/resolve-inputs.js';
 
 export interface StreamSpec {
   /** The active file's path (it may not exist yet, when only segments are left). */

@@ -3,11 +3,12 @@
  * ranks that start later), polls each stream's reader often enough that an appended line reaches
  * the page within a second, and tells subscribers (the server-sent-event clients) what changed.
  */
-import type { MalformedLine } from '../formats/ndjson/metric-visitor.js';
+import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import { discoverStreams } from './discover.js';
 import type { BacklogOptions } from './read-backlog.js';
 import { SeriesStore } from './series-store.js';
 import { StreamReader } from './stream-reader.js';
+import { errorText } from '../errors.js';
 
 /** Stat-polling period: well under the 1 s an appended line may take to reach the page. */
 export const POLL_MS = 200;
@@ -55,7 +56,9 @@ export class LiveRuns {
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    for (const reader of this.readers.values()) reader.close();
+    // Read handles only: closing one cannot lose data, and a failure leaves nothing to do but say so.
+    for (const reader of this.readers.values())
+      reader.close().catch((error: unknown) => process.stderr.write(`dashboard: ${errorText(error)}\n`));
   }
 
   /** One round: discover (when due), poll every reader, publish what changed. */
@@ -93,9 +96,7 @@ export class LiveRuns {
       this.tick().then(
         () => this.schedule(),
         (error: unknown) => {
-          process.stderr.write(
-            `dashboard: reading streams failed: ${error instanceof Error ? error.message : String(error)}\n`,
-          );
+          process.stderr.write(`dashboard: reading streams failed: ${errorText(error)}\n`);
           this.schedule();
         },
       );

@@ -6,7 +6,7 @@
  * 100 MB/s, so the first page waits on this read more than on anything else.
  */
 import fs from 'node:fs';
-import type { Segment } from '../exporters/ndjson/segments.js';
+import type { Segment } from '../ndjson/segments.js';
 import { splitPoints, splitPointsOf, wholeLinesEnd } from '../ndjson/split-points.js';
 import { defaultJobs, runPool, workersAvailable } from '../ndjson/worker-pool.js';
 import type { BacklogRange, RangePart } from './backlog-range.js';

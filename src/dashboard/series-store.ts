@@ -4,12 +4,13 @@
  */
 import { BucketSeries } from './bucket-series.js';
 import { chartPlace, compareSections } from './chart-key.js';
-import { colorOf, type IndexModel, type PhaseLabel, type RunModel } from './chart-model.js';
+import { colorOf, type IndexModel, type RunModel } from './chart-model.js';
+import type { Phase } from '../step.js';
 
 /** One line of a chart: a run's series of one phase (and GPU), with one BucketSeries per rank. */
 export interface Line {
   run: string;
-  phase: PhaseLabel;
+  phase: Phase;
   sub: string;
   ranks: Map<number, BucketSeries>;
 }
@@ -30,7 +31,7 @@ export class SeriesStore {
   private structure = false;
 
   /** The series a reader appends to (created, with its run and chart, on first use). */
-  series(run: string, rank: number, phase: PhaseLabel, name: string): BucketSeries {
+  series(run: string, rank: number, phase: Phase, name: string): BucketSeries {
     const runModel = this.runs.get(run) ?? this.addRun(run);
     if (!runModel.ranks.includes(rank)) {
       runModel.ranks.push(rank);

@@ -4,25 +4,39 @@
  * Policy that allows exactly those inline blocks by hash, so it opens from file:// with no network.
  */
 import { createHash } from 'node:crypto';
-import type { MetricRow, Report } from '../summarize/report.js';
+import type { Phase } from '../step.js';
 import { loadAssets, MISSING_ASSETS } from './assets.js';
 import { chartPlace, compareSections } from './chart-key.js';
 import {
   colorOf,
+  NF_NAN,
+  NF_NEG_INF,
+  NF_POS_INF,
   type ChartModel,
   type NonFiniteMark,
   type SeriesModel,
   type StaticModel,
 } from './chart-model.js';
 
-const NF_NAN = 1;
-const NF_POS_INF = 2;
-const NF_NEG_INF = 4;
+/** One metric of a run as a static page charts it: a bounded sample of its points. */
+export interface SampledMetric {
+  readonly phase: Phase;
+  readonly name: string;
+  /** Points logged, of which `sample` holds a bounded selection. */
+  readonly count: number;
+  readonly sample: { readonly steps: readonly number[]; readonly values: readonly number[] };
+}
+
+/** A run's metrics, as a report (`codex-ndjson summarize`) hands them to a static page. */
+export interface SampledRun {
+  readonly run: string;
+  readonly metrics: readonly SampledMetric[];
+}
 
 function series(
   run: string,
   color: string,
-  row: MetricRow,
+  row: SampledMetric,
   dashed: boolean,
 ): { metric: string; section: string; model: SeriesModel } {
   const place = chartPlace(row.phase, row.name);
@@ -62,17 +76,15 @@ function series(
   return { metric: place.metric, section: place.section, model: out };
 }
 
-/** The charts of one or more reports (a comparison passes two), one chart per metric name. */
-export function staticModel(title: string, reports: readonly { run: string; report: Report }[]): StaticModel {
+/** The charts of one or more runs (a comparison passes two), one chart per metric name. */
+export function staticModel(title: string, runs: readonly SampledRun[]): StaticModel {
   const charts = new Map<string, ChartModel>();
-  reports.forEach(({ run, report }, i) => {
-    for (const { rows } of report.phases) {
-      for (const row of rows) {
-        const { metric, section, model } = series(run, colorOf(i), row, false);
-        const chart = charts.get(metric) ?? { metric, section, series: [] };
-        chart.series.push(model);
-        charts.set(metric, chart);
-      }
+  runs.forEach(({ run, metrics }, i) => {
+    for (const row of metrics) {
+      const { metric, section, model } = series(run, colorOf(i), row, false);
+      const chart = charts.get(metric) ?? { metric, section, series: [] };
+      chart.series.push(model);
+      charts.set(metric, chart);
     }
   });
   const sorted = [...charts.values()].sort(
@@ -81,7 +93,7 @@ export function staticModel(title: string, reports: readonly { run: string; repo
   );
   return {
     title,
-    runs: reports.map(({ run }, i) => ({ name: run, color: colorOf(i), ranks: [0] })),
+    runs: runs.map(({ run }, i) => ({ name: run, color: colorOf(i), ranks: [0] })),
     charts: sorted,
   };
 }
@@ -104,7 +116,7 @@ export interface InlineDashboard {
 
 /**
  * The interactive charts for a static page. `pageStyles` are the page's other inline `<style>`
- * contents, which the CSP must allow too. Undefined when the package was not built.
+ * contents, which the CSP must allow too. A string (why not) when the package was not built.
  */
 export function inlineDashboard(model: StaticModel, pageStyles: readonly string[]): InlineDashboard | string {
   const assets = loadAssets();
@@ -123,4 +135,16 @@ export function inlineDashboard(model: StaticModel, pageStyles: readonly string[
     head: `<meta http-equiv="Content-Security-Policy" content="${csp}"><style>${css}</style>`,
     body: `<main id="dashboard"></main>\n${embedJson('codex-dashboard-data', JSON.stringify(model))}\n<script>${js}</script>`,
   };
+}
+
+/**
+ * The dashboard's charts for runs on a static page: what `codex-ndjson summarize --format html`
+ * embeds (the CLI hands this to summarize, which knows nothing of the dashboard).
+ */
+export function staticCharts(
+  title: string,
+  runs: readonly SampledRun[],
+  pageStyles: readonly string[],
+): InlineDashboard | string {
+  return inlineDashboard(staticModel(title, runs), pageStyles);
 }

@@ -1,32 +1,26 @@
 /**
- * Reads one stream incrementally: its closed segments once, in order, then the active file from
- * where the last poll stopped, whole lines only. A growing file is never read again from the
- * start. A rotation (the path now names another file) finishes the old file through the descriptor
- * still open on it, reads any segment closed meanwhile, and starts on the new file; a truncation
- * starts the file over.
+ * Reads one stream into the series store: a big backlog first in worker threads (read-backlog.ts),
+ * then the stream followed as it grows (../ndjson/stream-follower.ts: segments, truncation and
+ * rotation are the follower's), each line parsed straight into the store.
  */
 import fs from 'node:fs';
-import { errnoCode } from '../errors.js';
-import { listSegments } from '../exporters/ndjson/segments.js';
-import { LineProcessor } from '../formats/ndjson/line-processor.js';
+import { errnoCode, errorText } from '../errors.js';
+import { listSegments } from '../ndjson/segments.js';
+import { StreamFollower } from '../ndjson/stream-follower.js';
+import { LineProcessor } from '../ndjson/line/line-processor.js';
 import {
   PHASE_NAMES,
   type MalformedLine,
   type MetricVisitor,
   type PhaseId,
-} from '../formats/ndjson/metric-visitor.js';
-import { NameTable } from '../formats/ndjson/name-table.js';
-import { readMetricRecords } from '../ndjson/read-metric-records.js';
+} from '../ndjson/line/metric-visitor.js';
+import { NameTable } from '../ndjson/line/name-table.js';
 import type { BacklogRange, RangePart } from './backlog-range.js';
 import type { BucketSeries } from './bucket-series.js';
 import { chartPlace } from './chart-key.js';
 import type { StreamSpec } from './discover.js';
 import { planBacklog, readBacklogParts, type BacklogOptions } from './read-backlog.js';
 import type { SeriesStore } from './series-store.js';
-
-const CHUNK_BYTES = 1 << 20;
-/** A longer unfinished line is dropped as malformed rather than held. */
-const MAX_PENDING_BYTES = 64 << 20;
 
 /** Feeds parsed scalars of one stream into the store, caching series by interned name id. */
 class StoreVisitor implements MetricVisitor {
@@ -61,16 +55,13 @@ class StoreVisitor implements MetricVisitor {
 export class StreamReader {
   private readonly tables = { names: new NameTable(), runs: new NameTable() };
   private readonly visitor: StoreVisitor;
+  private readonly follower: StreamFollower;
   private started = false;
-  private lastSeq = 0;
-  private fd: number | undefined;
-  private ino = 0;
-  private offset = 0;
-  private pending: Buffer = Buffer.alloc(0);
-  private processor: LineProcessor | undefined;
-  private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   /** The file being read, named in malformed-line reports: a closed segment or the active file. */
   private reading: string;
+  private processor: LineProcessor;
+  /** Lines already counted of the active file by the backlog read, for the processor that goes on. */
+  private resumedLines = 0;
 
   constructor(
     readonly spec: StreamSpec,
@@ -82,68 +73,93 @@ export class StreamReader {
     this.visitor = new StoreVisitor(store, spec, this.tables.names, (line) =>
       this.reportMalformed(this.reading, line),
     );
+    this.processor = this.newProcessor();
+    this.follower = new StreamFollower({
+      path: spec.activePath,
+      fromStart: true,
+      onFileStart: (file, offset) => {
+        this.reading = file;
+        this.processor = this.newProcessor();
+        if (offset > 0) this.processor.lines = this.resumedLines;
+      },
+      onLines: ({ file, buf, end, fileOffset }) => {
+        this.reading = file;
+        this.processor.completeLines(buf, end, fileOffset);
+      },
+      onUnterminated: (file, line, fileOffset) => {
+        this.reading = file;
+        this.processor.lastLine(line, line.length, fileOffset);
+      },
+      onTooLong: (file, fileOffset, limit) => {
+        this.reading = file;
+        this.processor.tooLong(fileOffset, limit);
+      },
+      onSegmentError: (file, error) => {
+        this.reading = file;
+        this.reportMalformed(file, {
+          line: 0,
+          offset: 0,
+          field: 'file',
+          reason: `unreadable (${errorText(error)})`,
+        });
+      },
+    });
   }
 
   /** Reads what is new. Returns whether anything was read. */
   async poll(): Promise<boolean> {
-    let read = false;
     if (!this.started) {
       this.started = true;
       if (await this.readBacklogInWorkers()) return true;
-      read = (await this.readSegmentsAfter(0)) || read;
     }
-    if (this.fd === undefined && !this.open()) return read;
-    read = this.readAvailable() || read;
-    const now = statOrUndefined(this.spec.activePath);
-    if (now === undefined || now.ino !== this.ino) {
-      // Rotated: the descriptor still reads the old file, now a segment. Finish it, close it.
-      this.readAvailable();
-      this.finishFile();
-      // The old file became segment lastSeq + 1; any later one was closed before we looked.
-      read = (await this.readSegmentsAfter(this.lastSeq + 1)) || true;
-      if (now !== undefined && this.open()) this.readAvailable();
-    } else if (now.size < this.offset) {
-      this.finishFile();
-      if (this.open()) this.readAvailable();
-      read = true;
-    }
-    return read;
+    return (await this.follower.poll()) > 0;
   }
 
-  close(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
+  close(): Promise<void> {
+    return this.follower.close();
+  }
+
+  private newProcessor(): LineProcessor {
+    return new LineProcessor(this.visitor, this.tables.names, this.tables.runs);
   }
 
   /**
-   * The first read of a big backlog, in worker threads (see read-backlog.ts). Returns false, with
-   * nothing added to the store, when this thread should read it the usual way instead.
+   * The first read of a big backlog, in worker threads (see read-backlog.ts); the follower then
+   * goes on from where it stopped. Returns false, with nothing added to the store, when the
+   * follower should read it all instead.
    */
   private async readBacklogInWorkers(): Promise<boolean> {
     const segments = listSegments(this.spec.activePath);
-    const fd = this.open() ? this.fd : undefined;
-    const active =
-      fd === undefined ? undefined : { path: this.spec.activePath, fd, size: fs.fstatSync(fd).size };
-    const plan = planBacklog(segments, active, this.backlog);
-    if (plan === undefined) return false;
-    const { ranges, activeEnd } = plan;
-    // A range that fails (a segment removed by `metricsRotateKeep` since the listing, a corrupt
-    // gzip) is read again in this thread, which handles each such failure as it always has.
-    const parts = await readBacklogParts(ranges, this.backlog).catch((error: unknown) => {
-      const reason = error instanceof Error ? error.message : String(error);
-      process.stderr.write(
-        `dashboard: ${this.spec.activePath}: worker threads failed (${reason}); reading in one thread\n`,
-      );
-      return undefined;
-    });
-    if (parts === undefined || parts.some((part) => part.stepless)) return false;
-    this.lastSeq = segments.reduce((last, segment) => Math.max(last, segment.seq), 0);
-    const activeLines = this.applyParts(ranges, parts);
-    if (active !== undefined && this.processor !== undefined) {
-      this.offset = activeEnd;
-      this.processor.lines = activeLines;
+    const fd = openOrUndefined(this.spec.activePath);
+    try {
+      const stat = fd === undefined ? undefined : fs.fstatSync(fd);
+      const active =
+        fd === undefined || stat === undefined
+          ? undefined
+          : { path: this.spec.activePath, fd, size: stat.size };
+      const plan = planBacklog(segments, active, this.backlog);
+      if (plan === undefined) return false;
+      const { ranges, activeEnd } = plan;
+      // A range that fails (a segment removed by `metricsRotateKeep` since the listing, a corrupt
+      // gzip) is read again by the follower, which handles each such failure as it always has.
+      const parts = await readBacklogParts(ranges, this.backlog).catch((error: unknown) => {
+        const reason = errorText(error);
+        process.stderr.write(
+          `dashboard: ${this.spec.activePath}: worker threads failed (${reason}); reading in one thread\n`,
+        );
+        return undefined;
+      });
+      if (parts === undefined || parts.some((part) => part.stepless)) return false;
+      this.resumedLines = this.applyParts(ranges, parts);
+      this.follower.resumeAt({
+        lastSeq: segments.reduce((last, segment) => Math.max(last, segment.seq), 0),
+        inode: stat?.ino ?? -1,
+        offset: activeEnd,
+      });
+      return true;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
-    return true;
   }
 
   /** Appends each range's series in stream order; returns the active file's line count. */
@@ -166,77 +182,11 @@ export class StreamReader {
     this.store.malformed++;
     this.onMalformed(file, line);
   }
-
-  private async readSegmentsAfter(seq: number): Promise<boolean> {
-    let read = false;
-    for (const segment of listSegments(this.spec.activePath)) {
-      this.lastSeq = Math.max(this.lastSeq, segment.seq);
-      if (segment.seq <= seq) continue;
-      this.reading = segment.path;
-      await readMetricRecords(segment.path, this.visitor, this.tables)
-        .catch((error: unknown) => {
-          // A segment removed by `metricsRotateKeep` between the listing and the read is gone, not broken.
-          if (errnoCode(error) !== 'ENOENT') throw error;
-        })
-        .finally(() => (this.reading = this.spec.activePath));
-      read = true;
-    }
-    return read;
-  }
-
-  private open(): boolean {
-    try {
-      this.fd = fs.openSync(this.spec.activePath, 'r');
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return false;
-      throw error;
-    }
-    this.ino = fs.fstatSync(this.fd).ino;
-    this.offset = 0;
-    this.pending = Buffer.alloc(0);
-    this.processor = new LineProcessor(this.visitor, this.tables.names, this.tables.runs);
-    return true;
-  }
-
-  /** Reads from the offset to the current end, handing whole lines on; keeps the unfinished tail. */
-  private readAvailable(): boolean {
-    const fd = this.fd;
-    const processor = this.processor;
-    if (fd === undefined || processor === undefined) return false;
-    let any = false;
-    for (;;) {
-      const n = fs.readSync(fd, this.buffer, 0, CHUNK_BYTES, this.offset);
-      if (n === 0) return any;
-      any = true;
-      this.offset += n;
-      const chunk =
-        this.pending.length === 0
-          ? this.buffer.subarray(0, n)
-          : Buffer.concat([this.pending, this.buffer.subarray(0, n)]);
-      const chunkStart = this.offset - chunk.length;
-      const last = chunk.lastIndexOf(0x0a);
-      if (last >= 0) processor.completeLines(chunk, last + 1, chunkStart);
-      this.pending = Buffer.from(chunk.subarray(last + 1));
-      if (this.pending.length > MAX_PENDING_BYTES) {
-        processor.tooLong(chunkStart + last + 1, MAX_PENDING_BYTES);
-        this.pending = Buffer.alloc(0);
-      }
-    }
-  }
-
-  /** The file is complete: its unterminated last line (if any) is a line too. */
-  private finishFile(): void {
-    if (this.processor !== undefined && this.pending.length > 0) {
-      this.processor.lastLine(this.pending, this.pending.length, this.offset - this.pending.length);
-    }
-    this.pending = Buffer.alloc(0);
-    this.close();
-  }
 }
 
-function statOrUndefined(file: string): fs.Stats | undefined {
+function openOrUndefined(file: string): number | undefined {
   try {
-    return fs.statSync(file);
+    return fs.openSync(file, 'r');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;

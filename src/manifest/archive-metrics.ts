@@ -23,7 +23,7 @@ export interface ArchivedFile {
 }
 
 /** A closed NDJSON rotation segment (`metrics.000001.ndjson`, `.ndjson.gz`): see
- * src/exporters/ndjson/segments.ts for the naming. */
+ * src/ndjson/segments.ts for the naming. */
 const CLOSED_SEGMENT = /\.\d{6,}\.ndjson(\.gz)?$/;
 /** link(2) failures that mean "this file system cannot link here", so a copy is the answer. */
 const LINK_UNSUPPORTED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);

@@ -3,6 +3,7 @@
  * best-effort. Its absence must never fail training, so `writeRunManifest` never throws: a failure
  * is one line through `options.warn` (or `diag` when none is given) and an `undefined` result.
  */
+import { errorText } from '../errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { diag } from '@opentelemetry/api';
@@ -28,7 +29,7 @@ export async function writeRunManifest(
       );
     return written;
   } catch (error) {
-    report(options, `codex-telemetry: no run manifest for ${checkpointPath}: ${reason(error)}`);
+    report(options, `codex-telemetry: no run manifest for ${checkpointPath}: ${errorText(error)}`);
     return undefined;
   }
 }
@@ -68,7 +69,7 @@ async function archive(
       await options.beforeArchive();
     } catch (error) {
       // Archive what is on disk anyway: an older stream beats none, and the manifest says why.
-      errors.push(`closing the current segments failed: ${reason(error)}`);
+      errors.push(`closing the current segments failed: ${errorText(error)}`);
     }
   }
   let files: ArchivedFile[] = [];
@@ -76,7 +77,7 @@ async function archive(
     const list = typeof options.metricsFiles === 'function' ? options.metricsFiles() : options.metricsFiles;
     files = await archiveMetricsFiles(archiveDir, list ?? []);
   } catch (error) {
-    errors.push(`archiving failed: ${reason(error)}`);
+    errors.push(`archiving failed: ${errorText(error)}`);
   }
   const dir = path.relative(manifestDir, archiveDir) || '.';
   return errors.length === 0 ? { dir, files } : { dir, files, error: errors.join('; ') };
@@ -85,8 +86,4 @@ async function archive(
 function report(options: RunManifestOptions, message: string): void {
   if (options.warn) options.warn(message);
   else diag.debug(message);
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

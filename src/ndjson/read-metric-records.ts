@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { LineProcessor } from '../formats/ndjson/line-processor.js';
-import type { MetricVisitor } from '../formats/ndjson/metric-visitor.js';
-import type { NameTable } from '../formats/ndjson/name-table.js';
+import { LineProcessor } from './line/line-processor.js';
+import type { MetricVisitor } from './line/metric-visitor.js';
+import type { NameTable } from './line/name-table.js';
 
 /** Big enough that syscalls and per-chunk work vanish against the parsing; small enough to stay in cache-friendly, bounded memory. */
 export const DEFAULT_CHUNK_BYTES = 4 << 20;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker } from 'node:worker_threads';
-import { errnoCode } from '../errors.js';
+import { errnoCode, errorText } from '../errors.js';
 
 export interface PoolTask {
   index: number;
@@ -88,7 +88,7 @@ export function serveTasks<T extends PoolTask, R>(handle: (task: T) => Promise<R
       (error: unknown) =>
         port.postMessage({
           index: task.index,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorText(error),
           code: errnoCode(error),
         } satisfies Answer<R>),
     );

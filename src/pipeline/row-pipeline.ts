@@ -15,7 +15,7 @@
  * A sink that throws is marked down once (warning + `codex_sink_up 0`) and skipped from then on;
  * the others keep writing. Nothing here rejects or throws into the training loop.
  */
-import { ConfigError, errnoCode } from '../errors.js';
+import { ConfigError, errorText } from '../errors.js';
 import type { Row } from './row.js';
 import type { RowSink, RunOutcome } from './row-sink.js';
 import type { SinkHealth } from '../health.js';
@@ -178,9 +178,6 @@ export class RowPipeline {
 
   /** A sink broke its never-throw contract: it is a bug or an unexpected I/O error; disable it visibly. */
   private report(sink: string, what: string, error: unknown): void {
-    const code = errnoCode(error);
-    const message = error instanceof Error ? error.message : String(error);
-    const detail = code === undefined || message.startsWith(code) ? message : `${code}: ${message}`;
-    this.health.markDown(sink, `${what} failed (${detail})`);
+    this.health.markDown(sink, `${what} failed (${errorText(error)})`);
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
-import type { ResolvedTrainConfig } from '../config.js';
+import type { ResolvedTrainConfig } from '../config/train-config.js';
 import type { RowSink } from './row-sink.js';
 import type { SinkHealth } from '../health.js';
 

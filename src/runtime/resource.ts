@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { ResolvedTrainConfig } from '../config.js';
+import type { ResolvedTrainConfig } from '../config/train-config.js';
 
 export function buildResource(config: ResolvedTrainConfig, env: NodeJS.ProcessEnv): Resource {
   const ours = resourceFromAttributes({

@@ -4,7 +4,7 @@
  * same host N times. Samples go to the file pipeline as rows and to the backends as instruments.
  */
 import type { Meter } from '@opentelemetry/api';
-import type { ResolvedTrainConfig } from '../config.js';
+import type { ResolvedTrainConfig } from '../config/train-config.js';
 import { registerSystemInstruments } from '../instruments/system-instruments.js';
 import type { SinkHealth, WarnFn } from '../health.js';
 import { SystemSampler } from '../system/system-sampler.js';

@@ -2,10 +2,10 @@
  * The summarize MetricVisitor: per (phase, metric) running statistics in arrays indexed by the
  * reader's interned ids, so a line costs a few comparisons and no allocation.
  */
-import type { MalformedLine, MetricVisitor, PhaseId } from '../formats/ndjson/metric-visitor.js';
-import { PHASE_NAMES } from '../formats/ndjson/metric-visitor.js';
+import type { MalformedLine, MetricVisitor, PhaseId } from '../ndjson/line/metric-visitor.js';
+import { PHASE_NAMES } from '../ndjson/line/metric-visitor.js';
 import type { NameTables } from '../ndjson/read-metric-records.js';
-import { NameTable } from '../formats/ndjson/name-table.js';
+import { NameTable } from '../ndjson/line/name-table.js';
 import { Downsample } from './downsample.js';
 import { mergeSummaries } from './merge.js';
 import {
@@ -13,26 +13,26 @@ import {
   type MalformedReport,
   type MetricSummary,
   type RunSummary,
-  type StepValue,
 } from './summary-types.js';
+import type { Step } from '../step.js';
 
 class MetricStats {
   count = 0;
   nonFinite = 0;
   first = NaN;
-  firstStep: StepValue = NaN;
+  firstStep: Step = NaN;
   last = NaN;
-  lastStep: StepValue = NaN;
+  lastStep: Step = NaN;
   min = Infinity;
-  minStep: StepValue = NaN;
+  minStep: Step = NaN;
   max = -Infinity;
-  maxStep: StepValue = NaN;
+  maxStep: Step = NaN;
   sum = 0;
   /** Neumaier compensation: the low-order bits `sum` lost, so sums of parts equal the sum of the whole. */
   sumCompensation = 0;
   readonly sample = new Downsample();
 
-  add(step: StepValue, value: number): void {
+  add(step: Step, value: number): void {
     if (this.count++ === 0) {
       this.first = value;
       this.firstStep = step;
@@ -66,8 +66,8 @@ class RunStats {
   readonly stats: (MetricStats | undefined)[] = [];
   tsMin = Infinity;
   tsMax = -Infinity;
-  readonly stepMin: StepValue[] = [NaN, NaN, NaN];
-  readonly stepMax: StepValue[] = [NaN, NaN, NaN];
+  readonly stepMin: Step[] = [NaN, NaN, NaN];
+  readonly stepMax: Step[] = [NaN, NaN, NaN];
 }
 
 export class SummaryAggregator implements MetricVisitor {
@@ -106,9 +106,9 @@ export class SummaryAggregator implements MetricVisitor {
     if (ts < r.tsMin) r.tsMin = ts;
     if (ts > r.tsMax) r.tsMax = ts;
     // NaN (no step) fails both tests, so it never becomes a bound; the first step seeds both.
-    const lo = r.stepMin[phase] as StepValue;
+    const lo = r.stepMin[phase] as Step;
     if (step < lo || lo !== lo) r.stepMin[phase] = step;
-    const hi = r.stepMax[phase] as StepValue;
+    const hi = r.stepMax[phase] as Step;
     if (step > hi || hi !== hi) r.stepMax[phase] = step;
   }
 

@@ -4,10 +4,10 @@
  */
 import type { Goal } from './direction.js';
 import type { Report } from './report.js';
-import type { PhaseName } from './summary-types.js';
+import type { Phase } from '../step.js';
 
 export interface ComparisonRow {
-  phase: PhaseName;
+  phase: Phase;
   name: string;
   goal: Goal | undefined;
   /** NaN where that run does not have the metric. */
@@ -30,7 +30,7 @@ export interface Comparison {
 
 export function compareReports(a: Report, b: Report): Comparison {
   const rows: ComparisonRow[] = [];
-  const phases: PhaseName[] = ['train', 'eval', 'system'];
+  const phases: Phase[] = ['train', 'eval', 'system'];
   for (const phase of phases) {
     const rowsA = new Map((a.phases.find((p) => p.phase === phase)?.rows ?? []).map((r) => [r.name, r]));
     const rowsB = new Map((b.phases.find((p) => p.phase === phase)?.rows ?? []).map((r) => [r.name, r]));

@@ -2,7 +2,7 @@
 import type { Comparison } from './compare.js';
 import type { Report } from './report.js';
 import { guardFormula } from './safe-text.js';
-import type { StepValue } from './summary-types.js';
+import type { Step } from '../step.js';
 
 /** One CSV cell; text from the files (names, labels) is guarded against formula injection. */
 export function cell(value: string | number | bigint | undefined): string {
@@ -13,7 +13,7 @@ export function cell(value: string | number | bigint | undefined): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const step = (s: StepValue): string | number | bigint => (s === s ? s : '');
+const step = (s: Step): string | number | bigint => (s === s ? s : '');
 
 function csv(rows: (string | number | bigint | undefined)[][]): string {
   return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';

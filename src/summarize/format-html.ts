@@ -5,12 +5,10 @@
  * file://; inline SVG charts stay underneath for printing and for readers without scripts. The
  * report's data is embedded as JSON in a `<script type="application/json">` for tools.
  */
-import { inlineDashboard, staticModel } from '../dashboard/static-report.js';
-import type { StaticModel } from '../dashboard/chart-model.js';
 import type { Comparison } from './compare.js';
 import { toJson } from './format-json.js';
 import { COMPARE_HEADERS, comparisonCells } from './format-table.js';
-import type { Report } from './report.js';
+import type { MetricRow, Report } from './report.js';
 import {
   headerFacts,
   malformedLines,
@@ -20,9 +18,19 @@ import {
   systemCells,
 } from './scorecard-rows.js';
 import { escapeXml, lineChart, type ChartSeries } from './svg-chart.js';
-import type { PhaseName } from './summary-types.js';
+import type { Phase } from '../step.js';
 
-const COLORS: Record<PhaseName, string> = { train: '#1f77b4', eval: '#ff7f0e', system: '#2ca02c' };
+/**
+ * Interactive charts for the page (the dashboard's, handed in by the CLI): `head` and `body`
+ * fragments, or a string saying why there are none. Without it the page has its SVG charts only.
+ */
+export type InteractiveCharts = (
+  title: string,
+  runs: readonly { run: string; metrics: readonly MetricRow[] }[],
+  pageStyles: readonly string[],
+) => { head: string; body: string } | string;
+
+const COLORS: Record<Phase, string> = { train: '#1f77b4', eval: '#ff7f0e', system: '#2ca02c' };
 const STYLE = `body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 24px}
 td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}td:first-child,th:first-child{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:16px}.chart h3{font-size:13px;margin:4px 0}`;
@@ -38,8 +46,15 @@ function embed(json: string): string {
   return `<script type="application/json" id="codex-summary">${json.replace(/</g, '\\u003c')}</script>`;
 }
 
-function page(title: string, body: string, data: string, model: StaticModel): string {
-  const live = inlineDashboard(model, [STYLE]);
+function page(
+  title: string,
+  body: string,
+  data: string,
+  runs: readonly { run: string; report: Report }[],
+  interactive: InteractiveCharts | undefined,
+): string {
+  const metrics = runs.map(({ run, report }) => ({ run, metrics: report.phases.flatMap((p) => p.rows) }));
+  const live = interactive?.('charts', metrics, [STYLE]) ?? 'not part of this build';
   const [head, charts] =
     typeof live === 'string'
       ? ['', `<p>Interactive charts unavailable: ${escapeXml(live)}.</p>`]
@@ -60,7 +75,7 @@ function chart(title: string, series: ChartSeries[]): string {
 }
 
 /** Train and eval share a chart when a name occurs in both; system metrics get their own. */
-function charts(report: Report, seriesLabel = (phase: PhaseName): string => phase): string {
+function charts(report: Report, seriesLabel = (phase: Phase): string => phase): string {
   const byName = new Map<string, ChartSeries[]>();
   for (const { phase, rows } of report.phases) {
     for (const row of rows) {
@@ -78,7 +93,7 @@ function charts(report: Report, seriesLabel = (phase: PhaseName): string => phas
   return `<div class="charts dash-fallback">${[...byName].map(([name, series]) => chart(name, series)).join('\n')}</div>`;
 }
 
-export function formatReportHtml(report: Report): string {
+export function formatReportHtml(report: Report, interactive?: InteractiveCharts): string {
   const sections = [header(report)];
   for (const { phase, rows } of report.phases)
     sections.push(`<h2>${phase} (${rows.length} metrics)</h2>`, table(METRIC_HEADERS, rows.map(metricCells)));
@@ -86,11 +101,11 @@ export function formatReportHtml(report: Report): string {
     sections.push('<h2>system resources</h2>', table(SYSTEM_HEADERS, report.system.map(systemCells)));
   sections.push('<h2 class="dash-fallback">charts</h2>', charts(report));
   const title = report.label === '' ? 'codex-ndjson summary' : `codex-ndjson summary: ${report.label}`;
-  const model = staticModel('charts', [{ run: report.label === '' ? 'run' : report.label, report }]);
-  return page(title, sections.join('\n'), toJson(report), model);
+  const run = report.label === '' ? 'run' : report.label;
+  return page(title, sections.join('\n'), toJson(report), [{ run, report }], interactive);
 }
 
-export function formatComparisonHtml(comparison: Comparison): string {
+export function formatComparisonHtml(comparison: Comparison, interactive?: InteractiveCharts): string {
   const { a, b } = comparison;
   const sections = [
     `<h2>A: ${escapeXml(a.label)}</h2>`,
@@ -127,14 +142,14 @@ export function formatComparisonHtml(comparison: Comparison): string {
     '<h2 class="dash-fallback">charts</h2>',
     `<div class="charts dash-fallback">${[...series].map(([n, s]) => chart(n, s)).join('\n')}</div>`,
   );
-  const model = staticModel('charts', [
-    { run: `A ${a.label}`, report: a },
-    { run: `B ${b.label}`, report: b },
-  ]);
   return page(
     `codex-ndjson compare: ${a.label} vs ${b.label}`,
     sections.join('\n'),
     toJson(comparison),
-    model,
+    [
+      { run: `A ${a.label}`, report: a },
+      { run: `B ${b.label}`, report: b },
+    ],
+    interactive,
   );
 }

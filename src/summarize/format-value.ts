@@ -1,5 +1,5 @@
 /** Numbers and steps as people read them in a scorecard: six significant digits, exact steps. */
-import type { StepValue } from './summary-types.js';
+import type { Step } from '../step.js';
 
 export function formatNumber(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
@@ -16,7 +16,7 @@ export function formatNumber(value: number): string {
 }
 
 /** Steps print in full (bigint digits included); an absent step prints as "-". */
-export function formatStep(step: StepValue): string {
+export function formatStep(step: Step): string {
   return step === step ? String(step) : '-';
 }
 

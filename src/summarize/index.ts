@@ -5,10 +5,11 @@
  */
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { errnoCode } from '../errors.js';
+import { errnoCode, UsageError, errorText } from '../errors.js';
 import { compareReports } from './compare.js';
-import { resolveInputs } from './inputs.js';
-import { parseSummarizeArgs, SUMMARIZE_USAGE, UsageError, type SummarizeArgs } from './parse-args.js';
+import type { InteractiveCharts } from './format-html.js';
+import { resolveInputs } from '../ndjson/resolve-inputs.js';
+import { parseSummarizeArgs, SUMMARIZE_USAGE, type SummarizeArgs } from './parse-args.js';
 import { ProgressLine } from './progress.js';
 import { readFiles } from './read-files.js';
 import { buildReport, type Report } from './report.js';
@@ -19,8 +20,9 @@ import { escapeControls } from './safe-text.js';
 import { refuseLink, REPLACE_NO_FOLLOW } from '../files/no-follow.js';
 import type { RunSummary } from './summary-types.js';
 
-export { parseSummarizeArgs, SUMMARIZE_USAGE, UsageError } from './parse-args.js';
+export { parseSummarizeArgs, SUMMARIZE_USAGE } from './parse-args.js';
 export type { SummarizeArgs } from './parse-args.js';
+export type { InteractiveCharts } from './format-html.js';
 export { buildReport } from './report.js';
 export { readFiles } from './read-files.js';
 
@@ -106,7 +108,15 @@ function warnMalformed(io: CommandIo, report: Report, strict: boolean): void {
   );
 }
 
-export async function summarizeCommand(argv: string[], io: CommandIo): Promise<number> {
+/**
+ * `interactive` draws the dashboard's charts into `--format html` pages; the CLI hands it in, so
+ * summarize never imports the dashboard (without it, pages keep their SVG charts only).
+ */
+export async function summarizeCommand(
+  argv: string[],
+  io: CommandIo,
+  interactive?: InteractiveCharts,
+): Promise<number> {
   let args: SummarizeArgs;
   try {
     args = parseSummarizeArgs(argv);
@@ -131,14 +141,14 @@ export async function summarizeCommand(argv: string[], io: CommandIo): Promise<n
       malformed = reports.reduce((sum, r) => sum + r.malformed, 0);
       const base = reports[0] as Report;
       const comparisons = reports.slice(1).map((other) => compareReports(base, other));
-      text = renderComparisons(args.format, comparisons);
+      text = renderComparisons(args.format, comparisons, interactive);
     } else {
       const summary = await summarizeInputs(args.inputs, args, io);
       const reports = reportsOf(summary, args, '');
       warnMalformed(io, reports[0] as Report, args.strict);
       malformed = summary.malformed;
       const ranks = summary.byRank !== undefined ? buildRankView(summary.byRank) : undefined;
-      text = renderReports(args.format, reports, ranks);
+      text = renderReports(args.format, reports, ranks, interactive);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -148,7 +158,7 @@ export async function summarizeCommand(argv: string[], io: CommandIo): Promise<n
     const code = errnoCode(error);
     if (code === undefined && !(error instanceof Error && /gzip|header|unexpected end/i.test(error.message)))
       throw error;
-    io.stderr.write(`codex-ndjson summarize: cannot read input: ${(error as Error).message}\n`);
+    io.stderr.write(`codex-ndjson summarize: cannot read input: ${errorText(error)}\n`);
     return 1;
   }
   if (args.out !== undefined) {

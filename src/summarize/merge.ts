@@ -4,14 +4,10 @@
  * metric, last values from the latest, extremes keep the earlier step on ties.
  */
 import { mergeSamples } from './downsample.js';
-import {
-  MAX_MALFORMED_REPORTS,
-  type MetricSummary,
-  type RunSummary,
-  type StepValue,
-} from './summary-types.js';
+import { MAX_MALFORMED_REPORTS, type MetricSummary, type RunSummary } from './summary-types.js';
+import type { Step } from '../step.js';
 
-const isStep = (s: StepValue): boolean => s === s;
+const isStep = (s: Step): boolean => s === s;
 
 function mergeMetric(a: MetricSummary, b: MetricSummary): MetricSummary {
   return {
@@ -41,12 +37,12 @@ function twoSumError(a: number, b: number): number {
   return a - (sum - bVirtual) + (b - bVirtual);
 }
 
-function minStep(a: StepValue, b: StepValue): StepValue {
+function minStep(a: Step, b: Step): Step {
   if (!isStep(a)) return b;
   return isStep(b) && b < a ? b : a;
 }
 
-function maxStep(a: StepValue, b: StepValue): StepValue {
+function maxStep(a: Step, b: Step): Step {
   if (!isStep(a)) return b;
   return isStep(b) && b > a ? b : a;
 }
@@ -72,7 +68,7 @@ export function mergeSummaries(parts: readonly RunSummary[]): RunSummary {
 function mergeFlat(parts: readonly RunSummary[]): RunSummary {
   const metrics = new Map<string, MetricSummary>();
   const runIds = new Set<string>();
-  const steps = new Map<string, { min: StepValue; max: StepValue }>();
+  const steps = new Map<string, { min: Step; max: Step }>();
   const out: RunSummary = {
     files: [],
     lines: 0,

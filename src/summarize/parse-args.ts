@@ -1,5 +1,5 @@
 /** Pure argument parsing for `codex-ndjson summarize`: argv in, options or a UsageError out. */
-import { TelemetryError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Goal } from './direction.js';
 import { closest } from '../suggest.js';
 
@@ -32,13 +32,6 @@ export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->.
   --strict                exit 1 if any line is malformed
   --jobs, -j N            worker threads for large files (default: cores)
   --no-progress           no progress line on stderr`;
-
-export class UsageError extends TelemetryError {
-  constructor(message: string) {
-    super('CLI_USAGE', message);
-    this.name = 'UsageError';
-  }
-}
 
 export interface SummarizeArgs {
   inputs: string[];

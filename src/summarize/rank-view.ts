@@ -3,10 +3,11 @@
  * median, max, and which ranks hold the extremes), and the slowest rank by seconds per step.
  */
 import { formatMetricValue, formatNumber } from './format-value.js';
-import type { PhaseName, RunSummary } from './summary-types.js';
+import type { RunSummary } from './summary-types.js';
+import type { Phase } from '../step.js';
 
 export interface RankRow {
-  phase: PhaseName;
+  phase: Phase;
   name: string;
   ranks: number;
   min: number;
@@ -32,7 +33,7 @@ function stepSeconds(summary: RunSummary): number {
 }
 
 export function buildRankView(byRank: readonly RunSummary[]): RankView {
-  const perMetric = new Map<string, { phase: PhaseName; name: string; values: [number, number][] }>();
+  const perMetric = new Map<string, { phase: Phase; name: string; values: [number, number][] }>();
   for (const summary of byRank) {
     const rank = summary.rank ?? 0;
     for (const m of summary.metrics) {

@@ -1,7 +1,7 @@
 /** Lays out one or more reports (one per run), an optional per-rank view, or N-way comparisons. */
 import type { Comparison } from './compare.js';
 import { cell, formatComparisonCsv, formatReportCsv } from './format-csv.js';
-import { formatComparisonHtml, formatReportHtml } from './format-html.js';
+import { formatComparisonHtml, formatReportHtml, type InteractiveCharts } from './format-html.js';
 import { formatComparisonJson, formatReportJson } from './format-json.js';
 import { formatComparisonText, formatReportText } from './format-table.js';
 import { markdownGrid, textGrid } from './grid.js';
@@ -35,6 +35,7 @@ export function renderReports(
   format: Format,
   reports: readonly Report[],
   ranks: RankView | undefined,
+  interactive?: InteractiveCharts,
 ): string {
   const single = reports.length === 1;
   switch (format) {
@@ -53,11 +54,15 @@ export function renderReports(
     case 'csv':
       return single ? formatReportCsv(reports[0] as Report) : csvRuns(reports);
     case 'html':
-      return reports.map((r) => formatReportHtml(r)).join('\n');
+      return reports.map((r) => formatReportHtml(r, interactive)).join('\n');
   }
 }
 
-export function renderComparisons(format: Format, comparisons: readonly Comparison[]): string {
+export function renderComparisons(
+  format: Format,
+  comparisons: readonly Comparison[],
+  interactive?: InteractiveCharts,
+): string {
   switch (format) {
     case 'json':
       if (comparisons.length === 1) return formatComparisonJson(comparisons[0] as Comparison);
@@ -67,7 +72,7 @@ export function renderComparisons(format: Format, comparisons: readonly Comparis
     case 'csv':
       return comparisons.map(formatComparisonCsv).join('');
     case 'html':
-      return comparisons.map(formatComparisonHtml).join('\n');
+      return comparisons.map((c) => formatComparisonHtml(c, interactive)).join('\n');
     case 'table':
     case 'markdown':
       return comparisons.map((c) => formatComparisonText(c, format)).join('\n');

@@ -4,16 +4,17 @@
  */
 import { goalFor, type Goal } from './direction.js';
 import type { SeriesSample } from './downsample.js';
-import type { MalformedReport, PhaseName, RunSummary, StepValue } from './summary-types.js';
+import type { InputHeader, RunSummary } from './summary-types.js';
+import type { Phase, Step } from '../step.js';
 
 export interface MetricRow {
-  phase: PhaseName;
+  phase: Phase;
   name: string;
   count: number;
   nonFinite: number;
   first: number;
   last: number;
-  lastStep: StepValue;
+  lastStep: Step;
   /** NaN when every value was non-finite. */
   min: number;
   max: number;
@@ -21,7 +22,7 @@ export interface MetricRow {
   goal: Goal | undefined;
   /** NaN and NaN step when the metric has no goal or no finite value. */
   best: number;
-  bestStep: StepValue;
+  bestStep: Step;
   sample: SeriesSample;
 }
 
@@ -33,22 +34,13 @@ export interface SystemRow {
   peak: number;
 }
 
-export interface Report {
+export interface Report extends InputHeader {
   label: string;
-  files: string[];
-  lines: number;
-  bytes: number;
-  malformed: number;
-  malformedReports: MalformedReport[];
-  runIds: string[];
-  tsMin: number;
-  tsMax: number;
-  steps: RunSummary['steps'];
-  phases: { phase: PhaseName; rows: MetricRow[] }[];
+  phases: { phase: Phase; rows: MetricRow[] }[];
   system: SystemRow[];
 }
 
-const PHASE_ORDER: readonly PhaseName[] = ['train', 'eval', 'system'];
+const PHASE_ORDER: readonly Phase[] = ['train', 'eval', 'system'];
 
 function rowOf(metric: RunSummary['metrics'][number], goals: ReadonlyMap<string, Goal>): MetricRow {
   const finite = metric.count - metric.nonFinite;

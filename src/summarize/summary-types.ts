@@ -1,29 +1,27 @@
 /**
  * The summary of a set of NDJSON files as plain data: what workers send back (structured clone
- * keeps bigint steps), what partial summaries merge into, and what every formatter reads.
+ * keeps bigint steps), what partial summaries merge into, and what every formatter reads. A step
+ * field is NaN when the lines had none.
  */
+import type { Phase, Step } from '../step.js';
 import type { SeriesSample } from './downsample.js';
 
-export type PhaseName = 'train' | 'eval' | 'system';
-/** A step: a number, a bigint beyond 2^53, or NaN when the lines had none. */
-export type StepValue = number | bigint;
-
 export interface MetricSummary {
-  phase: PhaseName;
+  phase: Phase;
   name: string;
   /** Values read, non-finite ones included. */
   count: number;
   nonFinite: number;
   /** First and last value read (in file order, then line order); may be non-finite. */
   first: number;
-  firstStep: StepValue;
+  firstStep: Step;
   last: number;
-  lastStep: StepValue;
+  lastStep: Step;
   /** Over finite values only; the step is that of the first occurrence. */
   min: number;
-  minStep: StepValue;
+  minStep: Step;
   max: number;
-  maxStep: StepValue;
+  maxStep: Step;
   /** Sum of finite values (mean = sum / (count - nonFinite)). */
   sum: number;
   /** Low-order bits lost from `sum` (Neumaier); the exact sum is close to sum + sumCompensation. */
@@ -39,12 +37,13 @@ export interface MalformedReport {
 }
 
 export interface PhaseSteps {
-  phase: PhaseName;
-  min: StepValue;
-  max: StepValue;
+  phase: Phase;
+  min: Step;
+  max: Step;
 }
 
-export interface RunSummary {
+/** What a summary says of the input it read: shared by RunSummary and the Report made of it. */
+export interface InputHeader {
   files: string[];
   lines: number;
   bytes: number;
@@ -56,6 +55,9 @@ export interface RunSummary {
   tsMin: number;
   tsMax: number;
   steps: PhaseSteps[];
+}
+
+export interface RunSummary extends InputHeader {
   metrics: MetricSummary[];
   /** The same, one summary per run id (lines without a run id form one more), in the order first read. */
   byRun?: RunSummary[];

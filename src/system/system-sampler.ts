@@ -5,7 +5,7 @@
  * `gpu` is true, in start(). Runtime problems are reported once each, never thrown out of the timer.
  */
 import fs from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorText } from '../errors.js';
 import { defaultWarn, type SinkHealth } from '../health.js';
 import { flattenGpus, flattenHost } from './keys/flatten.js';
 import { GpuSource } from './nvml/gpu-source.js';
@@ -216,7 +216,7 @@ export class SystemSampler {
   }
 
   private report(place: string, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     const key = `${place}:${message}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);

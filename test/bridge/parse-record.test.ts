@@ -3,7 +3,7 @@ import {
   MAX_NAMES_PER_LINE,
   parseRecordLine,
   quotePythonTokens,
-} from '../../src/formats/ndjson/parse-record.js';
+} from '../../src/ndjson/line/parse-record.js';
 
 describe('parseRecordLine', () => {
   it('reads a schema v1 scalar line with its phase, step and timestamp', () => {

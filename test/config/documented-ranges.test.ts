@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CONFIG_FIELDS, rangeDoc } from '../../src/config/fields.js';
-import { resolveTrainConfig } from '../../src/config.js';
+import { resolveTrainConfig } from '../../src/config/train-config.js';
 import { ConfigError } from '../../src/errors.js';
 import { startTelemetry } from '../../src/telemetry.js';
 import fs from 'node:fs';

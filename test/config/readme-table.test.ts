@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_FIELDS, configTableRows } from '../../src/config/fields.js';
-import { resolveTrainConfig, TRAIN_CONFIG_FIELDS } from '../../src/config.js';
+import { resolveTrainConfig, TRAIN_CONFIG_FIELDS } from '../../src/config/train-config.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 

@@ -113,8 +113,8 @@ describe.skipIf(!built)('the dashboard reads a big backlog in worker threads', (
     expect(parallel.store.series('run', 0, 'train', 'loss').points).toBe(3002);
     expect(parallel.faults.at(-1)).toBe(single.faults.at(-1));
     expect(single.faults.at(-1)).toBe('metrics.ndjson:1855:line');
-    parallel.reader.close();
-    single.reader.close();
+    await parallel.reader.close();
+    await single.reader.close();
   });
 
   it('leaves an unfinished last line for the next poll instead of calling it malformed', async () => {
@@ -127,7 +127,7 @@ describe.skipIf(!built)('the dashboard reads a big backlog in worker threads', (
     await reader.poll();
     expect(store.series('run', 0, 'train', 'loss').points).toBe(601);
     expect(faults).toEqual([]);
-    reader.close();
+    await reader.close();
   });
 
   it('keeps a spike in a later worker range, and the counts, extremes and non-finite values of one read, past the bucket limit', async () => {
@@ -154,8 +154,8 @@ describe.skipIf(!built)('the dashboard reads a big backlog in worker threads', (
     expect(Math.min(...column(p, 4))).toBe(Math.min(...column(s, 4)));
     expect(sum(column(p, 10))).toBe(30_000);
     expect(column(p, 11).filter((bits) => bits !== 0)).toHaveLength(2);
-    parallel.reader.close();
-    single.reader.close();
+    await parallel.reader.close();
+    await single.reader.close();
   });
 
   it('reads a stream whose lines have no step in one thread, where a point count can place them', async () => {
@@ -167,7 +167,7 @@ describe.skipIf(!built)('the dashboard reads a big backlog in worker threads', (
     expect(dump(parallel.store)).toEqual(dump(single.store));
     const s = parallel.store.series('run', 0, 'train', 'loss');
     expect(s.data[499 * 14]).toBe(499);
-    parallel.reader.close();
-    single.reader.close();
+    await parallel.reader.close();
+    await single.reader.close();
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resolveTrainConfig, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../../src/config.js';
+import { resolveTrainConfig, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../../src/config/train-config.js';
 import { TelemetryError } from '../../src/errors.js';
 
 // Every real field, plus misspelled and unknown ones that must be refused by name.

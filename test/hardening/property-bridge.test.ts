@@ -4,8 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../src/formats/ndjson/line-splitter.js';
-import { parseRecordLine } from '../../src/formats/ndjson/parse-record.js';
+import { parseRecordLine } from '../../src/ndjson/line/parse-record.js';
 import { TailBridge } from '../../src/bridge/tail-bridge.js';
 import { startTelemetry } from '../../src/telemetry.js';
 
@@ -67,30 +66,6 @@ describe('bridge input never crashes the reader', () => {
         if (result.ok) expect(BigInt(result.row.step as number | bigint)).toBe(step);
       }),
       { numRuns: 500 },
-    );
-  });
-
-  it('LineSplitter yields the same lines however the bytes are chunked', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.string({ unit: 'binary' }), { maxLength: 30 }),
-        fc.array(fc.nat({ max: 50 }), { maxLength: 20 }),
-        (lines, cuts) => {
-          const bytes = Buffer.from(lines.map((line) => line.replace(/[\n\r]/g, '')).join('\n') + '\n');
-          const splitter = new LineSplitter();
-          const out: string[] = [];
-          let at = 0;
-          for (const cut of cuts) {
-            const end = Math.min(bytes.length, at + cut);
-            for (const line of splitter.push(bytes.subarray(at, end))) out.push(line.toString('latin1'));
-            at = end;
-          }
-          for (const line of splitter.push(bytes.subarray(at))) out.push(line.toString('latin1'));
-          const expected = bytes.toString('latin1').split('\n').slice(0, -1);
-          expect(out).toEqual(expected);
-          expect(splitter.pendingBytes).toBe(0);
-        },
-      ),
     );
   });
 

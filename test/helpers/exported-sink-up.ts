@@ -5,7 +5,7 @@
  */
 import { vi } from 'vitest';
 import { startTelemetry, type Telemetry } from '../../src/telemetry.js';
-import type { TrainConfig } from '../../src/config.js';
+import type { TrainConfig } from '../../src/config/train-config.js';
 import { attributesOf, metricsByName, OtlpReceiver } from '../exporters/otlp/otlp-receiver.js';
 
 export type SinkUp = Record<string, number>;

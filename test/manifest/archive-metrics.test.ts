@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { streamFiles } from '../../src/exporters/ndjson/segments.js';
+import { streamFiles } from '../../src/ndjson/segments.js';
 import { writeRunManifest } from '../../src/manifest/index.js';
 import { requirePrerequisite } from '../helpers/require-prerequisite.js';
 import { startTelemetry } from '../../src/telemetry.js';

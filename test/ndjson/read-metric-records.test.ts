@@ -4,8 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MalformedLine, MetricVisitor, PhaseId } from '../../src/formats/ndjson/metric-visitor.js';
-import { NameTable } from '../../src/formats/ndjson/name-table.js';
+import type { MalformedLine, MetricVisitor, PhaseId } from '../../src/ndjson/line/metric-visitor.js';
+import { NameTable } from '../../src/ndjson/line/name-table.js';
 import { readMetricRecords, type ReadOptions } from '../../src/ndjson/read-metric-records.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/ndjson/', import.meta.url));

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseRecordLine } from '../../src/formats/ndjson/parse-record.js';
-import type { MalformedLine, MetricVisitor, PhaseId } from '../../src/formats/ndjson/metric-visitor.js';
-import { NameTable } from '../../src/formats/ndjson/name-table.js';
+import { parseRecordLine } from '../../src/ndjson/line/parse-record.js';
+import type { MalformedLine, MetricVisitor, PhaseId } from '../../src/ndjson/line/metric-visitor.js';
+import { NameTable } from '../../src/ndjson/line/name-table.js';
 import { readMetricRecords } from '../../src/ndjson/read-metric-records.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ndjson-prop-'));
@@ -86,7 +86,7 @@ const lineText = fc.oneof(
 );
 
 describe('reader properties', () => {
-  it('agrees line by line with the bridge parser (src/formats/ndjson/parse-record.ts) on generated lines', async () => {
+  it('agrees line by line with the bridge parser (src/ndjson/line/parse-record.ts) on generated lines', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(lineText, { maxLength: 25 }),

@@ -3,12 +3,8 @@
  * top, −Inf a triangle at the bottom, NaN a ring at the top. They are never drawn as 0 or dropped.
  */
 import type uPlot from 'uplot';
-import type { SeriesModel } from '../chart-model.js';
+import { NF_NAN, NF_NEG_INF, NF_POS_INF, type SeriesModel } from '../chart-model.js';
 import { markX, type XMode } from './view-state.js';
-
-const NF_NAN = 1;
-const NF_POS_INF = 2;
-const NF_NEG_INF = 4;
 
 export function drawMarks(u: uPlot, visible: readonly SeriesModel[], mode: XMode): void {
   const ctx = u.ctx;

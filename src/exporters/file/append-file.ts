@@ -351,26 +351,31 @@ export class AppendFile {
   }
 
   /**
-   * Closes the current file and continues in `nextPath` (which may be the same path after the
-   * caller renamed the old file away). Used for rotation; the old file is complete when it resolves.
+   * Continues in `nextPath` (which may be the same path after `beforeOpen` renamed the old file
+   * away). Used for rotation; the old file is complete when it resolves. The next file is opened
+   * before the old one is closed, so a rotation that fails (in `beforeOpen` or in the open)
+   * rejects and changes nothing: this file keeps taking appends. `undo` reverses `beforeOpen` then.
    */
   async reopen(
     nextPath: string,
-    options: { header?: Uint8Array; beforeOpen?: () => void } = {},
+    options: { header?: Uint8Array; beforeOpen?: () => void; undo?: () => void } = {},
   ): Promise<void> {
     await this.flush();
     if (this.down || this.closed) return;
-    this.closeFd();
+    options.beforeOpen?.();
+    let next: { fd: number; position: number; seekable: boolean };
     try {
-      options.beforeOpen?.();
+      next = openForAppend(nextPath, options.header, false);
     } catch (error) {
-      this.fail(error);
-      return;
+      options.undo?.();
+      throw error;
     }
+    this.closeFd();
+    this.fd = next.fd;
+    this.position = next.position;
+    this.seekable = next.seekable;
     this.filePath = nextPath;
-    this.position = 0;
     this.generation++;
-    this.openSync(nextPath, options.header, false);
   }
 
   /** Flushes, syncs and closes. Idempotent. A pipe still full at close drops (and counts) the rest. */
@@ -387,16 +392,10 @@ export class AppendFile {
 
   private openSync(filePath: string, header: Uint8Array | undefined, truncate: boolean): void {
     try {
-      makeDirectory(path.dirname(filePath));
-      const fd = openOutput(filePath, truncate);
+      const { fd, position, seekable } = openForAppend(filePath, header, truncate);
       this.fd = fd;
-      const stats = fs.fstatSync(fd);
-      this.seekable = stats.isFile();
-      this.position = truncate || !this.seekable ? 0 : stats.size;
-      if (header && this.position === 0) {
-        this.writeAllSync([header], 0);
-        this.position = header.byteLength;
-      }
+      this.position = position;
+      this.seekable = seekable;
     } catch (error) {
       this.fail(error);
     }
@@ -553,9 +552,7 @@ export class AppendFile {
     try {
       fs.closeSync(fd);
     } catch (error) {
-      diag.debug(
-        `codex-telemetry: close ${this.filePath}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      diag.debug(`codex-telemetry: close ${this.filePath}: ${errorText(error)}`);
     }
   }
 }
@@ -647,5 +644,32 @@ class IovecCursor {
     if (left > 0 && this.index < this.buffers.length) {
       this.buffers[this.index] = (this.buffers[this.index] as Uint8Array).subarray(left);
     }
+  }
+}
+
+/** Opens (creating its directory) a file to append to; a new, empty file gets `header` first. */
+function openForAppend(
+  filePath: string,
+  header: Uint8Array | undefined,
+  truncate: boolean,
+): { fd: number; position: number; seekable: boolean } {
+  makeDirectory(path.dirname(filePath));
+  const fd = openOutput(filePath, truncate);
+  let position = 0;
+  try {
+    const stats = fs.fstatSync(fd);
+    const seekable = stats.isFile();
+    position = truncate || !seekable ? 0 : stats.size;
+    if (header && position === 0 && seekable) {
+      for (let at = 0; at < header.byteLength;)
+        at += fs.writeSync(fd, header, at, header.byteLength - at, at);
+      position = header.byteLength;
+    }
+    return { fd, position, seekable };
+  } catch (error) {
+    // A header cut short by a full disk is no header: leave the file empty.
+    if (position === 0) truncateQuietly(fd, 0, filePath);
+    fs.closeSync(fd);
+    throw error;
   }
 }

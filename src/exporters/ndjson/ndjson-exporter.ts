@@ -4,16 +4,17 @@
  * evaluation streams never see each other's rows.
  */
 import fs from 'node:fs';
-import { errnoCode } from '../../errors.js';
+import { errorText } from '../../errors.js';
 import type { Row } from '../../pipeline/row.js';
 import type { RowSink } from '../../pipeline/row-sink.js';
 import type { SinkHealth, WarnFn } from '../../health.js';
 import { AppendFile } from '../file/append-file.js';
 import { claimFile, type FileClaim } from '../file/file-claim.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
-import { LineEncoder } from '../../formats/ndjson/encode-line.js';
+import { RotationRunner } from '../file/rotation-runner.js';
+import { LineEncoder } from '../../ndjson/line/encode-line.js';
 import { gzipSegment, pruneSegments } from './segment-maintenance.js';
-import { listSegments, segmentPath } from './segments.js';
+import { listSegments, segmentPath } from '../../ndjson/segments.js';
 
 export interface NdjsonExporterOptions {
   path: string;
@@ -48,13 +49,11 @@ export class NdjsonExporter implements RowSink {
   private linesWritten = 0;
   private readonly activePath: string;
   private readonly claim: FileClaim;
-  private readonly rotation: RotationPolicy;
+  private readonly rotation: RotationRunner<string>;
   private readonly gzipSegments: boolean;
   private readonly keepSegments: number;
   private readonly info: (line: string) => void;
-  private openedAtMs = Date.now();
   private nextSeq: number;
-  private rotating: Promise<void> | undefined;
   private readonly maintenance = new Set<Promise<unknown>>();
 
   constructor(options: NdjsonExporterOptions) {
@@ -71,7 +70,12 @@ export class NdjsonExporter implements RowSink {
       );
     }
     this.activePath = this.claim.path;
-    this.rotation = options.rotation ?? new RotationPolicy();
+    this.rotation = new RotationRunner(
+      options.rotation ?? new RotationPolicy(),
+      () => this.rotate(),
+      this.warn,
+      () => this.activePath,
+    );
     this.gzipSegments = options.gzipSegments ?? false;
     this.keepSegments = options.keepSegments ?? 0;
     this.info = options.info ?? (() => undefined);
@@ -105,14 +109,7 @@ export class NdjsonExporter implements RowSink {
     }
     this.linesWritten += lines;
     if (chunk.length > 0) this.file.append(chunk, lines);
-    if (
-      this.rotation.enabled &&
-      !this.rotating &&
-      this.rotation.shouldRotate(this.file.size, this.openedAtMs, Date.now())
-    ) {
-      // rotateNow() never rejects: a failure is reported through the warn channel.
-      this.rotateNow().catch(() => undefined);
-    }
+    this.rotation.check(this.file.size);
   }
 
   /**
@@ -122,20 +119,7 @@ export class NdjsonExporter implements RowSink {
    * failed (reported once through the warn channel). Never rejects.
    */
   rotateNow(): Promise<string | undefined> {
-    const run = (this.rotating ?? Promise.resolve()).then(() =>
-      this.rotate().catch((error: unknown) => {
-        this.warn(`codex-telemetry: ${this.name}: rotating ${this.activePath} failed (${describe(error)})`);
-        return undefined;
-      }),
-    );
-    const tracked = run.then(() => undefined);
-    this.rotating = tracked;
-    tracked
-      .finally(() => {
-        if (this.rotating === tracked) this.rotating = undefined;
-      })
-      .catch(() => undefined);
-    return run;
+    return this.rotation.rotateNow(this.file.size);
   }
 
   /** Closes the active file as a segment and lists every closed segment (checkpoint archives). */
@@ -152,13 +136,13 @@ export class NdjsonExporter implements RowSink {
 
   /** Resolves when every written line has been handed to the kernel. */
   async flush(): Promise<void> {
-    await this.rotating;
+    await this.rotation.idle();
     await this.file.flush();
   }
 
   close(): Promise<void> {
     this.shutdownPromise ??= (async () => {
-      await this.rotating;
+      await this.rotation.idle();
       await this.file.close();
       this.claim.release();
       await Promise.allSettled([...this.maintenance]);
@@ -169,15 +153,17 @@ export class NdjsonExporter implements RowSink {
   private async rotate(): Promise<string | undefined> {
     if (!this.file.up || this.file.size === 0) return undefined;
     const target = segmentPath(this.activePath, this.nextSeq++);
-    await this.file.reopen(this.activePath, { beforeOpen: () => fs.renameSync(this.activePath, target) });
-    this.openedAtMs = Date.now();
+    await this.file.reopen(this.activePath, {
+      beforeOpen: () => fs.renameSync(this.activePath, target),
+      undo: () => fs.renameSync(target, this.activePath),
+    });
     if (!this.file.up) return undefined;
     let closed = target;
     if (this.gzipSegments) {
       try {
         closed = await this.track(gzipSegment(target));
       } catch (error) {
-        this.warn(`codex-telemetry: cannot gzip ${target}, keeping it plain (${describe(error)})`);
+        this.warn(`codex-telemetry: cannot gzip ${target}, keeping it plain (${errorText(error)})`);
       }
     }
     await this.track(pruneSegments(this.activePath, this.keepSegments, this.info, this.warn));
@@ -203,10 +189,4 @@ export class NdjsonExporter implements RowSink {
     this.file.flushSync();
     this.claim.release();
   }
-}
-
-function describe(error: unknown): string {
-  const code = errnoCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return code === undefined || message.startsWith(code) ? message : `${code}: ${message}`;
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { errnoCode } from '../../errors.js';
-import { listSegments } from './segments.js';
+import { listSegments } from '../../ndjson/segments.js';
 import { CREATE_NEW, refuseSymlinkAt } from '../../files/no-follow.js';
 
 function openNew(file: string): Promise<fs.promises.FileHandle> {

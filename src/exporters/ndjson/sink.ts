@@ -1,5 +1,5 @@
 /** Registry entry for the NDJSON streams: the main file (train + system) and one per evaluation stream. */
-import type { ResolvedTrainConfig } from '../../config.js';
+import type { ResolvedTrainConfig } from '../../config/train-config.js';
 import type { SinkContext, SinkDefinition } from '../../pipeline/sink-definition.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
 import { NdjsonExporter, type NdjsonExporterOptions } from './ndjson-exporter.js';

@@ -1,6 +1,7 @@
 /**
- * Where the Prometheus endpoint listens: defaults, validation, the `OTEL_EXPORTER_PROMETHEUS_*`
- * environment variables, and the per-rank port. Pure functions, no sockets.
+ * Where the Prometheus endpoint listens: defaults, validation and the per-rank port (the
+ * `OTEL_EXPORTER_PROMETHEUS_*` variables are read with every other setting, in src/config). Pure
+ * functions, no sockets.
  */
 import { ConfigError } from '../../errors.js';
 
@@ -10,29 +11,7 @@ export const DEFAULT_PROMETHEUS_HOST = '127.0.0.1';
 export const DEFAULT_PROMETHEUS_PORT = 9464;
 export const METRICS_PATH = '/metrics';
 
-export interface PrometheusEnvOptions {
-  host?: string;
-  port?: number;
-  localRank?: number;
-}
-
 const MAX_PORT = 65535;
-
-/**
- * Reads `OTEL_EXPORTER_PROMETHEUS_HOST`, `OTEL_EXPORTER_PROMETHEUS_PORT` and `LOCAL_RANK` (set by
- * torchrun and most launchers). Unset or blank variables are left out so the caller's defaults
- * apply; a malformed value throws a ConfigError naming the variable.
- */
-export function prometheusOptionsFromEnv(env: NodeJS.ProcessEnv): PrometheusEnvOptions {
-  const options: PrometheusEnvOptions = {};
-  const host = envText(env, 'OTEL_EXPORTER_PROMETHEUS_HOST');
-  if (host !== undefined) options.host = host;
-  const port = envInteger(env, 'OTEL_EXPORTER_PROMETHEUS_PORT', MAX_PORT);
-  if (port !== undefined) options.port = port;
-  const localRank = envInteger(env, 'LOCAL_RANK', MAX_PORT);
-  if (localRank !== undefined) options.localRank = localRank;
-  return options;
-}
 
 /**
  * The port one rank listens on: `port + localRank`, so ranks sharing a host do not collide.
@@ -65,22 +44,6 @@ export function checkHost(host: unknown): string {
 function checkInteger(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(field, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function envText(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function envInteger(env: NodeJS.ProcessEnv, name: string, max: number): number | undefined {
-  const text = envText(env, name);
-  if (text === undefined) return undefined;
-  // Number('') and Number('0x10') would pass silently; accept plain decimal digits only.
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value > max) {
-    throw new ConfigError(name, text, `an integer from 0 to ${max} (environment variable ${name})`);
   }
   return value;
 }

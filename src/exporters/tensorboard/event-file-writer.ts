@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { SinkHealth } from '../../health.js';
 import { AppendFile } from '../file/append-file.js';
 import type { RotationPolicy } from '../file/rotation-policy.js';
+import { RotationRunner } from '../file/rotation-runner.js';
 import { frameRecord } from '../../formats/codec/tfrecord.js';
 import { encodeFileVersionEvent } from '../../formats/tensorboard/event-encoder.js';
 
@@ -28,13 +29,17 @@ export class EventFileWriter {
   private file: AppendFile;
   private sequence = 0;
   private lastSeconds = 0;
-  private openedAtMs: number;
-  private rotating: Promise<void> | undefined;
+  private readonly rotation: RotationRunner<void>;
 
   constructor(options: EventFileWriterOptions) {
     this.options = options;
     const { filePath, header } = this.next();
-    this.openedAtMs = Date.now();
+    this.rotation = new RotationRunner(
+      options.rotation,
+      () => this.rotate(),
+      (message) => options.health.warn(message),
+      () => this.file.path,
+    );
     this.file = new AppendFile({
       path: filePath,
       sink: options.sink,
@@ -56,28 +61,11 @@ export class EventFileWriter {
   /** Appends one framed record carrying `rows` rows (one write, so a kill leaves at most a torn last record). */
   append(record: Uint8Array, rows = 1): void {
     this.file.append(record, rows);
-    const { rotation } = this.options;
-    if (
-      rotation.enabled &&
-      !this.rotating &&
-      rotation.shouldRotate(this.file.size, this.openedAtMs, Date.now())
-    ) {
-      // reopen() reports its own I/O failures through SinkHealth; anything else is a bug, reported the same way.
-      this.rotating = this.rotate()
-        .catch((error: unknown) =>
-          this.options.health.markDown(
-            this.options.sink,
-            `rotating ${this.file.path} failed (${String(error)})`,
-          ),
-        )
-        .then(() => {
-          this.rotating = undefined;
-        });
-    }
+    this.rotation.check(this.file.size);
   }
 
   async flush(): Promise<void> {
-    await this.rotating;
+    await this.rotation.idle();
     await this.file.flush();
   }
 
@@ -86,14 +74,13 @@ export class EventFileWriter {
   }
 
   async close(): Promise<void> {
-    await this.rotating;
+    await this.rotation.idle();
     await this.file.close();
   }
 
   private async rotate(): Promise<void> {
     const { filePath, header } = this.next();
     await this.file.reopen(filePath, { header });
-    this.openedAtMs = Date.now();
   }
 
   private next(): { filePath: string; header: Buffer } {

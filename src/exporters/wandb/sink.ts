@@ -1,5 +1,5 @@
 /** Registry entry for the W&B offline run. */
-import { newRunId } from '../../config.js';
+import { newRunId } from '../../config/train-config.js';
 import type { SinkDefinition } from '../../pipeline/sink-definition.js';
 import { RUN_ID_PATTERN } from './run-dir.js';
 import { WandbExporter } from './wandb-exporter.js';

@@ -81,7 +81,7 @@ export class WandbExporter implements RowSink {
     } catch (error) {
       // The link is a convenience: the run itself is fine without it, so the sink stays up.
       options.health.warn(
-        `codex-telemetry: cannot point ${options.dir}/latest-run at the run (${describeError(error)})`,
+        `codex-telemetry: cannot point ${options.dir}/latest-run at the run (${errorText(error)})`,
       );
     }
   }
@@ -167,7 +167,7 @@ export class WandbExporter implements RowSink {
       if (errnoCode(error) === undefined) throw error;
       options.health.markDown(
         WANDB_SINK,
-        `cannot create ${layout.runDir} (${describeError(error)}); check WANDB_DIR, permissions and free space`,
+        `cannot create ${layout.runDir} (${errorText(error)}); check WANDB_DIR, permissions and free space`,
       );
       return undefined;
     }
@@ -219,12 +219,9 @@ export class WandbExporter implements RowSink {
     } catch (error) {
       if (errnoCode(error) === undefined) throw error;
       this.options.health.warn(
-        `codex-telemetry: cannot write ${this.layout.filesDir}/wandb-summary.json (${describeError(error)})`,
+        `codex-telemetry: cannot write ${this.layout.filesDir}/wandb-summary.json (${errorText(error)})`,
       );
     }
   }
 }
 
-function describeError(error: unknown): string {
-  return errorText(error);
-}

@@ -7,6 +7,7 @@
  * - GPU_IS_LOST drops every key of that GPU from then on and is reported once.
  * - Any other failure leaves the field out of that sample and warns once per GPU, field and code.
  */
+import { errorText } from '../../errors.js';
 import type { SinkHealth } from '../../health.js';
 import { GPU_KEYS, gpuSlot } from '../keys/gpu-keys.js';
 import type { GpuInfo } from './gpu-info.js';
@@ -96,7 +97,7 @@ export class GpuSource {
       // koffi's load and symbol errors carry no code; this constructor does nothing else that throws.
       health.markDown(
         NVML_SINK,
-        `cannot load ${options.library ?? DEFAULT_NVML_LIBRARY} (${(error as Error).message}); ` +
+        `cannot load ${options.library ?? DEFAULT_NVML_LIBRARY} (${errorText(error)}); ` +
           'install the NVIDIA driver or set CODEX_NVML_LIBRARY, or unset CODEX_MONITORING_ENABLE_GPU',
       );
       return undefined;

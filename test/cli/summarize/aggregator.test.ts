@@ -8,7 +8,7 @@ import {
   PHASE_SYSTEM,
   PHASE_TRAIN,
   type PhaseId,
-} from '../../../src/formats/ndjson/metric-visitor.js';
+} from '../../../src/ndjson/line/metric-visitor.js';
 
 function aggregate(phase: PhaseId, values: ReadonlyArray<number>, firstStep = 0): SummaryAggregator {
   const aggregator = new SummaryAggregator();

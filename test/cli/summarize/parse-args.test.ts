@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSummarizeArgs, UsageError } from '../../../src/summarize/parse-args.js';
+import { UsageError } from '../../../src/errors.js';
+import { parseSummarizeArgs } from '../../../src/summarize/parse-args.js';
 
 describe('parseSummarizeArgs', () => {
   it('takes inputs, format, output, goals, strictness and jobs', () => {

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { summarizeCommand } from '../../../src/summarize/index.js';
-import { MAX_NAMES_PER_LINE } from '../../../src/formats/ndjson/parse-record.js';
+import { MAX_NAMES_PER_LINE } from '../../../src/ndjson/line/parse-record.js';
 import { runSummarize } from './run-command.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/ndjson/', import.meta.url));

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RotationPolicy } from '../../../src/exporters/file/rotation-policy.js';
 import { NdjsonExporter, type NdjsonExporterOptions } from '../../../src/exporters/ndjson/ndjson-exporter.js';
 import { pruneSegments } from '../../../src/exporters/ndjson/segment-maintenance.js';
-import { listSegments, segmentPath, streamFiles } from '../../../src/exporters/ndjson/segments.js';
+import { listSegments, segmentPath, streamFiles } from '../../../src/ndjson/segments.js';
 import { SinkHealth } from '../../../src/health.js';
 import type { Row } from '../../../src/pipeline/row.js';
 

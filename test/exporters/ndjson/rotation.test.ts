@@ -5,9 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { streamFiles } from '../../../src/exporters/ndjson/segments.js';
+import { streamFiles } from '../../../src/ndjson/segments.js';
 import { startTelemetry } from '../../../src/telemetry.js';
-import type { TrainConfig } from '../../../src/config.js';
+import type { TrainConfig } from '../../../src/config/train-config.js';
 import { parseLine } from '../../helpers/ndjson-lines.js';
 
 const CHILD = fileURLToPath(new URL('../../fixtures/children/log-forever.mjs', import.meta.url));

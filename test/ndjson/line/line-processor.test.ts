@@ -3,9 +3,9 @@
  * and reported with its 1-based line number, its byte offset in the file, the field and the reason.
  */
 import { describe, expect, it } from 'vitest';
-import { LineProcessor } from '../../src/formats/ndjson/line-processor.js';
-import type { MalformedLine, MetricVisitor } from '../../src/formats/ndjson/metric-visitor.js';
-import { NameTable } from '../../src/formats/ndjson/name-table.js';
+import { LineProcessor } from '../../../src/ndjson/line/line-processor.js';
+import type { MalformedLine, MetricVisitor } from '../../../src/ndjson/line/metric-visitor.js';
+import { NameTable } from '../../../src/ndjson/line/name-table.js';
 
 function processor(): { lines: LineProcessor; values: number[]; faults: MalformedLine[] } {
   const values: number[] = [];

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { UsageError } from './parse-args.js';
-import { listSegments } from '../exporters/ndjson/segments.js';
-import { expandGlob, GLOB_CHARS, listDir } from '../ndjson/glob.js';
+import { UsageError } from '../errors.js';
+import { listSegments } from './segments.js';
+import { expandGlob, GLOB_CHARS, listDir } from './glob.js';
 
 const NDJSON_FILE = /\.ndjson(\.gz)?$/;
 function walk(dir: string, out: string[]): void {

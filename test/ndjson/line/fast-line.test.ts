@@ -4,9 +4,9 @@
  * The reader tests cannot tell the two apart, since the slow path reads the same lines the same way.
  */
 import { describe, expect, it } from 'vitest';
-import { FastLineParser } from '../../src/formats/ndjson/fast-line.js';
-import type { MalformedLine, MetricVisitor, PhaseId } from '../../src/formats/ndjson/metric-visitor.js';
-import { NameTable } from '../../src/formats/ndjson/name-table.js';
+import { FastLineParser } from '../../../src/ndjson/line/fast-line.js';
+import type { MalformedLine, MetricVisitor, PhaseId } from '../../../src/ndjson/line/metric-visitor.js';
+import { NameTable } from '../../../src/ndjson/line/name-table.js';
 
 interface Seen {
   phase: PhaseId;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NumberScanner } from '../../src/formats/ndjson/scan-number.js';
+import { NumberScanner } from '../../../src/ndjson/line/scan-number.js';
 
 function scan(text: string): number | undefined {
   const scanner = new NumberScanner();

@@ -1,7 +1,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveEvaluationConfig, resolveTrainConfig, type TrainConfig } from '../src/config.js';
-import { ConfigError, TelemetryError } from '../src/errors.js';
+import {
+  resolveEvaluationConfig,
+  resolveTrainConfig,
+  type TrainConfig,
+} from '../../src/config/train-config.js';
+import { ConfigError, TelemetryError } from '../../src/errors.js';
 
 describe('TrainConfig', () => {
   it('applies documented defaults relative to outDir', () => {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { listSegments } from '../exporters/ndjson/segments.js';
+import { listSegments } from './segments.js';
 
 export interface StreamPlan {
   /** Distinct files to read, in the order given. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeStep, encodeTs, encodeValue, LineEncoder } from '../../../src/formats/ndjson/encode-line.js';
+import { encodeStep, encodeTs, encodeValue, LineEncoder } from '../../../src/ndjson/line/encode-line.js';
 
 describe('NDJSON line encoding', () => {
   it('spells non-finite values as the schema strings and keeps -0', () => {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../../errors.js';
+import { errnoCode } from '../errors.js';
 
 const SEQ_DIGITS = 6;
 

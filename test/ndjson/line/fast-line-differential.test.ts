@@ -7,10 +7,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { FastLineParser } from '../../src/formats/ndjson/fast-line.js';
-import type { MetricVisitor, PhaseId } from '../../src/formats/ndjson/metric-visitor.js';
-import { NameTable } from '../../src/formats/ndjson/name-table.js';
-import { parseRecordLine } from '../../src/formats/ndjson/parse-record.js';
+import { FastLineParser } from '../../../src/ndjson/line/fast-line.js';
+import type { MetricVisitor, PhaseId } from '../../../src/ndjson/line/metric-visitor.js';
+import { NameTable } from '../../../src/ndjson/line/name-table.js';
+import { parseRecordLine } from '../../../src/ndjson/line/parse-record.js';
 
 interface Scalar {
   phase: string;

@@ -7,6 +7,7 @@
  * reported to the visitor once all of it has been checked, so a false return never leaves a
  * half-counted line behind.
  */
+import { LINE_HEAD } from './encode-line.js';
 import type { MetricVisitor, PhaseId } from './metric-visitor.js';
 import { HASH_SEED, hashStep, type NameTable } from './name-table.js';
 import { NumberScanner } from './scan-number.js';
@@ -40,7 +41,7 @@ class Literal {
   }
 }
 
-const HEAD = new Literal('{"v":1,"ts":');
+const HEAD = new Literal(LINE_HEAD);
 const RUN_ID = new Literal(',"run_id":"');
 const STEP = new Literal('","step":');
 const NAME = new Literal(',"name":"');

@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, TelemetryError } from './errors.js';
-import { CONFIG_FIELDS, FIELD_BY_ALIAS, FIELD_BY_NAME } from './config/fields.js';
-import { checkOtlpEndpoints, envBool, envStr, fromEnv, fromValue } from './config/values.js';
+import { ConfigError, TelemetryError } from '../errors.js';
+import { CONFIG_FIELDS, FIELD_BY_ALIAS, FIELD_BY_NAME } from './fields.js';
+import { checkOtlpEndpoints, envBool, envStr, fromEnv, fromValue } from './values.js';
 
 export type WandbMode = 'offline' | 'disabled';
 

@@ -1,6 +1,6 @@
 /**
  * The general path: any line the fast path did not take is read by the bridge's own parser
- * (src/formats/ndjson/parse-record.ts), so the reader, `summarize` and the bridge accept and reject exactly
+ * (src/ndjson/line/parse-record.ts), so the reader, `summarize` and the bridge accept and reject exactly
  * the same lines: schema v1 scalar lines and system snapshots in any key order, and plain flat
  * rows (`{"step": 3, "loss": 0.2, "phase": "eval"}`). A line is reported to the visitor only once
  * all of it is valid.

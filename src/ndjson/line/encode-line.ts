@@ -6,6 +6,8 @@
 import type { Step, StepRow } from '../../step.js';
 
 export const NDJSON_SCHEMA_VERSION = 1;
+/** How every line we write starts: the schema version, then the timestamp's key. */
+export const LINE_HEAD = `{"v":${NDJSON_SCHEMA_VERSION},"ts":`;
 
 /** Non-finite values have no JSON literal; the schema spells them as these strings. */
 export function encodeValue(value: number): string {
@@ -46,7 +48,7 @@ export class LineEncoder {
 
   /** Encodes a row: one line per scalar, or one snapshot line for a system sample. */
   encodeRow(row: StepRow): string {
-    const head = `{"v":1,"ts":${encodeTs(row.ts)}${this.afterTs}${encodeStep(row.step)}`;
+    const head = `${LINE_HEAD}${encodeTs(row.ts)}${this.afterTs}${encodeStep(row.step)}`;
     const tail = this.tags(row.phase);
     if (row.phase === 'system') {
       let values = '';

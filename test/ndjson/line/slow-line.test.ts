@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricVisitor } from '../../src/formats/ndjson/metric-visitor.js';
-import { NameTable } from '../../src/formats/ndjson/name-table.js';
-import { SlowLineParser } from '../../src/formats/ndjson/slow-line.js';
+import type { MetricVisitor } from '../../../src/ndjson/line/metric-visitor.js';
+import { NameTable } from '../../../src/ndjson/line/name-table.js';
+import { SlowLineParser } from '../../../src/ndjson/line/slow-line.js';
 
 describe('the slow NDJSON line path', () => {
   it('reports a line without a run id as run -1 and one with an id by its interned id, with NaN for a missing step and time', () => {

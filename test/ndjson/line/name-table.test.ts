@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HASH_SEED, hashStep, NameTable } from '../../src/formats/ndjson/name-table.js';
+import { HASH_SEED, hashStep, NameTable } from '../../../src/ndjson/line/name-table.js';
 
 /** FNV-1a 32-bit, written out from its definition (offset basis 2166136261, prime 16777619). */
 function fnv1a(bytes: Uint8Array): number {

@@ -1,5 +1,0 @@
-/** The OTLP push sink: what the pipeline wires. */
-export { createOtlpReader, OTLP_SINK } from './create-reader.js';
-export type { OtlpReaderOptions } from './create-reader.js';
-export { exportIntervalsFromEnv, otlpEndpointConfigured } from './env.js';
-export { HealthReportingExporter } from './health-reporting-exporter.js';
