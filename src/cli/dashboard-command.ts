@@ -5,6 +5,13 @@
 import { parseArgs } from 'node:util';
 import { checkInputs } from '../dashboard/discover.js';
 import { DEFAULT_HOST, startDashboard } from '../dashboard/server.js';
+import { UsageError } from '../errors.js';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  MAX_LINE_BYTES_ENV,
+  maxLineBytesFromEnv,
+  parseMaxLineBytes,
+} from '../ndjson/line/max-line.js';
 
 export const DASHBOARD_USAGE = `Usage: codex-telemetry dashboard [RUN_DIR | NDJSON_FILE | GLOB]... [--port P] [--host H]
 
@@ -12,10 +19,19 @@ Serves live training curves of the given runs (default: .codex) in the browser. 
 under the folders given (rotated segments and ranks included); new lines appear within a second.
   --port P   port (default 6006, or the next free one; 0 = any free port)
   --host H   bind address (default ${DEFAULT_HOST}; anything else exposes the runs to that network)
+  --max-line-bytes N   a longer NDJSON line is one malformed line, skipped (default ${DEFAULT_MAX_LINE_BYTES};
+             env ${MAX_LINE_BYTES_ENV})
 `;
 
 export type DashboardArgs =
-  | { ok: true; inputs: string[]; port: number | undefined; host: string | undefined; help: boolean }
+  | {
+      ok: true;
+      inputs: string[];
+      port: number | undefined;
+      host: string | undefined;
+      maxLineBytes: number | undefined;
+      help: boolean;
+    }
   | { ok: false; message: string };
 
 export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
@@ -23,7 +39,12 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'max-line-bytes': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -41,11 +62,20 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
   }
   if (values.host !== undefined && values.host.trim() === '')
     return { ok: false, message: '--host must not be empty' };
+  let maxLineBytes: number | undefined;
+  try {
+    const text = values['max-line-bytes'];
+    maxLineBytes = text === undefined ? maxLineBytesFromEnv() : parseMaxLineBytes(text, '--max-line-bytes');
+  } catch (error) {
+    if (error instanceof UsageError) return { ok: false, message: error.message };
+    throw error;
+  }
   return {
     ok: true,
     inputs: positionals.length > 0 ? positionals : ['.codex'],
     port,
     host: values.host,
+    maxLineBytes,
     help: values.help ?? false,
   };
 }
@@ -67,6 +97,9 @@ export async function dashboardCommand(argv: readonly string[], io: Io): Promise
     io.stdout.write(DASHBOARD_USAGE);
     return 0;
   }
+  // Every reader of the dashboard (its followers and backlog worker threads, which copy the
+  // environment when they start) takes its limit from CODEX_MAX_LINE_BYTES.
+  if (args.maxLineBytes !== undefined) process.env[MAX_LINE_BYTES_ENV] = String(args.maxLineBytes);
   const missing = checkInputs(args.inputs);
   if (missing !== undefined) {
     io.stderr.write(`codex-telemetry dashboard: ${missing}; give a run folder, an NDJSON file or a glob\n`);

@@ -155,7 +155,13 @@ async function runWithSignals(
   const captured = outputLog ? captureOutput(child, outputLog, warn) : undefined;
   let failure: string | undefined;
   let exitCode: number;
-  const bridge = new TailBridge({ files: [metricsFile, evalFile], fromStart: false, telemetry, warn });
+  const bridge = new TailBridge({
+    files: [metricsFile, evalFile],
+    fromStart: false,
+    telemetry,
+    warn,
+    maxLineBytes: options.maxLineBytes,
+  });
   try {
     telemetry.watchProcess(child.pid);
     const noRowTimer =

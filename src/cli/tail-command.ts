@@ -93,6 +93,7 @@ async function tailInto(
     telemetry,
     warn,
     info: warn,
+    maxLineBytes: options.maxLineBytes,
   });
   if (options.follow) await bridge.follow(signal);
   else await bridge.drain();

@@ -17,6 +17,7 @@ import { buildRankView } from './rank-view.js';
 import { renderComparisons, renderReports } from './render.js';
 import { spoolStreams } from './spool.js';
 import { escapeControls } from './safe-text.js';
+import { maxLineBytesFromEnv } from '../ndjson/line/max-line.js';
 import { refuseLink, REPLACE_NO_FOLLOW } from '../files/no-follow.js';
 import type { RunSummary } from './summary-types.js';
 
@@ -40,12 +41,14 @@ async function summarizeInputs(
   args: SummarizeArgs,
   io: CommandIo,
 ): Promise<RunSummary> {
-  const spooled = await spoolStreams(inputs, io.stdin ?? process.stdin);
+  const maxLineBytes = args.maxLineBytes ?? maxLineBytesFromEnv();
+  const spooled = await spoolStreams(inputs, io.stdin ?? process.stdin, maxLineBytes);
   const progress = args.progress && io.isTTY ? new ProgressLine(io.stderr) : undefined;
   try {
     const files = resolveInputs(spooled.inputs);
     const summary = await readFiles(files, {
       jobs: args.jobs,
+      maxLineBytes,
       onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
     });
     // Name streams as the user did, not by their temporary copies.

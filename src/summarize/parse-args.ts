@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.js';
 import type { Goal } from './direction.js';
 import { closest } from '../suggest.js';
+import { parseMaxLineBytes } from '../ndjson/line/max-line.js';
 
 const KNOWN_FLAGS = [
   '--format',
@@ -11,6 +12,7 @@ const KNOWN_FLAGS = [
   '--merge-runs',
   '--strict',
   '--jobs',
+  '--max-line-bytes',
   '--no-progress',
   '--help',
 ];
@@ -31,6 +33,8 @@ export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->.
   --merge-runs            one scorecard for every run in the input
   --strict                exit 1 if any line is malformed
   --jobs, -j N            worker threads for large files (default: cores)
+  --max-line-bytes N      a longer line is one malformed line, skipped (default 1048576;
+                          env CODEX_MAX_LINE_BYTES)
   --no-progress           no progress line on stderr`;
 
 export interface SummarizeArgs {
@@ -43,6 +47,8 @@ export interface SummarizeArgs {
   goals: Map<string, Goal>;
   strict: boolean;
   jobs: number | undefined;
+  /** Undefined: CODEX_MAX_LINE_BYTES, else 1 MiB. */
+  maxLineBytes: number | undefined;
   progress: boolean;
   help: boolean;
 }
@@ -57,6 +63,7 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
     goals: new Map(),
     strict: false,
     jobs: undefined,
+    maxLineBytes: undefined,
     progress: true,
     help: false,
   };
@@ -123,6 +130,9 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
         args.jobs = jobs;
         break;
       }
+      case '--max-line-bytes':
+        args.maxLineBytes = parseMaxLineBytes(value(), '--max-line-bytes');
+        break;
       default: {
         const hint = closest(flag, KNOWN_FLAGS);
         throw new UsageError(`unknown option ${flag}${hint ? `; did you mean ${hint}?` : ''}`);
