@@ -14,6 +14,7 @@ export const defaultWarn: WarnFn = (message) => {
 
 export class SinkHealth {
   private readonly states = new Map<string, { up: boolean; reason?: string }>();
+  private readonly droppedRows = new Map<string, number>();
   private readonly warn_: WarnFn;
 
   constructor(warn: WarnFn = defaultWarn) {
@@ -53,6 +54,33 @@ export class SinkHealth {
     if (state?.up) return;
     this.states.set(sink, { up: true });
     if (state) diag.info(`codex-telemetry: ${sink} sink recovered`);
+  }
+
+  /**
+   * Rows a sink dropped at its memory cap (a stuck sink). The first drop per sink warns with the
+   * reason; the count is exported as `codex.sink.dropped_rows{sink}` and shown in the sink table.
+   */
+  countDropped(sink: string, rows: number, reason: string): void {
+    const before = this.droppedRows.get(sink);
+    this.droppedRows.set(sink, (before ?? 0) + rows);
+    if (before === undefined)
+      this.warn_(
+        `codex-telemetry: ${sink} sink dropping rows: ${reason}. They are counted in codex_sink_dropped_rows_total{sink="${sink}"}.`,
+      );
+  }
+
+  /** Rows dropped at the cap, by sink (only sinks that dropped any). */
+  droppedEntries(): Array<[string, number]> {
+    return [...this.droppedRows];
+  }
+
+  dropped(sink: string): number {
+    return this.droppedRows.get(sink) ?? 0;
+  }
+
+  /** A recovery worth a line at info level (a stuck sink that writes again). */
+  info(message: string): void {
+    diag.info(message);
   }
 
   isUp(sink: string): boolean {

@@ -13,6 +13,7 @@ import { splitLines } from '../ndjson/line/line-splitter.js';
 import { StreamFollower, type WholeLines } from '../ndjson/stream-follower.js';
 import { parseRecordLine } from '../ndjson/line/parse-record.js';
 import { StepOrderBuffer } from './step-order.js';
+import { tooLongReason } from '../ndjson/line/max-line.js';
 
 /** Report this many malformed lines in full; after that only a count every REPORT_EVERY lines. */
 const REPORT_FIRST = 10;
@@ -38,6 +39,8 @@ export interface TailBridgeOptions {
   /** Informational lines (e.g. waiting for a file); default: dropped. */
   info?: (message: string) => void;
   pollMs?: number;
+  /** The longest line read; default CODEX_MAX_LINE_BYTES, else 1 MiB. */
+  maxLineBytes?: number;
 }
 
 /** Lines of one file, numbered from `firstLine` (1-based). */
@@ -88,6 +91,7 @@ export class TailBridge {
         new StreamFollower({
           path: file,
           fromStart: options.fromStart,
+          maxLineBytes: options.maxLineBytes,
           onFileStart: (read) => {
             // A rotated stream's segments number default steps as one stream with their active file.
             this.streamOf.set(read, file);
@@ -99,7 +103,7 @@ export class TailBridge {
             const line = (this.linesOf.get(read) ?? 0) + 1;
             this.linesOf.set(read, line);
             this.stats.lines++;
-            this.malformed(read, line, 'line', `longer than ${limit} bytes; skipped`);
+            this.malformed(read, line, 'line', tooLongReason(limit));
           },
           onSegmentError: (read, error) =>
             this.malformed(read, 0, 'file', `segment unreadable (${errorText(error)})`),

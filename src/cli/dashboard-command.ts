@@ -10,6 +10,7 @@ import { DEFAULT_HOST, startDashboard } from '../dashboard/server.js';
 import { UsageError, USAGE_EXIT_CODE } from '../errors.js';
 import { packageVersion } from '../command-line/version.js';
 import { SOURCE_KINDS, type SourceKind } from '../sources/run-source.js';
+import { DEFAULT_MAX_LINE_BYTES, MAX_LINE_BYTES_ENV, parseMaxLineBytes } from '../ndjson/line/max-line.js';
 
 export const DASHBOARD_USAGE = `Usage: codex-telemetry dashboard [RUN_DIR | FILE | GLOB]... [--port P] [--host H] [--source KIND]
 
@@ -20,6 +21,8 @@ appears within a second.
   --port P         port (default 6006, or the next free one; 0 = any free port)
   --host H         bind address (default ${DEFAULT_HOST}; anything else exposes the runs to that network)
   --source KIND    only ndjson, tfevents or wandb runs (an explicit file: read with that reader)
+  --max-line-bytes N   a longer NDJSON line is one malformed line, skipped (default ${DEFAULT_MAX_LINE_BYTES};
+                   env ${MAX_LINE_BYTES_ENV})
   -h, --help       show this help
   -V, --version    print the version
 `;
@@ -31,6 +34,7 @@ export type DashboardArgs =
       port: number | undefined;
       host: string | undefined;
       source: SourceKind | undefined;
+      maxLineBytes: number | undefined;
     }
   | { kind: 'help' }
   | { kind: 'version' };
@@ -43,6 +47,7 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
       { flag: 'port', kind: 'integer', min: 0, max: 65535 },
       { flag: 'host', kind: 'string' },
       { flag: 'source', kind: 'string' },
+      { flag: 'max-line-bytes', kind: 'string' },
     ],
     { usage: DASHBOARD_USAGE },
   );
@@ -55,7 +60,9 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
   if (source !== undefined && !(SOURCE_KINDS as readonly string[]).includes(source))
     throw new UsageError(`--source ${source} is not one of ${SOURCE_KINDS.join(', ')}`, DASHBOARD_USAGE);
   const inputs = flags.positionals.length > 0 ? flags.positionals : ['.codex'];
-  return { kind: 'serve', inputs, port, host, source: source as SourceKind | undefined };
+  const maxLine = stringFlag(flags, 'max-line-bytes');
+  const maxLineBytes = maxLine === undefined ? undefined : parseMaxLineBytes(maxLine, '--max-line-bytes');
+  return { kind: 'serve', inputs, port, host, source: source as SourceKind | undefined, maxLineBytes };
 }
 
 export async function dashboardCommand(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -75,6 +82,9 @@ export async function dashboardCommand(argv: readonly string[], io: CommandIo): 
     io.stdout.write(`codex-telemetry ${packageVersion()}\n`);
     return 0;
   }
+  // Every reader of the dashboard (its followers and backlog worker threads, which copy the
+  // environment when they start) takes its limit from CODEX_MAX_LINE_BYTES.
+  if (args.maxLineBytes !== undefined) process.env[MAX_LINE_BYTES_ENV] = String(args.maxLineBytes);
   const missing = checkInputs(args.inputs);
   if (missing !== undefined) {
     io.stderr.write(`codex-telemetry dashboard: ${missing}; give a run folder, an NDJSON file or a glob\n`);

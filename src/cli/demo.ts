@@ -5,13 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorText } from '../errors.js';
+import { errnoCode, errorText } from '../errors.js';
 import { startTelemetry, type Telemetry } from '../telemetry.js';
 import { CliDashboard } from './cli-dashboard.js';
 import type { CommandIo } from '../command-line/command-io.js';
 import { cliTrainConfig, stderrLines } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { sinkTable } from './sink-table.js';
+import { CREATE_NEW } from '../files/no-follow.js';
 
 /** The demo's own defaults, below flags and the environment. */
 const DEMO_DEFAULTS = {
@@ -62,6 +63,8 @@ export async function runDemo(options: SinkOptions, io: CommandIo): Promise<numb
   }
   const out = telemetry.config.outDir;
   io.stdout.write(`demo: run ${telemetry.config.runId}, ${options.steps} steps, writing under ${out}\n`);
+  // Once the checkpoint folder has failed (a full disk), no more checkpoints are attempted.
+  let checkpointsUp = true;
   for (let step = 0; step < options.steps; step++) {
     telemetry.log(syntheticStep(step, options.steps), { step });
     const last = step === options.steps - 1;
@@ -73,10 +76,11 @@ export async function runDemo(options: SinkOptions, io: CommandIo): Promise<numb
       );
     }
     if (
+      checkpointsUp &&
       options.checkpointEvery > 0 &&
       (step % options.checkpointEvery === options.checkpointEvery - 1 || last)
     ) {
-      await saveFakeCheckpoint(telemetry, out, step);
+      checkpointsUp = await saveFakeCheckpoint(telemetry, out, step);
     }
     if (options.stepDelayMs > 0) await sleep(options.stepDelayMs);
   }
@@ -85,7 +89,8 @@ export async function runDemo(options: SinkOptions, io: CommandIo): Promise<numb
     await telemetry.flush();
     await sleep(options.serveSeconds * 1000);
   }
-  await telemetry.shutdown(0);
+  // A demo whose every file sink went down fails, and its W&B run (if its exit record fits) says so.
+  await telemetry.shutdown(sinkTable(telemetry).allFileSinksDown ? 1 : 0);
   dashboard.stop();
   const table = sinkTable(telemetry);
   io.stdout.write(table.text);
@@ -93,19 +98,34 @@ export async function runDemo(options: SinkOptions, io: CommandIo): Promise<numb
     warn(`demo: no sink wrote anything under ${out}; see the DOWN reasons above`);
     return 1;
   }
+  if (table.allFileSinksDown) {
+    warn(`demo: every file sink went down (${table.fileSinksDown.join(', ')}); see the DOWN reasons above`);
+    return 1;
+  }
   return 0;
 }
 
-/** A small stand-in checkpoint file, then its run_manifest.json (best effort, as in training). */
-async function saveFakeCheckpoint(telemetry: Telemetry, out: string, step: number): Promise<void> {
+/**
+ * A small stand-in checkpoint file, then its run_manifest.json (best effort, as in training).
+ * False when the checkpoint could not be written: the demo attempts no more.
+ */
+async function saveFakeCheckpoint(telemetry: Telemetry, out: string, step: number): Promise<boolean> {
   // One folder per run: a second demo into the same --out keeps the first one's manifests.
   const file = path.join(out, 'checkpoints', telemetry.config.runId, `step-${step}.ckpt`);
   try {
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await fs.promises.writeFile(file, `demo checkpoint at step ${step}\n`);
+    await fs.promises.writeFile(file, `demo checkpoint at step ${step}\n`, { flag: CREATE_NEW });
   } catch (error) {
-    telemetry.health.markDown('checkpoints', `cannot save a demo checkpoint at ${file}: ${errorText(error)}`);
-    return;
+    // A half-written checkpoint is no checkpoint: remove it (best effort on a failing disk).
+    await fs.promises.rm(file, { force: true }).catch((removeError: unknown) => {
+      if (errnoCode(removeError) === undefined) throw removeError;
+    });
+    telemetry.health.markDown(
+      'checkpoints',
+      `cannot save a demo checkpoint at ${file}: ${errorText(error)}; no more checkpoints are attempted`,
+    );
+    return false;
   }
   await telemetry.checkpointSaved(file, { step });
+  return true;
 }

@@ -4,6 +4,12 @@
  * "did you mean" suggestions all read this table, so a new flag is one entry.
  */
 import { CONFIG_FIELDS } from '../config/fields.js';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  MAX_LINE_BYTES_ENV,
+  MAX_MAX_LINE_BYTES,
+  MIN_MAX_LINE_BYTES,
+} from '../ndjson/line/max-line.js';
 
 export type SinkCommand = 'demo' | 'run' | 'tail';
 export const SINK_COMMANDS: readonly SinkCommand[] = ['demo', 'run', 'tail'];
@@ -41,6 +47,8 @@ export interface CommandSettings {
   killGraceSeconds: number;
   /** Also serve the live dashboard under / on the /metrics server. */
   dashboard: boolean;
+  /** The longest NDJSON line the bridge reads; undefined: CODEX_MAX_LINE_BYTES, else 1 MiB. */
+  maxLineBytes: number | undefined;
 }
 
 export const COMMAND_DEFAULTS: Readonly<CommandSettings> = {
@@ -55,6 +63,7 @@ export const COMMAND_DEFAULTS: Readonly<CommandSettings> = {
   noRowWarnSeconds: 30,
   killGraceSeconds: 5,
   dashboard: false,
+  maxLineBytes: undefined,
 };
 
 const FROM_CONFIG: readonly OptionSpec[] = CONFIG_FIELDS.flatMap((field): OptionSpec[] =>
@@ -125,6 +134,17 @@ const OWN: readonly OptionSpec[] = [
     ['demo', 'run', 'tail'],
     'also serve the live dashboard under / on the /metrics server',
   ),
+  {
+    ...command(
+      'max-line-bytes',
+      'integer',
+      'maxLineBytes',
+      ['run', 'tail'],
+      `a longer NDJSON line is one malformed line, skipped (default ${DEFAULT_MAX_LINE_BYTES}; env ${MAX_LINE_BYTES_ENV})`,
+      MIN_MAX_LINE_BYTES,
+    ),
+    max: MAX_MAX_LINE_BYTES,
+  },
   command('from-start', 'boolean', 'fromStart', ['tail'], 'replay what the files already hold'),
   command('follow', 'boolean', 'follow', ['tail'], 'keep waiting for new lines until SIGINT/SIGTERM'),
 ];

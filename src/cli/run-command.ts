@@ -19,7 +19,8 @@ import type { CommandIo } from '../command-line/command-io.js';
 import { cliTrainConfig, stderrLines } from './cli-io.js';
 import type { SinkOptions } from './parse-cli.js';
 import { captureOutput } from './capture-output.js';
-import { sinkTable } from './sink-table.js';
+import { sinkTable, type SinkTable } from './sink-table.js';
+import { SignalEscalation, signalGroup } from './signal-escalation.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -85,10 +86,8 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 
 /** SIGTERM now, SIGKILL after `graceMs` if it is still running. Resolves once the child is gone. */
 function stopChild(child: ChildProcess, exited: Promise<number>, graceMs: number): Promise<number> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }, graceMs);
+  signalGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
   return exited.finally(() => clearTimeout(timer));
 }
 
@@ -103,10 +102,11 @@ export async function runChild(
   // as soon as it does, rather than killing this process and leaving the trainer behind.
   let child: ChildProcess | undefined;
   let pending: NodeJS.Signals | undefined;
+  const escalation = new SignalEscalation(stderrLines(io));
   const forward = FORWARDED.map((signal) => {
     const handler = (): void => {
       if (child === undefined) pending = signal;
-      else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      else escalation.receive(child, signal);
     };
     process.on(signal, handler);
     return [signal, handler] as const;
@@ -115,7 +115,7 @@ export async function runChild(
   try {
     return await runWithSignals(options, command, io, (spawned) => {
       child = spawned;
-      if (pending !== undefined) spawned.kill(pending);
+      if (pending !== undefined) escalation.receive(spawned, pending);
     });
   } finally {
     for (const [signal, handler] of forward) process.removeListener(signal, handler);
@@ -174,6 +174,9 @@ async function runWithSignals(
     );
   }
   const child = spawn(file, args, {
+    // A process group of its own: `run` passes each signal on and escalates on repeats
+    // (signal-escalation.ts); the terminal's Ctrl-C reaches the trainer through `run` only once.
+    detached: true,
     // Pipes only when capturing: the bytes are passed on unchanged, and also copied to output.log.
     stdio: outputLog ? ['inherit', 'pipe', 'pipe'] : 'inherit',
     env: {
@@ -185,9 +188,7 @@ async function runWithSignals(
   });
   onSpawn(child);
   // Whatever happens to this process, the trainer does not outlive it.
-  const killOnExit = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
+  const killOnExit = (): void => signalGroup(child, 'SIGKILL');
   process.once('exit', killOnExit);
   const exited = new Promise<number>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
@@ -199,7 +200,13 @@ async function runWithSignals(
   const captured = outputLog ? captureOutput(child, outputLog, warn) : undefined;
   let failure: string | undefined;
   let exitCode: number;
-  const bridge = new TailBridge({ files: [metricsFile, evalFile], fromStart: false, telemetry, warn });
+  const bridge = new TailBridge({
+    files: [metricsFile, evalFile],
+    fromStart: false,
+    telemetry,
+    warn,
+    maxLineBytes: options.maxLineBytes,
+  });
   try {
     telemetry.watchProcess(child.pid);
     const noRowTimer =
@@ -234,7 +241,13 @@ async function runWithSignals(
   const outcome = failure === undefined ? exitCode : exitCode === 0 ? 1 : exitCode;
   await telemetry.shutdown(outcome);
   dashboard.stop();
-  report(io, telemetry, bridge, { exitCode, failure, metricsFile, evalFile });
+  const table = report(io, telemetry, bridge, { exitCode, failure, metricsFile, evalFile });
+  if (outcome === 0 && table.allFileSinksDown) {
+    warn(
+      `codex-telemetry: every file sink went down (${table.fileSinksDown.join(', ')}); see the DOWN reasons above`,
+    );
+    return 1;
+  }
   return outcome;
 }
 
@@ -243,9 +256,10 @@ function report(
   telemetry: Telemetry,
   bridge: TailBridge,
   run: { exitCode: number; failure: string | undefined; metricsFile: string; evalFile: string },
-): void {
+): SinkTable {
   const { rows, malformed } = bridge.stats;
-  const lines = [sinkTable(telemetry).text.trimEnd(), `trainer streams: ${run.metricsFile}, ${run.evalFile}`];
+  const table = sinkTable(telemetry);
+  const lines = [table.text.trimEnd(), `trainer streams: ${run.metricsFile}, ${run.evalFile}`];
   if (run.failure !== undefined) {
     lines.push(
       `codex-telemetry: run failed (${run.failure}); the trainer was stopped and exited with ${run.exitCode}; ${rows} rows re-exported`,
@@ -267,4 +281,5 @@ function report(
     );
   }
   io.stderr.write(`${lines.join('\n')}\n`);
+  return table;
 }

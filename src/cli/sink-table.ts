@@ -13,6 +13,9 @@ export interface SinkTable {
   text: string;
   /** At least one file sink stayed up and its output exists. */
   anyFileWritten: boolean;
+  /** File sinks that went down (a full disk, a permission...), and whether every one did. */
+  fileSinksDown: string[];
+  allFileSinksDown: boolean;
   rows: { sink: string; state: 'written' | 'served' | 'up' | 'DOWN'; detail: string }[];
 }
 
@@ -81,6 +84,11 @@ export function sinkTable(telemetry: TelemetryView): SinkTable {
       rows.push({ sink, state: sink === 'prometheus' ? 'served' : 'up', detail: where[sink] ?? '' });
     }
   }
+  // A sink that dropped rows at its cap (stuck) says how many, whatever its state now.
+  for (const row of rows) {
+    const dropped = telemetry.health.dropped(row.sink);
+    if (dropped > 0) row.detail += `  (${dropped} rows dropped while the sink was stuck)`;
+  }
   for (const manifest of paths.manifests ?? [])
     rows.push({ sink: 'manifest', state: 'written', detail: manifest });
   const width = Math.max(4, ...rows.map((r) => r.sink.length)) + 2;
@@ -88,5 +96,8 @@ export function sinkTable(telemetry: TelemetryView): SinkTable {
     'sink'.padEnd(width) + 'state    where / why',
     ...rows.map((r) => `${r.sink.padEnd(width)}${r.state.padEnd(9)}${r.detail}`),
   ];
-  return { text: `${lines.join('\n')}\n`, anyFileWritten, rows };
+  const fileRows = rows.filter((r) => FILE_SINKS.has(r.sink) || r.sink.startsWith('ndjson_eval'));
+  const fileSinksDown = fileRows.filter((r) => r.state === 'DOWN').map((r) => r.sink);
+  const allFileSinksDown = fileRows.length > 0 && fileSinksDown.length === fileRows.length;
+  return { text: `${lines.join('\n')}\n`, anyFileWritten, fileSinksDown, allFileSinksDown, rows };
 }

@@ -141,6 +141,7 @@ async function tailInto(
     telemetry,
     warn,
     info: warn,
+    maxLineBytes: options.maxLineBytes,
   });
   try {
     if (options.follow) await bridge.follow(signal);

@@ -27,7 +27,9 @@ sink wrote anything.`,
 Runs the trainer CMD with CODEX_METRICS_OUT, CODEX_EVAL_METRICS_OUT and CODEX_RUN_ID in its
 environment: the trainer must append its NDJSON rows to $CODEX_METRICS_OUT (eval rows to
 $CODEX_EVAL_METRICS_OUT). Those files are re-exported to every sink as they grow. Exits with the
-trainer's exit code; if run itself fails, the trainer is stopped (SIGTERM, then SIGKILL).`,
+trainer's exit code; if run itself fails, the trainer is stopped (SIGTERM, then SIGKILL).
+Ctrl-C (or SIGTERM to run) is passed on to the trainer; a second within 5 s sends SIGTERM to its
+process group, a third SIGKILL.`,
   tail: `Usage: codex-telemetry tail [options] FILE...
 
 Replays NDJSON files (globs are expanded; a rotated stream's segments are read once, in order)

@@ -96,7 +96,8 @@ export const RUNTIME_FIELDS: readonly FieldSpec[] = [
     alias: 'otlp_shutdown_timeout',
     env: ['CODEX_OTLP_SHUTDOWN_TIMEOUT'],
     kind: 'number',
-    min: 0,
+    // The exporter refuses a 0 ms timeout; 1 ms is the shortest wait it takes.
+    min: 0.001,
     default: 2,
     defaultDoc: '`2` (s)',
     doc: 'the longest shutdown waits for an unreachable collector',
@@ -189,6 +190,18 @@ export const RUNTIME_FIELDS: readonly FieldSpec[] = [
     default: false,
     defaultDoc: '`false`',
     doc: 'gzip closed segments',
+  },
+  {
+    name: 'maxSinkQueueBytes',
+    alias: 'max_sink_queue_bytes',
+    env: ['CODEX_MAX_SINK_QUEUE_BYTES'],
+    kind: 'integer',
+    min: 1048576,
+    max: 4294967296,
+    default: 67108864,
+    defaultDoc: '`67108864` (64 MiB)',
+    doc: 'the most a stuck file sink holds in memory; rows past it are dropped and counted',
+    flag: 'max-sink-queue-bytes',
   },
   {
     name: 'config',

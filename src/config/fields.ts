@@ -37,8 +37,19 @@ export function configTableRows(): string[][] {
       `\`${f.name}\``,
       f.env.map((e) => `\`${e}\``).join(', '),
       f.defaultDoc,
+      rangeDoc(f),
       f.doc,
     ]),
-    ...EXTRA_DOC_ROWS.map((row) => [...row]),
+    ...EXTRA_DOC_ROWS.map((row) => [row[0], row[1], row[2], '', row[3]]),
   ];
+}
+
+/** The accepted values of a numeric field, from the same min/max that validation enforces. */
+export function rangeDoc(field: FieldSpec): string {
+  if (field.kind !== 'number' && field.kind !== 'integer') return '';
+  const kind = field.kind === 'integer' ? 'integer' : 'number';
+  if (field.min !== undefined && field.max !== undefined) return `${kind} ${field.min} to ${field.max}`;
+  if (field.min !== undefined) return `${kind} >= ${field.min}`;
+  if (field.max !== undefined) return `${kind} <= ${field.max}`;
+  return kind;
 }

@@ -78,6 +78,8 @@ export interface TrainConfig {
   metricsRotateKeep?: number;
   /** Gzip closed segments. */
   metricsRotateGzip?: boolean;
+  /** The most a stuck file sink holds in memory, in bytes. Env: CODEX_MAX_SINK_QUEUE_BYTES. Default 64 MiB. */
+  maxSinkQueueBytes?: number;
 }
 
 export interface EvaluationConfig {
@@ -123,6 +125,7 @@ export interface ResolvedTrainConfig {
   metricsRotateSeconds: number;
   metricsRotateKeep: number;
   metricsRotateGzip: boolean;
+  maxSinkQueueBytes: number;
 }
 
 /** Every TrainConfig field, for validation (and for tests that fuzz the config). */
@@ -225,6 +228,7 @@ export function resolveTrainConfig(
     metricsRotateSeconds: v.metricsRotateSeconds,
     metricsRotateKeep: v.metricsRotateKeep,
     metricsRotateGzip: v.metricsRotateGzip,
+    maxSinkQueueBytes: v.maxSinkQueueBytes,
   };
   if (resolved.rank >= resolved.worldSize) {
     throw new ConfigError('rank', resolved.rank, `a rank below worldSize (${resolved.worldSize})`);

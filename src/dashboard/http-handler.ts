@@ -10,10 +10,10 @@ import { CONTENT_SECURITY_POLICY, loadAssets, MISSING_ASSETS, PAGE } from './ass
 import { chartData } from './chart-data.js';
 import type { LiveRuns } from './live-runs.js';
 import { resolveFile } from './safe-files.js';
+import { hostAllowed } from '../net/host-allowed.js';
 
 /** A comment line every so often keeps proxies and browsers from closing an idle event stream. */
 const HEARTBEAT_MS = 15_000;
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export interface HandlerOptions {
   /** Folders `/files/` may serve from (real paths). */
@@ -42,12 +42,6 @@ function send(
     'cache-control': 'no-store',
   });
   response.end(head ? undefined : body);
-}
-
-function hostAllowed(request: IncomingMessage, bindHost: string): boolean {
-  if (!LOOPBACK_NAMES.has(bindHost) && bindHost !== '::1') return true;
-  const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-  return LOOPBACK_NAMES.has(host);
 }
 
 export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handler {

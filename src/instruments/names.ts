@@ -6,6 +6,7 @@ export const METRIC_STEPS = 'codex.steps';
 export const METRIC_SCALARS = 'codex.scalars';
 export const METRIC_STEP_DURATION = 'codex.step.duration';
 export const METRIC_SINK_UP = 'codex.sink.up';
+export const METRIC_SINK_DROPPED_ROWS = 'codex.sink.dropped_rows';
 export const METRIC_SCALAR_NAMES_DROPPED = 'codex.scalar.names.dropped';
 export const METRIC_LAST_STEP = 'codex.step';
 

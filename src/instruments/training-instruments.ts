@@ -14,6 +14,7 @@ import {
   METRIC_SCALAR_NAMES_DROPPED,
   METRIC_SCALARS,
   METRIC_SINK_UP,
+  METRIC_SINK_DROPPED_ROWS,
   METRIC_STEP_DURATION,
   METRIC_STEPS,
   instrumentNameFor,
@@ -101,6 +102,16 @@ export class TrainingInstruments {
       })
       .addCallback((result) => {
         for (const [sink, up] of options.health.entries()) result.observe(up ? 1 : 0, { [ATTR_SINK]: sink });
+      });
+    this.meter
+      .createObservableCounter(METRIC_SINK_DROPPED_ROWS, {
+        description: 'Rows a stuck sink dropped at its memory cap (maxSinkQueue)',
+        unit: '{row}',
+        valueType: ValueType.INT,
+      })
+      .addCallback((result) => {
+        for (const [sink] of options.health.entries())
+          result.observe(options.health.dropped(sink), { [ATTR_SINK]: sink });
       });
     this.meter
       .createObservableCounter(METRIC_SCALAR_NAMES_DROPPED, {

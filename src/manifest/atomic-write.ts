@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { errnoCode } from '../errors.js';
+import { CREATE_NEW, refuseSymlinkAt } from '../files/no-follow.js';
 
 export async function writeFileAtomic(target: string, data: string): Promise<void> {
   const dir = path.dirname(target);
@@ -17,7 +18,7 @@ export async function writeFileAtomic(target: string, data: string): Promise<voi
     dir,
     `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
-  const handle = await fs.promises.open(temp, 'wx', 0o644);
+  const handle = await fs.promises.open(temp, CREATE_NEW, 0o644);
   try {
     try {
       await handle.writeFile(data, 'utf8');
@@ -25,6 +26,8 @@ export async function writeFileAtomic(target: string, data: string): Promise<voi
     } finally {
       await handle.close();
     }
+    // A rename would replace a planted link silently: refuse it instead.
+    refuseSymlinkAt(target);
     await fs.promises.rename(temp, target);
   } catch (error) {
     await removeQuietly(temp);

@@ -9,11 +9,10 @@ import { createGunzip } from 'node:zlib';
 import { LineProcessor } from './line/line-processor.js';
 import type { MetricVisitor } from './line/metric-visitor.js';
 import type { NameTable } from './line/name-table.js';
+import { maxLineBytesFromEnv } from './line/max-line.js';
 
 /** Big enough that syscalls and per-chunk work vanish against the parsing; small enough to stay in cache-friendly, bounded memory. */
 export const DEFAULT_CHUNK_BYTES = 4 << 20;
-/** A longer line is skipped as malformed rather than held in memory. */
-export const DEFAULT_MAX_LINE_BYTES = 64 << 20;
 
 export interface ReadOptions {
   /** First byte to read (a line start); default 0. Plain files only. */
@@ -25,6 +24,7 @@ export interface ReadOptions {
   /** Inflate as gzip; default: the path ends in `.gz`. */
   gzip?: boolean;
   chunkBytes?: number;
+  /** Default: CODEX_MAX_LINE_BYTES, else 1 MiB (./line/max-line.ts). */
   maxLineBytes?: number;
   /** Called after each chunk with the bytes of the file consumed so far (compressed bytes for gzip). */
   onProgress?: (bytes: number) => void;
@@ -60,16 +60,20 @@ class LineBuffer {
     this.buf = Buffer.allocUnsafe(chunkBytes);
   }
 
-  /** Makes room for at least one more read; grows only while one line does not fit. */
+  /**
+   * Makes room for at least one more read; grows only while one line does not fit. A full buffer
+   * of `maxLineBytes + 1` bytes with no newline holds a line past the limit: it is reported once
+   * and its bytes dropped as they arrive (linear time, this buffer's memory).
+   */
   room(): number {
     if (this.filled === this.buf.length) {
-      if (this.buf.length >= this.maxLineBytes) {
+      if (this.buf.length > this.maxLineBytes) {
         if (!this.skipping) this.processor.tooLong(this.offset, this.maxLineBytes);
         this.skipping = true;
         this.offset += this.filled;
         this.filled = 0;
       } else {
-        const bigger = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxLineBytes));
+        const bigger = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxLineBytes + 1));
         this.buf.copy(bigger, 0, 0, this.filled);
         this.buf = bigger;
       }
@@ -91,6 +95,8 @@ class LineBuffer {
       this.skipping = false;
       this.consume(newline + 1);
     }
+    // lastIndexOf with a negative start would search from the buffer's end, past `filled`.
+    if (this.filled === 0) return;
     const last = this.buf.lastIndexOf(0x0a, this.filled - 1);
     if (last < 0) return;
     this.processor.completeLines(this.buf, last + 1, this.offset);
@@ -130,12 +136,9 @@ export async function readMetricRecords(
   tables: NameTables,
   options: ReadOptions = {},
 ): Promise<ReadStats> {
-  const processor = new LineProcessor(visitor, tables.names, tables.runs);
-  const lines = new LineBuffer(
-    processor,
-    options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-    options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-  );
+  const maxLineBytes = options.maxLineBytes ?? maxLineBytesFromEnv();
+  const processor = new LineProcessor(visitor, tables.names, tables.runs, maxLineBytes);
+  const lines = new LineBuffer(processor, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxLineBytes);
   const gzip = options.gzip ?? path.endsWith('.gz');
   const start = gzip ? 0 : (options.start ?? 0);
   if (gzip) {

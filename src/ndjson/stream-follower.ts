@@ -14,13 +14,12 @@ import fs from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { errnoCode } from '../errors.js';
 import { listSegments, type Segment } from './segments.js';
+import { maxLineBytesFromEnv } from './line/max-line.js';
 
 const CHUNK_BYTES = 1 << 20;
 /** Bytes of the file's start remembered to notice a truncate-and-rewrite that outgrew our offset
  * between two polls (a size check alone misses it). */
 const HEAD_BYTES = 256;
-/** A longer line is reported as too long and skipped rather than held in memory. */
-export const DEFAULT_FOLLOW_MAX_LINE_BYTES = 64 << 20;
 const NEWLINE = 0x0a;
 
 /** Whole lines: `buf[0, end)` ends just past a newline; `fileOffset` is where `buf[0]` sits in `file`. */
@@ -111,7 +110,7 @@ export class StreamFollower {
   constructor(options: StreamFollowerOptions) {
     this.path = options.path;
     this.options = options;
-    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_FOLLOW_MAX_LINE_BYTES;
+    this.maxLineBytes = options.maxLineBytes ?? maxLineBytesFromEnv();
   }
 
   /** Continue where another reader of the stream's start stopped (call before the first poll). */

@@ -7,8 +7,10 @@
  * - every `flushIntervalMs` (0 = no timer at all);
  * - soon after `commit()` (the next turn of the event loop, well within 100 ms);
  * - on `flush()`, `close()` and the synchronous exit path.
- * When the queue reaches `highWaterRows` between flushes, rows are dispatched early so a burst
- * does not pile up as objects; the sinks' writers bound their byte queues the same way.
+ * When the queue reaches `highWaterRows` between flushes, `push()` dispatches them itself, at once:
+ * a loop that never yields to the event loop must not pile rows up as objects (that lost a whole
+ * NDJSON stream once, 1.5 M rows joined into one string). The sinks' writers bound their byte
+ * queues the same way (see AppendFile).
  *
  * A sink that throws is marked down once (warning + `codex_sink_up 0`) and skipped from then on;
  * the others keep writing. Nothing here rejects or throws into the training loop.
@@ -39,7 +41,6 @@ export class RowPipeline {
   private queue: Row[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushSoon = false;
-  private dispatchSoon = false;
   private closing: Promise<void> | undefined;
   private closed = false;
 
@@ -83,13 +84,7 @@ export class RowPipeline {
   push(row: Row): boolean {
     if (this.closed) return false;
     this.queue.push(row);
-    if (this.queue.length >= this.highWaterRows && !this.dispatchSoon) {
-      this.dispatchSoon = true;
-      setImmediate(() => {
-        this.dispatchSoon = false;
-        this.dispatch();
-      });
-    }
+    if (this.queue.length >= this.highWaterRows) this.dispatch();
     return true;
   }
 

@@ -1,13 +1,15 @@
 /** CSV (RFC 4180): one row per phase and metric, or per compared metric. */
 import type { Comparison } from './compare.js';
 import type { Report } from './report.js';
+import { guardFormula } from './safe-text.js';
 import type { Step } from '../step.js';
 
-function cell(value: string | number | bigint | null | undefined): string {
+/** One CSV cell; text from the files (names, labels) is guarded against formula injection. */
+export function cell(value: string | number | bigint | null | undefined): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
   if (typeof value === 'number' && !Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
-  const text = String(value);
+  const text = typeof value === 'string' ? guardFormula(value) : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -7,6 +7,7 @@
  */
 import type { Comparison } from './compare.js';
 import type { Report } from './report.js';
+import { wellFormed, type Replacements } from './safe-text.js';
 
 /** Wraps a bigint's digits so they can be unquoted after stringify; cannot occur in real text. */
 const BIG_MARK = '\u0000bigint:';
@@ -26,8 +27,18 @@ function replacer(key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * JSON text that is valid UTF-8: lone surrogates in names become U+FFFD, and when any was replaced
+ * the document says how many (`replacedLoneSurrogates`), so a changed name is never silent.
+ */
 export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, replacer, 2).replace(BIG_PATTERN, '$1')}\n`;
+  const count: Replacements = { loneSurrogates: 0 };
+  const safe = wellFormed(value, count);
+  const counted =
+    count.loneSurrogates > 0 && safe !== null && typeof safe === 'object' && !Array.isArray(safe)
+      ? { ...safe, replacedLoneSurrogates: count.loneSurrogates }
+      : safe;
+  return `${JSON.stringify(counted, replacer, 2).replace(BIG_PATTERN, '$1')}\n`;
 }
 
 export function formatReportJson(report: Report): string {

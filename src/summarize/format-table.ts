@@ -2,6 +2,7 @@
 import type { Comparison, ComparisonRow } from './compare.js';
 import { formatMetricValue } from './format-value.js';
 import { markdownGrid, textGrid } from './grid.js';
+import { escapeControls, escapeHtmlText } from './safe-text.js';
 import type { Report } from './report.js';
 import {
   headerFacts,
@@ -19,18 +20,24 @@ function grid(style: TextStyle, headers: readonly string[], rows: string[][]): s
 }
 
 function heading(style: TextStyle, text: string, level = 2): string {
-  return style === 'table' ? text : `${'#'.repeat(level)} ${text}`;
+  const safe = escapeControls(text);
+  return style === 'table' ? safe : `${'#'.repeat(level)} ${escapeHtmlText(safe)}`;
 }
 
 function headerBlock(style: TextStyle, report: Report): string {
-  const facts = headerFacts(report);
+  const facts = headerFacts(report).map(([k, v]) => [k, escapeControls(v)] as const);
   const out =
     style === 'table'
       ? facts.map(([k, v]) => `  ${k.padEnd(10)}${v}`)
-      : ['| | |', '| --- | --- |', ...facts.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)];
-  const bad = malformedLines(report);
+      : [
+          '| | |',
+          '| --- | --- |',
+          ...facts.map(([k, v]) => `| ${k} | ${escapeHtmlText(v.replace(/\|/g, '\\|'))} |`),
+        ];
+  const bad = malformedLines(report).map(escapeControls);
   if (bad.length > 0) {
     out.push('', style === 'table' ? '  first malformed lines:' : 'First malformed lines:', '');
+    // Inside a code span HTML is shown as text already.
     out.push(...bad.map((line) => (style === 'table' ? `    ${line}` : `- \`${line.replace(/`/g, "'")}\``)));
   }
   return out.join('\n');

@@ -1,10 +1,16 @@
 /** Column layout for the text table and GitHub-flavoured markdown. */
+import { escapeControls, escapeHtmlText } from './safe-text.js';
 
 /** Code points, so sparklines and non-ASCII names line up (no wide-character handling). */
 const width = (text: string): number => [...text].length;
 
 /** Left-aligns the first column, right-aligns the others (numbers). */
-export function textGrid(headers: readonly string[], rows: readonly string[][], indent = '  '): string {
+export function textGrid(
+  headers: readonly string[],
+  untrustedRows: readonly string[][],
+  indent = '  ',
+): string {
+  const rows = untrustedRows.map((r) => r.map(escapeControls));
   const widths = headers.map((h, c) => Math.max(width(h), ...rows.map((r) => width(r[c] ?? ''))));
   const line = (cells: readonly string[]): string =>
     indent +
@@ -19,7 +25,8 @@ export function textGrid(headers: readonly string[], rows: readonly string[][], 
 }
 
 function escapeMarkdown(cell: string): string {
-  return cell.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const text = cell.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return escapeHtmlText(escapeControls(text));
 }
 
 export function markdownGrid(headers: readonly string[], rows: readonly string[][]): string {

@@ -21,6 +21,9 @@ import { buildReport, type Report } from './report.js';
 import { buildRankView } from './rank-view.js';
 import { renderComparisons, renderReports } from './render.js';
 import { spoolStreams } from './spool.js';
+import { escapeControls } from './safe-text.js';
+import { maxLineBytesFromEnv } from '../ndjson/line/max-line.js';
+import { refuseLink, REPLACE_NO_FOLLOW } from '../files/no-follow.js';
 import type { RunSummary } from './summary-types.js';
 
 export { parseSummarizeArgs, SUMMARIZE_USAGE } from './parse-args.js';
@@ -36,7 +39,8 @@ async function summarizeInputs(
   args: SummarizeArgs,
   io: CommandIo,
 ): Promise<RunSummary> {
-  const spooled = await spoolStreams(inputs, io.stdin ?? process.stdin);
+  const maxLineBytes = args.maxLineBytes ?? maxLineBytesFromEnv();
+  const spooled = await spoolStreams(inputs, io.stdin ?? process.stdin, maxLineBytes);
   const progress = args.progress && io.isTTY ? new ProgressLine(io.stderr) : undefined;
   try {
     const plan = discoverSources(spooled.inputs, args.source);
@@ -45,6 +49,7 @@ async function summarizeInputs(
       parts.push(
         await readFiles(plan.ndjson, {
           jobs: args.jobs,
+          maxLineBytes,
           onProgress: progress ? (done, total) => progress.update(done, total) : undefined,
         }),
       );
@@ -88,9 +93,27 @@ function reportsOf(summary: RunSummary, args: SummarizeArgs, label: string): Rep
   );
 }
 
+/** `--out FILE`: replaced in place, never through a symlink. */
+function writeOut(file: string, text: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, REPLACE_NO_FOLLOW, 0o644);
+  } catch (error) {
+    throw refuseLink(file, error);
+  }
+  try {
+    fs.writeFileSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function warnMalformed(io: CommandIo, report: Report, strict: boolean): void {
   if (report.malformed === 0) return;
-  const lines = report.malformedReports.map((r) => `  ${r.file}:${r.line}: ${r.field}: ${r.reason}`);
+  // Reasons quote the file's bytes: escaped, so a line cannot drive the terminal.
+  const lines = report.malformedReports.map((r) =>
+    escapeControls(`  ${r.file}:${r.line}: ${r.field}: ${r.reason}`),
+  );
   const more = report.malformed - report.malformedReports.length;
   io.stderr.write(
     `codex-ndjson: ${report.malformed} malformed line(s)${report.label === '' ? '' : ` in ${report.label}`}${strict ? ' (--strict)' : ', skipped'}:\n${lines.join('\n')}\n${more > 0 ? `  ... and ${more} more\n` : ''}`,
@@ -168,7 +191,14 @@ export async function summarizeCommand(
     io.stderr.write(`codex-ndjson summarize: cannot read input: ${errorText(error)}\n`);
     return 1;
   }
-  if (args.out !== undefined) fs.writeFileSync(args.out, text);
-  else io.stdout.write(text);
+  if (args.out !== undefined) {
+    try {
+      writeOut(args.out, text);
+    } catch (error) {
+      if (errnoCode(error) === undefined) throw error;
+      io.stderr.write(`codex-ndjson summarize: cannot write ${args.out}: ${errorText(error)}\n`);
+      return 1;
+    }
+  } else io.stdout.write(text);
   return args.strict && malformed > 0 ? 1 : 0;
 }

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import type { Goal } from './direction.js';
 import { listFlag, parseFlags, stringFlag, type FlagSpec } from '../command-line/parse-flags.js';
 import { SOURCE_KINDS, type SourceKind } from '../sources/run-source.js';
+import { parseMaxLineBytes } from '../ndjson/line/max-line.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { flag: 'format', short: 'f', kind: 'string' },
@@ -14,6 +15,7 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: 'jobs', short: 'j', kind: 'integer', min: 1, max: 256 },
   { flag: 'progress', kind: 'boolean', negatable: true },
   { flag: 'source', kind: 'string' },
+  { flag: 'max-line-bytes', kind: 'string' },
 ];
 
 export const FORMATS = ['table', 'markdown', 'json', 'csv', 'html'] as const;
@@ -34,6 +36,8 @@ export const SUMMARIZE_USAGE = `usage: codex-ndjson summarize <file|dir|glob|->.
   --merge-runs            one scorecard for every run in the input
   --strict                exit 1 if any line is malformed
   --jobs, -j N            worker threads for large files (default: cores)
+  --max-line-bytes N      a longer line is one malformed line, skipped (default 1048576;
+                          env CODEX_MAX_LINE_BYTES)
   --no-progress           no progress line on stderr
   --source ndjson|tfevents|wandb   read only that kind of input (an explicit file: with that reader)
   -h, --help              show this help
@@ -49,6 +53,8 @@ export interface SummarizeArgs {
   goals: Map<string, Goal>;
   strict: boolean;
   jobs: number | undefined;
+  /** Undefined: CODEX_MAX_LINE_BYTES, else 1 MiB. */
+  maxLineBytes: number | undefined;
   progress: boolean;
   /** Only this kind of input; undefined: every kind found. */
   source: SourceKind | undefined;
@@ -76,12 +82,15 @@ export function parseSummarizeArgs(argv: readonly string[]): SummarizeArgs {
     jobs: flags.values.get('jobs') as number | undefined,
     progress: flags.values.get('progress') !== false,
     source: undefined,
+    maxLineBytes: undefined,
     help: flags.help,
     version: flags.version,
   };
   if (args.help || args.version) return args;
   if (!(FORMATS as readonly string[]).includes(format))
     throw new UsageError(`--format ${format} is not one of ${FORMATS.join(', ')}`);
+  const maxLine = stringFlag(flags, 'max-line-bytes');
+  if (maxLine !== undefined) args.maxLineBytes = parseMaxLineBytes(maxLine, '--max-line-bytes');
   const source = stringFlag(flags, 'source');
   if (source !== undefined) {
     if (!(SOURCE_KINDS as readonly string[]).includes(source))

@@ -21,6 +21,8 @@ export interface ReadTask {
   end?: number;
   /** Slot in the shared progress array. */
   slot: number;
+  /** The longest line read (./ndjson/line/max-line.ts); default CODEX_MAX_LINE_BYTES, else 1 MiB. */
+  maxLineBytes?: number;
 }
 
 export interface ReadFilesOptions {
@@ -32,6 +34,8 @@ export interface ReadFilesOptions {
   parallelMinBytes?: number;
   /** Told how the read was planned: the ranges to read and how many worker threads read them (0: this thread). */
   onPlan?: (plan: { tasks: number; workers: number }) => void;
+  /** The longest line read; default CODEX_MAX_LINE_BYTES, else 1 MiB. */
+  maxLineBytes?: number;
 }
 
 const WORKER_URL = new URL('./summarize-worker.js', import.meta.url);
@@ -43,6 +47,7 @@ export async function readTask(task: ReadTask, onBytes?: (bytes: number) => void
   const stats = await readMetricRecords(task.path, aggregator, aggregator.tables, {
     start: task.start,
     end: task.end,
+    maxLineBytes: task.maxLineBytes,
     onProgress: onBytes,
   });
   const summary = aggregator.toSummary();
@@ -78,7 +83,14 @@ export async function readFiles(
     const parts = path.endsWith('.gz') || size < minBytes ? 1 : jobs;
     const cuts = parts === 1 ? [0, size] : splitPoints(path, size, parts);
     for (let c = 0; c + 1 < cuts.length; c++)
-      tasks.push({ index: tasks.length, path, start: cuts[c], end: cuts[c + 1], slot: tasks.length });
+      tasks.push({
+        index: tasks.length,
+        path,
+        start: cuts[c],
+        end: cuts[c + 1],
+        slot: tasks.length,
+        maxLineBytes: options.maxLineBytes,
+      });
   });
   const parallel = jobs > 1 && tasks.length > 1 && plainBytes >= minBytes && workersAvailable(WORKER_URL);
   options.onPlan?.({ tasks: tasks.length, workers: parallel ? Math.min(jobs, tasks.length) : 0 });

@@ -1,6 +1,6 @@
 /** Lays out one or more reports (one per run), an optional per-rank view, or N-way comparisons. */
 import type { Comparison } from './compare.js';
-import { formatComparisonCsv, formatReportCsv } from './format-csv.js';
+import { cell, formatComparisonCsv, formatReportCsv } from './format-csv.js';
 import { formatComparisonHtml, formatReportHtml, type InteractiveCharts } from './format-html.js';
 import { formatComparisonJson, formatReportJson } from './format-json.js';
 import { formatComparisonText, formatReportText } from './format-table.js';
@@ -20,7 +20,7 @@ function rankSection(format: Format, view: RankView): string {
 function csvRuns(reports: readonly Report[]): string {
   return reports
     .map((report, i) => {
-      const id = report.runIds[0] ?? '';
+      const id = cell(report.runIds[0] ?? '');
       const lines = formatReportCsv(report)
         .split('\r\n')
         .filter((line) => line !== '');

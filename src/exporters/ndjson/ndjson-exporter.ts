@@ -35,6 +35,8 @@ export interface NdjsonExporterOptions {
   keepSegments?: number;
   /** Informational lines (segment removal). Default: none. */
   info?: (line: string) => void;
+  /** The most a stuck file holds in memory; whole lines past it are dropped and counted. */
+  maxQueuedBytes?: number;
 }
 
 export class NdjsonExporter implements RowSink {
@@ -83,6 +85,7 @@ export class NdjsonExporter implements RowSink {
       path: this.activePath,
       sink: this.name,
       health: options.health,
+      maxQueuedBytes: options.maxQueuedBytes,
     });
   }
 
@@ -98,12 +101,14 @@ export class NdjsonExporter implements RowSink {
   write(rows: readonly Row[]): void {
     if (this.shutdownPromise || !this.file.up) return;
     let chunk = '';
+    let lines = 0;
     for (const row of rows) {
       if (!this.streams.has(row.stream)) continue;
       chunk += this.encoder.encodeRow(row);
-      this.linesWritten++;
+      lines++;
     }
-    if (chunk.length > 0) this.file.append(chunk);
+    this.linesWritten += lines;
+    if (chunk.length > 0) this.file.append(chunk, lines);
     this.rotation.check(this.file.size);
   }
 

@@ -8,11 +8,23 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { errnoCode } from '../../errors.js';
 import { listSegments } from '../../ndjson/segments.js';
+import { CREATE_NEW, refuseSymlinkAt } from '../../files/no-follow.js';
+
+function openNew(file: string): Promise<fs.promises.FileHandle> {
+  return fs.promises.open(file, CREATE_NEW, 0o644);
+}
 
 export async function gzipSegment(segment: string): Promise<string> {
   const target = `${segment}.gz`;
   const temporary = `${target}.tmp`;
-  await pipeline(fs.createReadStream(segment), zlib.createGzip(), fs.createWriteStream(temporary));
+  // A leftover from a crash is ours to replace; a new one is created exclusively, no link followed.
+  await fs.promises.rm(temporary, { force: true });
+  await pipeline(
+    fs.createReadStream(segment),
+    zlib.createGzip(),
+    fs.createWriteStream(temporary, { fd: await openNew(temporary) }),
+  );
+  refuseSymlinkAt(target);
   await fs.promises.rename(temporary, target);
   await fs.promises.unlink(segment);
   return target;

@@ -40,6 +40,7 @@ function common(context: SinkContext): Omit<NdjsonExporterOptions, 'path' | 'str
     gzipSegments: config.metricsRotateGzip,
     keepSegments: config.metricsRotateKeep,
     info: context.info,
+    maxQueuedBytes: config.maxSinkQueueBytes,
   };
 }
 

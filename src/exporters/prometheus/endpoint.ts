@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { METRICS_PATH } from './options.js';
+import { hostAllowed } from '../../net/host-allowed.js';
 
 export interface EndpointOptions {
   /** Keep `otel_scope_name`/`otel_scope_version` labels on every series (doubles the bytes). */
@@ -35,6 +36,7 @@ export class PrometheusEndpoint extends PrometheusExporter {
   private closed: Promise<void> | undefined;
   private readonly routes: HttpRoutes | undefined;
   private readonly closedHooks: Array<() => Promise<void>> = [];
+  private bindHost = '127.0.0.1';
 
   constructor(options: EndpointOptions) {
     super({
@@ -48,6 +50,7 @@ export class PrometheusEndpoint extends PrometheusExporter {
 
   /** Starts listening. Never rejects: a failure (EADDRINUSE, EACCES...) comes back as a value. */
   listen(host: string, port: number): Promise<ListenResult> {
+    this.bindHost = host;
     return new Promise((resolve) => {
       const onError = (error: NodeJS.ErrnoException): void => {
         this.server.off('listening', onListening);
@@ -94,6 +97,15 @@ export class PrometheusEndpoint extends PrometheusExporter {
   }
 
   private readonly route = (request: IncomingMessage, response: ServerResponse): void => {
+    // Every route, /metrics included: a DNS-rebinding page must not read training metrics.
+    if (!hostAllowed(request, this.bindHost)) {
+      response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end(
+        `this server is bound to ${this.bindHost} and answers only Host localhost, 127.0.0.1, [::1] or ${this.bindHost}; ` +
+          'bind prometheusHost to a non-loopback address to let other machines scrape it\n',
+      );
+      return;
+    }
     const path = (request.url ?? '').split('?', 1)[0];
     if (path === METRICS_PATH) {
       this.getMetricsRequestHandler(request, response);

@@ -21,6 +21,7 @@ export interface EventFileWriterOptions {
   rotation: RotationPolicy;
   /** Unix seconds. */
   now: () => number;
+  maxQueuedBytes?: number;
 }
 
 export class EventFileWriter {
@@ -45,6 +46,7 @@ export class EventFileWriter {
       health: options.health,
       header,
       truncate: true,
+      maxQueuedBytes: options.maxQueuedBytes,
     });
   }
 
@@ -56,9 +58,9 @@ export class EventFileWriter {
     return this.file.up;
   }
 
-  /** Appends one framed record (one write, so a kill leaves at most a torn last record). */
-  append(record: Uint8Array): void {
-    this.file.append(record);
+  /** Appends one framed record carrying `rows` rows (one write, so a kill leaves at most a torn last record). */
+  append(record: Uint8Array, rows = 1): void {
+    this.file.append(record, rows);
     this.rotation.check(this.file.size);
   }
 

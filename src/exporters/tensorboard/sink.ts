@@ -13,6 +13,7 @@ export const tensorboardSink: SinkDefinition = {
       health,
       rotation: new RotationPolicy({ maxBytes: config.tensorboardRotateBytes }),
       config: config.config,
+      maxQueuedBytes: config.maxSinkQueueBytes,
     });
     return { rowSink: sink, paths: { tensorboardDir: config.tensorboardDir } };
   },

@@ -39,6 +39,8 @@ export interface TensorBoardExporterOptions {
   pid?: number;
   /** Unix seconds; injectable for tests. */
   now?: () => number;
+  /** The most a stuck event file holds in memory; whole events past it are dropped and counted. */
+  maxQueuedBytes?: number;
 }
 
 export class TensorBoardExporter implements RowSink {
@@ -60,6 +62,7 @@ export class TensorBoardExporter implements RowSink {
     if (Object.keys(config).length > 0) {
       this.writer('train').append(
         frameRecord(encodeTextEvent(this.now(), 0, 'config/text_summary', configMarkdown(config))),
+        0,
       );
     }
   }
@@ -82,6 +85,7 @@ export class TensorBoardExporter implements RowSink {
       frameRecord(
         encodeHistogramEvent(this.wallTime(histogram.ts), histogram.step, METRIC_STEP_DURATION, value),
       ),
+      0,
     );
   }
 
@@ -121,6 +125,7 @@ export class TensorBoardExporter implements RowSink {
         sink: TENSORBOARD_SINK,
         health: this.options.health,
         rotation: this.options.rotation ?? new RotationPolicy(),
+        maxQueuedBytes: this.options.maxQueuedBytes,
         now: this.now,
       });
       this.writers.set(phase, writer);

@@ -153,6 +153,15 @@ export class WandbRunEncoder {
     return this.take();
   }
 
+  /**
+   * Drops what was framed but not written and frames from `offset` on: the log was cut back to its
+   * last whole record after a write fault, and the closing records go right after it.
+   */
+  resumeAt(offset: number): void {
+    this.batch = [];
+    this.framer.rewind(offset);
+  }
+
   /** The summary as `wandb-summary.json` holds it, `_wandb.runtime` included. */
   summaryObject(runtime: number): Record<string, unknown> {
     const summary: Record<string, unknown> = Object.fromEntries(this.summary);

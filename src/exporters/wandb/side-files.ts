@@ -12,6 +12,7 @@ import { errnoCode } from '../../errors.js';
 import type { EnvironmentRecord } from '../../formats/wandb/record-types.js';
 import { formatUnixTimestamp } from '../../formats/wandb/timestamp.js';
 import { jsonWithNonFinite } from '../../formats/wandb/value-json.js';
+import { refuseSymlinkAt, writeNewFileSync } from '../../files/no-follow.js';
 
 export interface HostFacts {
   os: string;
@@ -163,7 +164,9 @@ export function writeSummaryJson(filesDir: string, summary: Record<string, unkno
  */
 export function copyRequirements(root: string, filesDir: string): boolean {
   try {
-    fs.copyFileSync(path.join(root, 'requirements.txt'), path.join(filesDir, 'requirements.txt'));
+    const dest = path.join(filesDir, 'requirements.txt');
+    refuseSymlinkAt(dest);
+    fs.copyFileSync(path.join(root, 'requirements.txt'), dest);
     return true;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return false;
@@ -171,8 +174,11 @@ export function copyRequirements(root: string, filesDir: string): boolean {
   }
 }
 
+/** Temp file (new, no link followed), then a rename that refuses to replace a symlink. */
 function writeAtomic(file: string, text: string): void {
   const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, text);
+  fs.rmSync(temp, { force: true });
+  writeNewFileSync(temp, text);
+  refuseSymlinkAt(file);
   fs.renameSync(temp, file);
 }

@@ -18,6 +18,7 @@ export const wandbSink: SinkDefinition = {
       config: config.config,
       startTime,
       health,
+      maxQueuedBytes: config.maxSinkQueueBytes,
     });
     return { rowSink: sink, paths: { wandbRunDir: sink.runDir } };
   },

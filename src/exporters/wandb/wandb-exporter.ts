@@ -39,6 +39,8 @@ export interface WandbExporterOptions
   hostname?: string;
   /** Unix seconds; injectable for tests. */
   now?: () => number;
+  /** The most a stuck run log holds in memory; past it the log ends there (see AppendFile `seal`). */
+  maxQueuedBytes?: number;
 }
 
 export class WandbExporter implements RowSink {
@@ -50,6 +52,8 @@ export class WandbExporter implements RowSink {
   private readonly file: AppendFile | undefined;
   private readonly encoder: WandbRunEncoder | undefined;
   private ended = false;
+  /** Rows encoded since the last append (drop counts). */
+  private pendingRows = 0;
   private shutdownPromise: Promise<void> | undefined;
 
   constructor(options: WandbExporterOptions) {
@@ -95,6 +99,7 @@ export class WandbExporter implements RowSink {
   write(rows: readonly Row[]): void {
     if (this.ended || this.encoder === undefined || this.file === undefined || !this.file.up) return;
     this.encoder.write(rows);
+    this.pendingRows += rows.length;
     // History and stats are queued now; the summary waits for the flush (one per flush, not per write).
     this.commit(false);
   }
@@ -140,7 +145,8 @@ export class WandbExporter implements RowSink {
   private commit(withSummary: boolean): void {
     if (this.ended || this.encoder === undefined) return;
     const bytes = this.encoder.take(withSummary);
-    if (bytes.byteLength > 0) this.file?.append(bytes);
+    if (bytes.byteLength > 0) this.file?.append(bytes, this.pendingRows);
+    this.pendingRows = 0;
   }
 
   /** The run directory and the side files that exist from the start; the files record lists them. */
@@ -174,6 +180,9 @@ export class WandbExporter implements RowSink {
       health: this.options.health,
       header: opening,
       truncate: true,
+      maxQueuedBytes: this.options.maxQueuedBytes,
+      // Blocks frame records by their offset: a dropped batch would misframe every later one.
+      capPolicy: 'seal',
     });
     return file.up ? file : undefined;
   }
@@ -184,13 +193,27 @@ export class WandbExporter implements RowSink {
     this.commit(false);
     this.ended = true;
     const encoder = this.encoder;
-    if (encoder === undefined || this.file === undefined || !this.file.up) return;
+    if (encoder === undefined || this.file === undefined) return;
+    const cutAt = this.file.truncatedTo;
+    if (!this.file.up && cutAt === undefined) return;
     const runtime = Math.max(0, Math.round(this.now() - this.options.startTime));
     // output.log appears during the run when `run --capture-output` copies the trainer's output.
     const late: RunFile[] = fs.existsSync(path.join(this.layout.filesDir, 'output.log'))
       ? [{ path: 'output.log', policy: 'END', type: 'WANDB' }]
       : [];
-    this.file.append(encoder.end(exitCode, runtime, late));
+    if (this.file.up) this.file.append(encoder.end(exitCode, runtime, late), 0);
+    else if (cutAt !== undefined) {
+      // A full disk cut the log back to its last whole record: the closing records (summary, exit,
+      // final) go there if they fit; if not, the log ends at that record and `wandb sync` reports
+      // the run as failed ("no exit record encountered").
+      encoder.resumeAt(cutAt);
+      const fitted = this.file.writeAfterFault(encoder.end(exitCode, runtime, late));
+      this.options.health.warn(
+        fitted
+          ? `codex-telemetry: ${this.layout.logPath}: the exit record (exit code ${exitCode}) was written after the write fault`
+          : `codex-telemetry: ${this.layout.logPath}: no room for the exit record after the write fault; wandb sync will report the run as failed`,
+      );
+    }
     try {
       writeSummaryJson(this.layout.filesDir, encoder.summaryObject(runtime));
     } catch (error) {

@@ -117,6 +117,11 @@ export class WandbLogEncoder {
     return this.offset;
   }
 
+  /** Frames the next record at `offset` (the file was cut back there after a write fault). */
+  rewind(offset: number): void {
+    this.offset = offset;
+  }
+
   /** The file header, for a new file. */
   static header(): Uint8Array {
     return WANDB_FILE_HEADER.slice();

@@ -9,6 +9,7 @@ import { FastLineParser } from './fast-line.js';
 import type { MetricVisitor } from './metric-visitor.js';
 import type { NameTable } from './name-table.js';
 import { SlowLineParser } from './slow-line.js';
+import { maxLineBytesFromEnv, tooLongReason } from './max-line.js';
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
@@ -24,6 +25,8 @@ export class LineProcessor {
     private readonly visitor: MetricVisitor,
     names: NameTable,
     runs: NameTable,
+    /** Lines longer than this are one malformed line each, never parsed (./max-line.ts). */
+    private readonly maxLineBytes: number = maxLineBytesFromEnv(),
   ) {
     this.fast = new FastLineParser(names, runs, visitor);
     this.slow = new SlowLineParser(names, runs, visitor);
@@ -53,7 +56,7 @@ export class LineProcessor {
   /** A line that cannot be held in memory: counted, reported, skipped. */
   tooLong(fileOffset: number, limit: number): void {
     this.lines++;
-    this.fault(fileOffset, 'line', `longer than ${limit} bytes; skipped`);
+    this.fault(fileOffset, 'line', tooLongReason(limit));
   }
 
   private line(
@@ -68,6 +71,10 @@ export class LineProcessor {
     let end = newline;
     if (end > start && buf[end - 1] === CR) end--;
     if (end === start) return;
+    if (end - start > this.maxLineBytes) {
+      this.fault(fileOffset + start, 'line', tooLongReason(this.maxLineBytes));
+      return;
+    }
     if (checkUtf8 && !isUtf8(buf.subarray(start, end))) {
       this.fault(fileOffset + start, 'line', 'invalid UTF-8');
       return;
