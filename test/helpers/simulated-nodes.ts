@@ -38,6 +38,36 @@ export interface SimulatedNetwork {
   remove(): void;
 }
 
+/**
+ * Throws, naming each node that cannot open a TCP connection to `host:port` from where its ranks
+ * run: a broken link then fails the test at once with the reason, not as a query that stays empty.
+ */
+export function assertNodesReach(network: SimulatedNetwork, host: string, port: number): void {
+  const connect = [
+    "const socket = require('node:net').connect({ host: process.argv[1], port: Number(process.argv[2]) });",
+    "socket.setTimeout(5000, () => { console.error('timed out after 5 s'); process.exit(1); });",
+    "socket.on('connect', () => { socket.end(); process.exit(0); });",
+    "socket.on('error', (error) => { console.error(error.code ?? error.message); process.exit(1); });",
+  ].join('\n');
+  const failures: string[] = [];
+  for (const node of network.nodes) {
+    const [command, ...args] = node.command([process.execPath, '-e', connect, host, String(port)]) as [
+      string,
+      ...string[],
+    ];
+    const result = spawnSync(command, args, { encoding: 'utf8', timeout: 15_000 });
+    if (result.error) throw result.error;
+    if (result.status !== 0) {
+      failures.push(`${node.name} (${node.namespace ?? node.address}): ${result.stderr.trim()}`);
+    }
+  }
+  if (failures.length > 0) {
+    throw new Error(
+      `simulated nodes cannot reach ${host}:${port} (${network.variant}; ${network.reason}): ${failures.join('; ')}`,
+    );
+  }
+}
+
 /** `CODEX_TEST_NODE_NETWORK=loopback` runs the loopback variant even as root (not in CI). */
 const FORCE_ENV = 'CODEX_TEST_NODE_NETWORK';
 

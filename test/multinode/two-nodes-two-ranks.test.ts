@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, PrometheusServer, requireBinary } from '../helpers/prometheus-server.js';
 import { pointsOf, PythonOtlpReceiver, requireOtlpPython } from '../helpers/python-otlp-receiver.js';
-import { simulateNodes, type SimulatedNode } from '../helpers/simulated-nodes.js';
+import { assertNodesReach, simulateNodes, type SimulatedNode } from '../helpers/simulated-nodes.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/codex-telemetry.js', import.meta.url));
 const TRAINER = fileURLToPath(new URL('../fixtures/children/rank-trainer.mjs', import.meta.url));
@@ -125,6 +125,7 @@ describe('a 2-node x 2-rank job', () => {
     // The receiver listens where every node reaches it: across the links in the namespace variant.
     const receiver = await PythonOtlpReceiver.start({ dir, host: network.serverAddress });
     cleanups.push(() => receiver.stop());
+    assertNodesReach(network, receiver.host, receiver.grpcPort);
     const prometheus = await PrometheusServer.start({
       binary,
       dir: path.join(dir, 'prometheus'),
