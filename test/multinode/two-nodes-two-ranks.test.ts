@@ -56,6 +56,9 @@ function startRank(options: {
 }): RankProcess {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
+    // A proxy from the environment would carry gRPC to 10.x or 127.0.0.N through itself (grpc-js
+    // reads grpc_proxy, https_proxy and http_proxy): the ranks talk to the test's own receiver.
+    if (/^(grpc|https?|all)_proxy$/i.test(key)) continue;
     if (!key.startsWith('OTEL_') && !key.startsWith('CODEX_')) env[key] = value;
   }
   Object.assign(env, {
