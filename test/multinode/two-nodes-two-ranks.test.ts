@@ -1,11 +1,13 @@
 /**
- * A 2-node x 2-rank job simulated on one machine. Each node gets its own loopback address
- * (127.0.0.2, 127.0.0.3) and both use the same ports, as real nodes would; the node name comes
- * from OTEL_RESOURCE_ATTRIBUTES=host.name=..., since the simulated nodes share one kernel host name.
- * Every rank runs `codex-telemetry run` around a small trainer, writes its Prometheus file_sd entry
- * into one shared folder and pushes OTLP/gRPC to one receiver built on the official
- * opentelemetry-proto classes. A real Prometheus discovers the ranks through the folder, and the
- * queries a user would run give back the values the trainers logged.
+ * A 2-node x 2-rank job simulated on one machine. As root, each node runs its ranks in a network
+ * namespace of its own, joined to a bridge by a veth pair, with an address of its own; otherwise
+ * each node gets its own loopback address (127.0.0.2, 127.0.0.3). Either way both nodes use the same
+ * ports, as real nodes would (test/helpers/simulated-nodes.ts; the output says which variant ran).
+ * The node name comes from OTEL_RESOURCE_ATTRIBUTES=host.name=..., since the simulated nodes share
+ * one kernel host name. Every rank runs `codex-telemetry run` around a small trainer, writes its
+ * Prometheus file_sd entry into one shared folder and pushes OTLP/gRPC to one receiver built on the
+ * official opentelemetry-proto classes. A real Prometheus discovers the ranks through the folder,
+ * and the queries a user would run give back the values the trainers logged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,17 +17,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, PrometheusServer, requireBinary } from '../helpers/prometheus-server.js';
 import { pointsOf, PythonOtlpReceiver, requireOtlpPython } from '../helpers/python-otlp-receiver.js';
+import { assertNodesReach, simulateNodes, type SimulatedNode } from '../helpers/simulated-nodes.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/codex-telemetry.js', import.meta.url));
 const TRAINER = fileURLToPath(new URL('../fixtures/children/rank-trainer.mjs', import.meta.url));
 const RUN_ID = 'mnjob7';
 const STEPS = 40;
-const NODES = [
-  { name: 'node1', address: '127.0.0.2' },
-  { name: 'node2', address: '127.0.0.3' },
-];
+const NODE_NAMES = ['node1', 'node2'];
 const RANKS_PER_NODE = 2;
-const WORLD = NODES.length * RANKS_PER_NODE;
+const WORLD = NODE_NAMES.length * RANKS_PER_NODE;
 
 const lastLoss = (rank: number): number => 2 / STEPS + rank / 8;
 
@@ -47,7 +47,7 @@ interface RankProcess {
 function startRank(options: {
   rank: number;
   localRank: number;
-  node: (typeof NODES)[number];
+  node: SimulatedNode;
   port: number;
   dir: string;
   sdDir: string;
@@ -56,6 +56,9 @@ function startRank(options: {
 }): RankProcess {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
+    // A proxy from the environment would carry gRPC to 10.x or 127.0.0.N through itself (grpc-js
+    // reads grpc_proxy, https_proxy and http_proxy): the ranks talk to the test's own receiver.
+    if (/^(grpc|https?|all)_proxy$/i.test(key)) continue;
     if (!key.startsWith('OTEL_') && !key.startsWith('CODEX_')) env[key] = value;
   }
   Object.assign(env, {
@@ -74,23 +77,21 @@ function startRank(options: {
     RELEASE_FILE: options.release,
   });
   const out = path.join(options.dir, `${options.node.name}-local${options.localRank}`);
-  const child = spawn(
+  const [command, ...args] = options.node.command([
     process.execPath,
-    [
-      CLI,
-      'run',
-      '--out',
-      out,
-      '--system-metrics-interval',
-      '0.5',
-      '--no-tensorboard',
-      '--no-wandb',
-      '--',
-      process.execPath,
-      TRAINER,
-    ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    CLI,
+    'run',
+    '--out',
+    out,
+    '--system-metrics-interval',
+    '0.5',
+    '--no-tensorboard',
+    '--no-wandb',
+    '--',
+    process.execPath,
+    TRAINER,
+  ]) as [string, ...string[]];
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -119,8 +120,15 @@ describe('a 2-node x 2-rank job', () => {
     mkdirSync(sdDir);
     const release = path.join(dir, 'release');
 
-    const receiver = await PythonOtlpReceiver.start({ dir });
+    const network = simulateNodes(NODE_NAMES);
+    cleanups.push(() => network.remove());
+    console.info(`multinode: ${network.variant} (${network.reason})`);
+    const nodes = network.nodes;
+
+    // The receiver listens where every node reaches it: across the links in the namespace variant.
+    const receiver = await PythonOtlpReceiver.start({ dir, host: network.serverAddress });
     cleanups.push(() => receiver.stop());
+    assertNodesReach(network, receiver.host, receiver.grpcPort);
     const prometheus = await PrometheusServer.start({
       binary,
       dir: path.join(dir, 'prometheus'),
@@ -133,7 +141,7 @@ describe('a 2-node x 2-rank job', () => {
     // The same base port on both nodes: local rank k serves port + k on its node's address.
     const port = await freePort();
     const ranks: RankProcess[] = [];
-    for (const [nodeIndex, node] of NODES.entries()) {
+    for (const [nodeIndex, node] of nodes.entries()) {
       for (let localRank = 0; localRank < RANKS_PER_NODE; localRank++) {
         const rank = nodeIndex * RANKS_PER_NODE + localRank;
         ranks.push(
@@ -141,6 +149,12 @@ describe('a 2-node x 2-rank job', () => {
         );
       }
     }
+
+    // Each rank runs on its node: in the namespace variant, inside that node's namespace (`ip netns
+    // exec` replaces itself with the command, so the PID we hold is the rank's).
+    expect(ranks.map((r) => network.namespaceOf(r.child.pid as number))).toEqual(
+      ranks.map((r) => nodes[Math.floor(r.rank / RANKS_PER_NODE)]?.namespace ?? ''),
+    );
 
     // Every rank writes its own entry: its address, run_id, rank, local_rank, world_size and node.
     await until(
@@ -158,7 +172,7 @@ describe('a 2-node x 2-rank job', () => {
       );
     expect(entries.map((entry) => entry[0])).toEqual(
       [0, 1, 2, 3].map((rank) => {
-        const node = NODES[Math.floor(rank / RANKS_PER_NODE)] as (typeof NODES)[number];
+        const node = nodes[Math.floor(rank / RANKS_PER_NODE)] as SimulatedNode;
         return {
           targets: [`${node.address}:${port + (rank % RANKS_PER_NODE)}`],
           labels: {
@@ -196,7 +210,7 @@ describe('a 2-node x 2-rank job', () => {
     // System metrics come only from each node's local rank 0, labelled with the node.
     const load = await prometheus.waitFor(
       'system_cpu_load_average_1m',
-      (samples) => samples.length === NODES.length,
+      (samples) => samples.length === nodes.length,
       30_000,
     );
     expect(load.map((s) => [s.metric.node, s.metric.rank, s.metric.local_rank]).sort()).toEqual([
@@ -224,7 +238,7 @@ describe('a 2-node x 2-rank job', () => {
     }
     for (let rank = 0; rank < WORLD; rank++) {
       const points = lastByInstance.get(`${RUN_ID}-${rank}`) ?? [];
-      const node = NODES[Math.floor(rank / RANKS_PER_NODE)] as (typeof NODES)[number];
+      const node = nodes[Math.floor(rank / RANKS_PER_NODE)] as SimulatedNode;
       expect(points[0]?.resource).toMatchObject({
         run_id: RUN_ID,
         rank,
