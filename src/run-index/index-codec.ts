@@ -4,7 +4,7 @@
  * block torn by a crash fails its length or checksum and is ignored with everything after it.
  *
  * Header: `CXRIDX01` · u32 LE JSON length · u32 LE CRC-32 of the JSON · JSON
- * `{"inode","headLength","headHash"}` (the stream's inode and CRC-32 of its first headLength bytes).
+ * `{"inode","headLength","headHash","pid"}` (the stream's inode and CRC-32 of its first headLength bytes).
  * Block payload: f64 end · f64 resume · u32 tail hash (CRC-32 of the stream's TAIL_BYTES before end)
  * · u32 flags (1: final) · u32 definitions length · u32 record count · definitions JSON
  * `[[id, run, phase, name], ...]` · zero padding to 8 bytes · records (bucket-record.ts), f64 LE.
@@ -27,6 +27,8 @@ export interface IndexHeader {
   inode: number;
   headLength: number;
   headHash: number;
+  /** The process that writes the index as it writes the stream (0: built by a reader). */
+  pid?: number;
 }
 
 export interface StoredBlock extends IndexBlock {

@@ -41,6 +41,8 @@ export class IndexFile {
   constructor(
     readonly path: string,
     validBytes = 0,
+    /** The writing process, named in the header so readers leave the index alone while it lives. */
+    private readonly pid = 0,
   ) {
     this.position = validBytes;
     this.headerWritten = validBytes > 0;
@@ -61,6 +63,7 @@ export class IndexFile {
             inode: streamFd === undefined ? 0 : fs.fstatSync(streamFd).ino,
             headLength,
             headHash: streamFd === undefined ? 0 : hashRange(streamFd, 0, headLength),
+            pid: this.pid,
           }),
         );
       }

@@ -46,6 +46,8 @@ export interface LoadedIndex {
 
 interface Found {
   path: string;
+  /** A live process writes this index as it writes the stream: read it, never append to it. */
+  owned: boolean;
   blocks: StoredBlock[];
   validBytes: number;
 }
@@ -66,7 +68,12 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
     // A gzip segment is closed for good: its index is whole when its last block is final.
     const last = decoded.blocks.at(-1);
     if (last === undefined || !last.final) return undefined;
-    return { path: candidate, blocks: decoded.blocks, validBytes: decoded.blockEnds.at(-1) as number };
+    return {
+      path: candidate,
+      owned: false,
+      blocks: decoded.blocks,
+      validBytes: decoded.blockEnds.at(-1) as number,
+    };
   }
   const stat = fs.fstatSync(fd);
   if (stat.ino !== header.inode || stat.size < header.headLength) return undefined;
@@ -75,8 +82,15 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
   while (kept < decoded.blocks.length && (decoded.blocks[kept] as StoredBlock).end <= stat.size) kept++;
   const last = decoded.blocks[kept - 1];
   if (last !== undefined && tailHash(fd, last.end) !== last.tailHash) return undefined;
+  const final = decoded.blocks.at(-1)?.final ?? false;
   return {
     path: candidate,
+    owned:
+      !final &&
+      header.pid !== undefined &&
+      header.pid !== 0 &&
+      header.pid !== process.pid &&
+      alive(header.pid),
     blocks: decoded.blocks.slice(0, kept),
     validBytes: kept === 0 ? decoded.headerBytes : (decoded.blockEnds[kept - 1] as number),
   };
@@ -155,7 +169,8 @@ export async function loadStreamIndex(stream: string, options: LoadOptions = {})
     if (end > (last?.end ?? 0) || (gzip && found === undefined)) {
       const block = builder.cut(end, gzip);
       blocks.push(block);
-      if (options.write ?? true) indexPath = writeBlock(stream, found, block, options);
+      if ((options.write ?? true) && found?.owned !== true)
+        indexPath = writeBlock(stream, found, block, options);
     }
     return {
       path: indexPath,
@@ -192,5 +207,15 @@ function writeBlock(
     return undefined;
   } finally {
     file.close();
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user, so it is alive.
+    return errnoCode(error) === 'EPERM';
   }
 }

@@ -4,7 +4,8 @@
  * evaluation streams never see each other's rows.
  */
 import fs from 'node:fs';
-import { errorText } from '../../errors.js';
+import { errnoCode, errorText } from '../../errors.js';
+import { SinkIndex } from '../../run-index/sink-index.js';
 import type { Row } from '../../pipeline/row.js';
 import type { RowSink } from '../../pipeline/row-sink.js';
 import type { SinkHealth, WarnFn } from '../../health.js';
@@ -34,6 +35,11 @@ export interface NdjsonExporterOptions {
   keepSegments?: number;
   /** Informational lines (segment removal). Default: none. */
   info?: (line: string) => void;
+  /**
+   * Keep a run index beside the stream (src/run-index; default true). A file that already holds
+   * lines when the sink opens it is left to readers to index until it rotates.
+   */
+  index?: boolean;
 }
 
 export class NdjsonExporter implements RowSink {
@@ -54,6 +60,7 @@ export class NdjsonExporter implements RowSink {
   private nextSeq: number;
   private rotating: Promise<void> | undefined;
   private readonly maintenance = new Set<Promise<unknown>>();
+  private index: SinkIndex | undefined;
 
   constructor(options: NdjsonExporterOptions) {
     this.name = options.sinkName ?? 'ndjson';
@@ -80,6 +87,8 @@ export class NdjsonExporter implements RowSink {
       sink: this.name,
       health: options.health,
     });
+    if ((options.index ?? true) && this.file.up && this.file.size === 0)
+      this.index = new SinkIndex(this.activePath, options.runId);
   }
 
   get path(): string {
@@ -94,9 +103,13 @@ export class NdjsonExporter implements RowSink {
   write(rows: readonly Row[]): void {
     if (this.shutdownPromise || !this.file.up) return;
     let chunk = '';
+    const index = this.index;
+    let offset = this.file.size;
     for (const row of rows) {
       if (!this.streams.has(row.stream)) continue;
-      chunk += this.encoder.encodeRow(row);
+      const text = this.encoder.encodeRow(row);
+      chunk += text;
+      if (index !== undefined) offset += index.addRow(row, text, offset);
       this.linesWritten++;
     }
     if (chunk.length > 0) this.file.append(chunk);
@@ -148,13 +161,18 @@ export class NdjsonExporter implements RowSink {
   /** Resolves when every written line has been handed to the kernel. */
   async flush(): Promise<void> {
     await this.rotating;
+    this.index?.cut(this.file.size);
     await this.file.flush();
+    this.writeIndex();
   }
 
   close(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       await this.rotating;
+      this.index?.cut(this.file.size, true);
       await this.file.close();
+      this.writeIndex();
+      this.index?.close();
       this.claim.release();
       await Promise.allSettled([...this.maintenance]);
     })();
@@ -164,7 +182,14 @@ export class NdjsonExporter implements RowSink {
   private async rotate(): Promise<string | undefined> {
     if (!this.file.up || this.file.size === 0) return undefined;
     const target = segmentPath(this.activePath, this.nextSeq++);
-    await this.file.reopen(this.activePath, { beforeOpen: () => fs.renameSync(this.activePath, target) });
+    await this.file.reopen(this.activePath, {
+      beforeOpen: () => {
+        // The old file's bytes are written: its index is finished and renamed with it.
+        this.indexStep(() => this.index?.finish(fs.statSync(this.activePath).size));
+        fs.renameSync(this.activePath, target);
+        this.indexStep(() => this.index?.rotated(target));
+      },
+    });
     this.openedAtMs = Date.now();
     if (!this.file.up) return undefined;
     let closed = target;
@@ -190,12 +215,35 @@ export class NdjsonExporter implements RowSink {
   }
 
   flushSync(): void {
+    this.index?.cut(this.file.size);
     this.file.flushSync();
+    this.writeIndex();
   }
 
   /** Exit path: the bytes reach the kernel; the descriptor goes with the process. */
   closeSync(): void {
+    this.index?.cut(this.file.size, true);
     this.file.flushSync();
+    this.writeIndex();
     this.claim.release();
+  }
+
+  private writeIndex(): void {
+    this.indexStep(() => this.index?.writePending());
+  }
+
+  /** An index that cannot be written is given up, once, with a warning: readers build their own. */
+  private indexStep(step: () => void): void {
+    if (this.index === undefined) return;
+    try {
+      step();
+    } catch (error) {
+      if (errnoCode(error) === undefined) throw error;
+      this.warn(
+        `codex-telemetry: ${this.name}: cannot keep the run index of ${this.activePath} (${errorText(error)}); readers will build it`,
+      );
+      this.index.close();
+      this.index = undefined;
+    }
   }
 }
