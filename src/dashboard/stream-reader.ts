@@ -5,7 +5,9 @@
  */
 import fs from 'node:fs';
 import { errnoCode, errorText } from '../errors.js';
-import { listSegments } from '../ndjson/segments.js';
+import { listSegments, streamFiles } from '../ndjson/segments.js';
+import { buildInBackground } from '../run-index/build-in-background.js';
+import { readBacklogFromIndex } from './index-backlog.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
 import { LineProcessor } from '../ndjson/line/line-processor.js';
 import {
@@ -110,7 +112,24 @@ export class StreamReader {
   async poll(): Promise<boolean> {
     if (!this.started) {
       this.started = true;
-      if (await this.readBacklogInWorkers()) return true;
+      const indexed = await readBacklogFromIndex(
+        this.spec,
+        this.store,
+        this.backlog.indexCatchUpBytes,
+        this.backlog.indexMinBytes,
+      );
+      if (indexed !== undefined) {
+        this.follower.resumeAt(indexed);
+        return true;
+      }
+      if (await this.readBacklogInWorkers()) {
+        // Too big to index in this thread now: indexed beside, so the next open is fast.
+        // buildInBackground reports its own failures and never rejects.
+        buildInBackground(streamFiles(this.spec.activePath), (message) =>
+          process.stderr.write(`dashboard: ${message}\n`),
+        ).catch(() => undefined);
+        return true;
+      }
     }
     return (await this.follower.poll()) > 0;
   }

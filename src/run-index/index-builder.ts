@@ -25,6 +25,12 @@ import {
 export const MAX_LEVELS = 12;
 /** Default bound on the stream bytes a reader re-reads to rebuild open buckets. */
 export const DEFAULT_RESCAN_BYTES = 8 << 20;
+/**
+ * A level-0 bucket spans at most this many stream bytes: a sparse series (an eval every thousand
+ * steps) gets buckets of one or a few rows, so it is drawn exactly, while a dense one (a row per few
+ * KB) fills its LEVEL0_ROWS first. Such buckets number at most series × stream bytes / SPAN_BYTES.
+ */
+export const SPAN_BYTES = 1 << 20;
 
 export interface SeriesDef {
   id: number;
@@ -83,6 +89,7 @@ export class IndexBuilder {
   add(series: number, step: number, ts: number, value: number, offset: number): void {
     const state = this.states[series] as SeriesState;
     const d = state.open;
+    if (d[COUNT] !== 0 && offset - (d[OFFSET] as number) > SPAN_BYTES) this.close(state, 0);
     if (d[COUNT] === 0) openBucket(d, 0, series, 0, step, ts, value, offset);
     else addRow(d, 0, step, ts, value, offset);
     if ((d[COUNT] as number) >= LEVEL0_ROWS) this.close(state, 0);

@@ -26,6 +26,11 @@ export interface LoadOptions {
   onMalformed?: (line: MalformedLine) => void;
   /** An index that could not be written: the stream is still read, only slower next time. */
   onWarning?: (message: string) => void;
+  /**
+   * Read at most this many stream bytes to bring the index up to date; past it, answer undefined
+   * without reading (the caller reads the stream its own faster way). Default: no limit.
+   */
+  maxScanBytes?: number;
 }
 
 export interface LoadedIndex {
@@ -130,6 +135,14 @@ class IndexingVisitor implements MetricVisitor {
 }
 
 export async function loadStreamIndex(stream: string, options: LoadOptions = {}): Promise<LoadedIndex> {
+  return (await loadStreamIndexWithin(stream, options)) as LoadedIndex;
+}
+
+/** loadStreamIndex, or undefined when bringing the index up to date needs more than `maxScanBytes`. */
+export async function loadStreamIndexWithin(
+  stream: string,
+  options: LoadOptions,
+): Promise<LoadedIndex | undefined> {
   const gzip = stream.endsWith('.gz');
   const fd = gzip ? undefined : fs.openSync(stream, 'r');
   try {
@@ -148,6 +161,7 @@ export async function loadStreamIndex(stream: string, options: LoadOptions = {})
     let scanned = 0;
     if (fd !== undefined) {
       const wholeEnd = wholeLinesEnd(fd, fs.fstatSync(fd).size);
+      if (wholeEnd - resume > (options.maxScanBytes ?? Infinity)) return undefined;
       if (wholeEnd > resume) {
         const stats = await readMetricRecords(stream, visitor, visitor.tables, {
           fd,
@@ -159,6 +173,7 @@ export async function loadStreamIndex(stream: string, options: LoadOptions = {})
         end = wholeEnd;
       }
     } else if (found === undefined) {
+      if (fs.statSync(stream).size > (options.maxScanBytes ?? Infinity)) return undefined;
       const stats = await readMetricRecords(stream, visitor, visitor.tables, {
         onProcessor: (processor) => (visitor.processor = processor),
       });
