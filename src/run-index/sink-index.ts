@@ -28,29 +28,49 @@ export class SinkIndex {
   }
 
   /**
-   * Takes the rows of one encoded row (`text`, starting at stream byte `offset`); returns `text`'s
-   * length in bytes, where the next row starts.
+   * Takes the rows of one appended chunk: `rows[i]` was encoded as `chunk[ends[i-1], ends[i])`,
+   * `bytes` is the chunk's UTF-8 length and `offset` the stream byte where it starts.
    */
-  addRow(row: Row, text: string, offset: number): number {
-    const bytes = Buffer.byteLength(text);
-    const ids = this.byPhase[row.phase];
-    const step = typeof row.step === 'bigint' ? Number(row.step) : row.step;
-    // The stream holds the time rounded to microseconds (encodeTs); the index holds what it holds.
-    const ts = Math.round(row.ts * 1e6) / 1e6;
-    const { names, values } = row;
-    if (row.phase === 'system') {
-      for (let i = 0; i < names.length; i++)
-        this.builder.add(this.id(ids, row.phase, names[i] as string), step, ts, values[i] as number, offset);
-      return bytes;
-    }
-    const ascii = bytes === text.length;
+  addRows(
+    rows: readonly Row[],
+    ends: readonly number[],
+    count: number,
+    chunk: string,
+    bytes: number,
+    offset: number,
+  ): void {
+    // ASCII (the usual case): characters are bytes, and line starts come from indexOf alone.
+    const ascii = bytes === chunk.length;
     let at = 0;
-    for (let i = 0; i < names.length; i++) {
-      const lineStart = offset + (ascii ? at : Buffer.byteLength(text.slice(0, at)));
-      this.builder.add(this.id(ids, row.phase, names[i] as string), step, ts, values[i] as number, lineStart);
-      at = text.indexOf('\n', at) + 1;
+    let byteAt = offset;
+    for (let r = 0; r < count; r++) {
+      const row = rows[r] as Row;
+      const ids = this.byPhase[row.phase];
+      const step = typeof row.step === 'bigint' ? Number(row.step) : row.step;
+      // The stream holds the time rounded to microseconds (encodeTs); so does the index.
+      const ts = Math.round(row.ts * 1e6) / 1e6;
+      const { names, values } = row;
+      const system = row.phase === 'system';
+      for (let i = 0; i < names.length; i++) {
+        const lineStart = ascii ? offset + at : byteAt;
+        this.builder.add(
+          this.id(ids, row.phase, names[i] as string),
+          step,
+          ts,
+          values[i] as number,
+          lineStart,
+        );
+        if (system) continue;
+        const next = chunk.indexOf('\n', at) + 1;
+        if (!ascii) byteAt += Buffer.byteLength(chunk.slice(at, next));
+        at = next;
+      }
+      if (system) {
+        const next = ends[r] as number;
+        if (!ascii) byteAt += Buffer.byteLength(chunk.slice(at, next));
+        at = next;
+      }
     }
-    return bytes;
   }
 
   /** Takes a block for the stream's first `end` bytes, written by `writePending()` once they are on disk. */

@@ -61,6 +61,9 @@ export class NdjsonExporter implements RowSink {
   private rotating: Promise<void> | undefined;
   private readonly maintenance = new Set<Promise<unknown>>();
   private index: SinkIndex | undefined;
+  /** Rows of the chunk being written and where each ends in it (reused between writes). */
+  private readonly indexRows: Row[] = [];
+  private readonly indexEnds: number[] = [];
 
   constructor(options: NdjsonExporterOptions) {
     this.name = options.sinkName ?? 'ndjson';
@@ -104,15 +107,26 @@ export class NdjsonExporter implements RowSink {
     if (this.shutdownPromise || !this.file.up) return;
     let chunk = '';
     const index = this.index;
-    let offset = this.file.size;
+    let indexed = 0;
     for (const row of rows) {
       if (!this.streams.has(row.stream)) continue;
-      const text = this.encoder.encodeRow(row);
-      chunk += text;
-      if (index !== undefined) offset += index.addRow(row, text, offset);
+      chunk += this.encoder.encodeRow(row);
+      if (index !== undefined) {
+        this.indexRows[indexed] = row;
+        this.indexEnds[indexed++] = chunk.length;
+      }
       this.linesWritten++;
     }
-    if (chunk.length > 0) this.file.append(chunk);
+    if (chunk.length > 0) {
+      if (index === undefined) this.file.append(chunk);
+      else {
+        // Encoded here rather than in append(): the index needs the byte length, and it is one pass.
+        const bytes = Buffer.from(chunk, 'utf8');
+        index.addRows(this.indexRows, this.indexEnds, indexed, chunk, bytes.length, this.file.size);
+        this.file.append(bytes);
+        this.indexRows.length = 0;
+      }
+    }
     if (
       this.rotation.enabled &&
       !this.rotating &&
