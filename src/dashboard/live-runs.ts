@@ -33,6 +33,8 @@ export interface LiveRunsOptions {
 
 export class LiveRuns {
   readonly store = new SeriesStore();
+  /** Event-stream clients dropped for leaving too much unread (http-handler.ts). */
+  droppedClients = 0;
   private readonly readers = new Map<string, StreamReader>();
   private readonly listeners = new Set<(change: Change) => void>();
   private timer: NodeJS.Timeout | undefined;
