@@ -22,6 +22,7 @@ import {
 import { chartPlace } from './chart-key.js';
 import type { PhaseLabel } from './chart-model.js';
 import type { StreamSpec } from './discover.js';
+import type { RunNames } from './run-names.js';
 import type { SeriesStore } from './series-store.js';
 
 /** Stream bytes worth reading in this thread to bring indexes up to date; past it, the parallel reader reads. */
@@ -40,6 +41,7 @@ export const INDEX_MIN_BYTES = 16 << 20;
 export async function readBacklogFromIndex(
   spec: StreamSpec,
   store: SeriesStore,
+  runNames: RunNames,
   maxScanBytes = INDEX_CATCH_UP_BYTES,
   minBytes = INDEX_MIN_BYTES,
 ): Promise<IndexedBacklog | undefined> {
@@ -65,7 +67,7 @@ export async function readBacklogFromIndex(
     budget -= index.scanned;
     loaded.push(index);
   }
-  for (const index of loaded) apply(index, spec, store);
+  for (const index of loaded) apply(index, spec, store, runNames);
   return {
     lastSeq: segments.reduce((last, segment) => Math.max(last, segment.seq), 0),
     inode,
@@ -81,7 +83,7 @@ function stepless(index: LoadedIndex): boolean {
 }
 
 /** Each series' buckets of one level, in stream order; open buckets (coarsest first) after them. */
-function apply(index: LoadedIndex, spec: StreamSpec, store: SeriesStore): void {
+function apply(index: LoadedIndex, spec: StreamSpec, store: SeriesStore, runNames: RunNames): void {
   const counts = index.defs.map(() => new Int32Array(16));
   const records = index.blocks.map((b) => b.records);
   for (const d of records)
@@ -107,7 +109,7 @@ function apply(index: LoadedIndex, spec: StreamSpec, store: SeriesStore): void {
     const state = toState(parts[id] as number[]);
     if (state.points === 0) return;
     const phase = def.phase as PhaseLabel;
-    store.series(spec.run, spec.rank, phase, def.name).append(state);
+    store.series(runNames.name(def.run), spec.rank, phase, def.name).append(state);
     store.touch(chartPlace(phase, def.name).metric);
   });
 }
