@@ -91,7 +91,11 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
           response,
           200,
           json,
-          JSON.stringify({ ...live.store.index(), droppedClients: live.droppedClients }),
+          JSON.stringify({
+            ...live.store.index(),
+            inputs: live.inputList(),
+            droppedClients: live.droppedClients,
+          }),
           head,
         );
         return true;

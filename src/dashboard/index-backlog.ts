@@ -26,7 +26,7 @@ import type { RunNames } from './run-names.js';
 import type { SeriesStore } from './series-store.js';
 
 /** Stream bytes worth reading in this thread to bring indexes up to date; past it, the parallel reader reads. */
-export const INDEX_CATCH_UP_BYTES = 64 << 20;
+export const INDEX_CATCH_UP_BYTES = 16 << 20;
 
 export interface IndexedBacklog {
   lastSeq: number;

@@ -50,6 +50,11 @@ export class LiveRuns {
     this.schedule();
   }
 
+  /** The inputs as given (asked again when they are a function). */
+  inputList(): string[] {
+    return [...(typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs)];
+  }
+
   subscribe(listener: (change: Change) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
