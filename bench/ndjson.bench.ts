@@ -10,6 +10,7 @@ import { startTelemetry } from '../src/telemetry.js';
 import { NdjsonExporter } from '../src/exporters/ndjson/ndjson-exporter.js';
 import type { Row } from '../src/pipeline/row.js';
 import { SinkHealth } from '../src/health.js';
+import { besidePath } from '../src/run-index/index-path.js';
 import type { Bench, BenchResult } from './types.js';
 
 const NAMES = ['loss', 'lr', 'throughput', 'grad_norm', 'tokens_per_s'] as const;
@@ -60,13 +61,14 @@ function pinoBaseline(file: string, steps: number, runId: string): number {
  * step's values and building the records (rows here, log objects there), encoding, and handing the
  * bytes to the kernel.
  */
-async function exporterOnly(file: string, steps: number): Promise<number> {
+async function exporterOnly(file: string, steps: number, index = true): Promise<number> {
   const health = new SinkHealth(() => undefined);
   const exporter = new NdjsonExporter({
     path: file,
     runId: 'bench001',
     streams: ['train'],
     health,
+    index,
   });
   const batch = 4096;
   const start = process.hrtime.bigint();
@@ -105,7 +107,20 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   const oursUs = await ours(oursFile, steps);
   const pinoUs = pinoBaseline(pinoFile, steps, 'bench001');
   const exporterUs = await exporterOnly(exporterFile, steps);
-  for (const file of [oursFile, pinoFile, exporterFile]) fs.rmSync(file, { force: true });
+  // The run index's cost: the same write path without it, best of three each, alternated.
+  const noIndexFile = path.join(tmpDir, 'exporter-no-index.ndjson');
+  const withIndex: number[] = [];
+  const withoutIndex: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    for (const file of [exporterFile, noIndexFile]) fs.rmSync(file, { force: true });
+    fs.rmSync(besidePath(exporterFile), { force: true });
+    withoutIndex.push(await exporterOnly(noIndexFile, steps, false));
+    withIndex.push(await exporterOnly(exporterFile, steps, true));
+  }
+  const indexBytes = fs.statSync(besidePath(exporterFile)).size;
+  const streamBytes = fs.statSync(exporterFile).size;
+  for (const file of [oursFile, pinoFile, exporterFile, noIndexFile, besidePath(exporterFile)])
+    fs.rmSync(file, { force: true });
   const results: BenchResult[] = [];
   const perLogOurs = oursUs / steps;
   const perLogPino = pinoUs / steps;
@@ -131,6 +146,27 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     ratio: exporterRate / pinoRate,
     goal: '>= 4x pino',
     met: exporterRate / pinoRate >= 4,
+  });
+  const indexUsPerLog = (Math.min(...withIndex) - Math.min(...withoutIndex)) / steps;
+  results.push({
+    figure: 'run index: added write-path time per log() (5 scalars), as a share of log() end to end',
+    unit: '%',
+    ours: (100 * indexUsPerLog) / perLogOurs,
+    baseline: perLogOurs,
+    baselineName: `log() end to end, µs (index adds ${indexUsPerLog.toFixed(3)} µs: write path best of 3, with vs without)`,
+    ratio: undefined,
+    goal: '<= 10% of log()',
+    met: (100 * indexUsPerLog) / perLogOurs <= 10,
+  });
+  results.push({
+    figure: 'run index: bytes per million rows (dense, 5 scalars a step)',
+    unit: 'bytes',
+    ours: (indexBytes / lines) * 1e6,
+    baseline: (streamBytes / lines) * 1e6,
+    baselineName: `the stream's bytes per million rows (index = ${((100 * indexBytes) / streamBytes).toFixed(2)}% of it)`,
+    ratio: undefined,
+    goal: '<= 5% of the stream',
+    met: indexBytes <= 0.05 * streamBytes,
   });
   return results;
 };

@@ -92,8 +92,18 @@ export async function dashboardCommand(argv: readonly string[], io: CommandIo): 
   }
   // Ctrl-C is ours before the URL is printed: a user or script that interrupts as soon as it sees
   // the URL gets a clean close, never the default signal death (a race a loaded machine shows).
-  let stop = (): void => undefined;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let resolveStopped = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let serving = false;
+  // Before the URL is out, a signal ends the process at once: reading a huge backlog must not make
+  // SIGTERM wait for it (nothing is written, so nothing is lost). After, it closes cleanly.
+  const stop = (signal: NodeJS.Signals): void => {
+    if (serving) return resolveStopped();
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    io.stderr.write(`dashboard: ${signal} while reading; stopped\n`);
+    process.kill(process.pid, signal);
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
@@ -105,7 +115,8 @@ export async function dashboardCommand(argv: readonly string[], io: CommandIo): 
       host: args.host,
       source: args.source,
     });
-    io.stdout.write(`dashboard: ${dashboard.url}\n`);
+    serving = true;
+    for (const url of dashboard.urls) io.stdout.write(`dashboard: ${url}\n`);
     await stopped;
     await dashboard.close();
     return 0;

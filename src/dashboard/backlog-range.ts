@@ -26,6 +26,8 @@ export interface BacklogRange {
 }
 
 export interface SeriesPart {
+  /** The rows' run id ('' when they carry none). */
+  run: string;
   phase: Phase;
   name: string;
   state: BucketSeriesState;
@@ -44,15 +46,17 @@ export interface RangePart {
 }
 
 class RangeVisitor implements MetricVisitor {
-  readonly series: (BucketSeries | undefined)[][] = [[], [], []];
+  /** By run id + 1 (-1: none), phase and name id. */
+  readonly series: (BucketSeries | undefined)[][][] = [];
   readonly malformedLines: MalformedLine[] = [];
   stepless = false;
 
-  scalar(phase: PhaseId, name: number, _run: number, step: number | bigint, ts: number, value: number): void {
-    let series = this.series[phase]?.[name];
+  scalar(phase: PhaseId, name: number, run: number, step: number | bigint, ts: number, value: number): void {
+    const byPhase = (this.series[run + 1] ??= [[], [], []]);
+    let series = byPhase[phase]?.[name];
     if (series === undefined) {
       series = new BucketSeries();
-      (this.series[phase] as BucketSeries[])[name] = series;
+      (byPhase[phase] as BucketSeries[])[name] = series;
     }
     let x: number;
     if (typeof step === 'bigint') x = Number(step);
@@ -78,15 +82,18 @@ export async function readBacklogRange(range: BacklogRange): Promise<RangePart> 
     gzip: range.gzip,
   });
   const series: SeriesPart[] = [];
-  visitor.series.forEach((byName, phase) =>
-    byName.forEach((s, name) => {
-      if (s !== undefined)
-        series.push({
-          phase: PHASE_NAMES[phase] as Phase,
-          name: tables.names.name(name),
-          state: s.state(),
-        });
-    }),
+  visitor.series.forEach((byPhase, run) =>
+    byPhase.forEach((byName, phase) =>
+      byName.forEach((s, name) => {
+        if (s !== undefined)
+          series.push({
+            run: run === 0 ? '' : tables.runs.name(run - 1),
+            phase: PHASE_NAMES[phase] as Phase,
+            name: tables.names.name(name),
+            state: s.state(),
+          });
+      }),
+    ),
   );
   return { series, lines: stats.lines, malformed: visitor.malformedLines, stepless: visitor.stepless };
 }

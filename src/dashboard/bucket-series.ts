@@ -41,6 +41,8 @@ export interface BucketSeriesState {
   posInf: number;
   negInf: number;
   firstTs: number;
+  /** Step of the last point: a bucket keeps the steps of its first point and extremes only. */
+  lastStep: number;
 }
 
 export class BucketSeries implements BucketSeriesState {
@@ -55,10 +57,12 @@ export class BucketSeries implements BucketSeriesState {
   negInf = 0;
   /** Time of the first point (relative-time axis origin); NaN until a point has a time. */
   firstTs = NaN;
+  lastStep = NaN;
 
   add(step: number, ts: number, value: number): void {
     this.points++;
     if (Number.isNaN(this.firstTs)) this.firstTs = ts;
+    this.lastStep = step;
     let b = this.length - 1;
     // `>=`: a bucket appended from a series read in parallel may hold more than this width.
     if (b < 0 || (this.data[b * COLUMNS + POINTS] as number) >= this.width) b = this.open(step, ts);
@@ -108,6 +112,7 @@ export class BucketSeries implements BucketSeriesState {
   append(later: BucketSeriesState): void {
     if (later.points === 0) return;
     if (Number.isNaN(this.firstTs)) this.firstTs = later.firstTs;
+    this.lastStep = later.lastStep;
     this.width = Math.max(this.width, later.width);
     for (let b = 0; b < later.length; b++) {
       const o = this.slot() * COLUMNS;
@@ -121,7 +126,7 @@ export class BucketSeries implements BucketSeriesState {
 
   /** The plain numbers of this series, for posting between threads. */
   state(): BucketSeriesState {
-    const { length, width, points, nan, posInf, negInf, firstTs } = this;
+    const { length, width, points, nan, posInf, negInf, firstTs, lastStep } = this;
     return {
       data: this.data.slice(0, length * COLUMNS),
       length,
@@ -131,6 +136,7 @@ export class BucketSeries implements BucketSeriesState {
       posInf,
       negInf,
       firstTs,
+      lastStep,
     };
   }
 

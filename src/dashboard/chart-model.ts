@@ -62,6 +62,8 @@ export interface IndexModel {
   charts: { metric: string; section: string }[];
   /** Malformed lines skipped so far, over all streams. */
   malformed: number;
+  /** What the server reads (folders, files, globs): an empty page says it waits for runs there. */
+  inputs?: string[];
 }
 
 /** The data embedded in a static report. */

@@ -15,12 +15,19 @@ export interface StreamSpec {
   activePath: string;
   run: string;
   rank: number;
+  /** The run folder's name, for runs found inside the stream by their run id (run-names.ts). */
+  folder?: string;
+  /** The run id a per-run file is named after (`metrics.<id>.ndjson`: another run held the file). */
+  runId?: string;
 }
 
 const STREAM = /^(.*?)(?:\.\d{6,})?\.ndjson(?:\.gz)?$/;
 const RANK = /\.rank(\d+)$/;
-/** Streams of one run folder: the trainer's, the eval stream, and the bridge's system samples. */
-const RUN_STREAMS = /^(metrics|eval_metrics|bridge_system)$/;
+/**
+ * Streams of one run folder: the trainer's, the eval stream, and the bridge's system samples,
+ * with a rank (`.rank1`) and, for a run that found the file held by another, its run id.
+ */
+const RUN_STREAMS = /^(metrics|eval_metrics|bridge_system)((?:\.[^.]+)*)$/;
 
 /**
  * The stream a file belongs to, or undefined for a file that is not NDJSON. Run names are paths
@@ -32,14 +39,24 @@ export function streamOf(file: string, base = process.cwd()): StreamSpec | undef
   const stem = match[1] as string;
   const activePath = `${stem}.ndjson`;
   const dir = path.dirname(stem);
-  const rankMatch = RANK.exec(path.basename(stem));
-  const rank = rankMatch === null ? 0 : Number(rankMatch[1]);
-  const streamName = path.basename(stem).replace(RANK, '');
   const runDir = path.basename(dir) === '.codex' ? path.dirname(dir) : dir;
-  let run = path.relative(path.resolve(base), path.resolve(runDir));
-  if (run === '' || run.startsWith('..')) run = path.basename(path.resolve(runDir));
-  if (!RUN_STREAMS.test(streamName)) run = path.join(run, streamName);
-  return { activePath, run: run.split(path.sep).join('/'), rank };
+  let folder = path.relative(path.resolve(base), path.resolve(runDir));
+  if (folder === '' || folder.startsWith('..')) folder = path.basename(path.resolve(runDir));
+  folder = folder.split(path.sep).join('/');
+  const known = RUN_STREAMS.exec(path.basename(stem));
+  if (known === null) {
+    const rankMatch = RANK.exec(path.basename(stem));
+    const streamName = path.basename(stem).replace(RANK, '');
+    const run = `${folder}/${streamName}`;
+    return { activePath, run, rank: rankMatch === null ? 0 : Number(rankMatch[1]), folder: run };
+  }
+  // `.rank1`, `.<runId>` and `.rank1.<runId>` in any order: the rank part is the rank, the rest the id.
+  const parts = (known[2] as string).split('.').filter((p) => p !== '');
+  const rankPart = parts.find((p) => /^rank\d+$/.test(p));
+  const rank = rankPart === undefined ? 0 : Number(rankPart.slice(4));
+  const runId = parts.filter((p) => p !== rankPart).join('.');
+  if (runId === '') return { activePath, run: folder, rank, folder };
+  return { activePath, run: `${folder} · ${runId}`, rank, folder, runId };
 }
 
 /** Streams under the inputs, each once, in input order. Inputs that match nothing yet are skipped. */

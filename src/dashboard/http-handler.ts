@@ -14,6 +14,12 @@ import { hostAllowed } from '../net/host-allowed.js';
 
 /** A comment line every so often keeps proxies and browsers from closing an idle event stream. */
 const HEARTBEAT_MS = 15_000;
+/**
+ * Bytes an event-stream client may leave unread before it is dropped (counted in
+ * `/api/index`'s droppedClients). A page that stops reading (a suspended tab, a stalled network)
+ * then costs at most this much memory; a live page reads each message as it comes and never nears it.
+ */
+export const MAX_EVENT_BUFFER_BYTES = 1 << 20;
 
 export interface HandlerOptions {
   /** Folders `/files/` may serve from (real paths). */
@@ -75,7 +81,17 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
         return true;
       }
       case '/api/index':
-        send(response, 200, json, JSON.stringify(live.store.index()), head);
+        send(
+          response,
+          200,
+          json,
+          JSON.stringify({
+            ...live.store.index(),
+            inputs: live.inputList(),
+            droppedClients: live.droppedClients,
+          }),
+          head,
+        );
         return true;
       case '/api/chart': {
         const params = new URLSearchParams(query);
@@ -132,11 +148,21 @@ function events(live: LiveRuns, request: IncomingMessage, response: ServerRespon
     'x-content-type-options': 'nosniff',
     connection: 'keep-alive',
   });
-  response.write(`retry: 1000\n\n`);
-  const unsubscribe = live.subscribe((change) => response.write(`data: ${JSON.stringify(change)}\n\n`));
-  const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS).unref();
-  request.on('close', () => {
+  const write = (text: string): void => {
+    if (response.writableLength > MAX_EVENT_BUFFER_BYTES) {
+      live.droppedClients++;
+      stop();
+      response.destroy();
+      return;
+    }
+    response.write(text);
+  };
+  write(`retry: 1000\n\n`);
+  const unsubscribe = live.subscribe((change) => write(`data: ${JSON.stringify(change)}\n\n`));
+  const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS).unref();
+  const stop = (): void => {
     clearInterval(heartbeat);
     unsubscribe();
-  });
+  };
+  request.on('close', stop);
 }

@@ -38,6 +38,8 @@ export interface LiveRunsOptions {
 
 export class LiveRuns {
   readonly store = new SeriesStore();
+  /** Event-stream clients dropped for leaving too much unread (http-handler.ts). */
+  droppedClients = 0;
   private readonly readers = new Map<string, StreamReader>();
   /** TensorBoard and W&B runs, by folder (or file), polled beside the NDJSON streams. */
   private readonly runReaders = new Map<string, SourceRunReader>();
@@ -53,6 +55,11 @@ export class LiveRuns {
   async start(): Promise<void> {
     await this.tick();
     this.schedule();
+  }
+
+  /** The inputs as given (asked again when they are a function). */
+  inputList(): string[] {
+    return [...(typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs)];
   }
 
   subscribe(listener: (change: Change) => void): () => void {

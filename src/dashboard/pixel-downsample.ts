@@ -78,6 +78,9 @@ export function stepExtent(series: readonly BucketSeries[]): [number, number] {
       }
     }
   }
+  for (const s of series) {
+    if (s.lastStep > hi) hi = s.lastStep;
+  }
   return lo <= hi ? [lo, hi] : [NaN, NaN];
 }
 

@@ -21,6 +21,13 @@ export interface BacklogOptions {
   jobs?: number;
   /** Backlog bytes from which workers read it; default PARALLEL_MIN_BYTES. */
   parallelMinBytes?: number;
+  /**
+   * Stream bytes read in this thread to bring run indexes up to date before the parallel reader
+   * takes over (0: always the parallel reader; see index-backlog.ts).
+   */
+  indexCatchUpBytes?: number;
+  /** Streams from this many bytes open from their run index; smaller ones are read whole. */
+  indexMinBytes?: number;
 }
 
 export interface ActiveBacklog {

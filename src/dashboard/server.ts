@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { errnoCode } from '../errors.js';
 import { dashboardHandler } from './http-handler.js';
 import type { SourceKind } from '../sources/run-source.js';
@@ -24,8 +25,17 @@ export interface DashboardOptions {
   source?: SourceKind;
 }
 
+/**
+ * Open connections at most (page loads, chart requests, event streams together); more are closed
+ * as they arrive, so idle or stalled clients cannot exhaust the process's file descriptors.
+ */
+export const MAX_CONNECTIONS = 512;
+
 export interface RunningDashboard {
+  /** A URL that reaches the server from this machine. */
   url: string;
+  /** Every URL to print: for a wildcard bind, this machine's name and addresses too. */
+  urls: string[];
   port: number;
   live: LiveRuns;
   close(): Promise<void>;
@@ -51,6 +61,20 @@ export function urlOf(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
 }
 
+/**
+ * The URLs a user can open: a wildcard bind (0.0.0.0, ::) is not an address to browse to, so it
+ * becomes loopback for this machine, plus its host name and external addresses for others.
+ */
+export function reachableUrls(host: string, port: number): string[] {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '[::]') return [urlOf(host, port)];
+  const urls = [urlOf(host === '0.0.0.0' ? '127.0.0.1' : '::1', port), urlOf(os.hostname(), port)];
+  for (const addresses of Object.values(os.networkInterfaces()))
+    for (const address of addresses ?? [])
+      if (!address.internal && (host !== '0.0.0.0' || address.family === 'IPv4'))
+        urls.push(urlOf(address.address, port));
+  return [...new Set(urls)];
+}
+
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
   const host = options.host ?? DEFAULT_HOST;
   const live = new LiveRuns({
@@ -67,6 +91,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       response.end('not found\n');
     }
   });
+  server.maxConnections = MAX_CONNECTIONS;
   let port = options.port ?? DEFAULT_PORT;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -80,8 +105,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       port++;
     }
   }
+  const urls = reachableUrls(host, port);
   return {
-    url: urlOf(host, port),
+    url: urls[0] as string,
+    urls,
     port,
     live,
     close: () =>

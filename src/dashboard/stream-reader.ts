@@ -5,7 +5,10 @@
  */
 import fs from 'node:fs';
 import { errnoCode, errorText } from '../errors.js';
-import { listSegments } from '../ndjson/segments.js';
+import { listSegments, streamFiles } from '../ndjson/segments.js';
+import { buildInBackground } from '../run-index/build-in-background.js';
+import { readBacklogFromIndex } from './index-backlog.js';
+import { RunNames } from './run-names.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
 import { LineProcessor } from '../ndjson/line/line-processor.js';
 import {
@@ -22,29 +25,49 @@ import type { StreamSpec } from './discover.js';
 import { planBacklog, readBacklogParts, type BacklogOptions } from './read-backlog.js';
 import type { SeriesStore } from './series-store.js';
 
-/** Feeds parsed scalars of one stream into the store, caching series by interned name id. */
+interface RunCache {
+  run: string;
+  series: (BucketSeries | undefined)[][];
+  metric: string[][];
+}
+
+/** Feeds parsed scalars of one stream into the store, caching series by run and interned name id. */
 class StoreVisitor implements MetricVisitor {
-  private readonly cache: (BucketSeries | undefined)[][] = [[], [], []];
-  private readonly metric: string[][] = [[], [], []];
+  private readonly byRun = new Map<number, RunCache>();
+  private lastRun = NaN;
+  private current: RunCache | undefined;
 
   constructor(
     private readonly store: SeriesStore,
     private readonly spec: StreamSpec,
     readonly names: NameTable,
+    private readonly runIds: NameTable,
+    private readonly runNames: RunNames,
     private readonly onMalformed: (line: MalformedLine) => void,
   ) {}
 
-  scalar(phase: PhaseId, name: number, _run: number, step: number | bigint, ts: number, value: number): void {
-    let series = this.cache[phase]?.[name];
+  scalar(phase: PhaseId, name: number, run: number, step: number | bigint, ts: number, value: number): void {
+    if (run !== this.lastRun) {
+      this.lastRun = run;
+      let cache = this.byRun.get(run);
+      if (cache === undefined) {
+        const runName = this.runNames.name(run < 0 ? '' : this.runIds.name(run));
+        cache = { run: runName, series: [[], [], []], metric: [[], [], []] };
+        this.byRun.set(run, cache);
+      }
+      this.current = cache;
+    }
+    const cache = this.current as RunCache;
+    let series = cache.series[phase]?.[name];
     if (series === undefined) {
       const text = this.names.name(name);
-      series = this.store.series(this.spec.run, this.spec.rank, PHASE_NAMES[phase], text);
-      (this.cache[phase] as BucketSeries[])[name] = series;
-      (this.metric[phase] as string[])[name] = chartPlace(PHASE_NAMES[phase], text).metric;
+      series = this.store.series(cache.run, this.spec.rank, PHASE_NAMES[phase], text);
+      (cache.series[phase] as BucketSeries[])[name] = series;
+      (cache.metric[phase] as string[])[name] = chartPlace(PHASE_NAMES[phase], text).metric;
     }
     const x = typeof step === 'bigint' ? Number(step) : Number.isNaN(step) ? series.points : step;
     series.add(x, ts, value);
-    this.store.touch((this.metric[phase] as string[])[name] as string);
+    this.store.touch((cache.metric[phase] as string[])[name] as string);
   }
 
   malformed(line: MalformedLine): void {
@@ -54,6 +77,7 @@ class StoreVisitor implements MetricVisitor {
 
 export class StreamReader {
   private readonly tables = { names: new NameTable(), runs: new NameTable() };
+  private readonly runNames: RunNames;
   private readonly visitor: StoreVisitor;
   private readonly follower: StreamFollower;
   private started = false;
@@ -70,7 +94,8 @@ export class StreamReader {
     private readonly backlog: BacklogOptions = {},
   ) {
     this.reading = spec.activePath;
-    this.visitor = new StoreVisitor(store, spec, this.tables.names, (line) =>
+    this.runNames = new RunNames(spec);
+    this.visitor = new StoreVisitor(store, spec, this.tables.names, this.tables.runs, this.runNames, (line) =>
       this.reportMalformed(this.reading, line),
     );
     this.processor = this.newProcessor();
@@ -110,7 +135,25 @@ export class StreamReader {
   async poll(): Promise<boolean> {
     if (!this.started) {
       this.started = true;
-      if (await this.readBacklogInWorkers()) return true;
+      const indexed = await readBacklogFromIndex(
+        this.spec,
+        this.store,
+        this.runNames,
+        this.backlog.indexCatchUpBytes,
+        this.backlog.indexMinBytes,
+      );
+      if (indexed !== undefined) {
+        this.follower.resumeAt(indexed);
+        return true;
+      }
+      if (await this.readBacklogInWorkers()) {
+        // Too big to index in this thread now: indexed beside, so the next open is fast.
+        // buildInBackground reports its own failures and never rejects.
+        buildInBackground(streamFiles(this.spec.activePath), (message) =>
+          process.stderr.write(`dashboard: ${message}\n`),
+        ).catch(() => undefined);
+        return true;
+      }
     }
     return (await this.follower.poll()) > 0;
   }
@@ -167,8 +210,8 @@ export class StreamReader {
     const linesBefore = new Map<string, number>();
     parts.forEach((part, i) => {
       const file = (ranges[i] as BacklogRange).path;
-      for (const { phase, name, state } of part.series) {
-        this.store.series(this.spec.run, this.spec.rank, phase, name).append(state);
+      for (const { run, phase, name, state } of part.series) {
+        this.store.series(this.runNames.name(run), this.spec.rank, phase, name).append(state);
         this.store.touch(chartPlace(phase, name).metric);
       }
       const base = linesBefore.get(file) ?? 0;

@@ -28,6 +28,8 @@ export interface ReadOptions {
   maxLineBytes?: number;
   /** Called after each chunk with the bytes of the file consumed so far (compressed bytes for gzip). */
   onProgress?: (bytes: number) => void;
+  /** Hands over the line processor before reading, for a visitor that needs each line's offset. */
+  onProcessor?: (processor: LineProcessor) => void;
 }
 
 export interface ReadStats {
@@ -138,6 +140,7 @@ export async function readMetricRecords(
 ): Promise<ReadStats> {
   const maxLineBytes = options.maxLineBytes ?? maxLineBytesFromEnv();
   const processor = new LineProcessor(visitor, tables.names, tables.runs, maxLineBytes);
+  options.onProcessor?.(processor);
   const lines = new LineBuffer(processor, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxLineBytes);
   const gzip = options.gzip ?? path.endsWith('.gz');
   const start = gzip ? 0 : (options.start ?? 0);

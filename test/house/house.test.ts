@@ -61,8 +61,8 @@ describe('the house', () => {
     expect(texts.filter(([, text]) => /class UsageError\b/.test(text)).map(([file]) => file)).toEqual([
       'errors.ts',
     ]);
-    // A follower notices rotation by comparing the path's inode with the one it reads.
-    const followers = texts.filter(([, text]) => /\.ino\s*!==/.test(text));
+    // A follower polls, and notices rotation by comparing the path's inode with the one it reads.
+    const followers = texts.filter(([, text]) => /\.ino\s*!==/.test(text) && /\bpoll\(\)/.test(text));
     expect(followers.map(([file]) => file).filter((file) => !file.startsWith('exporters/'))).toEqual([
       'ndjson/stream-follower.ts',
     ]);

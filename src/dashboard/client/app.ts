@@ -59,8 +59,15 @@ export class App {
     return chart?.series.some((s) => s.ts.length > 0) ?? false;
   }
 
+  private readonly empty = el('p', { class: 'dash-empty' });
+
   private applyIndex(index: IndexModel): void {
     this.index = index;
+    // An empty folder is a run not started yet, not a broken page.
+    this.empty.textContent =
+      index.charts.length === 0 ? `waiting for runs in ${(index.inputs ?? ['the inputs']).join(', ')}` : '';
+    this.empty.hidden = index.charts.length > 0;
+    if (this.empty.parentElement === null) this.body.prepend(this.empty);
     this.legendHolder.replaceChildren(runLegend(index.runs, this.state, () => this.renderAll()));
     for (const { metric, section } of index.charts) {
       if (this.views.has(metric)) continue;
@@ -107,7 +114,11 @@ export class App {
         ? (this.pinned.lastElementChild as HTMLElement)
         : this.pinned.appendChild(el('div', { class: 'dash-grid' }))
       : this.sectionOf(view.model.section);
-    grid.append(view.root);
+    // Sorted by name within a grid: the order is the same whatever order the charts arrived in.
+    const after = [...grid.children].find(
+      (child) => ((child as HTMLElement).dataset.metric ?? '') > view.model.metric,
+    );
+    grid.insertBefore(view.root, after ?? null);
     this.pinned.hidden = this.state.pinned.size === 0;
     view.root.hidden = !matchesFilter(view.model.metric, this.state);
   }

@@ -79,23 +79,37 @@ export class ChartView {
     this.plot?.destroy();
     const state = this.state;
     const visible = this.visible;
+    const xTitle =
+      state.xMode === 'wall' ? 'wall time' : state.xMode === 'relative' ? 'time since start' : 'step';
     const opts: uPlot.Options = {
-      width: CHART_WIDTH,
+      // The grid cell's width: columns share the whole window.
+      width: this.root.clientWidth > 0 ? Math.max(240, this.root.clientWidth - 18) : CHART_WIDTH,
       height: CHART_HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: state.xMode === 'wall' }, y: { distr: state.logY ? 3 : 1 } },
       axes: [
         state.xMode === 'wall'
-          ? {}
+          ? { label: xTitle, labelSize: 18 }
           : {
+              label: xTitle,
+              labelSize: 18,
               values: (_u, ticks) =>
                 ticks.map((t) =>
                   t === null ? '' : state.xMode === 'relative' ? formatDuration(t) : formatTick(t),
                 ),
             },
         // A log axis hands null for the ticks it leaves unlabelled.
-        { values: (_u, ticks) => ticks.map((t) => (t === null ? '' : formatTick(t))), size: 64 },
+        {
+          label: this.model.metric,
+          labelSize: 18,
+          values: (_u, ticks) => ticks.map((t) => (t === null ? '' : formatTick(t))),
+          // As wide as the longest label, so none is clipped (`2.5e+19`, `-0.000123`).
+          size: (_u, values) =>
+            values === null || values === undefined
+              ? 64
+              : Math.max(40, ...values.map((v) => String(v).length * 7 + 18)),
+        },
       ],
       series: plot.series,
       bands: plot.bands,
@@ -115,6 +129,7 @@ export class ChartView {
     this.plot = new uPlot(opts, plot.data, this.canvasHolder);
     this.plot.over.addEventListener('dblclick', () => this.callbacks.zoom(this.model.metric, undefined));
     this.root.dataset.points = String(plot.points);
+    this.root.dataset.axes = `${xTitle} | ${this.model.metric}`;
     this.root.dataset.series = String(this.visible.length);
     this.renderLegend();
   }
@@ -152,7 +167,15 @@ export class ChartView {
         : this.state.xMode === 'relative'
           ? formatDuration(x)
           : `step ${formatValue(x)}`;
-    const parts = this.visible.map((s, i) => {
+    // A run that ended before the cursor (or starts after it) has no value there: it is left out
+    // rather than shown with its last value.
+    const covers = (s: SeriesModel): boolean => {
+      const xs = this.state.xMode === 'step' ? s.step : this.state.xMode === 'wall' ? s.ts : undefined;
+      if (xs === undefined || xs.length === 0) return true;
+      return x >= (xs[0] as number) && x <= (xs[xs.length - 1] as number);
+    };
+    const parts = this.visible.flatMap((s, i) => {
+      if (!covers(s)) return [];
       const column = u.data[this.lineColumn[i] as number] as (number | null)[];
       const smoothedColumn =
         !s.band && this.state.smoothing > 0
@@ -161,7 +184,7 @@ export class ChartView {
       const v = valueAtOrBefore(column, idx);
       const sv = smoothedColumn === undefined ? null : valueAtOrBefore(smoothedColumn, idx);
       const text = v === null ? '—' : formatValue(v);
-      return `${s.label}: ${sv === null ? text : `${formatValue(sv)} (raw ${text})`}`;
+      return [`${s.label}: ${sv === null ? text : `${formatValue(sv)} (raw ${text})`}`];
     });
     this.readout.textContent = `${xText} · ${parts.join(' · ')}`;
   }

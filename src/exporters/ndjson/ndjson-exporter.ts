@@ -4,7 +4,8 @@
  * evaluation streams never see each other's rows.
  */
 import fs from 'node:fs';
-import { errorText } from '../../errors.js';
+import { errnoCode, errorText } from '../../errors.js';
+import { SinkIndex } from '../../run-index/sink-index.js';
 import type { Row } from '../../pipeline/row.js';
 import type { RowSink } from '../../pipeline/row-sink.js';
 import type { SinkHealth, WarnFn } from '../../health.js';
@@ -37,6 +38,11 @@ export interface NdjsonExporterOptions {
   info?: (line: string) => void;
   /** The most a stuck file holds in memory; whole lines past it are dropped and counted. */
   maxQueuedBytes?: number;
+  /**
+   * Keep a run index beside the stream (src/run-index; default true). A file that already holds
+   * lines when the sink opens it is left to readers to index until it rotates.
+   */
+  index?: boolean;
 }
 
 export class NdjsonExporter implements RowSink {
@@ -55,6 +61,10 @@ export class NdjsonExporter implements RowSink {
   private readonly info: (line: string) => void;
   private nextSeq: number;
   private readonly maintenance = new Set<Promise<unknown>>();
+  private index: SinkIndex | undefined;
+  /** Rows of the chunk being written and where each ends in it (reused between writes). */
+  private readonly indexRows: Row[] = [];
+  private readonly indexEnds: number[] = [];
 
   constructor(options: NdjsonExporterOptions) {
     this.name = options.sinkName ?? 'ndjson';
@@ -87,6 +97,8 @@ export class NdjsonExporter implements RowSink {
       health: options.health,
       maxQueuedBytes: options.maxQueuedBytes,
     });
+    if ((options.index ?? true) && this.file.up && this.file.size === 0)
+      this.index = new SinkIndex(this.activePath, options.runId);
   }
 
   get path(): string {
@@ -101,14 +113,29 @@ export class NdjsonExporter implements RowSink {
   write(rows: readonly Row[]): void {
     if (this.shutdownPromise || !this.file.up) return;
     let chunk = '';
+    const index = this.index;
+    let indexed = 0;
     let lines = 0;
     for (const row of rows) {
       if (!this.streams.has(row.stream)) continue;
       chunk += this.encoder.encodeRow(row);
       lines++;
+      if (index !== undefined) {
+        this.indexRows[indexed] = row;
+        this.indexEnds[indexed++] = chunk.length;
+      }
     }
     this.linesWritten += lines;
-    if (chunk.length > 0) this.file.append(chunk, lines);
+    if (chunk.length > 0) {
+      if (index === undefined) this.file.append(chunk, lines);
+      else {
+        // Encoded here rather than in append(): the index needs the byte length, and it is one pass.
+        const bytes = Buffer.from(chunk, 'utf8');
+        index.addRows(this.indexRows, this.indexEnds, indexed, chunk, bytes.length, this.file.size);
+        this.file.append(bytes, lines);
+        this.indexRows.length = 0;
+      }
+    }
     this.rotation.check(this.file.size);
   }
 
@@ -137,13 +164,18 @@ export class NdjsonExporter implements RowSink {
   /** Resolves when every written line has been handed to the kernel. */
   async flush(): Promise<void> {
     await this.rotation.idle();
+    this.index?.cut(this.file.size);
     await this.file.flush();
+    this.writeIndex();
   }
 
   close(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       await this.rotation.idle();
+      this.index?.cut(this.file.size, true);
       await this.file.close();
+      this.writeIndex();
+      this.index?.close();
       this.claim.release();
       await Promise.allSettled([...this.maintenance]);
     })();
@@ -154,7 +186,12 @@ export class NdjsonExporter implements RowSink {
     if (!this.file.up || this.file.size === 0) return undefined;
     const target = segmentPath(this.activePath, this.nextSeq++);
     await this.file.reopen(this.activePath, {
-      beforeOpen: () => fs.renameSync(this.activePath, target),
+      beforeOpen: () => {
+        // The old file's bytes are written: its index is finished and renamed with it.
+        this.indexStep(() => this.index?.finish(fs.statSync(this.activePath).size));
+        fs.renameSync(this.activePath, target);
+        this.indexStep(() => this.index?.rotated(target));
+      },
       undo: () => fs.renameSync(target, this.activePath),
     });
     if (!this.file.up) return undefined;
@@ -181,12 +218,35 @@ export class NdjsonExporter implements RowSink {
   }
 
   flushSync(): void {
+    this.index?.cut(this.file.size);
     this.file.flushSync();
+    this.writeIndex();
   }
 
   /** Exit path: the bytes reach the kernel; the descriptor goes with the process. */
   closeSync(): void {
+    this.index?.cut(this.file.size, true);
     this.file.flushSync();
+    this.writeIndex();
     this.claim.release();
+  }
+
+  private writeIndex(): void {
+    this.indexStep(() => this.index?.writePending());
+  }
+
+  /** An index that cannot be written is given up, once, with a warning: readers build their own. */
+  private indexStep(step: () => void): void {
+    if (this.index === undefined) return;
+    try {
+      step();
+    } catch (error) {
+      if (errnoCode(error) === undefined) throw error;
+      this.warn(
+        `codex-telemetry: ${this.name}: cannot keep the run index of ${this.activePath} (${errorText(error)}); readers will build it`,
+      );
+      this.index.close();
+      this.index = undefined;
+    }
   }
 }

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { errnoCode } from '../../errors.js';
 import { listSegments } from '../../ndjson/segments.js';
+import { besidePath } from '../../run-index/index-path.js';
 import { CREATE_NEW, refuseSymlinkAt } from '../../files/no-follow.js';
 
 function openNew(file: string): Promise<fs.promises.FileHandle> {
@@ -43,6 +44,8 @@ export async function pruneSegments(
   for (const segment of segments.slice(0, Math.max(0, segments.length - keep))) {
     try {
       await fs.promises.unlink(segment.path);
+      // Its run index goes with it (see src/run-index).
+      await fs.promises.rm(besidePath(segment.path), { force: true });
       removed.push(segment.path);
       info(`codex-telemetry: removed old metrics segment ${segment.path} (keeping the newest ${keep})`);
     } catch (error) {

@@ -18,6 +18,8 @@ export class LineProcessor {
   /** Lines seen so far (blank ones included: they are lines of the file). */
   lines = 0;
   malformed = 0;
+  /** Byte offset in the file of the line being parsed (a visitor that indexes rows reads it). */
+  lineStart = 0;
   private readonly fast: FastLineParser;
   private readonly slow: SlowLineParser;
 
@@ -71,6 +73,7 @@ export class LineProcessor {
     let end = newline;
     if (end > start && buf[end - 1] === CR) end--;
     if (end === start) return;
+    this.lineStart = fileOffset + start;
     if (end - start > this.maxLineBytes) {
       this.fault(fileOffset + start, 'line', tooLongReason(this.maxLineBytes));
       return;

@@ -63,6 +63,7 @@ describe('NDJSON rotation failures', () => {
       expect(health.isUp('ndjson')).toBe(true);
       const steps = fs
         .readdirSync(dir)
+        .filter((name) => name.endsWith('.ndjson'))
         .sort()
         .flatMap((name) => fs.readFileSync(path.join(dir, name), 'utf8').split('\n'))
         .filter((line) => line !== '')

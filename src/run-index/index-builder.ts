@@ -1,0 +1,199 @@
+/**
+ * Builds a run index as rows arrive: per series, an open level-0 bucket takes rows; a full one is
+ * emitted and merged into the open bucket one level up, which is emitted after FANOUT children, and
+ * so on. `cut()` hands over what was emitted since the last cut as one block. Only finished buckets
+ * are written (the index is append-only), so a reader rebuilds the open ones by reading the stream
+ * again from the block's `resume` offset; an open bucket older than `rescanBytes` is closed early,
+ * which bounds that re-read.
+ */
+import {
+  addRow,
+  copyBucket,
+  COUNT,
+  FANOUT,
+  LAST_OFFSET,
+  LEVEL,
+  LEVEL0_ROWS,
+  mergeBucket,
+  OFFSET,
+  openBucket,
+  RECORD_COLUMNS,
+  SERIES,
+} from './bucket-record.js';
+
+/** Levels kept: level 11 buckets hold 64 × 4^11 ≈ 268 million rows. */
+export const MAX_LEVELS = 12;
+/** Default bound on the stream bytes a reader re-reads to rebuild open buckets. */
+export const DEFAULT_RESCAN_BYTES = 8 << 20;
+/**
+ * A level-0 bucket spans at most this many stream bytes: a sparse series (an eval every thousand
+ * steps) gets buckets of one or a few rows, so it is drawn exactly, while a dense one (a row per few
+ * KB) fills its LEVEL0_ROWS first. Such buckets number at most series × stream bytes / SPAN_BYTES.
+ */
+export const SPAN_BYTES = 1 << 20;
+
+export interface SeriesDef {
+  id: number;
+  /** The rows' run id ('' when the rows carry none). */
+  run: string;
+  phase: string;
+  name: string;
+}
+
+export interface IndexBlock {
+  /** Stream bytes the block accounts for: every row before `end` is in a bucket or after `resume`. */
+  end: number;
+  /** Rows at or after this offset that are not in an emitted level-0 bucket are in no bucket yet. */
+  resume: number;
+  /** Every bucket was closed: nothing is open after this block. */
+  final: boolean;
+  /** Series first seen since the previous block. */
+  defs: SeriesDef[];
+  /** Buckets emitted since the previous block, RECORD_COLUMNS numbers each. */
+  records: Float64Array;
+}
+
+class SeriesState {
+  /** Open bucket per level (COUNT 0: none). */
+  readonly open = new Float64Array(MAX_LEVELS * RECORD_COLUMNS);
+  /** Children merged into each level's open bucket. */
+  readonly children = new Int32Array(MAX_LEVELS);
+  /** LAST_OFFSET of the last emitted level-0 bucket: rows at or before it are indexed. */
+  covered = -1;
+}
+
+export class IndexBuilder {
+  readonly defs: SeriesDef[] = [];
+  private readonly byKey = new Map<string, number>();
+  private readonly states: SeriesState[] = [];
+  private newDefs = 0;
+  private out = new Float64Array(64 * RECORD_COLUMNS);
+  private outLength = 0;
+
+  constructor(private readonly rescanBytes = DEFAULT_RESCAN_BYTES) {}
+
+  /** The id of a series, defined on first use. */
+  seriesId(run: string, phase: string, name: string): number {
+    const key = `${run}\u0000${phase}\u0000${name}`;
+    let id = this.byKey.get(key);
+    if (id === undefined) {
+      id = this.defs.length;
+      this.byKey.set(key, id);
+      this.defs.push({ id, run, phase, name });
+      this.states.push(new SeriesState());
+    }
+    return id;
+  }
+
+  /** One row of a series, from the line starting at byte `offset`. */
+  add(series: number, step: number, ts: number, value: number, offset: number): void {
+    const state = this.states[series] as SeriesState;
+    const d = state.open;
+    if (d[COUNT] !== 0 && offset - (d[OFFSET] as number) > SPAN_BYTES) this.close(state, 0);
+    if (d[COUNT] === 0) openBucket(d, 0, series, 0, step, ts, value, offset);
+    else addRow(d, 0, step, ts, value, offset);
+    if ((d[COUNT] as number) >= LEVEL0_ROWS) this.close(state, 0);
+  }
+
+  /** Rows at or before this offset are already in a bucket of the series (a re-read skips them). */
+  covered(series: number): number {
+    return this.states[series]?.covered ?? -1;
+  }
+
+  /**
+   * Takes what was emitted since the last cut, for stream bytes up to `end`. `final` closes every
+   * open bucket first (end of a segment, a writer that exits).
+   */
+  cut(end: number, final = false): IndexBlock {
+    const oldest = end - this.rescanBytes;
+    for (const state of this.states) {
+      if (final) {
+        for (let level = 0; level < MAX_LEVELS; level++)
+          if (state.open[level * RECORD_COLUMNS + COUNT] !== 0) this.close(state, level);
+      } else if (state.open[COUNT] !== 0 && (state.open[OFFSET] as number) < oldest) this.close(state, 0);
+    }
+    let resume = end;
+    for (const state of this.states)
+      if (state.open[COUNT] !== 0) resume = Math.min(resume, state.open[OFFSET] as number);
+    const block: IndexBlock = {
+      end,
+      resume,
+      final,
+      defs: this.defs.slice(this.newDefs),
+      records: this.out.slice(0, this.outLength * RECORD_COLUMNS),
+    };
+    this.newDefs = this.defs.length;
+    this.outLength = 0;
+    return block;
+  }
+
+  /**
+   * Takes up the state a writer had after the given blocks (read back from an index file): series,
+   * and every open bucket above level 0. Open level-0 buckets come back as the caller re-reads rows
+   * after `covered()` from the last block's `resume`.
+   */
+  restore(blocks: readonly IndexBlock[]): void {
+    for (const block of blocks) {
+      for (const def of block.defs) this.seriesId(def.run, def.phase, def.name);
+      const r = block.records;
+      for (let o = 0; o < r.length; o += RECORD_COLUMNS) {
+        if (r[o + LEVEL] !== 0) continue;
+        const state = this.states[r[o + SERIES] as number] as SeriesState;
+        state.covered = r[o + LAST_OFFSET] as number;
+        this.propagate(state, r, o, 1, false);
+      }
+      if (block.final) for (const state of this.states) state.open.fill(0, RECORD_COLUMNS);
+    }
+    this.newDefs = this.defs.length;
+    this.outLength = 0;
+  }
+
+  /** The open (unfinished) buckets of every level, for a reader that shows everything up to now. */
+  openBuckets(): Float64Array {
+    const out: number[] = [];
+    for (const state of this.states)
+      for (let level = MAX_LEVELS - 1; level >= 0; level--) {
+        const o = level * RECORD_COLUMNS;
+        if (state.open[o + COUNT] !== 0) out.push(...state.open.subarray(o, o + RECORD_COLUMNS));
+      }
+    return Float64Array.from(out);
+  }
+
+  private close(state: SeriesState, level: number): void {
+    const d = state.open;
+    const o = level * RECORD_COLUMNS;
+    this.emit(d, o);
+    if (level === 0) state.covered = d[o + LAST_OFFSET] as number;
+    d[o + COUNT] = 0;
+    state.children[level] = 0;
+    if (level + 1 < MAX_LEVELS)
+      this.propagate(state, this.out, (this.outLength - 1) * RECORD_COLUMNS, level + 1, true);
+  }
+
+  /** Merges a finished bucket into the open bucket of `level`, closing it after FANOUT children. */
+  private propagate(state: SeriesState, from: Float64Array, f: number, level: number, emit: boolean): void {
+    if (level >= MAX_LEVELS) return;
+    const d = state.open;
+    const o = level * RECORD_COLUMNS;
+    if (d[o + COUNT] === 0) copyBucket(d, o, from, f, level);
+    else mergeBucket(d, o, from, f);
+    if (++(state.children[level] as number) < FANOUT) return;
+    if (emit) this.close(state, level);
+    else {
+      // Read back: the file holds this bucket already; carry it on up as the writer did.
+      this.propagate(state, d, o, level + 1, false);
+      d[o + COUNT] = 0;
+      state.children[level] = 0;
+    }
+  }
+
+  private emit(from: Float64Array, f: number): void {
+    if ((this.outLength + 1) * RECORD_COLUMNS > this.out.length) {
+      const bigger = new Float64Array(this.out.length * 2);
+      bigger.set(this.out);
+      this.out = bigger;
+    }
+    this.out.set(from.subarray(f, f + RECORD_COLUMNS), this.outLength * RECORD_COLUMNS);
+    this.outLength++;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The bytes of a run index file (docs/run-index.md): a header that ties the index to its stream,
+ * then blocks, each framed as `u32 LE payload length · u32 LE CRC-32 of the payload · payload`, so a
+ * block torn by a crash fails its length or checksum and is ignored with everything after it.
+ *
+ * Header: `CXRIDX01` · u32 LE JSON length · u32 LE CRC-32 of the JSON · JSON
+ * `{"inode","headLength","headHash","pid"}` (the stream's inode and CRC-32 of its first headLength bytes).
+ * Block payload: f64 end · f64 resume · u32 tail hash (CRC-32 of the stream's TAIL_BYTES before end)
+ * · u32 flags (1: final) · u32 definitions length · u32 record count · definitions JSON
+ * `[[id, run, phase, name], ...]` · zero padding to 8 bytes · records (bucket-record.ts), f64 LE.
+ */
+import { crc32 } from '@node-rs/crc32';
+import os from 'node:os';
+import { RECORD_COLUMNS } from './bucket-record.js';
+import type { IndexBlock, SeriesDef } from './index-builder.js';
+
+export const MAGIC = Buffer.from('CXRIDX01', 'latin1');
+/** The stream's first bytes hashed into the header (fewer when the stream was shorter). */
+export const HEAD_BYTES = 4096;
+/** The stream bytes before a block's end that the block's tail hash covers. */
+export const TAIL_BYTES = 64;
+const FRAME = 8;
+const FIXED = 32;
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+export interface IndexHeader {
+  inode: number;
+  headLength: number;
+  headHash: number;
+  /** The process that writes the index as it writes the stream (0: built by a reader). */
+  pid?: number;
+}
+
+export interface StoredBlock extends IndexBlock {
+  tailHash: number;
+}
+
+export interface DecodedIndex {
+  header: IndexHeader | undefined;
+  blocks: StoredBlock[];
+  /** Byte length of each whole block in order, after the header. */
+  blockEnds: number[];
+  /** Bytes of the header (0 when it is missing or torn). */
+  headerBytes: number;
+}
+
+export function encodeHeader(header: IndexHeader): Buffer {
+  const json = Buffer.from(JSON.stringify(header));
+  const out = Buffer.alloc(MAGIC.length + FRAME + json.length);
+  MAGIC.copy(out, 0);
+  out.writeUInt32LE(json.length, MAGIC.length);
+  out.writeUInt32LE(crc32(json), MAGIC.length + 4);
+  json.copy(out, MAGIC.length + FRAME);
+  return out;
+}
+
+export function encodeBlock(block: IndexBlock, tailHash: number): Buffer {
+  const defs = Buffer.from(JSON.stringify(block.defs.map((d) => [d.id, d.run, d.phase, d.name])));
+  const recordsAt = FIXED + Math.ceil(defs.length / 8) * 8;
+  const payload = Buffer.alloc(recordsAt + block.records.length * 8);
+  payload.writeDoubleLE(block.end, 0);
+  payload.writeDoubleLE(block.resume, 8);
+  payload.writeUInt32LE(tailHash >>> 0, 16);
+  payload.writeUInt32LE(block.final ? 1 : 0, 20);
+  payload.writeUInt32LE(defs.length, 24);
+  payload.writeUInt32LE(block.records.length / RECORD_COLUMNS, 28);
+  defs.copy(payload, FIXED);
+  if (LITTLE_ENDIAN)
+    Buffer.from(block.records.buffer, block.records.byteOffset, block.records.byteLength).copy(
+      payload,
+      recordsAt,
+    );
+  else block.records.forEach((v, i) => payload.writeDoubleLE(v, recordsAt + i * 8));
+  const frame = Buffer.alloc(FRAME);
+  frame.writeUInt32LE(payload.length, 0);
+  frame.writeUInt32LE(crc32(payload), 4);
+  return Buffer.concat([frame, payload]);
+}
+
+/** Reads what is whole: a torn or corrupt header gives no header; a torn block ends the list. */
+export function decodeIndex(bytes: Buffer): DecodedIndex {
+  const empty: DecodedIndex = { header: undefined, blocks: [], blockEnds: [], headerBytes: 0 };
+  if (bytes.length < MAGIC.length + FRAME || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return empty;
+  const jsonLength = bytes.readUInt32LE(MAGIC.length);
+  const headerBytes = MAGIC.length + FRAME + jsonLength;
+  if (headerBytes > bytes.length) return empty;
+  const json = bytes.subarray(MAGIC.length + FRAME, headerBytes);
+  if (crc32(json) !== bytes.readUInt32LE(MAGIC.length + 4)) return empty;
+  const header = JSON.parse(json.toString('utf8')) as IndexHeader;
+  const blocks: StoredBlock[] = [];
+  const blockEnds: number[] = [];
+  let at = headerBytes;
+  while (at + FRAME <= bytes.length) {
+    const length = bytes.readUInt32LE(at);
+    if (length < FIXED || at + FRAME + length > bytes.length) break;
+    const payload = bytes.subarray(at + FRAME, at + FRAME + length);
+    if (crc32(payload) !== bytes.readUInt32LE(at + 4)) break;
+    blocks.push(decodeBlock(payload));
+    at += FRAME + length;
+    blockEnds.push(at);
+  }
+  return { header, blocks, blockEnds, headerBytes };
+}
+
+function decodeBlock(payload: Buffer): StoredBlock {
+  const defsLength = payload.readUInt32LE(24);
+  const count = payload.readUInt32LE(28);
+  const recordsAt = FIXED + Math.ceil(defsLength / 8) * 8;
+  const defs = (
+    JSON.parse(payload.toString('utf8', FIXED, FIXED + defsLength)) as [number, string, string, string][]
+  ).map(([id, run, phase, name]): SeriesDef => ({ id, run, phase, name }));
+  const records = new Float64Array(count * RECORD_COLUMNS);
+  if (LITTLE_ENDIAN)
+    Buffer.from(records.buffer).set(payload.subarray(recordsAt, recordsAt + records.byteLength));
+  else for (let i = 0; i < records.length; i++) records[i] = payload.readDoubleLE(recordsAt + i * 8);
+  return {
+    end: payload.readDoubleLE(0),
+    resume: payload.readDoubleLE(8),
+    tailHash: payload.readUInt32LE(16),
+    final: (payload.readUInt32LE(20) & 1) === 1,
+    defs,
+    records,
+  };
+}

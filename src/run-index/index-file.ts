@@ -1,0 +1,108 @@
+/**
+ * Appends blocks to one index file. The header is written with the first block (it hashes the
+ * stream's head, which exists only then); every block records the stream bytes it accounts for and
+ * a hash of the bytes just before that end, so a reader can tell the stream was cut or replaced.
+ * Writes are synchronous and small (a block per flush); a failure is reported once by the caller
+ * and the index is given up: readers then build their own.
+ */
+import { crc32 } from '@node-rs/crc32';
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { encodeBlock, encodeHeader, HEAD_BYTES, TAIL_BYTES } from './index-codec.js';
+import type { IndexBlock } from './index-builder.js';
+
+/** CRC-32 of the stream's bytes [from, to), read through `fd`. */
+export function hashRange(fd: number, from: number, to: number): number {
+  const bytes = Buffer.alloc(Math.max(0, to - from));
+  let at = 0;
+  while (at < bytes.length) {
+    const n = fs.readSync(fd, bytes, at, bytes.length - at, from + at);
+    if (n === 0) break;
+    at += n;
+  }
+  return crc32(bytes.subarray(0, at));
+}
+
+export function tailHash(fd: number, end: number): number {
+  return hashRange(fd, Math.max(0, end - TAIL_BYTES), end);
+}
+
+export class IndexFile {
+  private fd: number | undefined;
+  private position: number;
+  private headerWritten: boolean;
+
+  /**
+   * @param path the index file
+   * @param validBytes its bytes known good (header and whole blocks); anything after (a torn
+   *   block, blocks of a cut stream) is cut off before the next append. 0: start a new file.
+   */
+  constructor(
+    readonly path: string,
+    validBytes = 0,
+    /** The writing process, named in the header so readers leave the index alone while it lives. */
+    private readonly pid = 0,
+  ) {
+    this.position = validBytes;
+    this.headerWritten = validBytes > 0;
+  }
+
+  /**
+   * Appends a block for `stream` (read for the header and tail hashes). Without a stream (a gzip
+   * segment, closed for good) the block carries no hashes.
+   */
+  append(stream: string | undefined, block: IndexBlock): void {
+    const streamFd = stream === undefined ? undefined : fs.openSync(stream, 'r');
+    try {
+      const parts: Buffer[] = [];
+      if (!this.headerWritten) {
+        const headLength = streamFd === undefined ? 0 : Math.min(HEAD_BYTES, block.end);
+        parts.push(
+          encodeHeader({
+            inode: streamFd === undefined ? 0 : fs.fstatSync(streamFd).ino,
+            headLength,
+            headHash: streamFd === undefined ? 0 : hashRange(streamFd, 0, headLength),
+            pid: this.pid,
+          }),
+        );
+      }
+      parts.push(encodeBlock(block, streamFd === undefined ? 0 : tailHash(streamFd, block.end)));
+      const bytes = Buffer.concat(parts);
+      const fd = this.open();
+      fs.writeSync(fd, bytes, 0, bytes.length, this.position);
+      this.position += bytes.length;
+      this.headerWritten = true;
+    } finally {
+      if (streamFd !== undefined) fs.closeSync(streamFd);
+    }
+  }
+
+  /** The index moves with its stream (rotation renames the active file to a segment). */
+  rename(to: string): void {
+    this.close();
+    fs.renameSync(this.path, to);
+    (this as { path: string }).path = to;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private open(): number {
+    if (this.fd === undefined) {
+      fs.mkdirSync(path.dirname(this.path), { recursive: true });
+      let fd: number;
+      try {
+        fd = fs.openSync(this.path, 'r+');
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+        fd = fs.openSync(this.path, 'w+');
+      }
+      fs.ftruncateSync(fd, this.position);
+      this.fd = fd;
+    }
+    return this.fd;
+  }
+}

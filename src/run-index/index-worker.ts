@@ -1,0 +1,8 @@
+/** Worker thread: brings the index of each stream file it is sent up to date (see build-in-background.ts). */
+import { serveTasks } from '../ndjson/worker-pool.js';
+import { loadStreamIndex } from './stream-index.js';
+
+serveTasks(async (task: { index: number; path: string }) => {
+  const loaded = await loadStreamIndex(task.path);
+  return { path: loaded.path ?? null, scanned: loaded.scanned };
+});

@@ -1,0 +1,106 @@
+/**
+ * A stream opened from its run index: the store holds what a full read gives (points, non-finite
+ * counts, extremes and where they are, step range), the follower goes on after the index, and the
+ * stream's rows are not read again.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BUCKET as B, COLUMNS, type BucketSeries } from '../../src/dashboard/bucket-series.js';
+import { SeriesStore } from '../../src/dashboard/series-store.js';
+import { StreamReader } from '../../src/dashboard/stream-reader.js';
+import { besidePath } from '../../src/run-index/index-path.js';
+import { loadStreamIndex } from '../../src/run-index/stream-index.js';
+import { appendStream, writeStream } from '../run-index/make-stream.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'index-backlog-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+interface Summary {
+  points: number;
+  nan: number;
+  posInf: number;
+  negInf: number;
+  min: [number, number];
+  max: [number, number];
+  steps: [number, number];
+}
+
+function summary(s: BucketSeries): Summary {
+  let min: [number, number] = [Infinity, NaN];
+  let max: [number, number] = [-Infinity, NaN];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let b = 0; b < s.length; b++) {
+    const o = b * COLUMNS;
+    if ((s.data[o + B.VMIN] as number) < min[0])
+      min = [s.data[o + B.VMIN] as number, s.data[o + B.XMIN] as number];
+    if ((s.data[o + B.VMAX] as number) > max[0])
+      max = [s.data[o + B.VMAX] as number, s.data[o + B.XMAX] as number];
+    lo = Math.min(lo, s.data[o + B.X0] as number);
+    hi = Math.max(hi, s.data[o + B.X0] as number, s.data[o + B.XMAX] as number, s.data[o + B.XMIN] as number);
+  }
+  hi = Math.max(hi, s.lastStep);
+  return { points: s.points, nan: s.nan, posInf: s.posInf, negInf: s.negInf, min, max, steps: [lo, hi] };
+}
+
+function summaries(store: SeriesStore): Record<string, Summary> {
+  const out: Record<string, Summary> = {};
+  for (const chart of store.charts.values())
+    for (const [id, line] of chart.lines)
+      for (const [rank, series] of line.ranks) out[`${chart.metric}|${id}|${rank}`] = summary(series);
+  return out;
+}
+
+async function open(file: string, fromIndex: boolean): Promise<{ store: SeriesStore; reader: StreamReader }> {
+  const store = new SeriesStore();
+  const reader = new StreamReader({ activePath: file, run: 'run', rank: 0 }, store, undefined, {
+    jobs: 1,
+    indexMinBytes: fromIndex ? 0 : Infinity,
+  });
+  await reader.poll();
+  return { store, reader };
+}
+
+describe('the dashboard opens a stream from its run index', () => {
+  it('holds what a full read holds, and follows what is appended after', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    writeStream(file, 0, 20_000);
+    const indexed = await open(file, true);
+    expect(fs.existsSync(besidePath(file))).toBe(true);
+    const full = await open(file, false);
+    expect(Object.keys(summaries(indexed.store)).length).toBe(4);
+    expect(summaries(indexed.store)).toEqual(summaries(full.store));
+    appendStream(file, 20_000, 20_500);
+    await indexed.reader.poll();
+    await full.reader.poll();
+    expect(summaries(indexed.store)).toEqual(summaries(full.store));
+    await indexed.reader.close();
+    await full.reader.close();
+  });
+
+  it('reads none of the rows an up-to-date index holds', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    writeStream(file, 0, 5000);
+    await loadStreamIndex(file, { rescanBytes: 0 });
+    // Values the index holds are overwritten in place (the head and tail the index checks are kept):
+    // a read from the index cannot see that, a read of the rows would.
+    const text = fs.readFileSync(file, 'utf8');
+    const full = await open(file, false);
+    const middle = text
+      .slice(8192, -8192)
+      .replace(/"value":[-0-9.e]+,/g, (m) => '"value":' + '7'.padEnd(m.length - 9, ' ') + ',');
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, middle, 8192);
+    fs.closeSync(fd);
+    expect(fs.readFileSync(file, 'utf8')).not.toBe(text);
+    const indexed = await open(file, true);
+    expect(summaries(indexed.store)).toEqual(summaries(full.store));
+    await indexed.reader.close();
+    await full.reader.close();
+  });
+});

@@ -1,0 +1,149 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RotationPolicy } from '../../src/exporters/file/rotation-policy.js';
+import { NdjsonExporter } from '../../src/exporters/ndjson/ndjson-exporter.js';
+import { SinkHealth } from '../../src/health.js';
+import { listSegments } from '../../src/ndjson/segments.js';
+import type { Row } from '../../src/pipeline/row.js';
+import { besidePath } from '../../src/run-index/index-path.js';
+import { loadStreamIndex } from '../../src/run-index/stream-index.js';
+import { expectSameAsFullScan } from './index-check.js';
+
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sink-index-'));
+  env = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache') };
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const SPECIAL = [NaN, Infinity, -Infinity];
+
+function rows(from: number, to: number): Row[] {
+  const out: Row[] = [];
+  for (let step = from; step < to; step++) {
+    const ts = 1_700_000_000 + step * 0.123456789;
+    out.push({
+      stream: 'train',
+      phase: 'train',
+      step,
+      ts,
+      names: ['loss', 'lr', 'grad_norm/ü'],
+      values: [
+        step % 89 === 5 ? (SPECIAL[step % 3] as number) : Math.cos(step),
+        1e-3 / (1 + step),
+        step % 13,
+      ],
+    });
+    if (step % 25 === 0)
+      out.push({
+        stream: 'system',
+        phase: 'system',
+        step,
+        ts,
+        names: ['cpu_percent', 'gpu_0_util_percent'],
+        values: [step % 100, 50],
+      });
+  }
+  return out;
+}
+
+function exporter(file: string, rotation?: RotationPolicy, gzip = false): NdjsonExporter {
+  return new NdjsonExporter({
+    path: file,
+    runId: 'r-1',
+    streams: ['train', 'system'],
+    health: new SinkHealth(() => undefined),
+    rotation,
+    gzipSegments: gzip,
+  });
+}
+
+describe('the NDJSON sink keeps an index as it writes', () => {
+  it('leaves a whole index on close that a reader takes as it is, equal to a full scan', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const sink = exporter(file);
+    for (let s = 0; s < 4000; s += 100) {
+      sink.write(rows(s, s + 100));
+      if (s % 1000 === 0) await sink.flush();
+    }
+    await sink.close();
+    expect(fs.existsSync(besidePath(file))).toBe(true);
+    const index = await loadStreamIndex(file, { env });
+    expect(index.reused).toBe(true);
+    expect(index.scanned).toBe(0);
+    expect(index.open.length).toBe(0);
+    await expectSameAsFullScan(index, file);
+  });
+
+  it('lets a reader see a live stream from its flushed blocks, re-reading only the open buckets', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const sink = exporter(file);
+    sink.write(rows(0, 3000));
+    await sink.flush();
+    sink.write(rows(3000, 3010));
+    await sink.flush();
+    const index = await loadStreamIndex(file, { env });
+    expect(index.reused).toBe(true);
+    expect(index.scanned).toBeGreaterThan(0);
+    expect(index.scanned).toBeLessThan(fs.statSync(file).size);
+    await expectSameAsFullScan(index, file);
+    // The sink writes this index: the reader did not append to it.
+    const before = fs.statSync(besidePath(file)).size;
+    await loadStreamIndex(file, { env });
+    expect(fs.statSync(besidePath(file)).size).toBe(before);
+    await sink.close();
+  });
+
+  it('finishes the index on the synchronous exit path', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const sink = exporter(file);
+    sink.write(rows(0, 1234));
+    sink.closeSync();
+    const index = await loadStreamIndex(file, { env });
+    expect(index.scanned).toBe(0);
+    await expectSameAsFullScan(index, file);
+  });
+
+  it('moves the index with each rotated segment, plain and gzip, each equal to a full scan', async () => {
+    for (const gzip of [false, true]) {
+      const sub = path.join(dir, gzip ? 'gz' : 'plain');
+      const file = path.join(sub, 'metrics.ndjson');
+      const sink = exporter(file, new RotationPolicy({ maxBytes: 100_000 }), gzip);
+      for (let s = 0; s < 3000; s += 50) {
+        sink.write(rows(s, s + 50));
+        await sink.flush();
+      }
+      await sink.close();
+      const segments = listSegments(file);
+      expect(segments.length).toBeGreaterThan(2);
+      for (const segment of [...segments.map((x) => x.path), file]) {
+        expect(fs.existsSync(besidePath(segment))).toBe(true);
+        const index = await loadStreamIndex(segment, { env });
+        expect({ segment, reused: index.reused, scanned: index.scanned }).toEqual({
+          segment,
+          reused: true,
+          scanned: 0,
+        });
+        await expectSameAsFullScan(index, segment);
+      }
+    }
+  });
+
+  it('leaves a stream that already held lines to readers, which index it whole', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    fs.writeFileSync(
+      file,
+      '{"v":1,"ts":1,"run_id":"old","step":0,"name":"loss","value":1,"tags":{"phase":"train"}}\n',
+    );
+    const sink = exporter(file);
+    sink.write(rows(0, 500));
+    await sink.close();
+    expect(fs.existsSync(besidePath(file))).toBe(false);
+    const index = await loadStreamIndex(file, { env });
+    await expectSameAsFullScan(index, file);
+  });
+});
