@@ -154,8 +154,7 @@ export class LiveRuns {
   private async round(last: (() => Promise<void>) | undefined): Promise<void> {
     if (Date.now() - this.lastDiscover >= (this.options.discoverMs ?? DISCOVER_MS)) {
       this.lastDiscover = Date.now();
-      const inputs =
-        typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
+      const inputs = typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
       for (const spec of discoverRuns(inputs, this.options.source)) {
         if (!this.runReaders.has(spec.path)) {
           const onMalformed = this.options.onMalformed ?? (() => undefined);

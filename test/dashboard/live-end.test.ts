@@ -41,7 +41,7 @@ function startWithDashboard(args: string[], env: NodeJS.ProcessEnv = process.env
     };
     child.stdout.on('data', look);
     child.stderr.on('data', look);
-    void exited.then((code) => reject(new Error(`exited (${code}) before serving: ${output}`)));
+    exited.then((code) => reject(new Error(`exited (${code}) before serving: ${output}`)), reject);
   });
   return { child, url, exited, output: () => output };
 }
@@ -74,8 +74,6 @@ async function fileRows(inputs: string[]): Promise<Record<string, number>> {
   }
 }
 
-const connection = (page: Page): Promise<string | undefined> =>
-  page.$eval('body', (b) => (b as unknown as Html).dataset.connection);
 const statusText = (page: Page): Promise<string> =>
   page.$eval('.dash-status', (s) => (s as unknown as Html).textContent ?? '');
 
@@ -93,50 +91,55 @@ describe.skipIf(!hasChromium)(`the end of a live run${hasChromium ? '' : ` (${NO
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`a live demo loses its end no more: the last row reaches an open page in ${TRIES}/${TRIES} tries, which then says the run finished`, async () => {
-    let reached = 0;
-    const misses: string[] = [];
-    for (let attempt = 0; attempt < TRIES; attempt++) {
-      const out = path.join(dir, `demo-${attempt}`);
-      const demo = startWithDashboard([
-        'demo',
-        '--dashboard',
-        '--out',
-        out,
-        '--prometheus-port',
-        '0',
-        '--steps',
-        '300',
-        '--step-delay-ms',
-        '10',
-        '--eval-every',
-        '50',
-        '--system-metrics-interval',
-        '0.2',
-        '--no-wandb',
-        '--no-tensorboard',
-      ]);
-      const page = await chrome.browser.newPage();
-      try {
-        await page.goto(await demo.url);
-        await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
-        expect(await demo.exited, demo.output()).toBe(0);
-        await page.waitForSelector('body[data-connection="finished"]', { timeout: 10_000 });
-        expect(await statusText(page)).toBe('run finished (exit code 0)');
-        const onPage = await pageRows(page);
-        const inFiles = await fileRows([out]);
-        // 300 train rows and 6 evals (every 50 steps) on the loss chart, as the issue counted.
-        expect(inFiles.loss).toBe(306);
-        if (JSON.stringify(onPage) === JSON.stringify(inFiles)) reached++;
-        else misses.push(`try ${attempt}: page ${JSON.stringify(onPage)}, files ${JSON.stringify(inFiles)}`);
-      } finally {
-        demo.child.kill('SIGKILL');
-        await page.close();
+  it(
+    `a live demo loses its end no more: the last row reaches an open page in ${TRIES}/${TRIES} tries, which then says the run finished`,
+    async () => {
+      let reached = 0;
+      const misses: string[] = [];
+      for (let attempt = 0; attempt < TRIES; attempt++) {
+        const out = path.join(dir, `demo-${attempt}`);
+        const demo = startWithDashboard([
+          'demo',
+          '--dashboard',
+          '--out',
+          out,
+          '--prometheus-port',
+          '0',
+          '--steps',
+          '300',
+          '--step-delay-ms',
+          '10',
+          '--eval-every',
+          '50',
+          '--system-metrics-interval',
+          '0.2',
+          '--no-wandb',
+          '--no-tensorboard',
+        ]);
+        const page = await chrome.browser.newPage();
+        try {
+          await page.goto(await demo.url);
+          await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+          expect(await demo.exited, demo.output()).toBe(0);
+          await page.waitForSelector('body[data-connection="finished"]', { timeout: 10_000 });
+          expect(await statusText(page)).toBe('run finished (exit code 0)');
+          const onPage = await pageRows(page);
+          const inFiles = await fileRows([out]);
+          // 300 train rows and 6 evals (every 50 steps) on the loss chart, as the issue counted.
+          expect(inFiles.loss).toBe(306);
+          if (JSON.stringify(onPage) === JSON.stringify(inFiles)) reached++;
+          else
+            misses.push(`try ${attempt}: page ${JSON.stringify(onPage)}, files ${JSON.stringify(inFiles)}`);
+        } finally {
+          demo.child.kill('SIGKILL');
+          await page.close();
+        }
       }
-    }
-    expect(misses).toEqual([]);
-    expect(reached).toBe(TRIES);
-  }, 60_000 * TRIES);
+      expect(misses).toEqual([]);
+      expect(reached).toBe(TRIES);
+    },
+    60_000 * TRIES,
+  );
 
   it('a trainer that exits with 3 under `run --dashboard` shows as failed with exit code 3, its unterminated last row included', async () => {
     const out = path.join(dir, 'bridge');
