@@ -3,7 +3,7 @@
  * chromium: the last rows before the writer exits reach the page, the page says the run finished
  * with its exit code, and a server that goes away without saying so is shown as such.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -185,6 +185,47 @@ describe.skipIf(!hasChromium)(`the end of a live run${hasChromium ? '' : ` (${NO
     } finally {
       run.child.kill('SIGKILL');
       await page.close();
+    }
+  }, 60_000);
+
+  it("a W&B run's exit record shows in the legend: failed with exit code 4, and a run that exited 0 as finished", async () => {
+    const runs = path.join(dir, 'wandb-runs');
+    for (const code of [4, 0]) {
+      const bridge = spawnSync(
+        process.execPath,
+        [
+          CLI,
+          'run',
+          '--out',
+          path.join(runs, `exit-${code}`),
+          '--no-prometheus',
+          '--no-tensorboard',
+          '--system-metrics-interval',
+          '0',
+          '--',
+          process.execPath,
+          '-e',
+          `require('node:fs').appendFileSync(process.env.CODEX_METRICS_OUT, ${JSON.stringify(scalarLine(0, 'loss', 1))}); process.exit(${code});`,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(bridge.status, bridge.stderr).toBe(code);
+    }
+    const server = await startDashboard({ inputs: [runs], port: 0, source: 'wandb' });
+    const page = await chrome.browser.newPage();
+    try {
+      await page.goto(server.url);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+      const ends = await page.$$eval('.dash-run-end', (els) =>
+        els.map((e) => [(e as unknown as Html).dataset.exitCode, (e as unknown as Html).textContent]),
+      );
+      expect(ends.sort()).toEqual([
+        ['0', 'finished (exit code 0)'],
+        ['4', 'failed (exit code 4)'],
+      ]);
+    } finally {
+      await page.close();
+      await server.close();
     }
   }, 60_000);
 
