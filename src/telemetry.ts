@@ -29,6 +29,7 @@ import { SYSTEM_STREAM, TRAIN_STREAM } from './pipeline/row.js';
 import { RowPipeline } from './pipeline/row-pipeline.js';
 import type { OutputPaths, SinkContext, SinkDefinition } from './pipeline/sink-definition.js';
 import { defaultWarn, SinkHealth, type WarnFn } from './health.js';
+import { errorText } from './errors.js';
 import { StepTimeAccumulator } from './pipeline/step-time-accumulator.js';
 import { saveCheckpointManifest, type CheckpointOptions } from './runtime/checkpoint.js';
 import { assembleSinks, openStreamSinks, type AssembledSinks } from './runtime/assemble-sinks.js';
@@ -60,6 +61,11 @@ export interface StartOptions {
   sinks?: readonly SinkDefinition[];
   /** More routes served by the /metrics server, e.g. the dashboard under `/`. */
   httpRoutes?: HttpRoutes;
+  /**
+   * Runs at shutdown once every file is closed and before the /metrics server closes: the
+   * dashboard reads the run's last rows and tells open pages it ended (with `exitCode`).
+   */
+  beforeServerClose?: (exitCode: number) => Promise<void>;
 }
 
 export class Telemetry {
@@ -79,6 +85,7 @@ export class Telemetry {
   private readonly intake: RowIntake;
   private running: RunningSampler | undefined;
   private shutdownPromise: Promise<void> | undefined;
+  private beforeServerClose: ((exitCode: number) => Promise<void>) | undefined;
 
   private constructor(
     context: SinkContext,
@@ -147,6 +154,7 @@ export class Telemetry {
     const resource = buildResource(resolved, env);
     const sinks = await assembleSinks(options.sinks ?? DEFAULT_SINKS, context);
     const telemetry = new Telemetry(context, sinks, gauges, warn, resource);
+    telemetry.beforeServerClose = options.beforeServerClose;
     telemetry.running = await startSystemSampler({
       config: resolved,
       health: context.health,
@@ -267,6 +275,11 @@ export class Telemetry {
     const samplerStopped = this.running?.stop();
     await this.pipeline.close({ exitCode });
     await samplerStopped;
+    try {
+      await this.beforeServerClose?.(exitCode);
+    } catch (error) {
+      this.warn(`codex-telemetry: before closing the /metrics server: ${errorText(error)}`);
+    }
     try {
       await this.backendProvider?.shutdown();
     } catch (error) {

@@ -45,6 +45,14 @@ export class CliDashboard {
     return `dashboard: ${metricsUrl.replace(/metrics$/, '')}`;
   }
 
+  /**
+   * The run ended and its files are closed (telemetry's `beforeServerClose`): open pages get its
+   * last rows and its exit code before the server closes under them.
+   */
+  readonly finish = async (exitCode: number): Promise<void> => {
+    await this.live?.finish({ exitCode });
+  };
+
   stop(): void {
     this.live?.stop();
   }
@@ -71,6 +79,7 @@ export async function startBridgeTelemetry(options: {
     info: warn,
     warn,
     httpRoutes: options.dashboard ? dashboard.routes : undefined,
+    beforeServerClose: dashboard.finish,
   });
   if (options.dashboard) {
     const line = await dashboard.start(

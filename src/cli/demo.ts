@@ -50,6 +50,7 @@ export async function runDemo(options: SinkOptions, io: CommandIo): Promise<numb
     info: (line) => io.stdout.write(`${line}\n`),
     warn,
     httpRoutes: options.dashboard ? dashboard.routes : undefined,
+    beforeServerClose: dashboard.finish,
   });
   const evaluation = telemetry.evaluation();
   if (options.dashboard) {

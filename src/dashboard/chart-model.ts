@@ -54,6 +54,8 @@ export interface RunModel {
   name: string;
   color: string;
   ranks: number[];
+  /** The exit code of a run known to have ended (a W&B run's exit record); absent while unknown. */
+  exitCode?: number;
 }
 
 export interface IndexModel {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTENT_SECURITY_POLICY, loadAssets, MISSING_ASSETS, PAGE } from './assets.js';
 import { chartData } from './chart-data.js';
-import type { LiveRuns } from './live-runs.js';
+import type { Finished, LiveRuns } from './live-runs.js';
 import { resolveFile } from './safe-files.js';
 import { hostAllowed } from '../net/host-allowed.js';
 
@@ -89,6 +89,7 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
             ...live.store.index(),
             inputs: live.inputList(),
             droppedClients: live.droppedClients,
+            finished: live.finished,
           }),
           head,
         );
@@ -158,11 +159,19 @@ function events(live: LiveRuns, request: IncomingMessage, response: ServerRespon
     response.write(text);
   };
   write(`retry: 1000\n\n`);
+  // The run's end is its own event, after its last change: the page fetches what changed, says the
+  // run finished, and hangs up, which lets a finishing server close (LiveRuns.finish).
+  const finished = (end: Finished): void => write(`event: finished\ndata: ${JSON.stringify(end)}\n\n`);
   const unsubscribe = live.subscribe((change) => write(`data: ${JSON.stringify(change)}\n\n`));
+  const unsubscribeEnd = live.onFinished(finished);
+  const hungUp = live.clientConnected();
+  if (live.finished !== undefined) finished(live.finished);
   const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS).unref();
   const stop = (): void => {
     clearInterval(heartbeat);
     unsubscribe();
+    unsubscribeEnd();
+    hungUp();
   };
   request.on('close', stop);
 }

@@ -24,6 +24,18 @@ export interface Change {
   structure: boolean;
 }
 
+/** How the run the page follows ended: sent once, after its last rows, before the server closes. */
+export interface Finished {
+  /** The run's outcome: the trainer's exit code (run), the demo's or tail's own. */
+  exitCode: number;
+}
+
+/**
+ * How long a finished run's server waits for open pages to fetch its last rows and hang up before
+ * it closes anyway: a page that stopped reading (a suspended tab) cannot hold a run's exit.
+ */
+export const FINISH_GRACE_MS = 5000;
+
 export interface LiveRunsOptions {
   /** Run folders, files or globs; a function is asked again at every discovery (streams opened later). */
   inputs: readonly string[] | (() => readonly string[]);
@@ -44,9 +56,15 @@ export class LiveRuns {
   /** TensorBoard and W&B runs, by folder (or file), polled beside the NDJSON streams. */
   private readonly runReaders = new Map<string, SourceRunReader>();
   private readonly listeners = new Set<(change: Change) => void>();
+  private readonly finishListeners = new Set<(finished: Finished) => void>();
+  /** Set once the run ended: pages that connect later are told at once. */
+  finished: Finished | undefined;
+  /** Event-stream clients connected now (http-handler.ts counts them in and out). */
+  private clients = 0;
+  private readonly clientsGone = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private lastDiscover = 0;
-  private polling = false;
+  private polling: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly options: LiveRunsOptions) {}
@@ -67,6 +85,55 @@ export class LiveRuns {
     return () => this.listeners.delete(listener);
   }
 
+  /** Told once, when the run ends (see finish). */
+  onFinished(listener: (finished: Finished) => void): () => void {
+    this.finishListeners.add(listener);
+    return () => this.finishListeners.delete(listener);
+  }
+
+  /** An event-stream client connected; the returned function is called when it hangs up. */
+  clientConnected(): () => void {
+    this.clients++;
+    let gone = false;
+    return () => {
+      if (gone) return;
+      gone = true;
+      this.clients--;
+      if (this.clients === 0) for (const resolve of this.clientsGone) resolve();
+    };
+  }
+
+  /**
+   * The writer has exited and its files are closed: reads every stream to its end (a last line
+   * with no newline included), publishes that last change, then tells every page the run ended.
+   * Resolves once every page has hung up (a page does after fetching the last rows) or after
+   * `graceMs`, whichever comes first; the caller then closes the server.
+   */
+  async finish(finished: Finished, graceMs = FINISH_GRACE_MS): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.stopped = true;
+    // A round in flight may have read before the last rows were written: wait, then read again.
+    while (this.polling !== undefined) await this.polling;
+    this.lastDiscover = 0;
+    await this.tick(async () => {
+      for (const reader of this.readers.values()) await reader.finish();
+    });
+    this.finished = finished;
+    const gone =
+      this.clients === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, graceMs);
+            this.clientsGone.add(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+    for (const listener of this.finishListeners) listener(finished);
+    await gone;
+    this.clientsGone.clear();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -76,39 +143,41 @@ export class LiveRuns {
   }
 
   /** One round: discover (when due), poll every reader, publish what changed. */
-  async tick(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      if (Date.now() - this.lastDiscover >= (this.options.discoverMs ?? DISCOVER_MS)) {
-        this.lastDiscover = Date.now();
-        const inputs =
-          typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
-        for (const spec of discoverRuns(inputs, this.options.source)) {
-          if (!this.runReaders.has(spec.path)) {
-            const onMalformed = this.options.onMalformed ?? (() => undefined);
-            this.runReaders.set(spec.path, new SourceRunReader(spec, this.store, onMalformed));
-          }
-        }
-        const streams = this.options.source === undefined || this.options.source === 'ndjson';
-        for (const spec of streams ? discoverStreams(inputs) : []) {
-          if (!this.readers.has(spec.activePath)) {
-            this.readers.set(
-              spec.activePath,
-              new StreamReader(spec, this.store, this.options.onMalformed, this.options.backlog),
-            );
-          }
+  tick(last?: () => Promise<void>): Promise<void> {
+    if (this.polling !== undefined) return this.polling;
+    this.polling = this.round(last).finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async round(last: (() => Promise<void>) | undefined): Promise<void> {
+    if (Date.now() - this.lastDiscover >= (this.options.discoverMs ?? DISCOVER_MS)) {
+      this.lastDiscover = Date.now();
+      const inputs = typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
+      for (const spec of discoverRuns(inputs, this.options.source)) {
+        if (!this.runReaders.has(spec.path)) {
+          const onMalformed = this.options.onMalformed ?? (() => undefined);
+          this.runReaders.set(spec.path, new SourceRunReader(spec, this.store, onMalformed));
         }
       }
-      for (const reader of this.readers.values()) await reader.poll();
-      for (const reader of this.runReaders.values()) await reader.poll();
-      const changes = this.store.takeChanges();
-      if (changes !== undefined) {
-        const change = { version: this.store.version, ...changes };
-        for (const listener of this.listeners) listener(change);
+      const streams = this.options.source === undefined || this.options.source === 'ndjson';
+      for (const spec of streams ? discoverStreams(inputs) : []) {
+        if (!this.readers.has(spec.activePath)) {
+          this.readers.set(
+            spec.activePath,
+            new StreamReader(spec, this.store, this.options.onMalformed, this.options.backlog),
+          );
+        }
       }
-    } finally {
-      this.polling = false;
+    }
+    for (const reader of this.readers.values()) await reader.poll();
+    for (const reader of this.runReaders.values()) await reader.poll();
+    await last?.();
+    const changes = this.store.takeChanges();
+    if (changes !== undefined) {
+      const change = { version: this.store.version, ...changes };
+      for (const listener of this.listeners) listener(change);
     }
   }
 

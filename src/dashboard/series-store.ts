@@ -60,6 +60,14 @@ export class SeriesStore {
     return series;
   }
 
+  /** A run's reader found that it ended (a W&B exit record): the page's legend says so. */
+  runEnded(run: string, exitCode: number): void {
+    const model = this.runs.get(run);
+    if (model === undefined || model.exitCode === exitCode) return;
+    model.exitCode = exitCode;
+    this.structure = true;
+  }
+
   /** A reader appended to a chart's series. */
   touch(metric: string): void {
     this.changed.add(metric);

@@ -58,6 +58,8 @@ class RunStoreVisitor implements MetricVisitor {
 
 export class SourceRunReader {
   private readonly reader: LiveRunReader;
+  /** The run's name in the store, once its first scalar is read. */
+  private label: string | undefined;
   private lastRead = Date.now();
   private finished = false;
   /** Not-shown tags already told. */
@@ -65,7 +67,7 @@ export class SourceRunReader {
 
   constructor(
     readonly spec: RunSpec,
-    store: SeriesStore,
+    private readonly store: SeriesStore,
     onMalformed: (file: string, line: MalformedLine) => void,
     private readonly quietMs = QUIET_MS,
     /** Told once per tag or key the dashboard does not draw (histograms, text, strings…). */
@@ -73,9 +75,8 @@ export class SourceRunReader {
       process.stderr.write(`dashboard: ${run}: ${key} holds ${kind} values, which are not drawn\n`),
   ) {
     const names = new NameTable();
-    let label: string | undefined;
     // The run's name is fixed by its first scalar: a W&B run's record (name and id) comes before it.
-    const visitor = new RunStoreVisitor(store, names, () => (label ??= labelOf(this.reader.info)));
+    const visitor = new RunStoreVisitor(store, names, () => (this.label ??= labelOf(this.reader.info)));
     const sink: RunSink = {
       visitor,
       names,
@@ -108,6 +109,9 @@ export class SourceRunReader {
       [...info.notShown].slice(this.told).forEach(([key, kind]) => this.notShown(labelOf(info), key, kind));
       this.told = info.notShown.size;
     }
+    // A W&B run's exit record: the run ended, with this code.
+    if (info.exitCode !== undefined && this.label !== undefined)
+      this.store.runEnded(this.label, info.exitCode);
     const now = Date.now();
     if (read) {
       this.lastRead = now;

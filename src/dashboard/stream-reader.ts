@@ -158,6 +158,12 @@ export class StreamReader {
     return (await this.follower.poll()) > 0;
   }
 
+  /** The writer exited: reads to the end, and a last line with no newline is read as a line. */
+  async finish(): Promise<void> {
+    await this.poll();
+    await this.follower.finish();
+  }
+
   close(): Promise<void> {
     return this.follower.close();
   }

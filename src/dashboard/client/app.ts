@@ -26,7 +26,8 @@ export class App {
   private readonly dirty = new Set<string>();
   /** Step ranges of zoomed charts: their updates ask the server for that range only. */
   private readonly zooms = new Map<string, [number, number]>();
-  private fetching = false;
+  /** The chain of update rounds (see onChange); the run's end waits for it. */
+  private updates: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly root: HTMLElement,
@@ -46,10 +47,16 @@ export class App {
     this.applyIndex(index);
     await Promise.all(index.charts.map((c) => this.refresh(c.metric)));
     document.body.dataset.ready = 'true';
-    this.source.subscribe(
-      (change) => this.onChange(change),
-      (text) => (this.status.textContent = text),
-    );
+    this.source.subscribe({
+      change: (change) => this.onChange(change),
+      status: (connection, text) => {
+        this.status.textContent = text;
+        this.status.dataset.connection = connection;
+        document.body.dataset.connection = connection;
+      },
+      // Every change before the end is in the queue: its rounds done, the page has the last rows.
+      finished: () => this.updates,
+    });
   }
 
   private async anyTime(): Promise<boolean> {
@@ -151,25 +158,22 @@ export class App {
 
   private onChange(change: Change): void {
     for (const metric of change.metrics) this.dirty.add(metric);
-    // A failed fetch (server gone) is shown; the next change event tries again.
-    this.drain(change.structure).catch((error: unknown) => {
-      this.status.textContent = `update failed: ${error instanceof Error ? error.message : String(error)}`;
-    });
+    // One round at a time, in order; a round finds every chart dirtied since the last one, so
+    // changes that arrive meanwhile are fetched together. A failed fetch (server gone) is shown;
+    // the next change event tries again.
+    this.updates = this.updates
+      .then(() => this.drain(change.structure))
+      .catch((error: unknown) => {
+        this.status.textContent = `update failed: ${error instanceof Error ? error.message : String(error)}`;
+      });
   }
 
-  /** One round of fetches at a time; changes that arrive meanwhile wait for the next round. */
   private async drain(structure: boolean): Promise<void> {
     if (structure) this.applyIndex(await this.source.index());
-    if (this.fetching) return;
-    this.fetching = true;
-    try {
-      while (this.dirty.size > 0) {
-        const metrics = [...this.dirty];
-        this.dirty.clear();
-        await Promise.all(metrics.map((m) => this.refresh(m)));
-      }
-    } finally {
-      this.fetching = false;
+    while (this.dirty.size > 0) {
+      const metrics = [...this.dirty];
+      this.dirty.clear();
+      await Promise.all(metrics.map((m) => this.refresh(m)));
     }
   }
 }

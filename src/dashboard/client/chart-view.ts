@@ -67,6 +67,8 @@ export class ChartView {
   /** New data from the server (or the first data); redraws. */
   update(model: ChartModel): void {
     this.model = model;
+    // Rows the page holds for this chart (before downsampling): what a live page must not lose.
+    this.root.dataset.rows = String(model.series.reduce((rows, series) => rows + series.points, 0));
     this.render();
   }
 

@@ -10,12 +10,36 @@ export interface Change {
   structure: boolean;
 }
 
+/** The run's end, sent by a server that closes with it (`demo`/`run`/`tail --dashboard`). */
+export interface Finished {
+  exitCode: number;
+}
+
+/**
+ * Where the page stands: following a live server; the server went away without saying the run
+ * ended (it may come back, so the page keeps trying); the run finished (the server said so, and
+ * the page has its last rows); or a static report, which never changes.
+ */
+export type Connection = 'connecting' | 'live' | 'server-gone' | 'finished' | 'static';
+
+export interface Subscriber {
+  change(change: Change): void;
+  status(connection: Connection, text: string): void;
+  /** Resolves once the last rows are fetched; the page then hangs up, letting the server close. */
+  finished(end: Finished): Promise<void>;
+}
+
 export interface DataSource {
   readonly live: boolean;
   index(): Promise<IndexModel>;
   /** A chart cut to `width` pixels, over the step range `range` when zoomed. */
   chart(metric: string, width: number, range?: readonly [number, number]): Promise<ChartModel | undefined>;
-  subscribe(onChange: (change: Change) => void, onStatus: (text: string) => void): void;
+  subscribe(subscriber: Subscriber): void;
+}
+
+/** What the header says when a run ended. */
+export function finishedText(end: Finished): string {
+  return end.exitCode === 0 ? 'run finished (exit code 0)' : `run failed (exit code ${end.exitCode})`;
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -40,11 +64,33 @@ export class LiveSource implements DataSource {
     return getJson<ChartModel>(`api/chart?metric=${encodeURIComponent(metric)}&width=${width}${zoom}`);
   }
 
-  subscribe(onChange: (change: Change) => void, onStatus: (text: string) => void): void {
+  subscribe(subscriber: Subscriber): void {
     const events = new EventSource('api/events');
-    events.onopen = () => onStatus('live');
-    events.onerror = () => onStatus('reconnecting…');
-    events.onmessage = (event: MessageEvent<string>) => onChange(JSON.parse(event.data) as Change);
+    let ended = false;
+    subscriber.status('connecting', 'connecting…');
+    events.onopen = () => subscriber.status('live', 'live');
+    // An error before any `finished` event: the server went away (killed, crashed, the network);
+    // EventSource keeps trying, and the page says so rather than that the run ended.
+    events.onerror = () => {
+      if (!ended) subscriber.status('server-gone', 'server went away: reconnecting…');
+    };
+    events.onmessage = (event: MessageEvent<string>) => subscriber.change(JSON.parse(event.data) as Change);
+    events.addEventListener('finished', (event: MessageEvent<string>) => {
+      if (ended) return;
+      ended = true;
+      const end = JSON.parse(event.data) as Finished;
+      subscriber
+        .finished(end)
+        .finally(() => events.close())
+        .then(
+          () => subscriber.status('finished', finishedText(end)),
+          (error: unknown) =>
+            subscriber.status(
+              'finished',
+              `${finishedText(end)}; its last rows could not be fetched: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+        );
+    });
   }
 }
 
@@ -62,7 +108,7 @@ export class StaticSource implements DataSource {
     return Promise.resolve(this.model.charts.find((c) => c.metric === metric));
   }
 
-  subscribe(_onChange: (change: Change) => void, onStatus: (text: string) => void): void {
-    onStatus('static report');
+  subscribe(subscriber: Subscriber): void {
+    subscriber.status('static', 'static report');
   }
 }

@@ -85,6 +85,10 @@ export function runLegend(runs: readonly RunModel[], state: ViewState, changed: 
       changed();
     });
     const item = el('li', {}, toggle);
+    if (run.exitCode !== undefined) {
+      const text = run.exitCode === 0 ? 'finished (exit code 0)' : `failed (exit code ${run.exitCode})`;
+      item.append(' ', el('span', { class: 'dash-run-end', 'data-exit-code': String(run.exitCode) }, text));
+    }
     if (run.ranks.length > 1) {
       const select = el(
         'select',
