@@ -45,7 +45,11 @@ export class RestartPlan {
       // Every restart noted lies before the values still to come: the cursor is past them all.
       this.tags.set(tag, {
         last: typeof last === 'number' ? last : NaN,
-        ordinals: [...ordinals], steps: [...steps], suffixMin, cursor: ordinals.length });
+        ordinals: [...ordinals],
+        steps: [...steps],
+        suffixMin,
+        cursor: ordinals.length,
+      });
     }
   }
 

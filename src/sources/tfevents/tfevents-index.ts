@@ -88,7 +88,10 @@ export function loadTfeventsIndex(
       path: candidate,
       defs: decoded.json.defs,
       records: decoded.records,
-      state: { ...state, files: state.files.map((file) => ({ ...file, path: byName.get(file.path) as string })) },
+      state: {
+        ...state,
+        files: state.files.map((file) => ({ ...file, path: byName.get(file.path) as string })),
+      },
     };
   }
   return undefined;
@@ -110,7 +113,10 @@ export function writeTfeventsIndex(
       version: VERSION,
       kind: 'tfevents',
       files,
-      state: { ...index.state, files: index.state.files.map((file) => ({ ...file, path: path.basename(file.path) })) },
+      state: {
+        ...index.state,
+        files: index.state.files.map((file) => ({ ...file, path: path.basename(file.path) })),
+      },
       defs: index.defs,
     };
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -122,7 +128,9 @@ export function writeTfeventsIndex(
     if (code !== 'EACCES' && code !== 'EROFS' && code !== 'ENOSPC' && code !== 'EPERM' && code !== 'EDQUOT')
       throw error;
     fs.rmSync(temporary, { force: true });
-    onWarning(`cannot keep an index of ${runPath} at ${target} (${errorText(error)}); it is read in full next time`);
+    onWarning(
+      `cannot keep an index of ${runPath} at ${target} (${errorText(error)}); it is read in full next time`,
+    );
     return undefined;
   }
 }
@@ -195,7 +203,8 @@ function decode(bytes: Buffer): { json: IndexJson; records: Float64Array } | und
   if (bytes.length < at + 8) return undefined;
   const count = bytes.readUInt32LE(at);
   const body = bytes.subarray(at + 8, at + 8 + count * RECORD_COLUMNS * 8);
-  if (body.length !== count * RECORD_COLUMNS * 8 || crc32(body) !== bytes.readUInt32LE(at + 4)) return undefined;
+  if (body.length !== count * RECORD_COLUMNS * 8 || crc32(body) !== bytes.readUInt32LE(at + 4))
+    return undefined;
   // Copied: the records must be 8-byte aligned, which a slice of the file's bytes need not be.
   const records = new Float64Array(count * RECORD_COLUMNS);
   Buffer.from(records.buffer).set(body);

@@ -69,7 +69,8 @@ export class TfeventsRunReader implements LiveRunReader {
   private readonly kinds: TagKinds = new Map();
   private readonly plan = new RestartPlan();
   private ordinal = 0;
-  private readonly single: boolean;
+  /** The run is one event file (not a folder). */
+  readonly single: boolean;
   /** Interned metric names by tag, so a value costs one map lookup. */
   private readonly ids = new Map<string, MetricId>();
   /** The common Event (simple_value scalars only), decoded without objects; tags interned by bytes. */
@@ -148,7 +149,7 @@ export class TfeventsRunReader implements LiveRunReader {
   }
 
   /** The run's event files, in the order TensorBoard reads them. */
-  private listFiles(): string[] {
+  listFiles(): string[] {
     if (this.single) return [this.options.path];
     return listDir(this.options.path)
       .filter((entry) => entry.isFile() && EVENT_FILE.test(entry.name))
