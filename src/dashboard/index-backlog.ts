@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { listSegments } from '../ndjson/segments.js';
 import * as R from '../run-index/bucket-record.js';
+import type { SeriesDef } from '../run-index/index-builder.js';
 import { loadStreamIndexWithin, type LoadedIndex } from '../run-index/stream-index.js';
 import {
   BUCKET as B,
@@ -84,8 +85,30 @@ function stepless(index: LoadedIndex): boolean {
 
 /** Each series' buckets of one level, in stream order; open buckets (coarsest first) after them. */
 function apply(index: LoadedIndex, spec: StreamSpec, store: SeriesStore, runNames: RunNames): void {
-  const counts = index.defs.map(() => new Int32Array(16));
-  const records = index.blocks.map((b) => b.records);
+  const states = bucketStates(
+    index.defs,
+    index.blocks.map((b) => b.records),
+    index.open,
+  );
+  index.defs.forEach((def, id) => {
+    const state = states[id] as BucketSeriesState;
+    if (state.points === 0) return;
+    const phase = def.phase as Phase;
+    store.series(runNames.name(def.run), spec.rank, phase, def.name).append(state);
+    store.touch(chartPlace(phase, def.name).metric);
+  });
+}
+
+/**
+ * Per series (by id), its buckets at the finest level that fits a BucketSeries, as one: finished
+ * buckets in stream order, then open ones (coarsest first). Shared with the TensorBoard run index.
+ */
+export function bucketStates(
+  defs: readonly SeriesDef[],
+  records: readonly Float64Array[],
+  open: Float64Array,
+): BucketSeriesState[] {
+  const counts = defs.map(() => new Int32Array(16));
   for (const d of records)
     for (let o = 0; o < d.length; o += R.RECORD_COLUMNS)
       (counts[d[o + R.SERIES] as number] as Int32Array)[d[o + R.LEVEL] as number]++;
@@ -95,23 +118,16 @@ function apply(index: LoadedIndex, spec: StreamSpec, store: SeriesStore, runName
     while (l < byLevel.length - 1 && (byLevel[l] as number) > MAX_BUCKETS / 2) l++;
     return l;
   });
-  const parts = index.defs.map((): number[] => []);
+  const parts = defs.map((): number[] => []);
   const take = (d: Float64Array, o: number): void => {
     (parts[d[o + R.SERIES] as number] as number[]).push(...d.subarray(o, o + R.RECORD_COLUMNS));
   };
   for (const d of records)
     for (let o = 0; o < d.length; o += R.RECORD_COLUMNS)
       if (d[o + R.LEVEL] === level[d[o + R.SERIES] as number]) take(d, o);
-  const open = index.open;
   for (let o = 0; o < open.length; o += R.RECORD_COLUMNS)
     if ((open[o + R.LEVEL] as number) <= (level[open[o + R.SERIES] as number] as number)) take(open, o);
-  index.defs.forEach((def, id) => {
-    const state = toState(parts[id] as number[]);
-    if (state.points === 0) return;
-    const phase = def.phase as Phase;
-    store.series(runNames.name(def.run), spec.rank, phase, def.name).append(state);
-    store.touch(chartPlace(phase, def.name).metric);
-  });
+  return parts.map((part) => toState(part));
 }
 
 /** Index buckets as BucketSeries buckets (the time of a bucket's min and max: its first row's). */

@@ -3,16 +3,25 @@
  * polled beside the NDJSON StreamReaders. A run that restarted is read again (the reader resets
  * its series first); a run that stops growing with a torn last record has it reported once the
  * writer has been quiet for QUIET_MS.
+ *
+ * A large TensorBoard run is opened from its run index (src/sources/tfevents/tfevents-index.ts)
+ * when one still describes its files: the index's buckets enter the store and the reader goes on
+ * after the indexed bytes. The first read (or what is new since the index) builds the index again,
+ * so the next open reads only what was written since.
  */
+import fs from 'node:fs';
 import type { MalformedLine, MetricVisitor, PhaseId } from '../ndjson/line/metric-visitor.js';
 import { PHASE_NAMES } from '../ndjson/line/metric-visitor.js';
 import { NameTable } from '../ndjson/line/name-table.js';
 import type { RunSpec } from '../sources/discover-sources.js';
 import { labelOf, type LiveRunReader, type RunInfo, type RunSink } from '../sources/run-source.js';
+import { IndexTap } from '../sources/tfevents/index-tap.js';
+import { loadTfeventsIndex, writeTfeventsIndex } from '../sources/tfevents/tfevents-index.js';
 import { TfeventsRunReader } from '../sources/tfevents/tfevents-run-reader.js';
 import { WandbRunReader } from '../sources/wandb/wandb-run-reader.js';
-import type { BucketSeries } from './bucket-series.js';
+import type { BucketSeries, BucketSeriesState } from './bucket-series.js';
 import { chartPlace } from './chart-key.js';
+import { bucketStates, INDEX_MIN_BYTES } from './index-backlog.js';
 import type { SeriesStore } from './series-store.js';
 
 /** A writer quiet this long with a torn last record is taken to be gone, and the record reported. */
@@ -44,6 +53,18 @@ class RunStoreVisitor implements MetricVisitor {
     this.store.touch((this.metric[phase] as string[])[name] as string);
   }
 
+  /** Index buckets of a series, before its first scalar: a restart clears them like the rest. */
+  adopt(phase: PhaseId, name: number, state: BucketSeriesState): void {
+    const text = this.names.name(name);
+    const series = this.store.series(this.run(), 0, PHASE_NAMES[phase], text);
+    const metric = chartPlace(PHASE_NAMES[phase], text).metric;
+    (this.cache[phase] as BucketSeries[])[name] = series;
+    (this.metric[phase] as string[])[name] = metric;
+    this.made.push({ series, metric });
+    series.append(state);
+    this.store.touch(metric);
+  }
+
   malformed(): void {
     // Run readers report bad input through their sink, with file and byte offset.
   }
@@ -56,10 +77,24 @@ class RunStoreVisitor implements MetricVisitor {
   }
 }
 
+export interface SourceRunOptions {
+  /** Runs smaller than this are read whole (every point exact); larger ones through their index. */
+  indexMinBytes?: number;
+  env?: NodeJS.ProcessEnv;
+  onWarning?: (message: string) => void;
+}
+
 export class SourceRunReader {
   private readonly reader: LiveRunReader;
   /** The run's name in the store, once its first scalar is read. */
   private label: string | undefined;
+  private readonly tfevents: TfeventsRunReader | undefined;
+  private readonly visitor: RunStoreVisitor;
+  private readonly tap: IndexTap | undefined;
+  private readonly names = new NameTable();
+  private opened = false;
+  /** Whether the first read went on from an index (and how many bytes it read past it). */
+  indexed = false;
   private lastRead = Date.now();
   private finished = false;
   /** Not-shown tags already told. */
@@ -73,12 +108,19 @@ export class SourceRunReader {
     /** Told once per tag or key the dashboard does not draw (histograms, text, strings…). */
     private readonly notShown: (run: string, key: string, kind: string) => void = (run, key, kind) =>
       process.stderr.write(`dashboard: ${run}: ${key} holds ${kind} values, which are not drawn\n`),
+    private readonly options: SourceRunOptions = {},
   ) {
-    const names = new NameTable();
+    const names = this.names;
     // The run's name is fixed by its first scalar: a W&B run's record (name and id) comes before it.
     const visitor = new RunStoreVisitor(store, names, () => (this.label ??= labelOf(this.reader.info)));
+    this.visitor = visitor;
+    const tap =
+      spec.kind === 'tfevents'
+        ? new IndexTap(visitor, names, () => (this.tfevents as TfeventsRunReader).position)
+        : undefined;
+    this.tap = tap;
     const sink: RunSink = {
-      visitor,
+      visitor: tap ?? visitor,
       names,
       run: -1,
       problem: (problem) => {
@@ -90,12 +132,57 @@ export class SourceRunReader {
           reason: problem.reason,
         });
       },
-      reset: () => visitor.clear(),
+      reset: () => {
+        visitor.clear();
+        tap?.reset();
+      },
     };
-    this.reader =
+    this.tfevents =
       spec.kind === 'tfevents'
         ? new TfeventsRunReader({ path: spec.path, name: spec.name, sink })
-        : new WandbRunReader({ path: spec.path, name: spec.name, sink });
+        : undefined;
+    this.reader = this.tfevents ?? new WandbRunReader({ path: spec.path, name: spec.name, sink });
+  }
+
+  /** A large run's first read goes on from its index when one still describes its files. */
+  private openFromIndex(reader: TfeventsRunReader): void {
+    const files = reader.listFiles();
+    let bytes = 0;
+    for (const file of files) bytes += fs.statSync(file).size;
+    if (bytes < (this.options.indexMinBytes ?? INDEX_MIN_BYTES)) {
+      this.tap?.finish(0);
+      return;
+    }
+    const index = loadTfeventsIndex(this.spec.path, reader.single, files, this.options.env);
+    if (index === undefined) return;
+    const states = bucketStates(index.defs, [index.records], new Float64Array(0));
+    index.defs.forEach((def, id) => {
+      const state = states[id] as BucketSeriesState;
+      if (state.points === 0) return;
+      const phase = PHASE_NAMES.indexOf(def.phase as (typeof PHASE_NAMES)[number]) as PhaseId;
+      this.visitor.adopt(phase, this.names.idOfString(def.name), state);
+    });
+    reader.resume(index.state);
+    this.tap?.restore(index.defs, index.records);
+    this.indexed = true;
+  }
+
+  /** After the first read: the index is written again when the read brought anything new. */
+  private keepIndex(reader: TfeventsRunReader): void {
+    const built = this.tap?.finish(reader.position);
+    if (built === undefined || (this.indexed && reader.bytesRead === 0)) return;
+    writeTfeventsIndex(
+      this.spec.path,
+      reader.single,
+      { ...built, state: reader.save() },
+      this.options.env,
+      this.options.onWarning ?? ((message) => process.stderr.write(`dashboard: ${message}\n`)),
+    );
+  }
+
+  /** Event-file bytes read so far (a run opened from its index reads only what is past it). */
+  get bytesRead(): number {
+    return this.tfevents?.bytesRead ?? 0;
   }
 
   get info(): RunInfo {
@@ -103,7 +190,11 @@ export class SourceRunReader {
   }
 
   async poll(): Promise<boolean> {
-    const read = await this.reader.poll();
+    const first = !this.opened;
+    this.opened = true;
+    if (first && this.tfevents !== undefined) this.openFromIndex(this.tfevents);
+    const read = (await this.reader.poll()) || (first && this.indexed);
+    if (first && this.tfevents !== undefined) this.keepIndex(this.tfevents);
     const info = this.reader.info;
     if (info.notShown.size > this.told) {
       [...info.notShown].slice(this.told).forEach(([key, kind]) => this.notShown(labelOf(info), key, kind));

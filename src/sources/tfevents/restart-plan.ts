@@ -22,9 +22,36 @@ interface TagPlan {
   cursor: number;
 }
 
+/** What a plan knows after a pass, per tag: latest step and restarts (ordinal, step), for a run index. */
+export type RestartPlanState = Array<[tag: string, last: number, ordinals: number[], steps: number[]]>;
+
 export class RestartPlan {
   private readonly tags = new Map<string, TagPlan>();
   private added = 0;
+
+  /** The plan after the values read so far (a reader that goes on later takes it up with `restore`). */
+  save(): RestartPlanState {
+    return [...this.tags].map(([tag, plan]) => [tag, plan.last, [...plan.ordinals], [...plan.steps]]);
+  }
+
+  /** Takes up a saved plan: the next value offered is the one after the last read when it was saved. */
+  restore(state: RestartPlanState): void {
+    this.tags.clear();
+    this.added = 0;
+    for (const [tag, last, ordinals, steps] of state) {
+      const suffixMin = [...steps];
+      for (let k = suffixMin.length - 2; k >= 0; k--)
+        suffixMin[k] = Math.min(suffixMin[k] as number, suffixMin[k + 1] as number);
+      // Every restart noted lies before the values still to come: the cursor is past them all.
+      this.tags.set(tag, {
+        last: typeof last === 'number' ? last : NaN,
+        ordinals: [...ordinals],
+        steps: [...steps],
+        suffixMin,
+        cursor: ordinals.length,
+      });
+    }
+  }
 
   /** Restarts noted since the last `takeAdded()`. */
   takeAdded(): number {

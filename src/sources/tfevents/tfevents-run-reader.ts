@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, errorText } from '../../errors.js';
+import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from '../../formats/codec/tfrecord.js';
 import { ProtoDecodeError } from '../../formats/codec/proto-reader.js';
 import { decodeEvent, type DecodedEvent } from '../../formats/tensorboard/event-decoder.js';
 import { listDir } from '../../ndjson/glob.js';
@@ -20,7 +21,7 @@ import { NameTable } from '../../ndjson/line/name-table.js';
 import { SimpleEventDecoder } from './simple-events.js';
 import { phaseOf, type LiveRunReader, type RunInfo, type RunSink } from '../run-source.js';
 import { readValue, type TagKinds } from './event-values.js';
-import { RestartPlan } from './restart-plan.js';
+import { RestartPlan, type RestartPlanState } from './restart-plan.js';
 import { recordBytes, scanChunk } from './tfrecord-chunk.js';
 
 interface MetricId {
@@ -31,6 +32,7 @@ interface MetricId {
 export const EVENT_FILE = /^events\.out\.tfevents\./;
 /** Bytes read per call: large enough that syscalls vanish against decoding, small enough to stay bounded. */
 export const CHUNK_BYTES = 4 << 20;
+const RECORD_FRAME_BYTES = TFRECORD_HEADER_BYTES + TFRECORD_FOOTER_BYTES;
 
 interface FileCursor {
   path: string;
@@ -41,6 +43,16 @@ interface FileCursor {
   tornAt: number | undefined;
   /** Damage at or before this offset was reported (a second pass reads it again, silently). */
   reported: number;
+}
+
+/** Where a reader stopped, so a later reader of the same run goes on from there (see source-index.ts). */
+export interface TfeventsResumeState {
+  files: Array<{ path: string; next: number; searching: boolean; records: number }>;
+  ordinal: number;
+  position: number;
+  plan: RestartPlanState;
+  kinds: Array<[string, string]>;
+  notShown: Array<[string, string]>;
 }
 
 export interface TfeventsRunOptions {
@@ -57,7 +69,8 @@ export class TfeventsRunReader implements LiveRunReader {
   private readonly kinds: TagKinds = new Map();
   private readonly plan = new RestartPlan();
   private ordinal = 0;
-  private readonly single: boolean;
+  /** The run is one event file (not a folder). */
+  readonly single: boolean;
   /** Interned metric names by tag, so a value costs one map lookup. */
   private readonly ids = new Map<string, MetricId>();
   /** The common Event (simple_value scalars only), decoded without objects; tags interned by bytes. */
@@ -65,6 +78,10 @@ export class TfeventsRunReader implements LiveRunReader {
   private readonly byTagId: Array<(MetricId & { tag: string }) | undefined> = [];
 
   private readonly folderPhase: PhaseId;
+  /** Record bytes handed on in this pass, over every file: where the current record lies in the run. */
+  position = 0;
+  /** Event-file bytes read from disk, every pass (a reader resumed from an index reads only what is new). */
+  bytesRead = 0;
 
   constructor(private readonly options: TfeventsRunOptions) {
     this.info = { kind: 'tfevents', name: options.name, notShown: new Map() };
@@ -81,6 +98,31 @@ export class TfeventsRunReader implements LiveRunReader {
   /** The event files read so far. */
   get files(): readonly string[] {
     return this.cursors.map((file) => file.path);
+  }
+
+  /** Where this reader stands, for one that goes on later from the same point (`resume`). */
+  save(): TfeventsResumeState {
+    return {
+      files: this.cursors.map(({ path, next, searching, records }) => ({ path, next, searching, records })),
+      ordinal: this.ordinal,
+      position: this.position,
+      plan: this.plan.save(),
+      kinds: [...this.kinds],
+      notShown: [...this.info.notShown],
+    };
+  }
+
+  /**
+   * Goes on from a saved point, before the first poll: the files it names are read only after
+   * their `next` offsets (the caller checked they are the same files, unchanged up to there).
+   */
+  resume(state: TfeventsResumeState): void {
+    this.cursors = state.files.map((file) => ({ ...file, tornAt: undefined, reported: file.next - 1 }));
+    this.ordinal = state.ordinal;
+    this.position = state.position;
+    this.plan.restore(state.plan);
+    for (const [tag, kind] of state.kinds) this.kinds.set(tag, kind);
+    for (const [tag, kind] of state.notShown) this.info.notShown.set(tag, kind);
   }
 
   async poll(): Promise<boolean> {
@@ -107,7 +149,7 @@ export class TfeventsRunReader implements LiveRunReader {
   }
 
   /** The run's event files, in the order TensorBoard reads them. */
-  private listFiles(): string[] {
+  listFiles(): string[] {
     if (this.single) return [this.options.path];
     return listDir(this.options.path)
       .filter((entry) => entry.isFile() && EVENT_FILE.test(entry.name))
@@ -140,6 +182,7 @@ export class TfeventsRunReader implements LiveRunReader {
     this.options.sink.reset();
     this.plan.rewind();
     this.ordinal = 0;
+    this.position = 0;
     for (const file of this.cursors) {
       Object.assign(file, { next: 0, searching: false, records: 0, tornAt: undefined });
       this.readFile(file);
@@ -175,6 +218,7 @@ export class TfeventsRunReader implements LiveRunReader {
         const want = Math.min(chunk.length, size - file.next);
         const got = fs.readSync(fd, chunk, 0, want, file.next);
         if (got === 0) break;
+        this.bytesRead += got;
         const bytes = chunk.subarray(0, got);
         const scan = scanChunk(bytes, file.next, file.searching);
         for (const damage of scan.damage) this.report(file, damage.offset, 0, damage.reason);
@@ -182,6 +226,7 @@ export class TfeventsRunReader implements LiveRunReader {
           file.records++;
           read = true;
           this.readRecord(file, record.offset, record.payload);
+          this.position += RECORD_FRAME_BYTES + record.payload.length;
         }
         const progressed = scan.next > file.next;
         file.next = scan.next;
