@@ -78,9 +78,13 @@ describe('two demos into one --out', () => {
     expect([...runs.keys()].sort()).toEqual(['runaaaa1', 'runbbbb2']);
     expectWhole(runs.get('runaaaa1'), 'runaaaa1');
     expectWhole(runs.get('runbbbb2'), 'runbbbb2');
-    // Whichever started second wrote beside the first and said whose file it left alone.
+    // Whichever claimed a stream second wrote beside the first and said whose file it left alone. The
+    // train stream is claimed at start and the eval stream at the first evaluation, so each run may
+    // lose one of the two races: each warning names the other run.
+    expect(a?.output).not.toMatch(/is being written by run runaaaa1/);
+    expect(b?.output).not.toMatch(/is being written by run runbbbb2/);
     const warned = [a, b].filter((run) => /is being written by run run(aaaa1|bbbb2)/.test(run?.output ?? ''));
-    expect(warned).toHaveLength(1);
+    expect(warned.length).toBeGreaterThanOrEqual(1);
     expect(fs.readdirSync(path.join(out, 'runs')).sort()).toEqual(['run-runaaaa1', 'run-runbbbb2']);
     const wandbRuns = fs
       .readdirSync(path.join(out, 'wandb'))
