@@ -72,6 +72,11 @@ export class IndexBuilder {
 
   constructor(private readonly rescanBytes = DEFAULT_RESCAN_BYTES) {}
 
+  /** Bytes of finished bucket records held until the next cut. */
+  get heldBytes(): number {
+    return this.outLength * RECORD_COLUMNS * 8;
+  }
+
   /** The id of a series, defined on first use. */
   seriesId(run: string, phase: string, name: string): number {
     const key = `${run}\u0000${phase}\u0000${name}`;

@@ -73,6 +73,11 @@ export class SinkIndex {
     }
   }
 
+  /** Bytes of bucket records held in memory until the next cut. */
+  get heldBytes(): number {
+    return this.builder.heldBytes;
+  }
+
   /** Takes a block for the stream's first `end` bytes, written by `writePending()` once they are on disk. */
   cut(end: number, final = false): void {
     // After the final block (close, then the exit path) there is nothing left to take.

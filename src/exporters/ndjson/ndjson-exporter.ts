@@ -17,6 +17,14 @@ import { LineEncoder } from '../../ndjson/line/encode-line.js';
 import { gzipSegment, pruneSegments } from './segment-maintenance.js';
 import { listSegments, segmentPath } from '../../ndjson/segments.js';
 
+/**
+ * The most bucket records the run index holds between two flushes. A loop that never yields never
+ * reaches a flush, so past this the stream's bytes are written at once (synchronously, as rows in
+ * flight are past their high-water mark) and the index block that covers them follows; a stuck
+ * sink is never written synchronously, and holds little here since it drops what it cannot queue.
+ */
+const MAX_HELD_INDEX_BYTES = 4 << 20;
+
 export interface NdjsonExporterOptions {
   path: string;
   runId: string;
@@ -43,6 +51,8 @@ export interface NdjsonExporterOptions {
    * lines when the sink opens it is left to readers to index until it rotates.
    */
   index?: boolean;
+  /** @internal Held index bytes that make a write flush (default MAX_HELD_INDEX_BYTES; tests lower it). */
+  maxHeldIndexBytes?: number;
 }
 
 export class NdjsonExporter implements RowSink {
@@ -62,6 +72,7 @@ export class NdjsonExporter implements RowSink {
   private nextSeq: number;
   private readonly maintenance = new Set<Promise<unknown>>();
   private index: SinkIndex | undefined;
+  private readonly maxHeldIndexBytes: number;
   /** Rows of the chunk being written and where each ends in it (reused between writes). */
   private readonly indexRows: Row[] = [];
   private readonly indexEnds: number[] = [];
@@ -97,6 +108,7 @@ export class NdjsonExporter implements RowSink {
       health: options.health,
       maxQueuedBytes: options.maxQueuedBytes,
     });
+    this.maxHeldIndexBytes = options.maxHeldIndexBytes ?? MAX_HELD_INDEX_BYTES;
     if ((options.index ?? true) && this.file.up && this.file.size === 0)
       this.index = new SinkIndex(this.activePath, options.runId);
   }
@@ -134,6 +146,7 @@ export class NdjsonExporter implements RowSink {
         index.addRows(this.indexRows, this.indexEnds, indexed, chunk, bytes.length, this.file.size);
         this.file.append(bytes, lines);
         this.indexRows.length = 0;
+        if (index.heldBytes > this.maxHeldIndexBytes && !this.file.isStuck) this.flushSync();
       }
     }
     this.rotation.check(this.file.size);
