@@ -104,6 +104,35 @@ describe('rows in flight', () => {
     for (const text of read) expect(text).toMatch(/^\{"step":\d+,"pad":"x{40}"\}$/);
   }, 60_000);
 
+  it('a stuck sink tells its room, so a record known not to fit is dropped whole and counted without being encoded', async () => {
+    const dir = tmpDir();
+    const { fifo, out, reader } = fifoWithReader(dir);
+    await sleep(100);
+    const health = new SinkHealth(() => undefined);
+    const cap = 1 << 20;
+    const file = new AppendFile({ path: fifo, sink: 'ndjson', health, maxQueuedBytes: cap });
+    expect(file.roomNow()).toBe(Infinity);
+    reader.kill('SIGSTOP');
+    const line = `{"pad":"${'x'.repeat(1000)}"}\n`;
+    let appended = 0;
+    // Bounded: a room that never shrinks must fail the test, not hang it.
+    for (let i = 0; i < (2 * cap) / line.length && (!file.isStuck || file.roomNow() >= line.length); i++) {
+      file.append(line);
+      appended++;
+    }
+    expect(file.droppedRows).toBe(0);
+    expect(file.roomNow()).toBeLessThan(line.length);
+    file.dropRecord(3, line.length);
+    expect(file.droppedRows).toBe(3);
+    expect(health.dropped('ndjson')).toBe(3);
+    reader.kill('SIGCONT');
+    await file.close();
+    await new Promise((resolve) => reader.once('exit', resolve));
+    const read = fs.readFileSync(out, 'utf8');
+    // Every appended line reached the reader; the dropped record left no byte.
+    expect(read).toBe(line.repeat(appended));
+  }, 60_000);
+
   it('a stuck W&B log ends at its cap: later records are dropped and counted, none is written after the gap', async () => {
     const dir = tmpDir();
     const { fifo, out, reader } = fifoWithReader(dir);

@@ -163,7 +163,7 @@ export class AppendFile {
     }
   }
 
-  /** Bytes dropped because the sink was down or closed. */
+  /** Bytes dropped (a record dropped through `dropRecord()` counts the part that was encoded). */
   get dropped(): number {
     return this.droppedBytes;
   }
@@ -187,7 +187,7 @@ export class AppendFile {
       this.droppedBytes += byteLength(chunk);
       return;
     }
-    if (this.stuck && !this.seekable && Date.now() - this.lastPipeTryMs >= PIPE_RETRY_MS) this.writePipe();
+    this.retryStuckPipe();
     // A record dropped at the cap is never copied: a stuck sink allocates nothing per row.
     if (this.sealed || (this.stuck && this.queuedBytes + byteLength(chunk) > this.maxQueuedBytes)) {
       if (this.capPolicy === 'seal') this.sealed = true;
@@ -205,6 +205,36 @@ export class AppendFile {
       if (!this.stuck) this.writePipe();
     } else if (this.queuedBytes >= this.syncBytes && !this.stuck) this.writeQueueSync();
     else this.scheduleFlush();
+  }
+
+  /**
+   * Bytes the next `append()` takes before its record is dropped whole: unbounded unless the sink
+   * is stuck (or sealed). A stuck pipe is tried first, as `append()` would. A caller whose record
+   * is known to be longer (its UTF-16 length already is: UTF-8 is never shorter) may stop encoding
+   * it and call `dropRecord()`: a stuck sink then costs no encoding per row.
+   */
+  roomNow(): number {
+    if (this.down || this.closed) return 0;
+    this.retryStuckPipe();
+    if (this.sealed) return 0;
+    return this.stuck ? this.maxQueuedBytes - this.queuedBytes : Infinity;
+  }
+
+  /**
+   * Drops (and counts) a record of `rows` rows longer than `roomNow()`, exactly as `append()` would
+   * have; `atLeastBytes` is as much of its length as the caller encoded.
+   */
+  dropRecord(rows: number, atLeastBytes: number): void {
+    if (this.down || this.closed) {
+      this.droppedBytes += atLeastBytes;
+      return;
+    }
+    if (this.capPolicy === 'seal') this.sealed = true;
+    this.dropRows(rows, atLeastBytes);
+  }
+
+  private retryStuckPipe(): void {
+    if (this.stuck && !this.seekable && Date.now() - this.lastPipeTryMs >= PIPE_RETRY_MS) this.writePipe();
   }
 
   private dropRows(rows: number, bytes: number): void {

@@ -128,17 +128,24 @@ export class NdjsonExporter implements RowSink {
     const index = this.index;
     let indexed = 0;
     let lines = 0;
+    // A stuck sink at its cap drops the chunk whole: encoding stops once it cannot fit.
+    const room = this.file.roomNow();
     for (const row of rows) {
       if (!this.streams.has(row.stream)) continue;
-      chunk += this.encoder.encodeRow(row);
       lines++;
+      if (chunk.length > room) continue;
+      chunk += this.encoder.encodeRow(row);
       if (index !== undefined) {
         this.indexRows[indexed] = row;
         this.indexEnds[indexed++] = chunk.length;
       }
     }
     this.linesWritten += lines;
-    if (chunk.length > 0) {
+    if (chunk.length > room) {
+      // Never written, so never indexed.
+      this.file.dropRecord(lines, chunk.length);
+      this.indexRows.length = 0;
+    } else if (chunk.length > 0) {
       if (index === undefined) this.file.append(chunk, lines);
       else {
         // Encoded here rather than in append(): the index needs the byte length, and it is one pass.
