@@ -4,7 +4,8 @@
  * rotation are the follower's), each line parsed straight into the store.
  */
 import fs from 'node:fs';
-import { errnoCode, errorText } from '../errors.js';
+import { openIfExists } from '../files/open-existing.js';
+import { errorText } from '../errors.js';
 import { listSegments, streamFiles } from '../ndjson/segments.js';
 import { buildInBackground } from '../run-index/build-in-background.js';
 import { readBacklogFromIndex } from './index-backlog.js';
@@ -179,7 +180,7 @@ export class StreamReader {
    */
   private async readBacklogInWorkers(): Promise<boolean> {
     const segments = listSegments(this.spec.activePath);
-    const fd = openOrUndefined(this.spec.activePath);
+    const fd = openIfExists(this.spec.activePath);
     try {
       const stat = fd === undefined ? undefined : fs.fstatSync(fd);
       const active =
@@ -230,14 +231,5 @@ export class StreamReader {
   private reportMalformed(file: string, line: MalformedLine): void {
     this.store.malformed++;
     this.onMalformed(file, line);
-  }
-}
-
-function openOrUndefined(file: string): number | undefined {
-  try {
-    return fs.openSync(file, 'r');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
   }
 }

@@ -10,6 +10,7 @@
  *   of the file is still read.
  */
 import fs from 'node:fs';
+import { openIfExists } from '../../files/open-existing.js';
 import path from 'node:path';
 import { errnoCode, errorText } from '../../errors.js';
 import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from '../../formats/codec/tfrecord.js';
@@ -196,13 +197,8 @@ export class TfeventsRunReader implements LiveRunReader {
   }
 
   private readFile(file: FileCursor): boolean {
-    let fd: number;
-    try {
-      fd = fs.openSync(file.path, 'r');
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return false;
-      throw error;
-    }
+    const fd = openIfExists(file.path);
+    if (fd === undefined) return false;
     let read = false;
     try {
       const size = fs.fstatSync(fd).size;

@@ -14,6 +14,7 @@
  * reader does; a record that does not decode is reported and skipped.
  */
 import fs from 'node:fs';
+import { openIfExists } from '../../files/open-existing.js';
 import path from 'node:path';
 import { errnoCode, errorText } from '../../errors.js';
 import { ProtoDecodeError } from '../../formats/codec/proto-reader.js';
@@ -75,13 +76,8 @@ export class WandbRunReader implements LiveRunReader {
   async poll(): Promise<boolean> {
     this.log ??= this.findLog();
     if (this.log === undefined) return false;
-    let fd: number;
-    try {
-      fd = fs.openSync(this.log, 'r');
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return false;
-      throw error;
-    }
+    const fd = openIfExists(this.log);
+    if (fd === undefined) return false;
     let read = false;
     try {
       const size = fs.fstatSync(fd).size;
