@@ -54,12 +54,37 @@ export interface IndexBlock {
 }
 
 class SeriesState {
-  /** Open bucket per level (COUNT 0: none). */
-  readonly open = new Float64Array(MAX_LEVELS * RECORD_COLUMNS);
+  /**
+   * Open bucket per level (COUNT 0: none), for the levels used so far: a series of a few rows
+   * uses one or two, and a run with a million names holds a million of these.
+   */
+  open = new Float64Array(2 * RECORD_COLUMNS);
   /** Children merged into each level's open bucket. */
-  readonly children = new Int32Array(MAX_LEVELS);
+  children = new Int32Array(2);
+  /** Buckets emitted per level (finished ones, read back from the file included). */
+  emitted = new Int32Array(2);
   /** LAST_OFFSET of the last emitted level-0 bucket: rows at or before it are indexed. */
   covered = -1;
+
+  /** Levels this state has room for. */
+  get levels(): number {
+    return this.children.length;
+  }
+
+  /** Makes room for `level`'s open bucket. */
+  reach(level: number): void {
+    if (level < this.levels) return;
+    const levels = Math.min(MAX_LEVELS, Math.max(level + 1, this.levels * 2));
+    const open = new Float64Array(levels * RECORD_COLUMNS);
+    open.set(this.open);
+    this.open = open;
+    const children = new Int32Array(levels);
+    children.set(this.children);
+    this.children = children;
+    const emitted = new Int32Array(levels);
+    emitted.set(this.emitted);
+    this.emitted = emitted;
+  }
 }
 
 export class IndexBuilder {
@@ -113,8 +138,16 @@ export class IndexBuilder {
     const oldest = end - this.rescanBytes;
     for (const state of this.states) {
       if (final) {
-        for (let level = 0; level < MAX_LEVELS; level++)
-          if (state.open[level * RECORD_COLUMNS + COUNT] !== 0) this.close(state, level);
+        for (let level = 0; level < state.levels; level++) {
+          if (state.open[level * RECORD_COLUMNS + COUNT] === 0) continue;
+          // A level whose series fits in one bucket is the series' coarsest: a level above it
+          // would copy that bucket, so a series of a few rows would cost MAX_LEVELS records.
+          if (level > 0 && (state.emitted[level - 1] as number) <= 1) {
+            state.open.fill(0, level * RECORD_COLUMNS);
+            break;
+          }
+          this.close(state, level);
+        }
       } else if (state.open[COUNT] !== 0 && (state.open[OFFSET] as number) < oldest) this.close(state, 0);
     }
     let resume = end;
@@ -142,8 +175,11 @@ export class IndexBuilder {
       for (const def of block.defs) this.seriesId(def.run, def.phase, def.name);
       const r = block.records;
       for (let o = 0; o < r.length; o += RECORD_COLUMNS) {
-        if (r[o + LEVEL] !== 0) continue;
         const state = this.states[r[o + SERIES] as number] as SeriesState;
+        const level = r[o + LEVEL] as number;
+        state.reach(level);
+        (state.emitted[level] as number)++;
+        if (level !== 0) continue;
         state.covered = r[o + LAST_OFFSET] as number;
         this.propagate(state, r, o, 1, false);
       }
@@ -157,7 +193,7 @@ export class IndexBuilder {
   openBuckets(): Float64Array {
     const out: number[] = [];
     for (const state of this.states)
-      for (let level = MAX_LEVELS - 1; level >= 0; level--) {
+      for (let level = state.levels - 1; level >= 0; level--) {
         const o = level * RECORD_COLUMNS;
         if (state.open[o + COUNT] !== 0) out.push(...state.open.subarray(o, o + RECORD_COLUMNS));
       }
@@ -168,6 +204,7 @@ export class IndexBuilder {
     const d = state.open;
     const o = level * RECORD_COLUMNS;
     this.emit(d, o);
+    (state.emitted[level] as number)++;
     if (level === 0) state.covered = d[o + LAST_OFFSET] as number;
     d[o + COUNT] = 0;
     state.children[level] = 0;
@@ -178,6 +215,7 @@ export class IndexBuilder {
   /** Merges a finished bucket into the open bucket of `level`, closing it after FANOUT children. */
   private propagate(state: SeriesState, from: Float64Array, f: number, level: number, emit: boolean): void {
     if (level >= MAX_LEVELS) return;
+    state.reach(level);
     const d = state.open;
     const o = level * RECORD_COLUMNS;
     if (d[o + COUNT] === 0) copyBucket(d, o, from, f, level);
@@ -187,7 +225,8 @@ export class IndexBuilder {
     else {
       // Read back: the file holds this bucket already; carry it on up as the writer did.
       this.propagate(state, d, o, level + 1, false);
-      d[o + COUNT] = 0;
+      // The level above may have grown state.open: clear this bucket in the array in use.
+      state.open[o + COUNT] = 0;
       state.children[level] = 0;
     }
   }
