@@ -9,7 +9,8 @@
 /** 4096 buckets keep every pixel of a 2000-pixel-wide chart exact when the series is short, and a
  * 1,000,000-step series at 256 points a bucket, in 4096 × 13 × 8 bytes = 426 KiB. */
 export const MAX_BUCKETS = 4096;
-const INITIAL_BUCKETS = 64;
+/** A series of a few rows (one of a million names) starts small; buckets double as it grows. */
+const INITIAL_BUCKETS = 1;
 
 export { NF_NAN, NF_POS_INF, NF_NEG_INF } from './chart-model.js';
 import { NF_NAN, NF_POS_INF, NF_NEG_INF } from './chart-model.js';

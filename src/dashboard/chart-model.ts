@@ -61,7 +61,12 @@ export interface RunModel {
 export interface IndexModel {
   version: number;
   runs: RunModel[];
+  /** A page of the charts (see `total` and `offset`), in page order. */
   charts: { metric: string; section: string }[];
+  /** Charts matching the query in all; more than `charts` holds when the list was cut. */
+  total?: number;
+  /** Matching charts before this page. */
+  offset?: number;
   /** Malformed lines skipped so far, over all streams. */
   malformed: number;
   /** What the server reads (folders, files, globs): an empty page says it waits for runs there. */

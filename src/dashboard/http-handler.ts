@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTENT_SECURITY_POLICY, loadAssets, MISSING_ASSETS, PAGE } from './assets.js';
 import { chartData } from './chart-data.js';
 import type { Finished, LiveRuns } from './live-runs.js';
+import type { IndexQuery } from './series-store.js';
 import { resolveFile } from './safe-files.js';
 import { hostAllowed } from '../net/host-allowed.js';
 
@@ -53,7 +54,7 @@ function send(
 export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handler {
   return (request, response) => {
     const url = request.url ?? '/';
-    const [pathname = '/', query = ''] = url.split('?', 2);
+    const [pathname = '/', queryString = ''] = url.split('?', 2);
     if (!hostAllowed(request, options.host)) {
       send(response, 403, 'text/plain; charset=utf-8', 'this dashboard answers only to localhost\n');
       return true;
@@ -80,13 +81,18 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
         else send(response, 200, 'text/css; charset=utf-8', assets.css, head);
         return true;
       }
-      case '/api/index':
+      case '/api/index': {
+        const query = indexQuery(new URLSearchParams(queryString));
+        if (typeof query === 'string') {
+          send(response, 400, text, `${query}\n`);
+          return true;
+        }
         send(
           response,
           200,
           json,
           JSON.stringify({
-            ...live.store.index(),
+            ...live.store.index(query),
             inputs: live.inputList(),
             droppedClients: live.droppedClients,
             finished: live.finished,
@@ -94,8 +100,9 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
           head,
         );
         return true;
+      }
       case '/api/chart': {
-        const params = new URLSearchParams(query);
+        const params = new URLSearchParams(queryString);
         const metric = params.get('metric') ?? '';
         const number = (name: string): number | undefined => {
           const value = params.get(name);
@@ -124,6 +131,32 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
     }
     return false;
   };
+}
+
+/**
+ * `/api/index`'s query: `filter` (a regular expression, case-insensitive, as the page's filter
+ * box), `offset` and `limit` (at most MAX_INDEX_CHARTS). A string: what is wrong with it.
+ */
+export function indexQuery(params: URLSearchParams): IndexQuery | string {
+  const out: IndexQuery = {};
+  const filter = params.get('filter') ?? '';
+  if (filter !== '') {
+    try {
+      out.filter = new RegExp(filter, 'i');
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return `filter: ${JSON.stringify(filter)} is not a regular expression (${error.message})`;
+    }
+  }
+  for (const name of ['offset', 'limit'] as const) {
+    const value = params.get(name);
+    if (value === null || value === '') continue;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 0)
+      return `${name}: ${JSON.stringify(value)} is not a whole number of charts`;
+    out[name] = number;
+  }
+  return out;
 }
 
 /** Streams a file: a multi-gigabyte stream is never held in memory. */

@@ -22,6 +22,8 @@ export interface Change {
   version: number;
   metrics: string[];
   structure: boolean;
+  /** More charts changed than an event names (MAX_CHANGED_NAMES): the page refetches what it shows. */
+  more: boolean;
 }
 
 /** How the run the page follows ended: sent once, after its last rows, before the server closes. */

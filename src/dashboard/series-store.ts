@@ -21,6 +21,25 @@ export interface Chart {
   lines: Map<string, Line>;
 }
 
+/**
+ * Charts one `/api/index` answer lists at most: a run with a million names lists a page of them,
+ * and the page's filter box searches the rest on the server.
+ */
+export const MAX_INDEX_CHARTS = 1000;
+
+/**
+ * Changed charts one change event names at most: past it the event says `more` and the page
+ * fetches again the charts it shows (a first read of a million names is one round).
+ */
+export const MAX_CHANGED_NAMES = 1000;
+
+export interface IndexQuery {
+  /** Charts whose name it matches (case-insensitive, as the page's filter box). */
+  filter?: RegExp;
+  offset?: number;
+  limit?: number;
+}
+
 export class SeriesStore {
   readonly runs = new Map<string, RunModel>();
   readonly charts = new Map<string, Chart>();
@@ -29,6 +48,8 @@ export class SeriesStore {
   malformed = 0;
   private changed = new Set<string>();
   private structure = false;
+  /** The charts in page order (see sorted()). */
+  private order: Chart[] | undefined;
 
   /** The series a reader appends to (created, with its run and chart, on first use). */
   series(run: string, rank: number, phase: Phase, name: string): BucketSeries {
@@ -74,23 +95,54 @@ export class SeriesStore {
   }
 
   /** What changed since the last call: chart names, and whether runs or charts were added. */
-  takeChanges(): { metrics: string[]; structure: boolean } | undefined {
+  takeChanges(): { metrics: string[]; structure: boolean; more: boolean } | undefined {
     if (this.changed.size === 0 && !this.structure) return undefined;
-    const out = { metrics: [...this.changed], structure: this.structure };
+    const more = this.changed.size > MAX_CHANGED_NAMES;
+    const out = {
+      metrics: more ? [] : [...this.changed],
+      structure: this.structure,
+      more,
+    };
     this.changed = new Set();
     this.structure = false;
     this.version++;
     return out;
   }
 
-  index(): IndexModel {
-    const charts = [...this.charts.values()]
-      .map(({ metric, section }) => ({ metric, section }))
-      .sort(
+  /**
+   * The charts in page order whose name matches `query.filter` (all without one), from
+   * `query.offset`, at most `query.limit` of them (MAX_INDEX_CHARTS by default): with a million
+   * names the page asks for what it shows and searches the rest here. `total` counts every match.
+   */
+  index(query: IndexQuery = {}): IndexModel {
+    const limit = Math.max(0, Math.min(query.limit ?? MAX_INDEX_CHARTS, MAX_INDEX_CHARTS));
+    const offset = Math.max(0, query.offset ?? 0);
+    const charts: { metric: string; section: string }[] = [];
+    let total = 0;
+    for (const chart of this.sorted()) {
+      if (query.filter !== undefined && !query.filter.test(chart.metric)) continue;
+      if (total >= offset && charts.length < limit)
+        charts.push({ metric: chart.metric, section: chart.section });
+      total++;
+    }
+    return {
+      version: this.version,
+      runs: [...this.runs.values()],
+      charts,
+      total,
+      offset,
+      malformed: this.malformed,
+    };
+  }
+
+  /** Every chart in page order, sorted again only after charts were added. */
+  private sorted(): readonly Chart[] {
+    if (this.order === undefined || this.order.length !== this.charts.size)
+      this.order = [...this.charts.values()].sort(
         (a, b) =>
           compareSections(a.section, b.section) || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0),
       );
-    return { version: this.version, runs: [...this.runs.values()], charts, malformed: this.malformed };
+    return this.order;
   }
 
   private addRun(name: string): RunModel {

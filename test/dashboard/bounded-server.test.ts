@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_EVENT_BUFFER_BYTES } from '../../src/dashboard/http-handler.js';
+import { MAX_CHANGED_NAMES } from '../../src/dashboard/series-store.js';
 import {
   MAX_CONNECTIONS,
   reachableUrls,
@@ -40,8 +41,8 @@ describe('a bounded dashboard server', () => {
     await new Promise((r) => setTimeout(r, 100));
     stalled.pause();
     const closed = new Promise<void>((resolve) => stalled.on('close', () => resolve()));
-    // Change rounds naming many long metrics: each message is about 300 KB.
-    const names = Array.from({ length: 1500 }, (_, i) => `metric_${i}_${'x'.repeat(180)}`);
+    // Change rounds naming as many long metrics as an event names: each message is about 300 KB.
+    const names = Array.from({ length: MAX_CHANGED_NAMES }, (_, i) => `metric_${i}_${'x'.repeat(290)}`);
     const live = dashboard.live;
     for (let round = 0; round < 200 && live.droppedClients === 0; round++) {
       for (const name of names) live.store.touch(name);

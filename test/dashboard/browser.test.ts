@@ -93,6 +93,14 @@ describe.skipIf(!hasChromium)(`the dashboard in chromium${hasChromium ? '' : ` (
     expect(demo.status, demo.stderr).toBe(0);
     const server = await serve(out);
     const { page, errors } = await open(server.url);
+    // A chart off screen loads when it is scrolled into view.
+    for (const metric of await page.$$eval('.dash-chart', (els) =>
+      els.map((e) => (e as unknown as Html).dataset.metric as string),
+    )) {
+      const card = `.dash-chart[data-metric="${metric}"]`;
+      await page.$eval(card, (e) => (e as unknown as { scrollIntoView(): void }).scrollIntoView());
+      await page.waitForSelector(`${card}:not([data-points="0"])`, { timeout: 10_000 });
+    }
     const charts = await page.$$eval('.dash-chart', (els) =>
       els.map(
         (e) =>

@@ -1,7 +1,10 @@
 /**
  * The page: toolbar, run legend, a pinned area, then the charts by section. Charts are drawn when
- * their data arrives and redrawn when the controls change or the server says they grew. The body
- * carries `data-ready` once every chart of the first index is drawn (for tests and benchmarks).
+ * their data arrives and redrawn when the controls change or the server says they grew. A live
+ * page fetches a chart only once it is on screen (off screen it is a card with its title, loaded
+ * when scrolled into view), and lists a page of the server's charts (the filter box searches the
+ * rest there). The body carries `data-ready` once every chart on screen at the first render is
+ * drawn (for tests and benchmarks).
  */
 import type { IndexModel } from '../chart-model.js';
 import { CHART_WIDTH, ChartView } from './chart-view.js';
@@ -9,6 +12,9 @@ import { el } from './dom.js';
 import type { Change, DataSource } from './sources.js';
 import { runLegend, toolbar } from './toolbar.js';
 import { initialState, matchesFilter } from './view-state.js';
+
+/** Charts a live page lists at first (the server lists at most its own bound, 1000). */
+const MIN_LISTED = 1000;
 
 export class App {
   private readonly state = initialState();
@@ -28,6 +34,13 @@ export class App {
   private readonly zooms = new Map<string, [number, number]>();
   /** The chain of update rounds (see onChange); the run's end waits for it. */
   private updates: Promise<void> = Promise.resolve();
+  /** Charts fetched at least once: the ones that have been on screen (a static report: all). */
+  private readonly loaded = new Set<string>();
+  /** Loads a live page's charts as they come on screen. */
+  private observer: IntersectionObserver | undefined;
+  /** The filter the listed charts were searched with on the server, and how many are listed. */
+  private listedFilter = '';
+  private readonly more = el('p', { class: 'dash-more', hidden: '' });
 
   constructor(
     private readonly root: HTMLElement,
@@ -43,9 +56,15 @@ export class App {
       this.legendHolder,
       this.pinned,
       this.body,
+      this.more,
     );
+    if (this.source.live && typeof IntersectionObserver === 'function')
+      this.observer = new IntersectionObserver((entries) => this.cameIntoView(entries), {
+        rootMargin: '200px 0px',
+      });
     this.applyIndex(index);
-    await Promise.all(index.charts.map((c) => this.refresh(c.metric)));
+    const first = this.observer === undefined ? index.charts.map((c) => c.metric) : this.onScreen();
+    await Promise.all(first.map((metric) => this.load(metric)));
     document.body.dataset.ready = 'true';
     this.source.subscribe({
       change: (change) => this.onChange(change),
@@ -68,8 +87,66 @@ export class App {
 
   private readonly empty = el('p', { class: 'dash-empty' });
 
+  /** Charts whose card is in the window now (one layout, before any chart is drawn). */
+  private onScreen(): string[] {
+    const height = window.innerHeight;
+    return [...this.views.values()]
+      .filter((view) => {
+        if (view.root.hidden) return false;
+        const box = view.root.getBoundingClientRect();
+        return box.bottom > 0 && box.top < height;
+      })
+      .map((view) => view.model.metric);
+  }
+
+  private cameIntoView(entries: IntersectionObserverEntry[]): void {
+    for (const entry of entries) {
+      const metric = (entry.target as HTMLElement).dataset.metric;
+      if (!entry.isIntersecting || metric === undefined || this.loaded.has(metric)) continue;
+      this.load(metric).catch((error: unknown) => {
+        this.loaded.delete(metric);
+        this.status.textContent = `loading ${metric} failed: ${error instanceof Error ? error.message : String(error)}`;
+      });
+    }
+  }
+
+  /** Fetches a chart for the first time. */
+  private load(metric: string): Promise<void> {
+    this.loaded.add(metric);
+    return this.refresh(metric);
+  }
+
+  /** The server's charts matching the filter box, as many as are listed now or a page. */
+  private async listCharts(offset = 0): Promise<IndexModel> {
+    const filter = this.state.filter?.source ?? '';
+    const limit = Math.max(MIN_LISTED, offset === 0 ? this.views.size : 0);
+    return this.source.index({ filter, offset, limit });
+  }
+
+  /** Says when the server has more charts than are listed, with a button for the next page. */
+  private showMore(index: IndexModel): void {
+    const total = index.total ?? index.charts.length;
+    const listed = (index.offset ?? 0) + index.charts.length;
+    this.more.hidden = listed >= total;
+    if (this.more.hidden) return;
+    const next = el('button', { type: 'button', class: 'dash-more-button' }, 'list more');
+    next.addEventListener('click', () => {
+      this.listCharts(listed).then(
+        (page) => this.applyIndex(page),
+        (error: unknown) => {
+          this.status.textContent = `listing failed: ${error instanceof Error ? error.message : String(error)}`;
+        },
+      );
+    });
+    this.more.replaceChildren(
+      `${listed.toLocaleString('en')} of ${total.toLocaleString('en')} charts listed; refine the filter or `,
+      next,
+    );
+  }
+
   private applyIndex(index: IndexModel): void {
     this.index = index;
+    this.showMore(index);
     // An empty folder is a run not started yet, not a broken page.
     this.empty.textContent =
       index.charts.length === 0 ? `waiting for runs in ${(index.inputs ?? ['the inputs']).join(', ')}` : '';
@@ -96,6 +173,7 @@ export class App {
       });
       this.views.set(metric, view);
       this.place(view);
+      this.observer?.observe(view.root);
     }
   }
 
@@ -140,24 +218,39 @@ export class App {
   }
 
   private renderAll(): void {
+    const filter = this.state.filter?.source ?? '';
+    // The server lists a page of its charts: a new filter searches all of them there.
+    if (this.source.live && filter !== this.listedFilter) {
+      this.listedFilter = filter;
+      this.listCharts().then(
+        (index) => this.applyIndex(index),
+        (error: unknown) => {
+          this.status.textContent = `search failed: ${error instanceof Error ? error.message : String(error)}`;
+        },
+      );
+    }
     if (this.index !== undefined)
       this.legendHolder.replaceChildren(runLegend(this.index.runs, this.state, () => this.renderAll()));
     for (const view of this.views.values()) {
       view.root.hidden = !matchesFilter(view.model.metric, this.state);
-      view.render();
+      if (this.loaded.has(view.model.metric)) view.render();
     }
   }
 
   private async refresh(metric: string): Promise<void> {
-    const model = await this.source.chart(metric, CHART_WIDTH, this.zooms.get(metric));
     const view = this.views.get(metric);
+    // About one bucket per pixel column of the chart as laid out.
+    const width = view?.plotWidth() ?? CHART_WIDTH;
+    const model = await this.source.chart(metric, width, this.zooms.get(metric));
     if (model === undefined || view === undefined) return;
     view.update(model);
     view.root.dataset.renderedAt = String(Date.now());
   }
 
   private onChange(change: Change): void {
-    for (const metric of change.metrics) this.dirty.add(metric);
+    // Charts never on screen are fetched when they come into view, with what is new by then.
+    for (const metric of change.metrics) if (this.loaded.has(metric)) this.dirty.add(metric);
+    if (change.more === true) for (const metric of this.loaded) this.dirty.add(metric);
     // One round at a time, in order; a round finds every chart dirtied since the last one, so
     // changes that arrive meanwhile are fetched together. A failed fetch (server gone) is shown;
     // the next change event tries again.
@@ -169,7 +262,7 @@ export class App {
   }
 
   private async drain(structure: boolean): Promise<void> {
-    if (structure) this.applyIndex(await this.source.index());
+    if (structure) this.applyIndex(await this.listCharts());
     while (this.dirty.size > 0) {
       const metrics = [...this.dirty];
       this.dirty.clear();

@@ -64,6 +64,11 @@ export class ChartView {
     );
   }
 
+  /** The plot's width in pixels: the grid cell's (columns share the whole window). */
+  plotWidth(): number {
+    return this.root.clientWidth > 0 ? Math.max(240, this.root.clientWidth - 18) : CHART_WIDTH;
+  }
+
   /** New data from the server (or the first data); redraws. */
   update(model: ChartModel): void {
     this.model = model;
@@ -84,8 +89,7 @@ export class ChartView {
     const xTitle =
       state.xMode === 'wall' ? 'wall time' : state.xMode === 'relative' ? 'time since start' : 'step';
     const opts: uPlot.Options = {
-      // The grid cell's width: columns share the whole window.
-      width: this.root.clientWidth > 0 ? Math.max(240, this.root.clientWidth - 18) : CHART_WIDTH,
+      width: this.plotWidth(),
       height: CHART_HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },

@@ -8,6 +8,15 @@ export interface Change {
   version: number;
   metrics: string[];
   structure: boolean;
+  /** More charts changed than the event names: refetch every chart shown. */
+  more?: boolean;
+}
+
+/** Which of the server's charts to list: a name filter (regular expression) and a page. */
+export interface IndexQuery {
+  filter?: string;
+  offset?: number;
+  limit?: number;
 }
 
 /** The run's end, sent by a server that closes with it (`demo`/`run`/`tail --dashboard`). */
@@ -31,7 +40,7 @@ export interface Subscriber {
 
 export interface DataSource {
   readonly live: boolean;
-  index(): Promise<IndexModel>;
+  index(query?: IndexQuery): Promise<IndexModel>;
   /** A chart cut to `width` pixels, over the step range `range` when zoomed. */
   chart(metric: string, width: number, range?: readonly [number, number]): Promise<ChartModel | undefined>;
   subscribe(subscriber: Subscriber): void;
@@ -51,8 +60,13 @@ async function getJson<T>(url: string): Promise<T> {
 export class LiveSource implements DataSource {
   readonly live = true;
 
-  index(): Promise<IndexModel> {
-    return getJson<IndexModel>('api/index');
+  index(query: IndexQuery = {}): Promise<IndexModel> {
+    const params = new URLSearchParams();
+    if (query.filter !== undefined && query.filter !== '') params.set('filter', query.filter);
+    if (query.offset !== undefined && query.offset > 0) params.set('offset', String(query.offset));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    const search = params.toString();
+    return getJson<IndexModel>(search === '' ? 'api/index' : `api/index?${search}`);
   }
 
   async chart(
