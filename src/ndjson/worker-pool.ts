@@ -26,17 +26,24 @@ export function defaultJobs(): number {
   return Math.max(1, Math.min(os.availableParallelism(), 8));
 }
 
-/** Runs `tasks` on up to `jobs` workers started from `url`; resolves with the results by index. */
+/**
+ * Runs `tasks` on up to `jobs` workers started from `url`; resolves with the results by index.
+ * `background`: the workers do not keep the process alive (work that may be cut off, such as an
+ * index built beside a dashboard that is told to stop).
+ */
 export async function runPool<T extends PoolTask, R>(
   url: URL,
   tasks: readonly T[],
   jobs: number,
   workerData?: unknown,
+  background = false,
 ): Promise<R[]> {
   const results = new Array<R>(tasks.length);
   const queue = [...tasks];
   await Promise.all(
-    Array.from({ length: Math.min(jobs, tasks.length) }, () => runWorker(url, queue, results, workerData)),
+    Array.from({ length: Math.min(jobs, tasks.length) }, () =>
+      runWorker(url, queue, results, workerData, background),
+    ),
   );
   return results;
 }
@@ -46,6 +53,7 @@ function runWorker<T extends PoolTask, R>(
   queue: T[],
   results: R[],
   workerData: unknown,
+  background: boolean,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     // Workers inherit node's flags; --input-type (a `node -e` caller) is refused for a file worker.
@@ -75,6 +83,8 @@ function runWorker<T extends PoolTask, R>(
     });
     worker.on('error', reject);
     next();
+    // After the listeners: adding a 'message' listener refs the worker again.
+    if (background) worker.unref();
   });
 }
 
