@@ -38,9 +38,7 @@ function writeNames(file: string, n: number): void {
   fs.writeFileSync(file, lines.join(''));
 }
 
-async function getIndex(
-  url: string,
-): Promise<{
+async function getIndex(url: string): Promise<{
   status: number;
   body: { total: number; offset: number; charts: { metric: string }[] } | string;
 }> {
