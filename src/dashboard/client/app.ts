@@ -149,7 +149,10 @@ export class App {
   }
 
   private async refresh(metric: string): Promise<void> {
-    const model = await this.source.chart(metric, CHART_WIDTH, this.zooms.get(metric));
+    const zoom = this.zooms.get(metric);
+    // A zoom asks for the plot's own pixel columns: that decides how finely the server reads.
+    const width = zoom === undefined ? CHART_WIDTH : (this.views.get(metric)?.pixelWidth() ?? CHART_WIDTH);
+    const model = await this.source.chart(metric, width, zoom);
     const view = this.views.get(metric);
     if (model === undefined || view === undefined) return;
     view.update(model);
