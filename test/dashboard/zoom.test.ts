@@ -14,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChartModel, SeriesModel } from '../../src/dashboard/chart-model.js';
 import { dashboardHandler } from '../../src/dashboard/http-handler.js';
 import { LiveRuns } from '../../src/dashboard/live-runs.js';
+import { seriesKey, ZoomIndexCache } from '../../src/dashboard/zoom/index-cache.js';
 import { ZoomReader } from '../../src/dashboard/zoom/zoom-reader.js';
 import { besidePath } from '../../src/run-index/index-path.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
@@ -191,6 +192,34 @@ describe('drag-zoom', () => {
     } finally {
       await served.close();
     }
+  });
+
+  it('reads rows appended to the active file since the last zoom', async () => {
+    await indexAll();
+    const served = await serve({ indexed: true });
+    try {
+      expectExact(await zoomLoss(served, 7500, 8500), await lossRows(7500, 8500));
+      fs.appendFileSync(active, streamLines(8000, 9000));
+      expectExact(await zoomLoss(served, 7500, 8500), await lossRows(7500, 8500));
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('keeps at most its bound of index buckets, the series asked for last to go', async () => {
+    await indexAll();
+    const loss = seriesKey('run-a', 'train', 'loss');
+    const all = new ZoomIndexCache();
+    const size = (b: Awaited<ReturnType<ZoomIndexCache['get']>>): number =>
+      b === null || b === undefined ? 0 : b.open.byteLength + b.levels.reduce((n, l) => n + l.byteLength, 0);
+    const lossBytes = size(await all.get(active, loss));
+    expect(all.heldBytes).toBeGreaterThan(lossBytes);
+    const bound = lossBytes + 100;
+    const cache = new ZoomIndexCache(bound);
+    expect(size(await cache.get(active, loss))).toBe(lossBytes);
+    expect(cache.heldBytes).toBeLessThanOrEqual(bound);
+    expect(cache.heldBytes).toBeGreaterThanOrEqual(lossBytes);
+    expect(await cache.get(active, seriesKey('run-a', 'train', 'no-such'))).toBeNull();
   });
 
   it('answers 400 to a window without numeric steps', async () => {

@@ -1,5 +1,5 @@
 /**
- * The run indexes a drag-zoom reads, one per stream file, split by series and level and kept
+ * The run-index buckets a drag-zoom reads, per stream file and series, split by level and kept
  * while they fit ZOOM_INDEX_CACHE_BYTES (least recently used dropped first). An entry is tied to
  * its file's inode, size and modification time: a file that grew or was replaced is loaded again
  * (src/run-index/stream-index.ts brings its index up to date by reading only the rows after it).
@@ -24,19 +24,23 @@ export interface SeriesBuckets {
   open: Float64Array;
 }
 
-export interface FileIndex {
-  path: string;
-  /** By `run \0 phase \0 name`. */
-  series: Map<string, SeriesBuckets>;
-  bytes: number;
-}
-
 export function seriesKey(run: string, phase: string, name: string): string {
   return `${run}\u0000${phase}\u0000${name}`;
 }
 
+interface Entry {
+  stamp: string;
+  /** undefined: the file holds no rows of the series. */
+  buckets: SeriesBuckets | undefined;
+  bytes: number;
+}
+
+/**
+ * Entries are one series of one file, so a zoom on one chart keeps that chart's buckets however
+ * many series share the file; loading a file's index fills in every series of it that fits.
+ */
 export class ZoomIndexCache {
-  private readonly entries = new Map<string, { stamp: string; index: FileIndex }>();
+  private readonly entries = new Map<string, Entry>();
   private held = 0;
 
   constructor(
@@ -44,46 +48,65 @@ export class ZoomIndexCache {
     private readonly catchUpBytes = ZOOM_INDEX_CATCH_UP_BYTES,
   ) {}
 
-  /** The file's index, or undefined when bringing it up to date would read too much. */
-  async get(file: string): Promise<FileIndex | undefined> {
+  /** Bytes of buckets held now (at most the bound given). */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /**
+   * The buckets of series `key` in `file` (null when the file has none of its rows), or undefined
+   * when bringing the file's index up to date would read too much.
+   */
+  async get(file: string, key: string): Promise<SeriesBuckets | null | undefined> {
     const stat = fs.statSync(file);
     const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    const cached = this.entries.get(file);
-    if (cached !== undefined) {
-      this.entries.delete(file);
-      if (cached.stamp === stamp) {
-        this.entries.set(file, cached);
-        return cached.index;
-      }
-      this.held -= cached.index.bytes;
+    const id = `${file}\u0000${key}`;
+    const cached = this.entries.get(id);
+    if (cached !== undefined && cached.stamp === stamp) {
+      this.entries.delete(id);
+      this.entries.set(id, cached);
+      return cached.buckets ?? null;
     }
     const loaded = await loadStreamIndexWithin(file, { write: false, maxScanBytes: this.catchUpBytes });
     if (loaded === undefined) return undefined;
-    const index = splitBySeries(
-      file,
+    const bySeries = splitBySeries(
       loaded.defs,
       loaded.blocks.map((b) => b.records),
       loaded.open,
     );
-    if (index.bytes <= this.maxBytes) {
-      this.entries.set(file, { stamp, index });
-      this.held += index.bytes;
-      for (const [path, entry] of this.entries) {
-        if (this.held <= this.maxBytes) break;
-        this.entries.delete(path);
-        this.held -= entry.index.bytes;
-      }
+    for (const [k, buckets] of bySeries) if (k !== key) this.put(`${file}\u0000${k}`, stamp, buckets);
+    // The series asked for goes in last: the most recently used, the last to be dropped.
+    const wanted = bySeries.get(key);
+    this.put(id, stamp, wanted);
+    return wanted ?? null;
+  }
+
+  private put(id: string, stamp: string, buckets: SeriesBuckets | undefined): void {
+    const old = this.entries.get(id);
+    if (old !== undefined) {
+      this.entries.delete(id);
+      this.held -= old.bytes;
     }
-    return index;
+    const bytes =
+      buckets === undefined
+        ? 0
+        : buckets.open.byteLength + buckets.levels.reduce((n, l) => n + l.byteLength, 0);
+    if (bytes > this.maxBytes) return;
+    this.entries.set(id, { stamp, buckets, bytes });
+    this.held += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.held <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.held -= entry.bytes;
+    }
   }
 }
 
 function splitBySeries(
-  path: string,
   defs: readonly { run: string; phase: string; name: string }[],
   records: readonly Float64Array[],
   open: Float64Array,
-): FileIndex {
+): Map<string, SeriesBuckets> {
   const counts = defs.map((): number[] => []);
   for (const d of records)
     for (let o = 0; o < d.length; o += R.RECORD_COLUMNS) {
@@ -95,9 +118,7 @@ function splitBySeries(
     Array.from({ length: byLevel.length }, (_, l) => new Float64Array((byLevel[l] ?? 0) * R.RECORD_COLUMNS)),
   );
   const filled = counts.map((byLevel) => byLevel.map(() => 0));
-  let bytes = open.byteLength;
   for (const d of records) {
-    bytes += d.byteLength;
     for (let o = 0; o < d.length; o += R.RECORD_COLUMNS) {
       const id = d[o + R.SERIES] as number;
       const level = d[o + R.LEVEL] as number;
@@ -116,5 +137,5 @@ function splitBySeries(
       open: Float64Array.from(openBy[id] as number[]),
     }),
   );
-  return { path, series, bytes };
+  return series;
 }

@@ -141,11 +141,11 @@ export class ZoomReader {
   ): Promise<ZoomedSeries | undefined> {
     const files: FileSeries[] = [];
     for (const origin of origins) {
+      const key = seriesKey(origin.runId, origin.phase, origin.name);
       for (const path of streamFiles(origin.activePath)) {
-        const index = await this.cache.get(path);
-        if (index === undefined) return undefined;
-        const buckets = index.series.get(seriesKey(origin.runId, origin.phase, origin.name));
-        if (buckets !== undefined) files.push({ path, origin, buckets });
+        const buckets = await this.cache.get(path, key);
+        if (buckets === undefined) return undefined;
+        if (buckets !== null) files.push({ path, origin, buckets });
       }
     }
     const all = files.map((f) => f.buckets);
