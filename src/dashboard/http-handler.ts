@@ -95,6 +95,7 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
             ...live.store.index(),
             inputs: live.inputList(),
             droppedClients: live.droppedClients,
+            zoom: zoomReader.counters(),
             finished: live.finished,
           }),
           head,

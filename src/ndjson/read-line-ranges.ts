@@ -64,7 +64,8 @@ export async function readLineRanges(
       let length = Math.min(size, range.lastLine + LAST_LINE_GUESS) - range.start;
       let buf = Buffer.allocUnsafe(length);
       let filled = fs.readSync(fd, buf, 0, length, range.start);
-      let newline = buf.indexOf(0x0a, range.lastLine - range.start);
+      // Only the bytes read are searched: an allocUnsafe buffer holds old bytes past them.
+      let newline = buf.subarray(0, filled).indexOf(0x0a, range.lastLine - range.start);
       // The last line is longer than the guess: read on, doubling, until its newline or the end.
       while (
         newline === -1 &&
@@ -76,7 +77,7 @@ export async function readLineRanges(
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;
         filled += fs.readSync(fd, buf, filled, length - filled, range.start + filled);
-        newline = buf.indexOf(0x0a, range.lastLine - range.start);
+        newline = buf.subarray(0, filled).indexOf(0x0a, range.lastLine - range.start);
       }
       const end = newline === -1 ? filled : newline + 1;
       processor.completeLines(buf, newline === -1 ? lastNewlineEnd(buf, end) : end, range.start);

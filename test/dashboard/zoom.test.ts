@@ -176,6 +176,8 @@ describe('drag-zoom', () => {
         /^zooming loss to steps 100–1999 would read [\d.]+ MiB of .*metrics\.ndjson/,
       );
       expect(refused.body).toMatch(/limit 0\.04 MiB a request\); zoom into a narrower window/);
+      const index = JSON.parse((await served.get('/api/index')).body) as { zoom: { refused: number } };
+      expect(index.zoom.refused).toBe(1);
     } finally {
       await served.close();
     }
@@ -219,6 +221,7 @@ describe('drag-zoom', () => {
     expect(size(await cache.get(active, loss))).toBe(lossBytes);
     expect(cache.heldBytes).toBeLessThanOrEqual(bound);
     expect(cache.heldBytes).toBeGreaterThanOrEqual(lossBytes);
+    expect(cache.dropped).toBeGreaterThan(0);
     expect(await cache.get(active, seriesKey('run-a', 'train', 'no-such'))).toBeNull();
   });
 

@@ -42,6 +42,8 @@ interface Entry {
 export class ZoomIndexCache {
   private readonly entries = new Map<string, Entry>();
   private held = 0;
+  /** Entries dropped to stay within the bound (shown in `/api/index` as `zoom.indexDropped`). */
+  dropped = 0;
 
   constructor(
     private readonly maxBytes = ZOOM_INDEX_CACHE_BYTES,
@@ -91,13 +93,17 @@ export class ZoomIndexCache {
       buckets === undefined
         ? 0
         : buckets.open.byteLength + buckets.levels.reduce((n, l) => n + l.byteLength, 0);
-    if (bytes > this.maxBytes) return;
+    if (bytes > this.maxBytes) {
+      this.dropped++;
+      return;
+    }
     this.entries.set(id, { stamp, buckets, bytes });
     this.held += bytes;
     for (const [oldest, entry] of this.entries) {
       if (this.held <= this.maxBytes) break;
       this.entries.delete(oldest);
       this.held -= entry.bytes;
+      this.dropped++;
     }
   }
 }

@@ -99,11 +99,18 @@ export class ZoomReader {
   readonly cache: ZoomIndexCache;
   readonly maxReadBytes: number;
   private readonly maxInflateBytes: number;
+  /** Windows refused for reading past a bound (shown in `/api/index` as `zoom.refused`). */
+  refused = 0;
 
   constructor(options: ZoomReaderOptions = {}) {
     this.cache = options.cache ?? new ZoomIndexCache();
     this.maxReadBytes = options.maxReadBytes ?? ZOOM_MAX_READ_BYTES;
     this.maxInflateBytes = options.maxInflateBytes ?? ZOOM_MAX_INFLATE_BYTES;
+  }
+
+  /** What `/api/index` shows of the zoom bounds. */
+  counters(): { refused: number; indexBytesHeld: number; indexDropped: number } {
+    return { refused: this.refused, indexBytesHeld: this.cache.heldBytes, indexDropped: this.cache.dropped };
   }
 
   /** A fresh budget for one request. */
@@ -156,11 +163,16 @@ export class ZoomReader {
     }
     const plans = files.map((f) => ({ ...f, ranges: mergeLineRanges(exactRanges(f.buckets, from, to)) }));
     const bytes = plans.reduce((sum, p) => sum + rangeBytes(p.ranges), 0);
-    if (bytes > budget.bytes) throw tooLarge(origins[0] as SeriesOrigin, from, to, bytes, this.maxReadBytes);
+    if (bytes > budget.bytes) {
+      this.refused++;
+      throw tooLarge(origins[0] as SeriesOrigin, from, to, bytes, this.maxReadBytes);
+    }
     for (const p of plans) {
       const inflate = p.path.endsWith('.gz') ? (p.ranges.at(-1)?.lastLine ?? 0) : 0;
-      if (inflate > this.maxInflateBytes)
+      if (inflate > this.maxInflateBytes) {
+        this.refused++;
         throw tooLarge(p.origin, from, to, inflate, this.maxInflateBytes, p.path);
+      }
     }
     const out: ExactRows = { mode: 'exact', step: [], ts: [], value: [] };
     for (const p of plans) {
