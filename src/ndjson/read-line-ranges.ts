@@ -27,6 +27,19 @@ export interface RangeReadStats {
 
 /** A first read of a range's last line: most lines are far shorter, a longer one is read on. */
 const LAST_LINE_GUESS = 4096;
+const BACKSLASH = 0x5c;
+
+export interface RangeReadOptions {
+  /** Default: the path ends in `.gz`. */
+  gzip?: boolean;
+  maxLineBytes?: number;
+  /**
+   * Parse only lines holding these bytes (a series' name as a JSON string, quotes included) or a
+   * backslash (a name may be written with escapes): a line of another series is skipped by a
+   * native byte search instead of being parsed. A window's rows are mostly other series' lines.
+   */
+  linesWith?: Buffer;
+}
 
 /**
  * Sorts ranges and merges those that overlap, so each line is read once. Ranges whose last
@@ -50,11 +63,12 @@ export async function readLineRanges(
   ranges: readonly LineRange[],
   visitor: MetricVisitor,
   tables: NameTables,
-  options: { gzip?: boolean; maxLineBytes?: number } = {},
+  options: RangeReadOptions = {},
 ): Promise<RangeReadStats> {
   const maxLineBytes = options.maxLineBytes ?? maxLineBytesFromEnv();
   const processor = new LineProcessor(visitor, tables.names, tables.runs, maxLineBytes);
-  if (options.gzip ?? path.endsWith('.gz')) return readGzipRanges(path, ranges, processor);
+  const lines = new LineFilter(processor, options.linesWith);
+  if (options.gzip ?? path.endsWith('.gz')) return readGzipRanges(path, ranges, processor, lines);
   const fd = fs.openSync(path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -80,7 +94,7 @@ export async function readLineRanges(
         newline = buf.subarray(0, filled).indexOf(0x0a, range.lastLine - range.start);
       }
       const end = newline === -1 ? filled : newline + 1;
-      processor.completeLines(buf, newline === -1 ? lastNewlineEnd(buf, end) : end, range.start);
+      lines.complete(buf, newline === -1 ? lastNewlineEnd(buf, end) : end, range.start);
       if (newline === -1) {
         const from = lastNewlineEnd(buf, end);
         processor.lastLine(buf.subarray(from, end), end - from, range.start + from);
@@ -93,6 +107,36 @@ export async function readLineRanges(
   }
 }
 
+/** Hands whole lines to the processor, all of them or only those that may hold the series. */
+class LineFilter {
+  constructor(
+    private readonly processor: LineProcessor,
+    private readonly needle: Buffer | undefined,
+  ) {}
+
+  /** The `\n`-terminated lines of buf[0, end), which starts at file offset `offset`. */
+  complete(buf: Buffer, end: number, offset: number): void {
+    const needle = this.needle;
+    if (needle === undefined) {
+      this.processor.completeLines(buf, end, offset);
+      return;
+    }
+    let at = 0;
+    let slash = -2;
+    while (at < end) {
+      if (slash !== -1 && slash < at) slash = buf.indexOf(BACKSLASH, at);
+      const named = buf.indexOf(needle, at);
+      let hit = named === -1 || named >= end ? -1 : named;
+      if (slash !== -1 && slash < end && (hit === -1 || slash < hit)) hit = slash;
+      if (hit === -1) return;
+      const start = hit === 0 ? 0 : Math.max(at, buf.lastIndexOf(0x0a, hit - 1) + 1);
+      const lineEnd = buf.indexOf(0x0a, hit) + 1;
+      this.processor.completeLines(buf.subarray(start, lineEnd), lineEnd - start, offset + start);
+      at = lineEnd;
+    }
+  }
+}
+
 /** Just past the last newline in buf[0, end), or 0. */
 function lastNewlineEnd(buf: Buffer, end: number): number {
   return end === 0 ? 0 : buf.lastIndexOf(0x0a, end - 1) + 1;
@@ -102,6 +146,7 @@ async function readGzipRanges(
   path: string,
   ranges: readonly LineRange[],
   processor: LineProcessor,
+  lines: LineFilter,
 ): Promise<RangeReadStats> {
   const stats: RangeReadStats = { parsed: 0, skipped: 0 };
   if (ranges.length === 0) return stats;
@@ -116,7 +161,7 @@ async function readGzipRanges(
     const buf = Buffer.concat(parts);
     parts = [];
     const whole = lastNewlineEnd(buf, buf.length);
-    processor.completeLines(buf, whole, range.start);
+    lines.complete(buf, whole, range.start);
     if (atEnd && whole < buf.length)
       processor.lastLine(buf.subarray(whole), buf.length - whole, range.start + whole);
     stats.parsed += buf.length;

@@ -115,6 +115,33 @@ describe('reading line ranges', () => {
     ).toEqual([1, 2, 5, 6, 7, 11]);
   });
 
+  it('parses only the lines naming the series, or written with escapes, when asked to', async () => {
+    const text =
+      '{"v":1,"step":1,"name":"loss","value":1,"tags":{"phase":"train"}}\n' +
+      '{"v":1,"step":1,"name":"acc","value":2,"tags":{"phase":"train"}}\n' +
+      '{"v":1,"step":2,"name":"lo\\u0073s","value":3,"tags":{"phase":"train"}}\n' +
+      '{"v":1,"step":3,"name":"train/loss","value":4,"tags":{"phase":"train"}}\n' +
+      '{"v":1,"step":4,"name":"loss","value":5,"tags":{"phase":"train"}}\n';
+    const names: string[] = [];
+    const tables = { names: new NameTable(), runs: new NameTable() };
+    const visitor: MetricVisitor = {
+      scalar: (_phase, name, _run, step) => names.push(`${tables.names.name(name)}@${Number(step)}`),
+      malformed: (line) => {
+        throw new Error(`malformed: ${line.reason}`);
+      },
+    };
+    for (const gzip of [false, true]) {
+      names.length = 0;
+      const file = path.join(dir, gzip ? 'f.ndjson.gz' : 'f.ndjson');
+      fs.writeFileSync(file, gzip ? gzipSync(text) : text);
+      await readLineRanges(file, [{ start: 0, lastLine: text.lastIndexOf('{') }], visitor, tables, {
+        linesWith: Buffer.from('"loss"'),
+      });
+      // The escaped name is parsed (and is loss); acc and train/loss are skipped unparsed.
+      expect(names).toEqual(['loss@1', 'loss@2', 'loss@4']);
+    }
+  });
+
   it('reads the same lines from a gzip file, inflating from its start', async () => {
     const { text, starts } = lines(12);
     const file = path.join(dir, 'm.ndjson.gz');

@@ -184,7 +184,9 @@ export class ZoomReader {
         from,
         to,
       );
-      const stats = await readLineRanges(p.path, p.ranges, visitor, tables);
+      const stats = await readLineRanges(p.path, p.ranges, visitor, tables, {
+        linesWith: Buffer.from(JSON.stringify(p.origin.name)),
+      });
       budget.bytes -= stats.parsed;
       out.step.push(...visitor.rows.step);
       out.ts.push(...visitor.rows.ts);
