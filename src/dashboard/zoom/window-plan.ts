@@ -25,13 +25,17 @@ function eachBucket(s: SeriesBuckets, level: number, visit: (d: Float64Array, o:
 
 /** Whether a bucket's steps meet [from, to] (its first, last and extreme rows' steps bound it). */
 export function overlaps(d: Float64Array, o: number, from: number, to: number): boolean {
-  let lo = d[o + R.FIRST_STEP] as number;
-  let hi = d[o + R.LAST_STEP] as number;
-  if (lo > hi) [lo, hi] = [hi, lo];
-  for (const x of [d[o + R.MIN_STEP] as number, d[o + R.MAX_STEP] as number]) {
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
+  const first = d[o + R.FIRST_STEP] as number;
+  const last = d[o + R.LAST_STEP] as number;
+  // MIN_STEP and MAX_STEP are NaN in a bucket of non-finite values only: Math.min/max would give NaN.
+  let lo = Math.min(first, last);
+  let hi = Math.max(first, last);
+  const a = d[o + R.MIN_STEP] as number;
+  const b = d[o + R.MAX_STEP] as number;
+  if (a < lo) lo = a;
+  if (b < lo) lo = b;
+  if (a > hi) hi = a;
+  if (b > hi) hi = b;
   return hi >= from && lo <= to;
 }
 
