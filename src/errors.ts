@@ -11,7 +11,8 @@ export type TelemetryErrorCode =
   | 'NVML_UNAVAILABLE'
   | 'SINK_DOWN'
   | 'CLI_USAGE'
-  | 'PROC_MALFORMED';
+  | 'PROC_MALFORMED'
+  | 'ZOOM_TOO_LARGE';
 
 export class TelemetryError extends Error {
   readonly code: TelemetryErrorCode;

@@ -6,7 +6,7 @@
 import type { BucketSeries } from './bucket-series.js';
 import type { ChartModel, SeriesModel } from './chart-model.js';
 import { bandLine, pixelLine, stepExtent, type PixelLine } from './pixel-downsample.js';
-import type { Line, SeriesStore } from './series-store.js';
+import type { Chart, Line, SeriesStore } from './series-store.js';
 
 /** Widths outside this range are clamped: a request cannot make the server build huge answers. */
 export const MIN_WIDTH = 16;
@@ -41,7 +41,7 @@ function finiteOrNull(values: number[]): number[] {
   return values.map((v) => (Number.isFinite(v) ? v : (null as unknown as number)));
 }
 
-function model(
+export function model(
   line: Line,
   data: PixelLine,
   extra: Partial<SeriesModel>,
@@ -77,13 +77,7 @@ export function chartData(store: SeriesStore, metric: string, query: ChartQuery)
   const from = query.from ?? lo;
   const to = query.to ?? hi;
   const series: SeriesModel[] = [];
-  const lines = [...chart.lines.values()].sort(
-    (a, b) =>
-      (a.run < b.run ? -1 : a.run > b.run ? 1 : 0) ||
-      PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase) ||
-      (a.sub < b.sub ? -1 : a.sub > b.sub ? 1 : 0),
-  );
-  for (const line of lines) {
+  for (const line of sortedLines(chart)) {
     const color = store.runs.get(line.run)?.color ?? '#444';
     const ranks = [...line.ranks].sort((a, b) => a[0] - b[0]);
     if (ranks.length === 1) {
@@ -98,4 +92,14 @@ export function chartData(store: SeriesStore, metric: string, query: ChartQuery)
       series.push(model(line, pixelLine(s, width, from, to), { rank }, color, [s]));
   }
   return { metric: chart.metric, section: chart.section, series };
+}
+
+/** A chart's lines in legend order: by run, then phase, then sub-series. */
+export function sortedLines(chart: Chart): Line[] {
+  return [...chart.lines.values()].sort(
+    (a, b) =>
+      (a.run < b.run ? -1 : a.run > b.run ? 1 : 0) ||
+      PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase) ||
+      (a.sub < b.sub ? -1 : a.sub > b.sub ? 1 : 0),
+  );
 }

@@ -40,6 +40,19 @@ export interface SeriesModel {
   negInf: number;
   /** Time of the series' first point: the origin of the relative-time axis; null when unknown. */
   t0: number | null;
+  /** A zoomed chart (`/api/zoom`): how this series was read for the window. */
+  zoom?: ZoomInfo;
+}
+
+/**
+ * exact: every row in the window, as logged; envelope: run-index buckets of `level`, about one a
+ * pixel column; memory: the buckets the dashboard holds (a series with no run index to read).
+ */
+export interface ZoomInfo {
+  mode: 'exact' | 'envelope' | 'memory';
+  /** Rows in the window (exact), or held by the buckets drawn. */
+  rows: number;
+  level?: number;
 }
 
 export interface ChartModel {
@@ -48,6 +61,8 @@ export interface ChartModel {
   /** Heading the chart is listed under: `scalars`, `system: cpu`, `system: gpu`... */
   section: string;
   series: SeriesModel[];
+  /** The step window of a zoomed chart. */
+  window?: [number, number];
 }
 
 export interface RunModel {

@@ -12,6 +12,9 @@ import type { Finished, LiveRuns } from './live-runs.js';
 import type { IndexQuery } from './series-store.js';
 import { resolveFile } from './safe-files.js';
 import { hostAllowed } from '../net/host-allowed.js';
+import { errorText, TelemetryError } from '../errors.js';
+import { zoomData } from './zoom/zoom-data.js';
+import { ZoomReader } from './zoom/zoom-reader.js';
 
 /** A comment line every so often keeps proxies and browsers from closing an idle event stream. */
 const HEARTBEAT_MS = 15_000;
@@ -29,6 +32,8 @@ export interface HandlerOptions {
   host: string;
   /** `/files/<path>` paths are relative to this folder (the working folder at start). */
   cwd: string;
+  /** Reads zoomed windows (`/api/zoom`); default one with the documented bounds. */
+  zoomReader?: ZoomReader;
 }
 
 export type Handler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -52,6 +57,7 @@ function send(
 }
 
 export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handler {
+  const zoomReader = options.zoomReader ?? new ZoomReader();
   return (request, response) => {
     const url = request.url ?? '/';
     const [pathname = '/', queryString = ''] = url.split('?', 2);
@@ -95,6 +101,7 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
             ...live.store.index(query),
             inputs: live.inputList(),
             droppedClients: live.droppedClients,
+            zoom: zoomReader.counters(),
             finished: live.finished,
           }),
           head,
@@ -119,6 +126,9 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
         else send(response, 200, json, JSON.stringify(chart), head);
         return true;
       }
+      case '/api/zoom':
+        zoom(live, zoomReader, new URLSearchParams(queryString), response, head);
+        return true;
       case '/api/events':
         events(live, request, response);
         return true;
@@ -157,6 +167,48 @@ export function indexQuery(params: URLSearchParams): IndexQuery | string {
     out[name] = number;
   }
   return out;
+}
+
+/**
+ * A chart over a step window (`from`, `to`, both required) for a plot `width` pixels wide: the
+ * rows themselves when the window is small, else run-index buckets (src/dashboard/zoom/). A window
+ * whose rows would read past the per-request bound answers 413 with what to do.
+ */
+function zoom(
+  live: LiveRuns,
+  reader: ZoomReader,
+  params: URLSearchParams,
+  response: ServerResponse,
+  head: boolean,
+): void {
+  const text = 'text/plain; charset=utf-8';
+  const number = (name: string): number => {
+    const value = params.get(name);
+    return value === null || value === '' ? NaN : Number(value);
+  };
+  const from = number('from');
+  const to = number('to');
+  const width = number('width');
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from > to) {
+    send(response, 400, text, 'zoom needs numeric from and to steps, from <= to\n');
+    return;
+  }
+  const metric = params.get('metric') ?? '';
+  zoomData(live.store, live.store.origins, reader, metric, {
+    from,
+    to,
+    width: Number.isFinite(width) ? width : 600,
+  }).then(
+    (chart) => {
+      if (chart === undefined) send(response, 404, text, 'no such chart\n');
+      else send(response, 200, 'application/json; charset=utf-8', JSON.stringify(chart), head);
+    },
+    (error: unknown) => {
+      if (error instanceof TelemetryError && error.code === 'ZOOM_TOO_LARGE')
+        send(response, 413, text, `${error.message}\n`);
+      else send(response, 500, text, `zoom failed: ${errorText(error)}\n`);
+    },
+  );
 }
 
 /** Streams a file: a multi-gigabyte stream is never held in memory. */

@@ -94,7 +94,9 @@ function apply(index: LoadedIndex, spec: StreamSpec, store: SeriesStore, runName
     const state = states[id] as BucketSeriesState;
     if (state.points === 0) return;
     const phase = def.phase as Phase;
-    store.series(runNames.name(def.run), spec.rank, phase, def.name).append(state);
+    const series = store.series(runNames.name(def.run), spec.rank, phase, def.name);
+    series.append(state);
+    store.origins.add(series, { activePath: spec.activePath, runId: def.run, phase, name: def.name });
     store.touch(chartPlace(phase, def.name).metric);
   });
 }
@@ -127,11 +129,11 @@ export function bucketStates(
       if (d[o + R.LEVEL] === level[d[o + R.SERIES] as number]) take(d, o);
   for (let o = 0; o < open.length; o += R.RECORD_COLUMNS)
     if ((open[o + R.LEVEL] as number) <= (level[open[o + R.SERIES] as number] as number)) take(open, o);
-  return parts.map((part) => toState(part));
+  return parts.map((part) => recordsToState(part));
 }
 
 /** Index buckets as BucketSeries buckets (the time of a bucket's min and max: its first row's). */
-function toState(records: readonly number[]): BucketSeriesState {
+export function recordsToState(records: readonly number[]): BucketSeriesState {
   const length = records.length / R.RECORD_COLUMNS;
   const data = new Float64Array(length * COLUMNS);
   const state: BucketSeriesState = {

@@ -6,6 +6,7 @@ import { BucketSeries } from './bucket-series.js';
 import { chartPlace, compareSections } from './chart-key.js';
 import { colorOf, type IndexModel, type RunModel } from './chart-model.js';
 import type { Phase } from '../step.js';
+import { SeriesOrigins } from './zoom/series-origin.js';
 
 /** One line of a chart: a run's series of one phase (and GPU), with one BucketSeries per rank. */
 export interface Line {
@@ -43,6 +44,8 @@ export interface IndexQuery {
 export class SeriesStore {
   readonly runs = new Map<string, RunModel>();
   readonly charts = new Map<string, Chart>();
+  /** The stream (and index key) behind each series read from NDJSON, for drag-zoom. */
+  readonly origins = new SeriesOrigins();
   /** Bumped on every change; the page asks for the index again when it moved. */
   version = 0;
   malformed = 0;

@@ -63,6 +63,12 @@ class StoreVisitor implements MetricVisitor {
     if (series === undefined) {
       const text = this.names.name(name);
       series = this.store.series(cache.run, this.spec.rank, PHASE_NAMES[phase], text);
+      this.store.origins.add(series, {
+        activePath: this.spec.activePath,
+        runId: run < 0 ? '' : this.runIds.name(run),
+        phase: PHASE_NAMES[phase],
+        name: text,
+      });
       (cache.series[phase] as BucketSeries[])[name] = series;
       (cache.metric[phase] as string[])[name] = chartPlace(PHASE_NAMES[phase], text).metric;
     }
@@ -218,7 +224,9 @@ export class StreamReader {
     parts.forEach((part, i) => {
       const file = (ranges[i] as BacklogRange).path;
       for (const { run, phase, name, state } of part.series) {
-        this.store.series(this.runNames.name(run), this.spec.rank, phase, name).append(state);
+        const series = this.store.series(this.runNames.name(run), this.spec.rank, phase, name);
+        series.append(state);
+        this.store.origins.add(series, { activePath: this.spec.activePath, runId: run, phase, name });
         this.store.touch(chartPlace(phase, name).metric);
       }
       const base = linesBefore.get(file) ?? 0;

@@ -239,9 +239,12 @@ export class App {
 
   private async refresh(metric: string): Promise<void> {
     const view = this.views.get(metric);
-    // About one bucket per pixel column of the chart as laid out.
-    const width = view?.plotWidth() ?? CHART_WIDTH;
-    const model = await this.source.chart(metric, width, this.zooms.get(metric));
+    const zoom = this.zooms.get(metric);
+    // About one bucket per pixel column of the chart as laid out; a zoom asks for the plot's own
+    // pixel columns, which decide how finely the server reads.
+    const width =
+      zoom === undefined ? (view?.plotWidth() ?? CHART_WIDTH) : (view?.pixelWidth() ?? CHART_WIDTH);
+    const model = await this.source.chart(metric, width, zoom);
     if (model === undefined || view === undefined) return;
     view.update(model);
     view.root.dataset.renderedAt = String(Date.now());

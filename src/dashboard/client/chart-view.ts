@@ -74,6 +74,8 @@ export class ChartView {
     this.model = model;
     // Rows the page holds for this chart (before downsampling): what a live page must not lose.
     this.root.dataset.rows = String(model.series.reduce((rows, series) => rows + series.points, 0));
+    // How a zoomed window was read (exact rows, index envelopes, held buckets); empty: the overview.
+    this.root.dataset.zoom = [...new Set(model.series.map((s) => s.zoom?.mode ?? ''))].join(' ').trim();
     this.render();
   }
 
@@ -93,7 +95,14 @@ export class ChartView {
       height: CHART_HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: state.xMode === 'wall' }, y: { distr: state.logY ? 3 : 1 } },
+      scales: {
+        // A zoomed window shows exactly the steps chosen, not the extent of the buckets meeting it.
+        x:
+          this.model.window !== undefined && state.xMode === 'step'
+            ? { time: false, range: this.model.window }
+            : { time: state.xMode === 'wall' },
+        y: { distr: state.logY ? 3 : 1 },
+      },
       axes: [
         state.xMode === 'wall'
           ? { label: xTitle, labelSize: 18 }
@@ -138,6 +147,11 @@ export class ChartView {
     this.root.dataset.axes = `${xTitle} | ${this.model.metric}`;
     this.root.dataset.series = String(this.visible.length);
     this.renderLegend();
+  }
+
+  /** Pixel columns of the plot area (device pixels), for a zoom's request. */
+  pixelWidth(): number {
+    return Math.round(this.plot?.bbox.width ?? CHART_WIDTH);
   }
 
   destroy(): void {

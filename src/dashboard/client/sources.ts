@@ -53,6 +53,8 @@ export function finishedText(end: Finished): string {
 
 async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url, { cache: 'no-store' });
+  // A refused zoom (413) says why and what to do: show that, not only the status.
+  if (response.status === 413) throw new Error((await response.text()).trim());
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return (await response.json()) as T;
 }
@@ -74,8 +76,10 @@ export class LiveSource implements DataSource {
     width: number,
     range?: readonly [number, number],
   ): Promise<ChartModel | undefined> {
-    const zoom = range === undefined ? '' : `&from=${range[0]}&to=${range[1]}`;
-    return getJson<ChartModel>(`api/chart?metric=${encodeURIComponent(metric)}&width=${width}${zoom}`);
+    const query = `metric=${encodeURIComponent(metric)}&width=${width}`;
+    // A zoomed window is read from the run index, or row by row once it is small (`/api/zoom`).
+    if (range !== undefined) return getJson<ChartModel>(`api/zoom?${query}&from=${range[0]}&to=${range[1]}`);
+    return getJson<ChartModel>(`api/chart?${query}`);
   }
 
   subscribe(subscriber: Subscriber): void {

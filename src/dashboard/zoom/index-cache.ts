@@ -1,0 +1,147 @@
+/**
+ * The run-index buckets a drag-zoom reads, per stream file and series, split by level and kept
+ * while they fit ZOOM_INDEX_CACHE_BYTES (least recently used dropped first). An entry is tied to
+ * its file's inode, size and modification time: a file that grew or was replaced is loaded again
+ * (src/run-index/stream-index.ts brings its index up to date by reading only the rows after it).
+ */
+import fs from 'node:fs';
+import * as R from '../../run-index/bucket-record.js';
+import { loadStreamIndexWithin } from '../../run-index/stream-index.js';
+
+/** Index bytes kept between zooms: a 20-scalar × 1,000,000-step stream's index is about 60 MB. */
+export const ZOOM_INDEX_CACHE_BYTES = 64 << 20;
+/**
+ * Stream bytes read to bring an index up to date for a zoom (a live file's rows past its last
+ * block); past it the zoom draws the buckets the dashboard holds instead.
+ */
+export const ZOOM_INDEX_CATCH_UP_BYTES = 16 << 20;
+
+/** One series' buckets in one file. */
+export interface SeriesBuckets {
+  /** Finished buckets of each level, in stream order. */
+  levels: Float64Array[];
+  /** Buckets still open, coarsest first (every row is in exactly one bucket of levels ≤ L). */
+  open: Float64Array;
+}
+
+export function seriesKey(run: string, phase: string, name: string): string {
+  return `${run}\u0000${phase}\u0000${name}`;
+}
+
+interface Entry {
+  stamp: string;
+  /** undefined: the file holds no rows of the series. */
+  buckets: SeriesBuckets | undefined;
+  bytes: number;
+}
+
+/**
+ * Entries are one series of one file, so a zoom on one chart keeps that chart's buckets however
+ * many series share the file; loading a file's index fills in every series of it that fits.
+ */
+export class ZoomIndexCache {
+  private readonly entries = new Map<string, Entry>();
+  private held = 0;
+  /** Entries dropped to stay within the bound (shown in `/api/index` as `zoom.indexDropped`). */
+  dropped = 0;
+
+  constructor(
+    private readonly maxBytes = ZOOM_INDEX_CACHE_BYTES,
+    private readonly catchUpBytes = ZOOM_INDEX_CATCH_UP_BYTES,
+  ) {}
+
+  /** Bytes of buckets held now (at most the bound given). */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /**
+   * The buckets of series `key` in `file` (null when the file has none of its rows), or undefined
+   * when bringing the file's index up to date would read too much.
+   */
+  async get(file: string, key: string): Promise<SeriesBuckets | null | undefined> {
+    const stat = fs.statSync(file);
+    const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    const id = `${file}\u0000${key}`;
+    const cached = this.entries.get(id);
+    if (cached !== undefined && cached.stamp === stamp) {
+      this.entries.delete(id);
+      this.entries.set(id, cached);
+      return cached.buckets ?? null;
+    }
+    const loaded = await loadStreamIndexWithin(file, { write: false, maxScanBytes: this.catchUpBytes });
+    if (loaded === undefined) return undefined;
+    const bySeries = splitBySeries(
+      loaded.defs,
+      loaded.blocks.map((b) => b.records),
+      loaded.open,
+    );
+    for (const [k, buckets] of bySeries) if (k !== key) this.put(`${file}\u0000${k}`, stamp, buckets);
+    // The series asked for goes in last: the most recently used, the last to be dropped.
+    const wanted = bySeries.get(key);
+    this.put(id, stamp, wanted);
+    return wanted ?? null;
+  }
+
+  private put(id: string, stamp: string, buckets: SeriesBuckets | undefined): void {
+    const old = this.entries.get(id);
+    if (old !== undefined) {
+      this.entries.delete(id);
+      this.held -= old.bytes;
+    }
+    const bytes =
+      buckets === undefined
+        ? 0
+        : buckets.open.byteLength + buckets.levels.reduce((n, l) => n + l.byteLength, 0);
+    if (bytes > this.maxBytes) {
+      this.dropped++;
+      return;
+    }
+    this.entries.set(id, { stamp, buckets, bytes });
+    this.held += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.held <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.held -= entry.bytes;
+      this.dropped++;
+    }
+  }
+}
+
+function splitBySeries(
+  defs: readonly { run: string; phase: string; name: string }[],
+  records: readonly Float64Array[],
+  open: Float64Array,
+): Map<string, SeriesBuckets> {
+  const counts = defs.map((): number[] => []);
+  for (const d of records)
+    for (let o = 0; o < d.length; o += R.RECORD_COLUMNS) {
+      const byLevel = counts[d[o + R.SERIES] as number] as number[];
+      const level = d[o + R.LEVEL] as number;
+      byLevel[level] = (byLevel[level] ?? 0) + 1;
+    }
+  const levels = counts.map((byLevel) =>
+    Array.from({ length: byLevel.length }, (_, l) => new Float64Array((byLevel[l] ?? 0) * R.RECORD_COLUMNS)),
+  );
+  const filled = counts.map((byLevel) => byLevel.map(() => 0));
+  for (const d of records) {
+    for (let o = 0; o < d.length; o += R.RECORD_COLUMNS) {
+      const id = d[o + R.SERIES] as number;
+      const level = d[o + R.LEVEL] as number;
+      const at = (filled[id] as number[])[level] as number;
+      ((levels[id] as Float64Array[])[level] as Float64Array).set(d.subarray(o, o + R.RECORD_COLUMNS), at);
+      (filled[id] as number[])[level] = at + R.RECORD_COLUMNS;
+    }
+  }
+  const openBy = defs.map((): number[] => []);
+  for (let o = 0; o < open.length; o += R.RECORD_COLUMNS)
+    (openBy[open[o + R.SERIES] as number] as number[]).push(...open.subarray(o, o + R.RECORD_COLUMNS));
+  const series = new Map<string, SeriesBuckets>();
+  defs.forEach((def, id) =>
+    series.set(seriesKey(def.run, def.phase, def.name), {
+      levels: levels[id] as Float64Array[],
+      open: Float64Array.from(openBy[id] as number[]),
+    }),
+  );
+  return series;
+}

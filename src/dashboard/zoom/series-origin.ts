@@ -1,0 +1,31 @@
+/**
+ * Where a series' rows lie on disk: the NDJSON stream (its active file's path; segments are found
+ * beside it) and the series' key in that stream's run index. A drag-zoom reads the stream's index
+ * and rows through it (zoom-reader.ts); series read from elsewhere (TensorBoard, W&B) have none and
+ * zoom on the buckets the dashboard holds.
+ */
+import type { BucketSeries } from '../bucket-series.js';
+
+export interface SeriesOrigin {
+  activePath: string;
+  /** The rows' run id, as the index keeps it ('' when the rows carry none). */
+  runId: string;
+  phase: string;
+  name: string;
+}
+
+/** Streams feeding each series (usually one; two streams of one run may share a series). */
+export class SeriesOrigins {
+  private readonly bySeries = new WeakMap<BucketSeries, SeriesOrigin[]>();
+
+  add(series: BucketSeries, origin: SeriesOrigin): void {
+    const list = this.bySeries.get(series);
+    if (list === undefined) this.bySeries.set(series, [origin]);
+    else if (!list.some((o) => o.activePath === origin.activePath && o.runId === origin.runId))
+      list.push(origin);
+  }
+
+  of(series: BucketSeries): readonly SeriesOrigin[] {
+    return this.bySeries.get(series) ?? [];
+  }
+}
