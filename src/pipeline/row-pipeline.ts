@@ -110,13 +110,29 @@ export class RowPipeline {
     for (const sink of this.sinks) this.guardSync(sink, 'flush', () => sink.flushSync());
   }
 
-  /** Stops the clock, writes what is queued and closes every sink with the outcome. Idempotent. */
-  close(outcome: RunOutcome): Promise<void> {
+  /**
+   * Stops the clock, writes what is queued and closes every sink with the outcome. Idempotent.
+   * An outcome given as a function is asked once the sinks that do not record it have closed,
+   * just before those that do (`recordsOutcome`) close with it.
+   */
+  close(outcome: RunOutcome | (() => RunOutcome)): Promise<void> {
     this.closing ??= (async () => {
       this.stopClock();
       this.dispatch();
       this.closed = true;
-      await Promise.all(this.sinks.map((sink) => this.guard(sink, 'close', () => sink.close(outcome))));
+      const closeAll = (sinks: RowSink[], given: RunOutcome): Promise<void[]> =>
+        Promise.all(sinks.map((sink) => this.guard(sink, 'close', () => sink.close(given))));
+      if (typeof outcome !== 'function') {
+        await closeAll(this.sinks, outcome);
+        return;
+      }
+      const recording = this.sinks.filter((sink) => sink.recordsOutcome === true);
+      await closeAll(
+        this.sinks.filter((sink) => sink.recordsOutcome !== true),
+        outcome(),
+      );
+      // Asked again: a sink that went down as it closed may change the outcome.
+      await closeAll(recording, outcome());
     })();
     return this.closing;
   }

@@ -357,3 +357,26 @@ describe('a sink that throws', () => {
     expect(health.reason('a')).toBe('flush failed (late)');
   });
 });
+
+describe('an outcome decided at close', () => {
+  it('a sink that records the outcome closed beside the others, so an outcome that depends on their close came too early: it now closes last, with the outcome asked after they closed', async () => {
+    const health = new SinkHealth(() => undefined);
+    const pipeline = new RowPipeline({ flushIntervalMs: 0, health });
+    const ndjson = recorder('ndjson', { close: new Error('ENOSPC') });
+    const wandb = { ...recorder('wandb'), recordsOutcome: true };
+    pipeline.add(wandb);
+    pipeline.add(ndjson);
+    const order: string[] = [];
+    const close = ndjson.close;
+    ndjson.close = (outcome) => {
+      order.push('ndjson');
+      return close(outcome);
+    };
+    await pipeline.close(() => {
+      order.push('asked');
+      return { exitCode: health.isUp('ndjson') ? 0 : 1 };
+    });
+    expect(order).toEqual(['asked', 'ndjson', 'asked']);
+    expect(wandb.outcomes).toEqual([{ exitCode: 1 }]);
+  });
+});
