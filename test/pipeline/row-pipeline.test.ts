@@ -192,14 +192,14 @@ describe('RowPipeline rows', () => {
     expect(a.calls).toEqual(['write', 'write']);
   });
 
-  it('dispatches early at 4096 queued rows by default, not before', () => {
+  it('dispatches early at 1024 queued rows by default, not before', () => {
     const rows = pipeline();
     const a = recorder('a');
     rows.add(a);
-    for (let step = 0; step < 4095; step++) rows.push(row(step));
+    for (let step = 0; step < 1023; step++) rows.push(row(step));
     expect(a.calls).toEqual([]);
-    rows.push(row(4095));
-    expect(a.rows.map((batch) => batch.length)).toEqual([4096]);
+    rows.push(row(1023));
+    expect(a.rows.map((batch) => batch.length)).toEqual([1024]);
   });
 
   it('hands the step-time histogram to sinks that take one, with the rows, and skips sinks that do not', async () => {
