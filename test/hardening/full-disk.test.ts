@@ -131,9 +131,15 @@ describe('full disks', () => {
     // wandb sync reads the cut log, exit record included when it fit.
     const missing = requireWandbInCi('full-disk.test.ts') ?? wandbMissing();
     if (missing !== undefined) ctx.skip(missing);
-    const runDir = path.dirname(
+    const fullRunDir = path.dirname(
       filesUnder(path.join(out, 'wandb'), (name) => name.endsWith('.wandb'))[0] as string,
     );
+    // wandb sync writes its `.wandb.syncstate` beside the log: on the full disk it failed with
+    // ENOSPC before reading a record. The run is synced from a copy on a disk with room.
+    const roomy = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-full-sync-'));
+    cleanups.push(() => fs.rmSync(roomy, { recursive: true, force: true }));
+    const runDir = path.join(roomy, path.basename(fullRunDir));
+    fs.cpSync(fullRunDir, runDir, { recursive: true });
     const server = await startStandinServer();
     try {
       const result = await wandbSync([runDir], server.url, { entity: 'codex', project: 'full-disk' });
