@@ -253,8 +253,13 @@ export class Telemetry {
     return this.pipeline.flush();
   }
 
-  /** Flushes and closes every sink; `exitCode` is the run's outcome (W&B exit record). Never rejects. */
-  shutdown(exitCode = 0): Promise<void> {
+  /**
+   * Flushes and closes every sink; `exitCode` is the run's outcome (W&B exit record). Never rejects.
+   * An outcome that depends on the sinks (`demo` fails when every file sink went down) is a
+   * function: it is asked once every row has been flushed, so a sink that fails in that last flush
+   * is already known, and the exit record says what the process then exits with.
+   */
+  shutdown(exitCode: number | (() => number) = 0): Promise<void> {
     this.shutdownPromise ??= this.doShutdown(exitCode);
     return this.shutdownPromise;
   }
@@ -269,11 +274,18 @@ export class Telemetry {
     return this.pipeline.hasTimer;
   }
 
-  private async doShutdown(exitCode: number): Promise<void> {
+  private async doShutdown(exitCodeSource: number | (() => number)): Promise<void> {
     this.removeExitHooks?.();
     this.intake.close();
     const samplerStopped = this.running?.stop();
-    await this.pipeline.close({ exitCode });
+    let exitCode = typeof exitCodeSource === 'number' ? exitCodeSource : 0;
+    if (typeof exitCodeSource === 'number') await this.pipeline.close({ exitCode });
+    else {
+      // Every row flushed first (a W&B log that fails there is known), then asked once the
+      // sinks that do not record the outcome have closed, for those that do (W&B).
+      await this.pipeline.flush();
+      await this.pipeline.close(() => ({ exitCode: (exitCode = this.askExitCode(exitCodeSource)) }));
+    }
     await samplerStopped;
     try {
       await this.beforeServerClose?.(exitCode);
@@ -284,6 +296,16 @@ export class Telemetry {
       await this.backendProvider?.shutdown();
     } catch (error) {
       this.warn(`codex-telemetry: closing the Prometheus/OTLP backends failed (${String(error)})`);
+    }
+  }
+
+  /** The caller's outcome function; one that throws fails the run rather than the shutdown. */
+  private askExitCode(source: () => number): number {
+    try {
+      return source();
+    } catch (error) {
+      this.warn(`codex-telemetry: deciding the run's exit code failed (${errorText(error)}); recording 1`);
+      return 1;
     }
   }
 

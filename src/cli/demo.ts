@@ -90,8 +90,9 @@ export async function runDemo(options: SinkOptions, io: CommandIo): Promise<numb
     await telemetry.flush();
     await sleep(options.serveSeconds * 1000);
   }
-  // A demo whose every file sink went down fails, and its W&B run (if its exit record fits) says so.
-  await telemetry.shutdown(sinkTable(telemetry).allFileSinksDown ? 1 : 0);
+  // A demo whose every file sink went down fails, and its W&B run (if its exit record fits) says so:
+  // decided after the last flush, which is where a full disk often shows first.
+  await telemetry.shutdown(() => (sinkTable(telemetry).allFileSinksDown ? 1 : 0));
   dashboard.stop();
   const table = sinkTable(telemetry);
   io.stdout.write(table.text);

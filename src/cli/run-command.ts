@@ -239,7 +239,9 @@ async function runWithSignals(
   }
   await captured;
   const outcome = failure === undefined ? exitCode : exitCode === 0 ? 1 : exitCode;
-  await telemetry.shutdown(outcome);
+  // Decided after the last flush (where a full disk often shows first), so the W&B exit record
+  // says what this command exits with.
+  await telemetry.shutdown(() => (outcome === 0 && sinkTable(telemetry).allFileSinksDown ? 1 : outcome));
   dashboard.stop();
   const table = report(io, telemetry, bridge, { exitCode, failure, metricsFile, evalFile });
   if (outcome === 0 && table.allFileSinksDown) {

@@ -40,6 +40,12 @@ export interface RowSink {
   flush(): Promise<void>;
   /** The same with blocking calls, for `process.on('exit')`, where no promise runs. */
   flushSync(): void;
+  /**
+   * Optional: true for a sink that writes the outcome down (W&B's exit record). Such sinks close
+   * after every other sink, so an outcome that depends on the sinks (every file sink went down)
+   * already knows how their close went.
+   */
+  readonly recordsOutcome?: boolean;
   /** Flushes and closes, recording the outcome. Idempotent; never rejects. */
   close(outcome: RunOutcome): Promise<void>;
   /** The same with blocking calls (exit path). Idempotent. */

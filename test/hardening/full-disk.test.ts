@@ -15,6 +15,8 @@ import { spawnAsync } from '../helpers/spawn-async.js';
 import { startStandinServer } from '../helpers/wandb-standin-server.js';
 import { requireWandbInCi, wandbMissing, wandbSync } from '../helpers/wandb-sync.js';
 import { runSummarize } from '../cli/summarize/run-command.js';
+import { startTelemetry } from '../../src/index.js';
+import { sinkTable } from '../../src/cli/sink-table.js';
 
 const BIN = fileURLToPath(new URL('../../dist/src/cli/codex-telemetry.js', import.meta.url));
 const LOADER = fileURLToPath(new URL('../fixtures/tensorboard/load_with_tensorboard.py', import.meta.url));
@@ -129,9 +131,15 @@ describe('full disks', () => {
     // wandb sync reads the cut log, exit record included when it fit.
     const missing = requireWandbInCi('full-disk.test.ts') ?? wandbMissing();
     if (missing !== undefined) ctx.skip(missing);
-    const runDir = path.dirname(
+    const fullRunDir = path.dirname(
       filesUnder(path.join(out, 'wandb'), (name) => name.endsWith('.wandb'))[0] as string,
     );
+    // wandb sync writes its `.wandb.syncstate` beside the log: on the full disk it failed with
+    // ENOSPC before reading a record. The run is synced from a copy on a disk with room.
+    const roomy = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-full-sync-'));
+    cleanups.push(() => fs.rmSync(roomy, { recursive: true, force: true }));
+    const runDir = path.join(roomy, path.basename(fullRunDir));
+    fs.cpSync(fullRunDir, runDir, { recursive: true });
     const server = await startStandinServer();
     try {
       const result = await wandbSync([runDir], server.url, { entity: 'codex', project: 'full-disk' });
@@ -140,16 +148,57 @@ describe('full disks', () => {
       // The run arrives whole up to the cut; which sink fills the disk first (the NDJSON run index
       // shares it too) decides whether any history block was written before it, so none is allowed.
       expect(synced, result.output).toBeDefined();
+      // The demo exits 1 and its W&B run says so: the outcome is decided after the last flush and
+      // the W&B sink closes after the others, so its exit record (when one fits) holds 1; with no
+      // room left for it, sync reads a run with no exit record, which it reports as failed.
       const fitted = /the exit record \(exit code 1\) was written after the write fault/.test(stderr);
-      // Known gap: when the W&B sink is still up as the demo shuts down (its last write fails only
-      // in the shutdown flush), the exit record carries the outcome known then, 0, though the demo
-      // then exits 1. Either way sync reads a run that ended, with an exit code.
-      expect([0, 1]).toContain(synced?.exitCode);
-      if (fitted) expect(result.output).not.toMatch(/no exit record/);
+      expect(stderr).not.toMatch(/the exit record \(exit code 0\)/);
+      if (fitted) {
+        expect(synced?.exitCode, result.output).toBe(1);
+        expect(result.output).not.toMatch(/no exit record/);
+      } else {
+        expect(result.output).toMatch(/no exit record/);
+        expect(synced?.exitCode, result.output).not.toBe(0);
+      }
     } finally {
       await server.close();
     }
   }, 240_000);
+
+  it('a W&B run whose log fails only in the shutdown flush says exit code 0 while the command exits 1: no longer, the outcome is decided after that flush and its exit record says 1', async () => {
+    const out = path.join(mountTmpfs('256k'), 'o');
+    const telemetry = await startTelemetry(
+      {
+        outDir: out,
+        runId: 'lastflush',
+        prometheus: false,
+        tensorboard: false,
+        wandbEnable: true,
+        systemMetricsInterval: 0,
+        installExitHandlers: false,
+        // No flush clock: nothing reaches the disk before shutdown, so every sink fails there.
+        flushInterval: 0,
+      },
+      { env: {}, warn: () => undefined, info: () => undefined },
+    );
+    // About 600 KB of W&B history and 1.5 MB of NDJSON: neither fits in 256 KiB, and both stay
+    // under the 4096-row dispatch and the synchronous-write threshold, so both are still queued.
+    for (let step = 0; step < 3000; step++)
+      telemetry.log(
+        { loss: 1 / (step + 1), lr: 0.001, acc: step % 100, grad_norm: 1.5, tokens: step * 512 },
+        { step },
+      );
+    expect(telemetry.health.isUp('wandb')).toBe(true);
+    let decided: number | undefined;
+    await telemetry.shutdown(() => (decided = sinkTable(telemetry).allFileSinksDown ? 1 : 0));
+    expect(decided).toBe(1);
+    expect(telemetry.health.isUp('wandb')).toBe(false);
+    const log = readWandbLog(
+      filesUnder(path.join(out, 'wandb'), (name) => name.endsWith('.wandb'))[0] as string,
+    );
+    const exits = log.records.filter((record) => record.type === 'exit').map((record) => record.record.exit);
+    expect(exits).toEqual([expect.objectContaining({ exit_code: 1 })]);
+  }, 60_000);
 
   it(`leaves whole records at ${POINTS} random points of a full disk`, async () => {
     for (let point = 0; point < POINTS; point++) {

@@ -192,14 +192,14 @@ describe('RowPipeline rows', () => {
     expect(a.calls).toEqual(['write', 'write']);
   });
 
-  it('dispatches early at 4096 queued rows by default, not before', () => {
+  it('dispatches early at 1024 queued rows by default, not before', () => {
     const rows = pipeline();
     const a = recorder('a');
     rows.add(a);
-    for (let step = 0; step < 4095; step++) rows.push(row(step));
+    for (let step = 0; step < 1023; step++) rows.push(row(step));
     expect(a.calls).toEqual([]);
-    rows.push(row(4095));
-    expect(a.rows.map((batch) => batch.length)).toEqual([4096]);
+    rows.push(row(1023));
+    expect(a.rows.map((batch) => batch.length)).toEqual([1024]);
   });
 
   it('hands the step-time histogram to sinks that take one, with the rows, and skips sinks that do not', async () => {
@@ -355,5 +355,28 @@ describe('a sink that throws', () => {
     await nextTurn();
     await nextTurn();
     expect(health.reason('a')).toBe('flush failed (late)');
+  });
+});
+
+describe('an outcome decided at close', () => {
+  it('a sink that records the outcome closed beside the others, so an outcome that depends on their close came too early: it now closes last, with the outcome asked after they closed', async () => {
+    const health = new SinkHealth(() => undefined);
+    const pipeline = new RowPipeline({ flushIntervalMs: 0, health });
+    const ndjson = recorder('ndjson', { close: new Error('ENOSPC') });
+    const wandb = { ...recorder('wandb'), recordsOutcome: true };
+    pipeline.add(wandb);
+    pipeline.add(ndjson);
+    const order: string[] = [];
+    const close = ndjson.close;
+    ndjson.close = (outcome) => {
+      order.push('ndjson');
+      return close(outcome);
+    };
+    await pipeline.close(() => {
+      order.push('asked');
+      return { exitCode: health.isUp('ndjson') ? 0 : 1 };
+    });
+    expect(order).toEqual(['asked', 'ndjson', 'asked']);
+    expect(wandb.outcomes).toEqual([{ exitCode: 1 }]);
   });
 });

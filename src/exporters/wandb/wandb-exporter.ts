@@ -45,6 +45,8 @@ export interface WandbExporterOptions
 
 export class WandbExporter implements RowSink {
   readonly name = WANDB_SINK;
+  /** Its exit record holds the run's outcome: it closes after the other sinks. */
+  readonly recordsOutcome = true;
   readonly layout: RunLayout;
   private readonly options: WandbExporterOptions;
   private readonly now: () => number;

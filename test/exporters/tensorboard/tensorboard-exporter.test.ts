@@ -91,7 +91,7 @@ describe('TensorBoard exporter', () => {
       .flatMap((event) => event.values ?? [])
       .filter((value) => value.histo);
     // 10,001 train steps make 10,000 step intervals; each histogram holds those of one batch
-    // (a batch is dispatched every 4096 rows, even in this loop that never yields).
+    // (a batch is dispatched every 1024 rows, even in this loop that never yields).
     expect(histos.length).toBeGreaterThan(0);
     expect(new Set(histos.map((value) => value.tag))).toEqual(new Set(['codex.step.duration']));
     expect(histos.reduce((sum, value) => sum + (value.histo?.num ?? 0), 0)).toBe(10_000);
