@@ -78,7 +78,7 @@ export interface TrainConfig {
   metricsRotateKeep?: number;
   /** Gzip closed segments. */
   metricsRotateGzip?: boolean;
-  /** The most a stuck file sink holds in memory, in bytes. Env: CODEX_MAX_SINK_QUEUE_BYTES. Default 64 MiB. */
+  /** The most a stuck file sink holds in memory, in bytes. Env: CODEX_MAX_SINK_QUEUE_BYTES. Default 48 MiB. */
   maxSinkQueueBytes?: number;
 }
 

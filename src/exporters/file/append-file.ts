@@ -11,7 +11,7 @@
  *     disk, with the queue never above `syncBytes`;
  *   - a sink is *stuck* when its last write has not completed after `stuckAfterMs` of event-loop
  *     time (a hung mount), or a pipe answers EAGAIN. A stuck sink is never written synchronously, so
- *     `append()` never waits on it; its queue grows to `maxQueuedBytes` (64 MiB), and past that the
+ *     `append()` never waits on it; its queue grows to `maxQueuedBytes` (48 MiB), and past that the
  *     cap policy applies: `drop` (whole records dropped and counted, writing resumes when the write
  *     completes) or `seal` (the file ends at the last queued record, every later record is dropped
  *     and counted: for formats whose framing cannot skip a record, W&B).
@@ -42,7 +42,7 @@ const DEFAULT_HIGH_WATER_BYTES = 1 << 20;
 /** Past this much queued, `append()` writes synchronously (a loop that never yields). */
 const DEFAULT_SYNC_BYTES = 4 << 20;
 /** The most a stuck sink holds in memory. */
-export const DEFAULT_MAX_QUEUED_BYTES = 64 << 20;
+export const DEFAULT_MAX_QUEUED_BYTES = 48 << 20;
 /** A write still pending after this much event-loop time means the sink is stuck. */
 const DEFAULT_STUCK_AFTER_MS = 1000;
 /** How often a stuck pipe is tried again from `append()`. */
@@ -62,7 +62,7 @@ export interface AppendFileOptions {
   truncate?: boolean;
   /** Past this many bytes queued, `append()` writes synchronously unless the sink is stuck. */
   syncBytes?: number;
-  /** The most a stuck sink holds in memory (default 64 MiB). */
+  /** The most a stuck sink holds in memory (default 48 MiB). */
   maxQueuedBytes?: number;
   /** What happens to records past `maxQueuedBytes`: dropped (`drop`, default) or the file ends (`seal`). */
   capPolicy?: 'drop' | 'seal';
