@@ -9,7 +9,14 @@ import { crc32 } from '@node-rs/crc32';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { encodeBlock, encodeHeader, HEAD_BYTES, TAIL_BYTES } from './index-codec.js';
+import {
+  encodeBlock,
+  encodeHeader,
+  HEAD_BYTES,
+  TAIL_BYTES,
+  type IndexHeader,
+  type StoredBlock,
+} from './index-codec.js';
 import type { IndexBlock } from './index-builder.js';
 
 /** CRC-32 of the stream's bytes [from, to), read through `fd`. */
@@ -55,27 +62,33 @@ export class IndexFile {
   append(stream: string | undefined, block: IndexBlock): void {
     const streamFd = stream === undefined ? undefined : fs.openSync(stream, 'r');
     try {
-      const parts: Buffer[] = [];
-      if (!this.headerWritten) {
-        const headLength = streamFd === undefined ? 0 : Math.min(HEAD_BYTES, block.end);
-        parts.push(
-          encodeHeader({
-            inode: streamFd === undefined ? 0 : fs.fstatSync(streamFd).ino,
-            headLength,
-            headHash: streamFd === undefined ? 0 : hashRange(streamFd, 0, headLength),
-            pid: this.pid,
-          }),
-        );
-      }
-      parts.push(encodeBlock(block, streamFd === undefined ? 0 : tailHash(streamFd, block.end)));
-      const bytes = Buffer.concat(parts);
-      const fd = this.open();
-      fs.writeSync(fd, bytes, 0, bytes.length, this.position);
-      this.position += bytes.length;
-      this.headerWritten = true;
+      this.appendThrough(streamFd, block);
     } finally {
       if (streamFd !== undefined) fs.closeSync(streamFd);
     }
+  }
+
+  /** As `append`, reading the stream through an open descriptor (a follower's, which a rotation
+   * may have renamed away from the stream's path). */
+  appendThrough(streamFd: number | undefined, block: IndexBlock): void {
+    const parts: Buffer[] = [];
+    if (!this.headerWritten) {
+      const headLength = streamFd === undefined ? 0 : Math.min(HEAD_BYTES, block.end);
+      parts.push(
+        encodeHeader({
+          inode: streamFd === undefined ? 0 : fs.fstatSync(streamFd).ino,
+          headLength,
+          headHash: streamFd === undefined ? 0 : hashRange(streamFd, 0, headLength),
+          pid: this.pid,
+        }),
+      );
+    }
+    parts.push(encodeBlock(block, streamFd === undefined ? 0 : tailHash(streamFd, block.end)));
+    const bytes = Buffer.concat(parts);
+    const fd = this.open();
+    fs.writeSync(fd, bytes, 0, bytes.length, this.position);
+    this.position += bytes.length;
+    this.headerWritten = true;
   }
 
   /** The index moves with its stream (rotation renames the active file to a segment). */
@@ -105,4 +118,17 @@ export class IndexFile {
     }
     return this.fd;
   }
+}
+
+/**
+ * Rewrites an index under a new header (another writing process) with the blocks it holds, to a
+ * temporary name and then over it, so a reader sees the old file or the new one, whole. Returns
+ * the bytes written.
+ */
+export function rewriteIndex(file: string, header: IndexHeader, blocks: readonly StoredBlock[]): number {
+  const bytes = Buffer.concat([encodeHeader(header), ...blocks.map((b) => encodeBlock(b, b.tailHash))]);
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, bytes);
+  fs.renameSync(temporary, file);
+  return bytes.length;
 }

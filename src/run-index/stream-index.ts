@@ -13,7 +13,7 @@ import { NameTable } from '../ndjson/line/name-table.js';
 import type { LineProcessor } from '../ndjson/line/line-processor.js';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import { wholeLinesEnd } from '../ndjson/split-points.js';
-import { decodeIndex, type StoredBlock } from './index-codec.js';
+import { decodeIndex, type IndexHeader, type StoredBlock } from './index-codec.js';
 import { IndexBuilder, type IndexBlock, type SeriesDef } from './index-builder.js';
 import { hashRange, IndexFile, tailHash } from './index-file.js';
 import { indexCandidates, newIndexPath } from './index-path.js';
@@ -49,8 +49,9 @@ export interface LoadedIndex {
   reused: boolean;
 }
 
-interface Found {
+export interface Found {
   path: string;
+  header: IndexHeader;
   /** A live process writes this index as it writes the stream: read it, never append to it. */
   owned: boolean;
   blocks: StoredBlock[];
@@ -75,6 +76,7 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
     if (last === undefined || !last.final) return undefined;
     return {
       path: candidate,
+      header,
       owned: false,
       blocks: decoded.blocks,
       validBytes: decoded.blockEnds.at(-1) as number,
@@ -90,6 +92,7 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
   const final = decoded.blocks.at(-1)?.final ?? false;
   return {
     path: candidate,
+    header,
     owned:
       !final &&
       header.pid !== undefined &&
@@ -102,7 +105,7 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
 }
 
 /** Feeds re-read rows to the builder, skipping those already in a finished level-0 bucket. */
-class IndexingVisitor implements MetricVisitor {
+export class IndexingVisitor implements MetricVisitor {
   processor: LineProcessor | undefined;
   readonly tables = { names: new NameTable(), runs: new NameTable() };
   private readonly ids: number[][][] = [[], [], []];
@@ -225,7 +228,7 @@ function writeBlock(
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
