@@ -165,6 +165,8 @@ export class FollowedIndex {
     this.fed = last?.resume ?? 0;
     this.written = last?.end ?? 0;
     this.writtenTail = last?.tailHash ?? 0;
+    this.visitor.countFrom = this.written;
+    this.visitor.lineBase = this.fed === 0 ? 0 : undefined;
     return true;
   }
 
@@ -193,7 +195,7 @@ export class FollowedIndex {
     const fd = this.fd as number;
     if (end <= this.fed) return;
     const visitor = this.visitor;
-    await readMetricRecords(this.stream, visitor, visitor.tables, {
+    const stats = await readMetricRecords(this.stream, visitor, visitor.tables, {
       fd,
       gzip: false,
       start: this.fed,
@@ -202,6 +204,7 @@ export class FollowedIndex {
       onProcessor: (processor) => (visitor.processor = processor),
     });
     this.fed = end;
+    if (visitor.lineBase !== undefined) visitor.lineBase += stats.lines;
     if (this.headLength === 0) {
       this.headLength = Math.min(HEAD_BYTES, end);
       this.headHash = hashRange(fd, 0, this.headLength);

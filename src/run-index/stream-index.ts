@@ -47,6 +47,19 @@ export interface LoadedIndex {
   scanned: number;
   /** Whether the index found was used (false: it was missing or stale and was built anew). */
   reused: boolean;
+  /** The stream's malformed lines: how many, and the first few (`line` 0: only the offset is known). */
+  malformed: { count: number; samples: MalformedLine[] };
+}
+
+/** The malformed lines an index's blocks hold, all together. */
+export function indexMalformed(blocks: readonly IndexBlock[]): LoadedIndex['malformed'] {
+  let count = 0;
+  const samples: MalformedLine[] = [];
+  for (const block of blocks) {
+    count += block.malformed?.count ?? 0;
+    samples.push(...(block.malformed?.samples ?? []));
+  }
+  return { count, samples };
 }
 
 export interface Found {
@@ -132,8 +145,15 @@ export class IndexingVisitor implements MetricVisitor {
     this.builder.add(id, typeof step === 'bigint' ? Number(step) : step, ts, value, offset);
   }
 
+  /** Malformed lines before this offset are counted in the index's blocks already. */
+  countFrom = 0;
+  /** Lines before the range read, which its malformed lines are numbered from; undefined: not known. */
+  lineBase: number | undefined = 0;
+
   malformed(line: MalformedLine): void {
-    this.onMalformed(line);
+    const numbered = { ...line, line: this.lineBase === undefined ? 0 : this.lineBase + line.line };
+    this.onMalformed(numbered);
+    if (line.offset >= this.countFrom) this.builder.malformed(numbered);
   }
 }
 
@@ -160,6 +180,9 @@ export async function loadStreamIndexWithin(
     const last = blocks.at(-1);
     const resume = last?.resume ?? 0;
     const visitor = new IndexingVisitor(builder, options.onMalformed ?? (() => undefined));
+    visitor.countFrom = last?.end ?? 0;
+    // Line numbers are known when the read starts at the stream's first line.
+    visitor.lineBase = resume === 0 ? 0 : undefined;
     let end = last?.end ?? 0;
     let scanned = 0;
     if (fd !== undefined) {
@@ -198,6 +221,7 @@ export async function loadStreamIndexWithin(
       end,
       scanned,
       reused: found !== undefined,
+      malformed: indexMalformed(blocks),
     };
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
