@@ -138,7 +138,9 @@ export class TailBridge {
     for (const follower of this.followers) total += await follower.poll();
     this.flushPending();
     this.ordered.endPoll();
-    if (total > 0) for (const index of this.indexes) await index.update();
+    // Also when nothing was read: a follower that starts at the file's end reads nothing of what
+    // the file held, which the index covers all the same.
+    for (const index of this.indexes) await index.update();
     return total;
   }
 

@@ -48,6 +48,8 @@ export class FollowedIndex {
   private file: IndexFile | undefined;
   /** Stream bytes read into the builder (a line start). */
   private fed = 0;
+  /** The file's size at the last step. */
+  private seenSize = -1;
   /** The end of the last block written, and the CRC-32 of the bytes just before it. */
   private written = 0;
   private writtenTail = 0;
@@ -123,6 +125,9 @@ export class FollowedIndex {
     }
     const fd = this.fd as number;
     const size = fs.fstatSync(fd).size;
+    // Polled while nothing was written: the checks below read the file, skip them.
+    if (size === this.seenSize && size === this.fed) return;
+    this.seenSize = size;
     if (size < this.fed || this.rewritten(fd)) this.restart();
     await this.feed(wholeLinesEnd(fd, size));
     this.cut(this.fed, false);
@@ -180,6 +185,7 @@ export class FollowedIndex {
     this.file = target === undefined ? undefined : new IndexFile(target, 0, process.pid);
     this.found = undefined;
     this.fed = 0;
+    this.seenSize = -1;
     this.written = 0;
     this.writtenTail = 0;
     this.headLength = 0;

@@ -35,6 +35,17 @@ export function tailHash(fd: number, end: number): number {
   return hashRange(fd, Math.max(0, end - TAIL_BYTES), end);
 }
 
+/**
+ * Index files a writer of this process appends to (the NDJSON sink, the bridge). A header's pid
+ * cannot tell a reader in the same process (the dashboard inside `tail`, `run` or `demo`) that
+ * the index is taken, since a pid equal to its own may as well be a dead container's.
+ */
+const writtenHere = new Set<string>();
+
+export function writtenByThisProcess(file: string): boolean {
+  return writtenHere.has(file);
+}
+
 export class IndexFile {
   private fd: number | undefined;
   private position: number;
@@ -53,6 +64,7 @@ export class IndexFile {
   ) {
     this.position = validBytes;
     this.headerWritten = validBytes > 0;
+    if (pid !== 0) writtenHere.add(path);
   }
 
   /**
@@ -96,11 +108,14 @@ export class IndexFile {
     this.close();
     fs.renameSync(this.path, to);
     (this as { path: string }).path = to;
+    if (this.pid !== 0) writtenHere.add(to);
   }
 
+  /** Closes the file; this process no longer writes it (a later append opens it again). */
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    writtenHere.delete(this.path);
   }
 
   private open(): number {
@@ -115,6 +130,7 @@ export class IndexFile {
       }
       fs.ftruncateSync(fd, this.position);
       this.fd = fd;
+      if (this.pid !== 0) writtenHere.add(this.path);
     }
     return this.fd;
   }

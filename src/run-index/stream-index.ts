@@ -15,7 +15,7 @@ import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import { wholeLinesEnd } from '../ndjson/split-points.js';
 import { decodeIndex, type IndexHeader, type StoredBlock } from './index-codec.js';
 import { IndexBuilder, type IndexBlock, type SeriesDef } from './index-builder.js';
-import { hashRange, IndexFile, tailHash } from './index-file.js';
+import { hashRange, IndexFile, tailHash, writtenByThisProcess } from './index-file.js';
 import { indexCandidates, newIndexPath } from './index-path.js';
 
 export interface LoadOptions {
@@ -108,10 +108,8 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
     header,
     owned:
       !final &&
-      header.pid !== undefined &&
-      header.pid !== 0 &&
-      header.pid !== process.pid &&
-      alive(header.pid),
+      (writtenByThisProcess(candidate) ||
+        (header.pid !== undefined && header.pid !== 0 && header.pid !== process.pid && alive(header.pid))),
     blocks: decoded.blocks.slice(0, kept),
     validBytes: kept === 0 ? decoded.headerBytes : (decoded.blockEnds[kept - 1] as number),
   };

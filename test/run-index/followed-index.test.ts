@@ -161,6 +161,22 @@ describe('the bridge keeps the run index of the streams it tails', () => {
     await expectWholeIndex(stream);
   });
 
+  it('a reader in the same process (the dashboard inside `tail`) no longer appends to the index the bridge is writing', async () => {
+    const stream = path.join(dir, 'metrics.ndjson');
+    const { telemetry, bridge: b } = await bridge([stream]);
+    writeStream(stream, 0, 2000);
+    await b.pollOnce();
+    appendStream(stream, 2000, 2500);
+    const before = fs.readFileSync(besidePath(stream));
+    const read = await loadStreamIndex(stream, { env });
+    expect(read.reused).toBe(true);
+    expect(fs.readFileSync(besidePath(stream)).equals(before)).toBe(true);
+    await expectSameAsFullScan(read, stream);
+    await b.drain();
+    await telemetry.shutdown();
+    await expectWholeIndex(stream);
+  });
+
   it('leaves alone an index whose writer is alive, and takes it over once that writer is gone', async () => {
     const stream = path.join(dir, 'metrics.ndjson');
     writeStream(stream, 0, 2000);
