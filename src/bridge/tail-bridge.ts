@@ -14,6 +14,7 @@ import { StreamFollower, type WholeLines } from '../ndjson/stream-follower.js';
 import { parseRecordLine } from '../ndjson/line/parse-record.js';
 import { StepOrderBuffer } from './step-order.js';
 import { tooLongReason } from '../ndjson/line/max-line.js';
+import { FollowedIndex } from '../run-index/followed-index.js';
 
 /** Report this many malformed lines in full; after that only a count every REPORT_EVERY lines. */
 const REPORT_FIRST = 10;
@@ -41,6 +42,13 @@ export interface TailBridgeOptions {
   pollMs?: number;
   /** The longest line read; default CODEX_MAX_LINE_BYTES, else 1 MiB. */
   maxLineBytes?: number;
+  /**
+   * Keep a run index of each stream followed (src/run-index, docs/run-index.md; default true),
+   * unless its writer keeps one.
+   */
+  index?: boolean;
+  /** For the run index's cache folder (XDG_CACHE_HOME); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Lines of one file, numbered from `firstLine` (1-based). */
@@ -79,6 +87,8 @@ export class TailBridge {
   private readonly ordered: StepOrderBuffer<PendingRow>;
   /** Stream (active file) → its index among the files, for the step-order queues. */
   private readonly fileIndex = new Map<string, number>();
+  /** The run index kept of each stream followed. */
+  private readonly indexes: FollowedIndex[];
 
   constructor(options: TailBridgeOptions) {
     this.telemetry = options.telemetry;
@@ -116,6 +126,10 @@ export class TailBridge {
           onMissing: (missing) => options.info?.(`codex-telemetry: waiting for ${missing} to appear`),
         }),
     );
+    this.indexes =
+      options.index === false
+        ? []
+        : options.files.map((file) => new FollowedIndex(file, { env: options.env, warn: this.warn }));
   }
 
   /** Reads everything the files hold now. Returns the bytes read. */
@@ -124,6 +138,9 @@ export class TailBridge {
     for (const follower of this.followers) total += await follower.poll();
     this.flushPending();
     this.ordered.endPoll();
+    // Also when nothing was read: a follower that starts at the file's end reads nothing of what
+    // the file held, which the index covers all the same.
+    for (const index of this.indexes) await index.update();
     return total;
   }
 
@@ -144,6 +161,7 @@ export class TailBridge {
     while ((await this.pollOnce()) > 0);
     for (const follower of this.followers) await follower.finish();
     this.ordered.releaseAll();
+    for (const index of this.indexes) await index.finish();
   }
 
   /** Numbers the lines of a chunk within their file. */

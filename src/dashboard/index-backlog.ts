@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { listSegments } from '../ndjson/segments.js';
 import * as R from '../run-index/bucket-record.js';
+import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import type { SeriesDef } from '../run-index/index-builder.js';
 import { loadStreamIndexWithin, type LoadedIndex } from '../run-index/stream-index.js';
 import {
@@ -34,6 +35,8 @@ export interface IndexedBacklog {
   inode: number;
   /** Where the follower goes on in the active file. */
   offset: number;
+  /** Each file's malformed lines, from its index (their rows were not read again). */
+  malformed: { file: string; count: number; samples: MalformedLine[] }[];
 }
 
 /** Smaller streams are read whole (every row exact): below this, reading costs less than 0.2 s. */
@@ -73,6 +76,9 @@ export async function readBacklogFromIndex(
     lastSeq: segments.reduce((last, segment) => Math.max(last, segment.seq), 0),
     inode,
     offset: inode === -1 ? 0 : (loaded.at(-1) as LoadedIndex).end,
+    malformed: loaded
+      .map((index, i) => ({ file: files[i] as string, ...index.malformed }))
+      .filter((entry) => entry.count > 0),
   };
 }
 

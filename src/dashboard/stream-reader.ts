@@ -8,7 +8,7 @@ import { openIfExists } from '../files/open-existing.js';
 import { errorText } from '../errors.js';
 import { listSegments, streamFiles } from '../ndjson/segments.js';
 import { buildInBackground } from '../run-index/build-in-background.js';
-import { readBacklogFromIndex } from './index-backlog.js';
+import { readBacklogFromIndex, type IndexedBacklog } from './index-backlog.js';
 import { RunNames } from './run-names.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
 import { LineProcessor } from '../ndjson/line/line-processor.js';
@@ -150,6 +150,7 @@ export class StreamReader {
         this.backlog.indexMinBytes,
       );
       if (indexed !== undefined) {
+        this.reportIndexedMalformed(indexed.malformed);
         this.follower.resumeAt(indexed);
         return true;
       }
@@ -234,6 +235,29 @@ export class StreamReader {
       linesBefore.set(file, base + part.lines);
     });
     return linesBefore.get(this.spec.activePath) ?? 0;
+  }
+
+  /**
+   * Malformed lines the run index counted (the rows around them were not read): the first few
+   * where they are, the rest as one count.
+   */
+  private reportIndexedMalformed(files: IndexedBacklog['malformed']): void {
+    for (const { file, count, samples } of files) {
+      for (const line of samples)
+        this.reportMalformed(
+          file,
+          line.line > 0 ? line : { ...line, reason: `${line.reason} (at byte ${line.offset})` },
+        );
+      const rest = count - samples.length;
+      if (rest <= 0) continue;
+      this.store.malformed += rest - 1;
+      this.reportMalformed(file, {
+        line: 0,
+        offset: 0,
+        field: 'file',
+        reason: `${rest} more malformed lines (counted in the run index; \`codex-ndjson summarize\` reads them all)`,
+      });
+    }
   }
 
   private reportMalformed(file: string, line: MalformedLine): void {

@@ -67,6 +67,9 @@ export interface SinkDefinition {
    */
   validate?(config: ResolvedTrainConfig, env: NodeJS.ProcessEnv): void;
   open(context: SinkContext): OpenedSink | Promise<OpenedSink>;
-  /** Opens a sink for one evaluation stream's rows (NDJSON: its own file). */
-  openStream?(context: SinkContext, stream: StreamRequest): OpenedSink;
+  /**
+   * Opens a sink for one evaluation stream's rows (NDJSON: its own file). `paths`: where the sinks
+   * opened at start write (an eval stream follows its train stream's placement).
+   */
+  openStream?(context: SinkContext, stream: StreamRequest, paths: Readonly<OutputPaths>): OpenedSink;
 }

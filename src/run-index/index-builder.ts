@@ -20,6 +20,7 @@ import {
   RECORD_COLUMNS,
   SERIES,
 } from './bucket-record.js';
+import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 
 /** Levels kept: level 11 buckets hold 64 × 4^11 ≈ 268 million rows. */
 export const MAX_LEVELS = 12;
@@ -51,7 +52,15 @@ export interface IndexBlock {
   defs: SeriesDef[];
   /** Buckets emitted since the previous block, RECORD_COLUMNS numbers each. */
   records: Float64Array;
+  /**
+   * Malformed lines in the stream bytes from the previous block's end to this one's, and the first
+   * few of the whole stream's (MALFORMED_SAMPLES in all blocks together; `line` 0: not known).
+   */
+  malformed?: { count: number; samples: MalformedLine[] };
 }
+
+/** Malformed lines an index keeps by location (the first of the stream); the rest are counted. */
+export const MALFORMED_SAMPLES = 5;
 
 class SeriesState {
   /**
@@ -94,6 +103,10 @@ export class IndexBuilder {
   private newDefs = 0;
   private out = new Float64Array(64 * RECORD_COLUMNS);
   private outLength = 0;
+  private malformedCount = 0;
+  private malformedSamples: MalformedLine[] = [];
+  /** Samples kept in earlier blocks. */
+  private samplesBefore = 0;
 
   constructor(private readonly rescanBytes = DEFAULT_RESCAN_BYTES) {}
 
@@ -123,6 +136,13 @@ export class IndexBuilder {
     if (d[COUNT] === 0) openBucket(d, 0, series, 0, step, ts, value, offset);
     else addRow(d, 0, step, ts, value, offset);
     if ((d[COUNT] as number) >= LEVEL0_ROWS) this.close(state, 0);
+  }
+
+  /** A malformed line past the previous block's end (one before it is counted there already). */
+  malformed(line: MalformedLine): void {
+    this.malformedCount++;
+    if (this.samplesBefore + this.malformedSamples.length < MALFORMED_SAMPLES)
+      this.malformedSamples.push(line);
   }
 
   /** Rows at or before this offset are already in a bucket of the series (a re-read skips them). */
@@ -159,9 +179,13 @@ export class IndexBuilder {
       final,
       defs: this.defs.slice(this.newDefs),
       records: this.out.slice(0, this.outLength * RECORD_COLUMNS),
+      malformed: { count: this.malformedCount, samples: this.malformedSamples },
     };
     this.newDefs = this.defs.length;
     this.outLength = 0;
+    this.samplesBefore += this.malformedSamples.length;
+    this.malformedCount = 0;
+    this.malformedSamples = [];
     return block;
   }
 
@@ -184,6 +208,7 @@ export class IndexBuilder {
         this.propagate(state, r, o, 1, false);
       }
       if (block.final) for (const state of this.states) state.open.fill(0, RECORD_COLUMNS);
+      this.samplesBefore += block.malformed?.samples.length ?? 0;
     }
     this.newDefs = this.defs.length;
     this.outLength = 0;

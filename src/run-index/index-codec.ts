@@ -6,21 +6,24 @@
  * Header: `CXRIDX01` · u32 LE JSON length · u32 LE CRC-32 of the JSON · JSON
  * `{"inode","headLength","headHash","pid"}` (the stream's inode and CRC-32 of its first headLength bytes).
  * Block payload: f64 end · f64 resume · u32 tail hash (CRC-32 of the stream's TAIL_BYTES before end)
- * · u32 flags (1: final) · u32 definitions length · u32 record count · definitions JSON
- * `[[id, run, phase, name], ...]` · zero padding to 8 bytes · records (bucket-record.ts), f64 LE.
+ * · u32 flags (1: final) · u32 definitions length · u32 record count · u32 malformed lines · u32
+ * malformed JSON length · definitions JSON `[[id, run, phase, name], ...]` · malformed JSON
+ * `[[line, offset, field, reason], ...]` · zero padding to 8 bytes · records (bucket-record.ts), f64 LE.
  */
 import { crc32 } from '@node-rs/crc32';
 import os from 'node:os';
 import { RECORD_COLUMNS } from './bucket-record.js';
+import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import type { IndexBlock, SeriesDef } from './index-builder.js';
 
-export const MAGIC = Buffer.from('CXRIDX01', 'latin1');
+/** 02: blocks carry malformed lines (an 01 index is stale and rebuilt). */
+export const MAGIC = Buffer.from('CXRIDX02', 'latin1');
 /** The stream's first bytes hashed into the header (fewer when the stream was shorter). */
 export const HEAD_BYTES = 4096;
 /** The stream bytes before a block's end that the block's tail hash covers. */
 export const TAIL_BYTES = 64;
 const FRAME = 8;
-const FIXED = 32;
+const FIXED = 40;
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 export interface IndexHeader {
@@ -56,7 +59,10 @@ export function encodeHeader(header: IndexHeader): Buffer {
 
 export function encodeBlock(block: IndexBlock, tailHash: number): Buffer {
   const defs = Buffer.from(JSON.stringify(block.defs.map((d) => [d.id, d.run, d.phase, d.name])));
-  const recordsAt = FIXED + Math.ceil(defs.length / 8) * 8;
+  const malformed = Buffer.from(
+    JSON.stringify((block.malformed?.samples ?? []).map((m) => [m.line, m.offset, m.field, m.reason])),
+  );
+  const recordsAt = FIXED + Math.ceil((defs.length + malformed.length) / 8) * 8;
   const payload = Buffer.alloc(recordsAt + block.records.length * 8);
   payload.writeDoubleLE(block.end, 0);
   payload.writeDoubleLE(block.resume, 8);
@@ -64,7 +70,10 @@ export function encodeBlock(block: IndexBlock, tailHash: number): Buffer {
   payload.writeUInt32LE(block.final ? 1 : 0, 20);
   payload.writeUInt32LE(defs.length, 24);
   payload.writeUInt32LE(block.records.length / RECORD_COLUMNS, 28);
+  payload.writeUInt32LE(block.malformed?.count ?? 0, 32);
+  payload.writeUInt32LE(malformed.length, 36);
   defs.copy(payload, FIXED);
+  malformed.copy(payload, FIXED + defs.length);
   if (LITTLE_ENDIAN)
     Buffer.from(block.records.buffer, block.records.byteOffset, block.records.byteLength).copy(
       payload,
@@ -105,7 +114,16 @@ export function decodeIndex(bytes: Buffer): DecodedIndex {
 function decodeBlock(payload: Buffer): StoredBlock {
   const defsLength = payload.readUInt32LE(24);
   const count = payload.readUInt32LE(28);
-  const recordsAt = FIXED + Math.ceil(defsLength / 8) * 8;
+  const malformedLength = payload.readUInt32LE(36);
+  const recordsAt = FIXED + Math.ceil((defsLength + malformedLength) / 8) * 8;
+  const samples = (
+    JSON.parse(payload.toString('utf8', FIXED + defsLength, FIXED + defsLength + malformedLength)) as [
+      number,
+      number,
+      string,
+      string,
+    ][]
+  ).map(([line, offset, field, reason]): MalformedLine => ({ line, offset, field, reason }));
   const defs = (
     JSON.parse(payload.toString('utf8', FIXED, FIXED + defsLength)) as [number, string, string, string][]
   ).map(([id, run, phase, name]): SeriesDef => ({ id, run, phase, name }));
@@ -120,5 +138,6 @@ function decodeBlock(payload: Buffer): StoredBlock {
     final: (payload.readUInt32LE(20) & 1) === 1,
     defs,
     records,
+    malformed: { count: payload.readUInt32LE(32), samples },
   };
 }

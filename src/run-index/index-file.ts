@@ -9,7 +9,14 @@ import { crc32 } from '@node-rs/crc32';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { encodeBlock, encodeHeader, HEAD_BYTES, TAIL_BYTES } from './index-codec.js';
+import {
+  encodeBlock,
+  encodeHeader,
+  HEAD_BYTES,
+  TAIL_BYTES,
+  type IndexHeader,
+  type StoredBlock,
+} from './index-codec.js';
 import type { IndexBlock } from './index-builder.js';
 
 /** CRC-32 of the stream's bytes [from, to), read through `fd`. */
@@ -26,6 +33,17 @@ export function hashRange(fd: number, from: number, to: number): number {
 
 export function tailHash(fd: number, end: number): number {
   return hashRange(fd, Math.max(0, end - TAIL_BYTES), end);
+}
+
+/**
+ * Index files a writer of this process appends to (the NDJSON sink, the bridge). A header's pid
+ * cannot tell a reader in the same process (the dashboard inside `tail`, `run` or `demo`) that
+ * the index is taken, since a pid equal to its own may as well be a dead container's.
+ */
+const writtenHere = new Set<string>();
+
+export function writtenByThisProcess(file: string): boolean {
+  return writtenHere.has(file);
 }
 
 export class IndexFile {
@@ -46,6 +64,7 @@ export class IndexFile {
   ) {
     this.position = validBytes;
     this.headerWritten = validBytes > 0;
+    if (pid !== 0) writtenHere.add(path);
   }
 
   /**
@@ -55,27 +74,33 @@ export class IndexFile {
   append(stream: string | undefined, block: IndexBlock): void {
     const streamFd = stream === undefined ? undefined : fs.openSync(stream, 'r');
     try {
-      const parts: Buffer[] = [];
-      if (!this.headerWritten) {
-        const headLength = streamFd === undefined ? 0 : Math.min(HEAD_BYTES, block.end);
-        parts.push(
-          encodeHeader({
-            inode: streamFd === undefined ? 0 : fs.fstatSync(streamFd).ino,
-            headLength,
-            headHash: streamFd === undefined ? 0 : hashRange(streamFd, 0, headLength),
-            pid: this.pid,
-          }),
-        );
-      }
-      parts.push(encodeBlock(block, streamFd === undefined ? 0 : tailHash(streamFd, block.end)));
-      const bytes = Buffer.concat(parts);
-      const fd = this.open();
-      fs.writeSync(fd, bytes, 0, bytes.length, this.position);
-      this.position += bytes.length;
-      this.headerWritten = true;
+      this.appendThrough(streamFd, block);
     } finally {
       if (streamFd !== undefined) fs.closeSync(streamFd);
     }
+  }
+
+  /** As `append`, reading the stream through an open descriptor (a follower's, which a rotation
+   * may have renamed away from the stream's path). */
+  appendThrough(streamFd: number | undefined, block: IndexBlock): void {
+    const parts: Buffer[] = [];
+    if (!this.headerWritten) {
+      const headLength = streamFd === undefined ? 0 : Math.min(HEAD_BYTES, block.end);
+      parts.push(
+        encodeHeader({
+          inode: streamFd === undefined ? 0 : fs.fstatSync(streamFd).ino,
+          headLength,
+          headHash: streamFd === undefined ? 0 : hashRange(streamFd, 0, headLength),
+          pid: this.pid,
+        }),
+      );
+    }
+    parts.push(encodeBlock(block, streamFd === undefined ? 0 : tailHash(streamFd, block.end)));
+    const bytes = Buffer.concat(parts);
+    const fd = this.open();
+    fs.writeSync(fd, bytes, 0, bytes.length, this.position);
+    this.position += bytes.length;
+    this.headerWritten = true;
   }
 
   /** The index moves with its stream (rotation renames the active file to a segment). */
@@ -83,11 +108,14 @@ export class IndexFile {
     this.close();
     fs.renameSync(this.path, to);
     (this as { path: string }).path = to;
+    if (this.pid !== 0) writtenHere.add(to);
   }
 
+  /** Closes the file; this process no longer writes it (a later append opens it again). */
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    writtenHere.delete(this.path);
   }
 
   private open(): number {
@@ -102,7 +130,21 @@ export class IndexFile {
       }
       fs.ftruncateSync(fd, this.position);
       this.fd = fd;
+      if (this.pid !== 0) writtenHere.add(this.path);
     }
     return this.fd;
   }
+}
+
+/**
+ * Rewrites an index under a new header (another writing process) with the blocks it holds, to a
+ * temporary name and then over it, so a reader sees the old file or the new one, whole. Returns
+ * the bytes written.
+ */
+export function rewriteIndex(file: string, header: IndexHeader, blocks: readonly StoredBlock[]): number {
+  const bytes = Buffer.concat([encodeHeader(header), ...blocks.map((b) => encodeBlock(b, b.tailHash))]);
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, bytes);
+  fs.renameSync(temporary, file);
+  return bytes.length;
 }

@@ -89,20 +89,19 @@ export class SinkIndex {
   }
 
   /** Appends the blocks cut so far; call only after the stream bytes they cover were written. */
-  writePending(): void {
+  writePending(stream = this.stream): void {
     const pending = this.pending;
     this.pending = [];
-    for (const { file, block } of pending) file.append(this.stream, block);
+    for (const { file, block } of pending) file.append(stream, block);
   }
 
-  /** The active file, whose `end` bytes are written, is about to become a segment. */
-  finish(end: number): void {
+  /**
+   * The active file, whose `end` bytes are written, was renamed to `segment` (and a new active file
+   * opened): its index is finished, follows it, and a new one starts for the new file.
+   */
+  rotated(segment: string, end: number): void {
     this.cut(end, true);
-    this.writePending();
-  }
-
-  /** The active file became `segment`: its (finished) index follows it; a new one starts. */
-  rotated(segment: string): void {
+    this.writePending(segment);
     this.finished = false;
     this.file.rename(besidePath(segment));
     this.file = new IndexFile(besidePath(this.stream), 0, process.pid);

@@ -13,9 +13,9 @@ import { NameTable } from '../ndjson/line/name-table.js';
 import type { LineProcessor } from '../ndjson/line/line-processor.js';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import { wholeLinesEnd } from '../ndjson/split-points.js';
-import { decodeIndex, type StoredBlock } from './index-codec.js';
+import { decodeIndex, type IndexHeader, type StoredBlock } from './index-codec.js';
 import { IndexBuilder, type IndexBlock, type SeriesDef } from './index-builder.js';
-import { hashRange, IndexFile, tailHash } from './index-file.js';
+import { hashRange, IndexFile, tailHash, writtenByThisProcess } from './index-file.js';
 import { indexCandidates, newIndexPath } from './index-path.js';
 
 export interface LoadOptions {
@@ -47,10 +47,24 @@ export interface LoadedIndex {
   scanned: number;
   /** Whether the index found was used (false: it was missing or stale and was built anew). */
   reused: boolean;
+  /** The stream's malformed lines: how many, and the first few (`line` 0: only the offset is known). */
+  malformed: { count: number; samples: MalformedLine[] };
 }
 
-interface Found {
+/** The malformed lines an index's blocks hold, all together. */
+export function indexMalformed(blocks: readonly IndexBlock[]): LoadedIndex['malformed'] {
+  let count = 0;
+  const samples: MalformedLine[] = [];
+  for (const block of blocks) {
+    count += block.malformed?.count ?? 0;
+    samples.push(...(block.malformed?.samples ?? []));
+  }
+  return { count, samples };
+}
+
+export interface Found {
   path: string;
+  header: IndexHeader;
   /** A live process writes this index as it writes the stream: read it, never append to it. */
   owned: boolean;
   blocks: StoredBlock[];
@@ -75,6 +89,7 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
     if (last === undefined || !last.final) return undefined;
     return {
       path: candidate,
+      header,
       owned: false,
       blocks: decoded.blocks,
       validBytes: decoded.blockEnds.at(-1) as number,
@@ -90,19 +105,18 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
   const final = decoded.blocks.at(-1)?.final ?? false;
   return {
     path: candidate,
+    header,
     owned:
       !final &&
-      header.pid !== undefined &&
-      header.pid !== 0 &&
-      header.pid !== process.pid &&
-      alive(header.pid),
+      (writtenByThisProcess(candidate) ||
+        (header.pid !== undefined && header.pid !== 0 && header.pid !== process.pid && alive(header.pid))),
     blocks: decoded.blocks.slice(0, kept),
     validBytes: kept === 0 ? decoded.headerBytes : (decoded.blockEnds[kept - 1] as number),
   };
 }
 
 /** Feeds re-read rows to the builder, skipping those already in a finished level-0 bucket. */
-class IndexingVisitor implements MetricVisitor {
+export class IndexingVisitor implements MetricVisitor {
   processor: LineProcessor | undefined;
   readonly tables = { names: new NameTable(), runs: new NameTable() };
   private readonly ids: number[][][] = [[], [], []];
@@ -129,8 +143,15 @@ class IndexingVisitor implements MetricVisitor {
     this.builder.add(id, typeof step === 'bigint' ? Number(step) : step, ts, value, offset);
   }
 
+  /** Malformed lines before this offset are counted in the index's blocks already. */
+  countFrom = 0;
+  /** Lines before the range read, which its malformed lines are numbered from; undefined: not known. */
+  lineBase: number | undefined = 0;
+
   malformed(line: MalformedLine): void {
-    this.onMalformed(line);
+    const numbered = { ...line, line: this.lineBase === undefined ? 0 : this.lineBase + line.line };
+    this.onMalformed(numbered);
+    if (line.offset >= this.countFrom) this.builder.malformed(numbered);
   }
 }
 
@@ -157,6 +178,9 @@ export async function loadStreamIndexWithin(
     const last = blocks.at(-1);
     const resume = last?.resume ?? 0;
     const visitor = new IndexingVisitor(builder, options.onMalformed ?? (() => undefined));
+    visitor.countFrom = last?.end ?? 0;
+    // Line numbers are known when the read starts at the stream's first line.
+    visitor.lineBase = resume === 0 ? 0 : undefined;
     let end = last?.end ?? 0;
     let scanned = 0;
     if (fd !== undefined) {
@@ -195,6 +219,7 @@ export async function loadStreamIndexWithin(
       end,
       scanned,
       reused: found !== undefined,
+      malformed: indexMalformed(blocks),
     };
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
@@ -225,7 +250,7 @@ function writeBlock(
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

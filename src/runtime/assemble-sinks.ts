@@ -53,7 +53,7 @@ export function openStreamSinks(
 ): RowSink[] {
   const sinks: RowSink[] = [];
   for (const definition of openers) {
-    const opened = definition.openStream?.(context, stream);
+    const opened = definition.openStream?.(context, stream, paths);
     if (opened?.rowSink) sinks.push(opened.rowSink);
     mergePaths(paths, opened?.paths);
   }

@@ -78,13 +78,38 @@ describe('two demos into one --out', () => {
     expect([...runs.keys()].sort()).toEqual(['runaaaa1', 'runbbbb2']);
     expectWhole(runs.get('runaaaa1'), 'runaaaa1');
     expectWhole(runs.get('runbbbb2'), 'runbbbb2');
-    // Whichever claimed a stream second wrote beside the first and said whose file it left alone. The
-    // train stream is claimed at start and the eval stream at the first evaluation, so each run may
-    // lose one of the two races: each warning names the other run.
+    // Whichever claimed the train stream second wrote beside the first and said whose file it left
+    // alone, once; its eval stream, opened at the first evaluation, follows its train stream beside
+    // (it used to race for the eval file too, and each run could win one race, splitting both runs).
     expect(a?.output).not.toMatch(/is being written by run runaaaa1/);
     expect(b?.output).not.toMatch(/is being written by run runbbbb2/);
     const warned = [a, b].filter((run) => /is being written by run run(aaaa1|bbbb2)/.test(run?.output ?? ''));
-    expect(warned.length).toBeGreaterThanOrEqual(1);
+    expect(warned.length).toBe(1);
+    expect(warned[0]?.output.match(/is being written by run/g)?.length).toBe(1);
+    const [beside, first] = warned[0] === a ? ['runaaaa1', 'runbbbb2'] : ['runbbbb2', 'runaaaa1'];
+    const streams = fs
+      .readdirSync(path.join(out, '.codex'))
+      .filter((name) => name.endsWith('.ndjson'))
+      .sort();
+    expect(streams).toEqual(
+      [
+        'eval_metrics.ndjson',
+        `eval_metrics.${beside}.ndjson`,
+        'metrics.ndjson',
+        `metrics.${beside}.ndjson`,
+      ].sort(),
+    );
+    for (const name of streams) {
+      const owner = name.includes(beside) ? beside : first;
+      const ids = new Set(
+        fs
+          .readFileSync(path.join(out, '.codex', name), 'utf8')
+          .trimEnd()
+          .split('\n')
+          .map((line) => parseLine(line).run_id),
+      );
+      expect({ name, ids: [...ids] }).toEqual({ name, ids: [owner] });
+    }
     expect(fs.readdirSync(path.join(out, 'runs')).sort()).toEqual(['run-runaaaa1', 'run-runbbbb2']);
     const wandbRuns = fs
       .readdirSync(path.join(out, 'wandb'))

@@ -10,9 +10,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUCKET as B, COLUMNS, type BucketSeries } from '../../src/dashboard/bucket-series.js';
 import { SeriesStore } from '../../src/dashboard/series-store.js';
 import { StreamReader } from '../../src/dashboard/stream-reader.js';
+import type { MalformedLine } from '../../src/ndjson/line/metric-visitor.js';
+import { MALFORMED_SAMPLES } from '../../src/run-index/index-builder.js';
 import { besidePath } from '../../src/run-index/index-path.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
-import { appendStream, writeStream } from '../run-index/make-stream.js';
+import { appendStream, streamLines, writeStream } from '../run-index/make-stream.js';
 
 let dir: string;
 beforeEach(() => {
@@ -56,9 +58,13 @@ function summaries(store: SeriesStore): Record<string, Summary> {
   return out;
 }
 
-async function open(file: string, fromIndex: boolean): Promise<{ store: SeriesStore; reader: StreamReader }> {
+async function open(
+  file: string,
+  fromIndex: boolean,
+  onMalformed?: (file: string, line: MalformedLine) => void,
+): Promise<{ store: SeriesStore; reader: StreamReader }> {
   const store = new SeriesStore();
-  const reader = new StreamReader({ activePath: file, run: 'run', rank: 0 }, store, undefined, {
+  const reader = new StreamReader({ activePath: file, run: 'run', rank: 0 }, store, onMalformed, {
     jobs: 1,
     indexMinBytes: fromIndex ? 0 : Infinity,
   });
@@ -100,6 +106,33 @@ describe('the dashboard opens a stream from its run index', () => {
     expect(fs.readFileSync(file, 'utf8')).not.toBe(text);
     const indexed = await open(file, true);
     expect(summaries(indexed.store)).toEqual(summaries(full.store));
+    await indexed.reader.close();
+    await full.reader.close();
+  });
+
+  it('malformed lines the index covers are still reported: the first few where they are, the rest counted', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const lines = streamLines(0, 3000).split('\n');
+    // Eight bad lines spread through the stream, each replacing a good one.
+    const bad = [100, 700, 1200, 1800, 2300, 2900, 3300, 3600];
+    for (const at of bad)
+      lines[at] = `{"v":1,"step":${at},"name":"loss","value":"oops","tags":{"phase":"train"}}`;
+    fs.writeFileSync(file, lines.join('\n'));
+    const reported: { file: string; line: number; field: string }[] = [];
+    const full = await open(file, false, (f, line) =>
+      reported.push({ file: f, line: line.line, field: line.field }),
+    );
+    const fullReport = reported.splice(0);
+    expect(full.store.malformed).toBe(bad.length);
+    // The index is built by a first open (from line 1, so every location is known), and the next
+    // open reads only the index.
+    await loadStreamIndex(file, {});
+    const indexed = await open(file, true, (f, line) =>
+      reported.push({ file: f, line: line.line, field: line.field }),
+    );
+    expect(indexed.store.malformed).toBe(bad.length);
+    expect(reported.slice(0, MALFORMED_SAMPLES)).toEqual(fullReport.slice(0, MALFORMED_SAMPLES));
+    expect(reported.slice(MALFORMED_SAMPLES)).toEqual([{ file, line: 0, field: 'file' }]);
     await indexed.reader.close();
     await full.reader.close();
   });

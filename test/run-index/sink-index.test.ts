@@ -1,11 +1,12 @@
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RotationPolicy } from '../../src/exporters/file/rotation-policy.js';
 import { NdjsonExporter } from '../../src/exporters/ndjson/ndjson-exporter.js';
 import { SinkHealth } from '../../src/health.js';
-import { listSegments } from '../../src/ndjson/segments.js';
+import { listSegments, segmentPath } from '../../src/ndjson/segments.js';
 import type { Row } from '../../src/pipeline/row.js';
 import { besidePath } from '../../src/run-index/index-path.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
@@ -154,6 +155,90 @@ describe('the NDJSON sink keeps an index as it writes', () => {
         await expectSameAsFullScan(index, segment);
       }
     }
+  });
+
+  it('a rotation undone after its rename no longer leaves the index moved: the active file keeps one index equal to a full scan', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const warnings: string[] = [];
+    const sink = new NdjsonExporter({
+      path: file,
+      runId: 'r-1',
+      streams: ['train', 'system'],
+      health: new SinkHealth((message) => warnings.push(message)),
+      rotation: new RotationPolicy({ maxBytes: 50_000 }),
+    });
+    // The new active file cannot be created (the process is out of descriptors): the segment's
+    // rename is undone and the sink keeps writing its file.
+    const realOpen = fs.openSync;
+    const refuse = vi.spyOn(fs, 'openSync').mockImplementation((...args: Parameters<typeof fs.openSync>) => {
+      if (args[0] === file && typeof args[1] === 'number' && (args[1] & fs.constants.O_CREAT) !== 0)
+        throw Object.assign(new Error(`EMFILE: too many open files, open '${file}'`), { code: 'EMFILE' });
+      return realOpen(...args);
+    });
+    try {
+      for (let s = 0; s < 1000; s += 50) {
+        sink.write(rows(s, s + 50));
+        await sink.flush();
+      }
+    } finally {
+      refuse.mockRestore();
+    }
+    await sink.close();
+    expect(warnings.some((w) => /rotating .* failed \(.*EMFILE/.test(w))).toBe(true);
+    expect(listSegments(file)).toEqual([]);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.idx'))).toEqual(['metrics.ndjson.idx']);
+    const index = await loadStreamIndex(file, { env });
+    expect({ reused: index.reused, scanned: index.scanned }).toEqual({ reused: true, scanned: 0 });
+    await expectSameAsFullScan(index, file);
+  });
+
+  it('a rotation whose rename is refused keeps the index going: the active file and later segments each equal a full scan', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const sink = exporter(file, new RotationPolicy({ maxBytes: 50_000 }));
+    // The first segment's name is then taken by a non-empty folder: that rename fails.
+    fs.mkdirSync(path.join(segmentPath(file, 1), 'x'), { recursive: true });
+    for (let s = 0; s < 2000; s += 50) {
+      sink.write(rows(s, s + 50));
+      await sink.flush();
+    }
+    await sink.close();
+    const segments = listSegments(file).filter((segment) => segment.seq > 1);
+    expect(segments.length).toBeGreaterThan(0);
+    for (const stream of [...segments.map((segment) => segment.path), file]) {
+      const index = await loadStreamIndex(stream, { env });
+      expect({ stream, reused: index.reused, scanned: index.scanned }).toEqual({
+        stream,
+        reused: true,
+        scanned: 0,
+      });
+      await expectSameAsFullScan(index, stream);
+    }
+  });
+
+  it('never indexes a FIFO: no index file and no ESPIPE warning', async () => {
+    const fifo = path.join(dir, 'metrics.fifo');
+    const made = spawnSync('mkfifo', [fifo]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const out = path.join(dir, 'read.ndjson');
+    const fd = fs.openSync(out, 'w');
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', fd, 'inherit'] });
+    fs.closeSync(fd);
+    const exited = new Promise((resolve) => reader.on('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const warnings: string[] = [];
+    const sink = new NdjsonExporter({
+      path: fifo,
+      runId: 'r-1',
+      streams: ['train', 'system'],
+      health: new SinkHealth((message) => warnings.push(message)),
+    });
+    sink.write(rows(0, 200));
+    await sink.flush();
+    await sink.close();
+    await exited;
+    expect(warnings).toEqual([]);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.idx'))).toEqual([]);
+    expect(fs.readFileSync(out, 'utf8').trimEnd().split('\n').length).toBeGreaterThan(600);
   });
 
   it('leaves a stream that already held lines to readers, which index it whole', async () => {

@@ -55,6 +55,32 @@ describe('an index built on first read', () => {
     await expectSameAsFullScan(grown, file);
   });
 
+  it('counts each malformed line once as the stream grows, keeping where the first few are', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const bad = (step: number): string =>
+      `{"v":1,"step":${step},"name":"loss","value":"oops","tags":{"phase":"train"}}\n`;
+    // Bad lines near the end, among rows of still-open buckets that the next open reads again.
+    fs.writeFileSync(file, streamLines(0, 2000) + bad(2000) + streamLines(2001, 2010) + bad(2010));
+    const first = await loadStreamIndex(file, { env });
+    expect(first.malformed.count).toBe(2);
+    fs.appendFileSync(file, streamLines(2011, 3000) + bad(3000));
+    const grown = await loadStreamIndex(file, { env });
+    expect(grown.reused).toBe(true);
+    expect(grown.malformed.count).toBe(3);
+    const again = await loadStreamIndex(file, { env });
+    expect(again.scanned).toBeGreaterThan(0);
+    expect(again.malformed.count).toBe(3);
+    const lineOf = (text: string): number =>
+      fs.readFileSync(file, 'utf8').split('\n').indexOf(text.trimEnd()) + 1;
+    expect(again.malformed.samples.map((m) => [m.line, m.field])).toEqual([
+      [lineOf(bad(2000)), 'value'],
+      [lineOf(bad(2010)), 'value'],
+      // Read from the last block's resume offset: the offset is known, not the line.
+      [0, 'value'],
+    ]);
+    await expectSameAsFullScan(again, file);
+  });
+
   it('closes buckets left open longer than the re-read bound, so a re-read stays short', async () => {
     const file = path.join(dir, 'metrics.ndjson');
     writeStream(file, 0, 4000);

@@ -136,6 +136,11 @@ export class AppendFile {
     return this.position + this.queuedBytes;
   }
 
+  /** Whether the path names a regular file (not a FIFO, a terminal or another device). */
+  get regularFile(): boolean {
+    return this.seekable;
+  }
+
   /** The size the file was cut back to after a write fault (undefined: no cut). */
   get truncatedTo(): number | undefined {
     return this.truncatedAt;
@@ -384,11 +389,12 @@ export class AppendFile {
    * Continues in `nextPath` (which may be the same path after `beforeOpen` renamed the old file
    * away). Used for rotation; the old file is complete when it resolves. The next file is opened
    * before the old one is closed, so a rotation that fails (in `beforeOpen` or in the open)
-   * rejects and changes nothing: this file keeps taking appends. `undo` reverses `beforeOpen` then.
+   * rejects and changes nothing: this file keeps taking appends. `undo` reverses `beforeOpen` then;
+   * `afterOpen` runs once the next file takes appends, before any append can reach it.
    */
   async reopen(
     nextPath: string,
-    options: { header?: Uint8Array; beforeOpen?: () => void; undo?: () => void } = {},
+    options: { header?: Uint8Array; beforeOpen?: () => void; undo?: () => void; afterOpen?: () => void } = {},
   ): Promise<void> {
     await this.flush();
     if (this.down || this.closed) return;
@@ -406,6 +412,8 @@ export class AppendFile {
     this.seekable = next.seekable;
     this.filePath = nextPath;
     this.generation++;
+    // Before any append can reach the new file (no await from the swap to here).
+    options.afterOpen?.();
   }
 
   /** Flushes, syncs and closes. Idempotent. A pipe still full at close drops (and counts) the rest. */

@@ -48,7 +48,8 @@ export interface NdjsonExporterOptions {
   maxQueuedBytes?: number;
   /**
    * Keep a run index beside the stream (src/run-index; default true). A file that already holds
-   * lines when the sink opens it is left to readers to index until it rotates.
+   * lines when the sink opens it is left to readers to index until it rotates; a FIFO or other
+   * non-regular file is never indexed.
    */
   index?: boolean;
   /** @internal Held index bytes that make a write flush (default MAX_HELD_INDEX_BYTES; tests lower it). */
@@ -109,7 +110,8 @@ export class NdjsonExporter implements RowSink {
       maxQueuedBytes: options.maxQueuedBytes,
     });
     this.maxHeldIndexBytes = options.maxHeldIndexBytes ?? MAX_HELD_INDEX_BYTES;
-    if ((options.index ?? true) && this.file.up && this.file.size === 0)
+    // A FIFO or a device has no bytes to index, nor an offset to tie an index to.
+    if ((options.index ?? true) && this.file.up && this.file.regularFile && this.file.size === 0)
       this.index = new SinkIndex(this.activePath, options.runId);
   }
 
@@ -206,13 +208,11 @@ export class NdjsonExporter implements RowSink {
     if (!this.file.up || this.file.size === 0) return undefined;
     const target = segmentPath(this.activePath, this.nextSeq++);
     await this.file.reopen(this.activePath, {
-      beforeOpen: () => {
-        // The old file's bytes are written: its index is finished and renamed with it.
-        this.indexStep(() => this.index?.finish(fs.statSync(this.activePath).size));
-        fs.renameSync(this.activePath, target);
-        this.indexStep(() => this.index?.rotated(target));
-      },
+      beforeOpen: () => fs.renameSync(this.activePath, target),
       undo: () => fs.renameSync(target, this.activePath),
+      // Only now is the rotation sure: a rename refused or undone leaves the index going on with
+      // its file. The old file's bytes are written; its index is finished and follows it.
+      afterOpen: () => this.indexStep(() => this.index?.rotated(target, fs.statSync(target).size)),
     });
     if (!this.file.up) return undefined;
     let closed = target;

@@ -1,6 +1,7 @@
 /** Registry entry for the NDJSON streams: the main file (train + system) and one per evaluation stream. */
 import type { ResolvedTrainConfig } from '../../config/train-config.js';
 import type { SinkContext, SinkDefinition } from '../../pipeline/sink-definition.js';
+import { perRunPath } from '../file/file-claim.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
 import { NdjsonExporter, type NdjsonExporterOptions } from './ndjson-exporter.js';
 
@@ -16,9 +17,13 @@ export const ndjsonSink: SinkDefinition = {
     });
     return { rowSink: sink, paths: { metricsOut: sink.path } };
   },
-  openStream(context, stream) {
+  openStream(context, stream, paths) {
+    // The eval stream goes where its train stream went: a run that writes beside another live
+    // run's metrics file writes beside its eval file too, rather than racing it for that name
+    // (each run could win one race and the two runs' streams would be split across names).
+    const beside = paths.metricsOut !== undefined && paths.metricsOut !== context.config.metricsOut;
     const sink = new NdjsonExporter({
-      path: stream.path,
+      path: beside ? perRunPath(stream.path, context.config.runId) : stream.path,
       streams: [stream.id],
       sinkName: stream.index === 0 ? 'ndjson_eval' : `ndjson_eval_${stream.index}`,
       ...common(context),
