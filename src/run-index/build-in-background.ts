@@ -4,7 +4,8 @@
  * time. Failures are reported, never thrown: the index is only a cache. The worker does not keep
  * the process alive.
  */
-import { errorText } from '../errors.js';
+import fs from 'node:fs';
+import { errnoCode, errorText } from '../errors.js';
 import { runPool, workersAvailable } from '../ndjson/worker-pool.js';
 
 const WORKER_URL = new URL('./index-worker.js', import.meta.url);
@@ -13,13 +14,27 @@ export function buildInBackground(
   files: readonly string[],
   onError: (message: string) => void,
 ): Promise<void> {
-  if (files.length === 0 || !workersAvailable(WORKER_URL)) return Promise.resolve();
-  const tasks = files.map((path, index) => ({ index, path }));
+  // Only regular files: a FIFO has no index (its bytes are read once), and a worker blocked in
+  // opening one, or in any other system call, cannot be ended, so it would hold the exit.
+  const regular = files.filter((file) => isRegularFile(file, onError));
+  if (regular.length === 0 || !workersAvailable(WORKER_URL)) return Promise.resolve();
+  const tasks = regular.map((path, index) => ({ index, path }));
   // In the background: a dashboard told to stop exits at once, leaving at worst a torn last
   // block, which the next reader ignores and rebuilds (docs/run-index.md).
   return runPool(WORKER_URL, tasks, 1, undefined, true).then(
     () => undefined,
     (error: unknown) =>
-      onError(`cannot index ${files.join(', ')} (${errorText(error)}); it is read in full next time`),
+      onError(`cannot index ${regular.join(', ')} (${errorText(error)}); it is read in full next time`),
   );
+}
+
+function isRegularFile(file: string, onError: (message: string) => void): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch (error) {
+    // Gone since it was listed: nothing to index. Anything else is said, as a failed build is.
+    if (errnoCode(error) !== 'ENOENT')
+      onError(`cannot index ${file} (${errorText(error)}); it is read in full next time`);
+    return false;
+  }
 }
