@@ -40,6 +40,18 @@ export interface SeriesModel {
   negInf: number;
   /** Time of the series' first point: the origin of the relative-time axis; null when unknown. */
   t0: number | null;
+  /**
+   * A system series only: its run's training steps against time (ascending time, cut to the
+   * chart's width), which places each sample at the training step logged at its time. Absent when
+   * the run logged no training step with a time.
+   */
+  clock?: RunClock;
+}
+
+/** Training step against time: `step[i]` was logged at `ts[i]` (Unix seconds, ascending). */
+export interface RunClock {
+  ts: number[];
+  step: number[];
 }
 
 export interface ChartModel {
@@ -47,6 +59,8 @@ export interface ChartModel {
   metric: string;
   /** Heading the chart is listed under: `scalars`, `system: cpu`, `system: gpu`... */
   section: string;
+  /** The unit of a system chart, from the system key tables (`By`, `By/s`, `%`, `W`, `°C`...). */
+  unit?: string;
   series: SeriesModel[];
 }
 

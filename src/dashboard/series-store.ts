@@ -5,6 +5,7 @@
 import { BucketSeries } from './bucket-series.js';
 import { chartPlace, compareSections } from './chart-key.js';
 import { colorOf, type IndexModel, type RunModel } from './chart-model.js';
+import { systemUnit } from './system-unit.js';
 import type { Phase } from '../step.js';
 
 /** One line of a chart: a run's series of one phase (and GPU), with one BucketSeries per rank. */
@@ -18,6 +19,8 @@ export interface Line {
 export interface Chart {
   metric: string;
   section: string;
+  /** A system chart's unit, from the system key tables. */
+  unit: string | undefined;
   lines: Map<string, Line>;
 }
 
@@ -41,7 +44,12 @@ export class SeriesStore {
     const place = chartPlace(phase, name);
     let chart = this.charts.get(place.metric);
     if (chart === undefined) {
-      chart = { metric: place.metric, section: place.section, lines: new Map() };
+      chart = {
+        metric: place.metric,
+        section: place.section,
+        unit: phase === 'system' ? systemUnit(name) : undefined,
+        lines: new Map(),
+      };
       this.charts.set(place.metric, chart);
       this.structure = true;
     }
