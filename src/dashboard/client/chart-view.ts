@@ -35,6 +35,7 @@ export class ChartView {
   private visible: SeriesModel[] = [];
   private lineColumn: number[] = [];
   private pointIndex: (number | null)[][] = [];
+  private spacing: number[] = [];
   private mode: ChartMode = { mode: 'step', smoothing: 0 };
   private unit: AxisUnit = axisUnit(undefined, '');
 
@@ -87,6 +88,7 @@ export class ChartView {
     const plot = plotData(this.visible, this.state, mode);
     this.lineColumn = plot.lineColumn;
     this.pointIndex = plot.pointIndex;
+    this.spacing = plot.spacing;
     this.plot?.destroy();
     const state = this.state;
     const visible = this.visible;
@@ -129,8 +131,14 @@ export class ChartView {
               }
             : {}),
           // A log axis hands null for the ticks it leaves unlabelled, and no even spacing.
-          values: (_u, ticks, _axis, _space, incr) =>
-            state.logY ? ticks.map((t) => (t === null ? '' : formatTick(t))) : unit.ticks(ticks, incr),
+          values: (_u, ticks, _axis, _space, incr) => {
+            const labels = state.logY
+              ? ticks.map((t) => (t === null ? '' : formatTick(t)))
+              : unit.ticks(ticks, incr);
+            // The labels drawn on the canvas, where a page (or a test) can read them.
+            this.root.dataset.yTicks = labels.join(' | ');
+            return labels;
+          },
           // As wide as the longest label, so none is clipped (`2.5e+19`, `-0.000123`).
           size: (_u, values) =>
             values === null || values === undefined
@@ -196,13 +204,14 @@ export class ChartView {
         : xMode === 'relative'
           ? formatDuration(x)
           : `${xMode === 'sample' ? 'sample' : 'step'} ${formatValue(Math.round(x))}`;
-    // A line answers only with a point within a few pixels of the cursor: a run that ended before
-    // the cursor (or starts after it, or has a gap there) is left out, not shown with a stale value.
-    const within = Math.abs(u.posToVal(left + NEAR_PX, 'x') - x);
+    // A line answers only with a point near the cursor: within a few pixels, or within its own
+    // spacing (a sparse line, an eval every 50 steps); a run that ended before the cursor, starts
+    // after it or has a gap there is left out, not shown with a stale value.
+    const pixels = Math.abs(u.posToVal(left + NEAR_PX, 'x') - x);
     const xs = u.data[0];
     const parts = this.visible.flatMap((s, i) => {
       const column = u.data[this.lineColumn[i] as number] as (number | null)[];
-      const row = nearestPoint(xs, column, x, within);
+      const row = nearestPoint(xs, column, x, Math.max(pixels, this.spacing[i] ?? 0));
       if (row === null) return [];
       const smoothedColumn =
         this.mode.smoothing > 0

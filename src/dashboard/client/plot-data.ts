@@ -18,6 +18,8 @@ export interface PlotData {
   lineColumn: number[];
   /** For each visible model series: per row of `data`, the index of its point there, or null. */
   pointIndex: (number | null)[][];
+  /** For each visible model series: the median x distance between its neighbouring points. */
+  spacing: number[];
   /** Finite points drawn, over all visible lines. */
   points: number;
 }
@@ -34,6 +36,7 @@ export function plotData(visible: readonly SeriesModel[], state: ViewState, mode
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
   const lineColumn: number[] = [];
+  const spacing: number[] = [];
   const keep = (v: number | null | undefined): number | null =>
     v === null || v === undefined || !Number.isFinite(v) || (state.logY && v <= 0) ? null : v;
   let points = 0;
@@ -88,6 +91,7 @@ export function plotData(visible: readonly SeriesModel[], state: ViewState, mode
       bands.push({ series: [hi, hi + 1], fill: fade(s.color, 0.2) });
     }
     tracks.push({ x, columns });
+    spacing.push(medianSpacing(x));
   }
   const aligned = align(tracks);
   // Each series' own point indexes on the same rows: the readout finds a point's step and time.
@@ -98,6 +102,16 @@ export function plotData(visible: readonly SeriesModel[], state: ViewState, mode
     bands,
     lineColumn,
     pointIndex: indexes,
+    spacing,
     points,
   };
+}
+
+/** The median distance between neighbouring x values (0 with fewer than two). */
+export function medianSpacing(x: readonly (number | null)[]): number {
+  const sorted = x.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  const gaps = sorted.slice(1).map((v, i) => v - (sorted[i] as number));
+  if (gaps.length === 0) return 0;
+  gaps.sort((a, b) => a - b);
+  return gaps[gaps.length >> 1] as number;
 }

@@ -1,16 +1,16 @@
 /**
  * The hover readout's choices, without a browser: which point of a line is under the cursor (none
- * when the line has no point within a few pixels: a run that ended, or has a gap, there), and where
- * that point sits in steps and time.
+ * when the line has no point near it: a run that ended, or has a gap, there), and where that
+ * point sits in steps and time.
  */
 import type { SeriesModel } from '../chart-model.js';
 import { formatDuration, formatValue } from './format.js';
 import { stepAtTime, type XMode } from './view-state.js';
 
 /**
- * How far from the cursor a point still counts as under it, in CSS pixels: a few pixels, wider
- * than the server's pixel columns (one per pixel), so a drawn line always answers, and narrow
- * enough that a line which stopped short of the cursor does not.
+ * How far from the cursor a point still counts as under it, in CSS pixels, at the least: wider
+ * than the server's pixel columns (one per pixel), so a dense line always answers. A sparse line
+ * also answers within its own spacing (chart-view.ts).
  */
 export const NEAR_PX = 6;
 
