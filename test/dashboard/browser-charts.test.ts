@@ -140,7 +140,7 @@ describe.skipIf(!hasChromium)(`the charts in chromium${hasChromium ? '' : ` (${N
     await setSmoothing('0.95');
     expect(await pixels(page, 'loss')).not.toBe(raw);
     expect(await hover(page, 'loss', 0.5)).toMatch(
-      /^step \d+ · ranks · train: [\d.]+ \(raw [\d.]+\) at step \d+, /,
+      /^step \d+ · ranks · train: [\d.]+ \(raw [\d.]+\), ranks [\d.]+–[\d.]+ at step \d+, /,
     );
     await page.close();
   });

@@ -220,7 +220,15 @@ export class ChartView {
       const v = column[row] as number;
       const sv = smoothedColumn?.[row] ?? null;
       const text = this.unit.value(v);
-      const value = sv === null ? text : `${this.unit.value(sv)} (raw ${text})`;
+      let value = sv === null ? text : `${this.unit.value(sv)} (raw ${text})`;
+      if (s.band) {
+        // The band's edges follow the median's line columns: max, then min (plot-data.ts).
+        const hiColumn = (this.lineColumn[i] as number) + (smoothedColumn === undefined ? 1 : 2);
+        const hi = (u.data[hiColumn] as (number | null)[])[row];
+        const lo = (u.data[hiColumn + 1] as (number | null)[])[row];
+        if (hi !== null && hi !== undefined && lo !== null && lo !== undefined)
+          value += `, ranks ${this.unit.value(lo)}–${this.unit.value(hi)}`;
+      }
       const point = this.pointIndex[i]?.[row];
       const place = point === null || point === undefined ? '' : pointPlace(s, point, xMode);
       return [`${s.label}: ${value}${place === '' ? '' : ` at ${place}`}`];
