@@ -89,6 +89,10 @@ describe.skipIf(!hasChromium)(`the charts in chromium${hasChromium ? '' : ` (${N
     expect(ramTicks).toMatch(/^\d+\.\d+ GiB( \| \d+\.\d+ GiB)+$/);
     expect(new Set(ramTicks.split(' | ')).size).toBe(ramTicks.split(' | ').length);
     expect(await data(page, 'system/cpu_percent', 'yTicks')).toMatch(/ %$/);
+    // A log axis keeps the unit.
+    await page.check('#dash-log-y');
+    expect(await data(page, 'system/ram_used_bytes', 'yTicks')).toMatch(/GiB/);
+    await page.uncheck('#dash-log-y');
     // The middle of the wall-time axis is sample 10, at T0 + 30: 24.625 GiB, 30 s after sample 0.
     const byTime = await hover(page, 'system/ram_used_bytes', 0.5);
     expect(byTime).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d · /);

@@ -133,7 +133,9 @@ export class ChartView {
           // A log axis hands null for the ticks it leaves unlabelled, and no even spacing.
           values: (_u, ticks, _axis, _space, incr) => {
             const labels = state.logY
-              ? ticks.map((t) => (t === null ? '' : formatTick(t)))
+              ? ticks.map((t) =>
+                  t === null ? '' : this.model.unit === undefined ? formatTick(t) : unit.value(t),
+                )
               : unit.ticks(ticks, incr);
             // The labels drawn on the canvas, where a page (or a test) can read them.
             this.root.dataset.yTicks = labels.join(' | ');
