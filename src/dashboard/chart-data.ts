@@ -4,8 +4,9 @@
  * (the page shows those on request).
  */
 import type { BucketSeries } from './bucket-series.js';
-import type { ChartModel, SeriesModel } from './chart-model.js';
+import type { ChartModel, RunClock, SeriesModel } from './chart-model.js';
 import { bandLine, pixelLine, stepExtent, type PixelLine } from './pixel-downsample.js';
+import { runClock } from './run-clock.js';
 import type { Chart, Line, SeriesStore } from './series-store.js';
 
 /** Widths outside this range are clamped: a request cannot make the server build huge answers. */
@@ -77,21 +78,30 @@ export function chartData(store: SeriesStore, metric: string, query: ChartQuery)
   const from = query.from ?? lo;
   const to = query.to ?? hi;
   const series: SeriesModel[] = [];
+  // System samples carry their time, not the training step: each run's clock places them on it.
+  const clocks = new Map<string, RunClock | undefined>();
+  const clockOf = (run: string): Partial<SeriesModel> => {
+    if (!clocks.has(run)) clocks.set(run, runClock(store, run, width));
+    const clock = clocks.get(run);
+    return clock === undefined ? {} : { clock };
+  };
   for (const line of sortedLines(chart)) {
     const color = store.runs.get(line.run)?.color ?? '#444';
+    const clock = line.phase === 'system' ? clockOf(line.run) : {};
     const ranks = [...line.ranks].sort((a, b) => a[0] - b[0]);
     if (ranks.length === 1) {
       const only = ranks[0]?.[1] as BucketSeries;
-      series.push(model(line, pixelLine(only, width, from, to), {}, color, [only]));
+      series.push(model(line, pixelLine(only, width, from, to), clock, color, [only]));
       continue;
     }
     const members = ranks.map(([, s]) => s);
     const band = bandLine(members, width, from, to);
-    series.push(model(line, band, { band: true, lo: band.lo, hi: band.hi }, color, members));
+    series.push(model(line, band, { band: true, lo: band.lo, hi: band.hi, ...clock }, color, members));
     for (const [rank, s] of ranks)
-      series.push(model(line, pixelLine(s, width, from, to), { rank }, color, [s]));
+      series.push(model(line, pixelLine(s, width, from, to), { rank, ...clock }, color, [s]));
   }
-  return { metric: chart.metric, section: chart.section, series };
+  const unit = chart.unit === undefined ? {} : { unit: chart.unit };
+  return { metric: chart.metric, section: chart.section, ...unit, series };
 }
 
 /** A chart's lines in legend order: by run, then phase, then sub-series. */

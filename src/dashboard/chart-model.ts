@@ -42,6 +42,12 @@ export interface SeriesModel {
   t0: number | null;
   /** A zoomed chart (`/api/zoom`): how this series was read for the window. */
   zoom?: ZoomInfo;
+  /**
+   * A system series only: its run's training steps against time (ascending time, cut to the
+   * chart's width), which places each sample at the training step logged at its time. Absent when
+   * the run logged no training step with a time.
+   */
+  clock?: RunClock;
 }
 
 /**
@@ -55,11 +61,19 @@ export interface ZoomInfo {
   level?: number;
 }
 
+/** Training step against time: `step[i]` was logged at `ts[i]` (Unix seconds, ascending). */
+export interface RunClock {
+  ts: number[];
+  step: number[];
+}
+
 export interface ChartModel {
   /** The chart's name (`loss`, `system/cpu_percent`, `system/gpu util_percent`). */
   metric: string;
   /** Heading the chart is listed under: `scalars`, `system: cpu`, `system: gpu`... */
   section: string;
+  /** The unit of a system chart, from the system key tables (`By`, `By/s`, `%`, `W`, `°C`...). */
+  unit?: string;
   series: SeriesModel[];
   /** The step window of a zoomed chart. */
   window?: [number, number];

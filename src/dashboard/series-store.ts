@@ -5,6 +5,7 @@
 import { BucketSeries } from './bucket-series.js';
 import { chartPlace, compareSections } from './chart-key.js';
 import { colorOf, type IndexModel, type RunModel } from './chart-model.js';
+import { systemUnit } from './system-unit.js';
 import type { Phase } from '../step.js';
 import { SeriesOrigins } from './zoom/series-origin.js';
 
@@ -19,6 +20,8 @@ export interface Line {
 export interface Chart {
   metric: string;
   section: string;
+  /** A system chart's unit, from the system key tables. */
+  unit: string | undefined;
   lines: Map<string, Line>;
 }
 
@@ -65,7 +68,12 @@ export class SeriesStore {
     const place = chartPlace(phase, name);
     let chart = this.charts.get(place.metric);
     if (chart === undefined) {
-      chart = { metric: place.metric, section: place.section, lines: new Map() };
+      chart = {
+        metric: place.metric,
+        section: place.section,
+        unit: phase === 'system' ? systemUnit(name) : undefined,
+        lines: new Map(),
+      };
       this.charts.set(place.metric, chart);
       this.structure = true;
     }

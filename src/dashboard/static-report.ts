@@ -17,6 +17,7 @@ import {
   type SeriesModel,
   type StaticModel,
 } from './chart-model.js';
+import { systemUnit } from './system-unit.js';
 
 /** One metric of a run as a static page charts it: a bounded sample of its points. */
 export interface SampledMetric {
@@ -38,7 +39,7 @@ function series(
   color: string,
   row: SampledMetric,
   dashed: boolean,
-): { metric: string; section: string; model: SeriesModel } {
+): { metric: string; section: string; unit: string | undefined; model: SeriesModel } {
   const place = chartPlace(row.phase, row.name);
   const out: SeriesModel = {
     id: [run, place.phase, place.sub].filter((p) => p !== '').join(' · '),
@@ -73,7 +74,8 @@ function series(
     else out.nan++;
     out.marks.push([step, null as unknown as number, bit] satisfies NonFiniteMark);
   });
-  return { metric: place.metric, section: place.section, model: out };
+  const unit = row.phase === 'system' ? systemUnit(row.name) : undefined;
+  return { metric: place.metric, section: place.section, unit, model: out };
 }
 
 /** The charts of one or more runs (a comparison passes two), one chart per metric name. */
@@ -81,8 +83,13 @@ export function staticModel(title: string, runs: readonly SampledRun[]): StaticM
   const charts = new Map<string, ChartModel>();
   runs.forEach(({ run, metrics }, i) => {
     for (const row of metrics) {
-      const { metric, section, model } = series(run, colorOf(i), row, false);
-      const chart = charts.get(metric) ?? { metric, section, series: [] };
+      const { metric, section, unit, model } = series(run, colorOf(i), row, false);
+      const chart = charts.get(metric) ?? {
+        metric,
+        section,
+        ...(unit === undefined ? {} : { unit }),
+        series: [],
+      };
       chart.series.push(model);
       charts.set(metric, chart);
     }

@@ -45,3 +45,8 @@ export function writeRanks(dir: string, ranks: number, steps: number): string {
   }
   return dir;
 }
+
+/** One system snapshot line: sample number `sample` taken at `ts`, with flat keys `values`. */
+export function systemLine(sample: number, ts: number, values: Record<string, number>): string {
+  return `{"v":1,"ts":${ts},"run_id":"r1","step":${sample},"name":"system","values":${JSON.stringify(values)},"tags":{"phase":"system"}}\n`;
+}

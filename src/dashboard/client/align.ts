@@ -35,12 +35,3 @@ export function align(tracks: readonly Track[]): Aligned {
   }
   return { x, columns };
 }
-
-/** The value of `column` at or before index `i` (the line's value under the cursor). */
-export function valueAtOrBefore(column: readonly (number | null)[], i: number): number | null {
-  for (let j = Math.min(i, column.length - 1); j >= 0; j--) {
-    const v = column[j];
-    if (v !== null && v !== undefined) return v;
-  }
-  return null;
-}

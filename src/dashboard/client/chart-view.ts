@@ -6,13 +6,14 @@
  */
 import uPlot from 'uplot';
 import type { ChartModel, SeriesModel } from '../chart-model.js';
-import { valueAtOrBefore } from './align.js';
 import { chartCsv } from './csv.js';
 import { el } from './dom.js';
 import { formatDuration, formatTick, formatValue, nonFiniteText } from './format.js';
 import { drawMarks } from './marks.js';
 import { plotData } from './plot-data.js';
-import { visibleSeries, type ViewState } from './view-state.js';
+import { formatWall, NEAR_PX, nearestPoint, pointPlace } from './readout.js';
+import { axisUnit, type AxisUnit } from './units.js';
+import { chartMode, isSystemChart, visibleSeries, type ChartMode, type ViewState } from './view-state.js';
 
 export const CHART_WIDTH = 560;
 const CHART_HEIGHT = 240;
@@ -33,6 +34,10 @@ export class ChartView {
   private readonly pinButton: HTMLButtonElement;
   private visible: SeriesModel[] = [];
   private lineColumn: number[] = [];
+  private pointIndex: (number | null)[][] = [];
+  private spacing: number[] = [];
+  private mode: ChartMode = { mode: 'step', smoothing: 0 };
+  private unit: AxisUnit = axisUnit(undefined, '');
 
   constructor(
     public model: ChartModel,
@@ -83,13 +88,28 @@ export class ChartView {
   render(): void {
     this.pinButton.textContent = this.state.pinned.has(this.model.metric) ? 'unpin' : 'pin';
     this.visible = visibleSeries(this.model, this.state);
-    const plot = plotData(this.visible, this.state);
+    const mode = chartMode(this.model, this.state);
+    const unit = axisUnit(this.model.unit, this.model.metric);
+    this.mode = mode;
+    this.unit = unit;
+    const plot = plotData(this.visible, this.state, mode);
     this.lineColumn = plot.lineColumn;
+    this.pointIndex = plot.pointIndex;
+    this.spacing = plot.spacing;
     this.plot?.destroy();
     const state = this.state;
     const visible = this.visible;
+    const xMode = mode.mode;
     const xTitle =
-      state.xMode === 'wall' ? 'wall time' : state.xMode === 'relative' ? 'time since start' : 'step';
+      xMode === 'wall'
+        ? 'wall time'
+        : xMode === 'relative'
+          ? 'time since start'
+          : xMode === 'sample'
+            ? 'sample'
+            : isSystemChart(this.model)
+              ? 'training step'
+              : 'step';
     const opts: uPlot.Options = {
       width: this.plotWidth(),
       height: CHART_HEIGHT,
@@ -98,27 +118,42 @@ export class ChartView {
       scales: {
         // A zoomed window shows exactly the steps chosen, not the extent of the buckets meeting it.
         x:
-          this.model.window !== undefined && state.xMode === 'step'
+          this.model.window !== undefined && xMode === 'step'
             ? { time: false, range: this.model.window }
-            : { time: state.xMode === 'wall' },
+            : { time: xMode === 'wall' },
         y: { distr: state.logY ? 3 : 1 },
       },
       axes: [
-        state.xMode === 'wall'
+        xMode === 'wall'
           ? { label: xTitle, labelSize: 18 }
           : {
               label: xTitle,
               labelSize: 18,
               values: (_u, ticks) =>
                 ticks.map((t) =>
-                  t === null ? '' : state.xMode === 'relative' ? formatDuration(t) : formatTick(t),
+                  t === null ? '' : xMode === 'relative' ? formatDuration(t) : formatTick(t),
                 ),
             },
-        // A log axis hands null for the ticks it leaves unlabelled.
         {
-          label: this.model.metric,
+          label: unit.title,
           labelSize: 18,
-          values: (_u, ticks) => ticks.map((t) => (t === null ? '' : formatTick(t))),
+          ...(unit.incrs !== undefined && !state.logY
+            ? {
+                incrs: (_u: uPlot, _axis: number, min: number, max: number) =>
+                  (unit.incrs as (largest: number) => number[])(Math.max(Math.abs(min), Math.abs(max))),
+              }
+            : {}),
+          // A log axis hands null for the ticks it leaves unlabelled, and no even spacing.
+          values: (_u, ticks, _axis, _space, incr) => {
+            const labels = state.logY
+              ? ticks.map((t) =>
+                  t === null ? '' : this.model.unit === undefined ? formatTick(t) : unit.value(t),
+                )
+              : unit.ticks(ticks, incr);
+            // The labels drawn on the canvas, where a page (or a test) can read them.
+            this.root.dataset.yTicks = labels.join(' | ');
+            return labels;
+          },
           // As wide as the longest label, so none is clipped (`2.5e+19`, `-0.000123`).
           size: (_u, values) =>
             values === null || values === undefined
@@ -129,11 +164,12 @@ export class ChartView {
       series: plot.series,
       bands: plot.bands,
       hooks: {
-        draw: [(u) => drawMarks(u, visible, state.xMode)],
+        draw: [(u) => drawMarks(u, visible, xMode)],
         setCursor: [(u) => this.showReadout(u)],
         setSelect: [
           (u) => {
-            if (u.select.width <= 0 || state.xMode !== 'step') return;
+            // The server's zoom is a range of the series' own steps: not a system chart's x.
+            if (u.select.width <= 0 || xMode !== 'step' || isSystemChart(this.model)) return;
             const from = u.posToVal(u.select.left, 'x');
             const to = u.posToVal(u.select.left + u.select.width, 'x');
             this.callbacks.zoom(this.model.metric, [Math.min(from, to), Math.max(from, to)]);
@@ -144,7 +180,7 @@ export class ChartView {
     this.plot = new uPlot(opts, plot.data, this.canvasHolder);
     this.plot.over.addEventListener('dblclick', () => this.callbacks.zoom(this.model.metric, undefined));
     this.root.dataset.points = String(plot.points);
-    this.root.dataset.axes = `${xTitle} | ${this.model.metric}`;
+    this.root.dataset.axes = `${xTitle} | ${unit.title}`;
     this.root.dataset.series = String(this.visible.length);
     this.renderLegend();
   }
@@ -175,38 +211,49 @@ export class ChartView {
   }
 
   private showReadout(u: uPlot): void {
-    const idx = u.cursor.idx;
-    if (idx === null || idx === undefined) {
+    const left = u.cursor.left;
+    if (left === undefined || left < 0 || u.data[0].length === 0) {
       this.readout.textContent = '\u00a0';
       return;
     }
-    const x = u.data[0][idx] as number;
+    const x = u.posToVal(left, 'x');
+    const xMode = this.mode.mode;
     const xText =
-      this.state.xMode === 'wall'
-        ? new Date(x * 1000).toISOString()
-        : this.state.xMode === 'relative'
+      xMode === 'wall'
+        ? formatWall(x)
+        : xMode === 'relative'
           ? formatDuration(x)
-          : `step ${formatValue(x)}`;
-    // A run that ended before the cursor (or starts after it) has no value there: it is left out
-    // rather than shown with its last value.
-    const covers = (s: SeriesModel): boolean => {
-      const xs = this.state.xMode === 'step' ? s.step : this.state.xMode === 'wall' ? s.ts : undefined;
-      if (xs === undefined || xs.length === 0) return true;
-      return x >= (xs[0] as number) && x <= (xs[xs.length - 1] as number);
-    };
+          : `${xMode === 'sample' ? 'sample' : 'step'} ${formatValue(Math.round(x))}`;
+    // A line answers only with a point near the cursor: within a few pixels, or within its own
+    // spacing (a sparse line, an eval every 50 steps); a run that ended before the cursor, starts
+    // after it or has a gap there is left out, not shown with a stale value.
+    const pixels = Math.abs(u.posToVal(left + NEAR_PX, 'x') - x);
+    const xs = u.data[0];
     const parts = this.visible.flatMap((s, i) => {
-      if (!covers(s)) return [];
       const column = u.data[this.lineColumn[i] as number] as (number | null)[];
+      const row = nearestPoint(xs, column, x, Math.max(pixels, this.spacing[i] ?? 0));
+      if (row === null) return [];
       const smoothedColumn =
-        !s.band && this.state.smoothing > 0
+        this.mode.smoothing > 0
           ? (u.data[(this.lineColumn[i] as number) + 1] as (number | null)[])
           : undefined;
-      const v = valueAtOrBefore(column, idx);
-      const sv = smoothedColumn === undefined ? null : valueAtOrBefore(smoothedColumn, idx);
-      const text = v === null ? '—' : formatValue(v);
-      return [`${s.label}: ${sv === null ? text : `${formatValue(sv)} (raw ${text})`}`];
+      const v = column[row] as number;
+      const sv = smoothedColumn?.[row] ?? null;
+      const text = this.unit.value(v);
+      let value = sv === null ? text : `${this.unit.value(sv)} (raw ${text})`;
+      if (s.band) {
+        // The band's edges follow the median's line columns: max, then min (plot-data.ts).
+        const hiColumn = (this.lineColumn[i] as number) + (smoothedColumn === undefined ? 1 : 2);
+        const hi = (u.data[hiColumn] as (number | null)[])[row];
+        const lo = (u.data[hiColumn + 1] as (number | null)[])[row];
+        if (hi !== null && hi !== undefined && lo !== null && lo !== undefined)
+          value += `, ranks ${this.unit.value(lo)}–${this.unit.value(hi)}`;
+      }
+      const point = this.pointIndex[i]?.[row];
+      const place = point === null || point === undefined ? '' : pointPlace(s, point, xMode);
+      return [`${s.label}: ${value}${place === '' ? '' : ` at ${place}`}`];
     });
-    this.readout.textContent = `${xText} · ${parts.join(' · ')}`;
+    this.readout.textContent = `${xText} · ${parts.length === 0 ? 'no point here' : parts.join(' · ')}`;
   }
 
   private downloadCsv(): void {

@@ -1,13 +1,14 @@
 /**
  * Turns a chart's visible series into uPlot data and series options: each line drawn raw (faint
  * when smoothing is on) with its smoothed line over it, a rank group as a median line inside a
- * min–max band. Values a log axis cannot show (≤ 0) are left out of that view.
+ * min–max band (median and both edges smoothed alike). Values a log axis cannot show (≤ 0) are
+ * left out of that view.
  */
 import type uPlot from 'uplot';
 import type { SeriesModel } from '../chart-model.js';
 import { align, type Track } from './align.js';
 import { smooth } from './smooth.js';
-import { xOf, type ViewState } from './view-state.js';
+import { xOf, type ChartMode, type ViewState } from './view-state.js';
 
 export interface PlotData {
   data: uPlot.AlignedData;
@@ -15,6 +16,10 @@ export interface PlotData {
   bands: uPlot.Band[];
   /** For each visible model series: the data column of its line (for the hover readout). */
   lineColumn: number[];
+  /** For each visible model series: per row of `data`, the index of its point there, or null. */
+  pointIndex: (number | null)[][];
+  /** For each visible model series: the median x distance between its neighbouring points. */
+  spacing: number[];
   /** Finite points drawn, over all visible lines. */
   points: number;
 }
@@ -26,20 +31,21 @@ function fade(color: string, alpha: number): string {
   return `${color}${hex}`;
 }
 
-export function plotData(visible: readonly SeriesModel[], state: ViewState): PlotData {
+export function plotData(visible: readonly SeriesModel[], state: ViewState, mode: ChartMode): PlotData {
   const tracks: Track[] = [];
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
   const lineColumn: number[] = [];
+  const spacing: number[] = [];
   const keep = (v: number | null | undefined): number | null =>
     v === null || v === undefined || !Number.isFinite(v) || (state.logY && v <= 0) ? null : v;
   let points = 0;
   for (const s of visible) {
-    const x = s.step.map((_, i) => xOf(s, i, state.xMode));
+    const x = s.step.map((_, i) => xOf(s, i, mode.mode));
     const y = s.y.map(keep);
     points += y.filter((v, i) => v !== null && x[i] !== null).length;
     const dash = s.dashed ? [6, 4] : undefined;
-    const smoothing = s.band ? 0 : state.smoothing;
+    const smoothing = mode.smoothing;
     const columns = [y];
     lineColumn.push(series.length);
     series.push({
@@ -62,7 +68,13 @@ export function plotData(visible: readonly SeriesModel[], state: ViewState): Plo
       });
     }
     if (s.band && s.lo !== undefined && s.hi !== undefined) {
-      columns.push(s.hi.map(keep), s.lo.map(keep));
+      const hiColumn = s.hi.map(keep);
+      const loColumn = s.lo.map(keep);
+      // Smoothed like the median, or the band would stay jagged around a smooth line.
+      columns.push(
+        smoothing > 0 ? smooth(hiColumn, smoothing) : hiColumn,
+        smoothing > 0 ? smooth(loColumn, smoothing) : loColumn,
+      );
       const hi = series.length;
       series.push({
         label: `${s.label} max`,
@@ -79,7 +91,27 @@ export function plotData(visible: readonly SeriesModel[], state: ViewState): Plo
       bands.push({ series: [hi, hi + 1], fill: fade(s.color, 0.2) });
     }
     tracks.push({ x, columns });
+    spacing.push(medianSpacing(x));
   }
   const aligned = align(tracks);
-  return { data: [aligned.x, ...aligned.columns] as uPlot.AlignedData, series, bands, lineColumn, points };
+  // Each series' own point indexes on the same rows: the readout finds a point's step and time.
+  const indexes = align(tracks.map((t) => ({ x: t.x, columns: [t.x.map((_, i) => i)] }))).columns;
+  return {
+    data: [aligned.x, ...aligned.columns] as uPlot.AlignedData,
+    series,
+    bands,
+    lineColumn,
+    pointIndex: indexes,
+    spacing,
+    points,
+  };
+}
+
+/** The median distance between neighbouring x values (0 with fewer than two). */
+export function medianSpacing(x: readonly (number | null)[]): number {
+  const sorted = x.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  const gaps = sorted.slice(1).map((v, i) => v - (sorted[i] as number));
+  if (gaps.length === 0) return 0;
+  gaps.sort((a, b) => a - b);
+  return gaps[gaps.length >> 1] as number;
 }

@@ -1,7 +1,7 @@
 /**
- * The controls above the charts: smoothing, log-scale y, the x axis, the metric filter, and the
- * run legend (click a run to hide or show it; a run with ranks picks its median-and-band view or
- * one rank).
+ * The controls above the charts: smoothing, log-scale y, the x axis (and the system charts' own x
+ * axis and smoothing switch), the metric filter, and the run legend (click a run to hide or show
+ * it; a run with ranks picks its median-and-band view or one rank).
  */
 import type { RunModel } from '../chart-model.js';
 import { el } from './dom.js';
@@ -41,6 +41,27 @@ export function toolbar(state: ViewState, hasTime: boolean, changed: () => void)
     state.xMode = xMode.value as XMode;
     changed();
   });
+  // System charts have their own x axis: wall time unless asked to line up with training steps.
+  const systemX = el('select', { id: 'dash-system-x' });
+  for (const [value, label] of [
+    ['wall', 'wall time'],
+    ['relative', 'relative time'],
+    ['step', 'training step (by time)'],
+  ] as const) {
+    const option = el('option', { value }, label);
+    if (value === state.systemX) option.selected = true;
+    systemX.append(option);
+  }
+  systemX.addEventListener('change', () => {
+    state.systemX = systemX.value as ViewState['systemX'];
+    changed();
+  });
+  const smoothSystem = el('input', { type: 'checkbox', id: 'dash-smooth-system' });
+  smoothSystem.checked = state.smoothSystem;
+  smoothSystem.addEventListener('change', () => {
+    state.smoothSystem = smoothSystem.checked;
+    changed();
+  });
   const filter = el('input', {
     type: 'search',
     id: 'dash-filter',
@@ -59,6 +80,8 @@ export function toolbar(state: ViewState, hasTime: boolean, changed: () => void)
     el('label', {}, 'smoothing ', smoothing, ' ', smoothingValue),
     el('label', {}, logY, ' log y'),
     el('label', {}, 'x axis ', xMode),
+    el('label', {}, 'system x axis ', systemX),
+    el('label', {}, smoothSystem, ' smooth system charts'),
     filter,
   );
 }
