@@ -4,8 +4,8 @@
  * its series first); a run that stops growing with a torn last record has it reported once the
  * writer has been quiet for QUIET_MS.
  *
- * A large TensorBoard run is opened from its run index (src/sources/tfevents/tfevents-index.ts)
- * when one still describes its files: the index's buckets enter the store and the reader goes on
+ * A large TensorBoard or W&B run is opened from its run index (src/sources/source-index.ts) when
+ * one still describes its files: the index's buckets enter the store and the reader goes on
  * after the indexed bytes. The first read (or what is new since the index) builds the index again,
  * so the next open reads only what was written since.
  */
@@ -15,10 +15,8 @@ import { PHASE_NAMES } from '../ndjson/line/metric-visitor.js';
 import { NameTable } from '../ndjson/line/name-table.js';
 import type { RunSpec } from '../sources/discover-sources.js';
 import { labelOf, type LiveRunReader, type RunInfo, type RunSink } from '../sources/run-source.js';
-import { IndexTap } from '../sources/tfevents/index-tap.js';
-import { loadTfeventsIndex, writeTfeventsIndex } from '../sources/tfevents/tfevents-index.js';
-import { TfeventsRunReader } from '../sources/tfevents/tfevents-run-reader.js';
-import { WandbRunReader } from '../sources/wandb/wandb-run-reader.js';
+import { IndexTap } from '../sources/index-tap.js';
+import { openIndexedRun, type IndexedRun } from '../sources/indexed-run.js';
 import type { BucketSeries, BucketSeriesState } from './bucket-series.js';
 import { chartPlace } from './chart-key.js';
 import { bucketStates, INDEX_MIN_BYTES } from './index-backlog.js';
@@ -88,9 +86,9 @@ export class SourceRunReader {
   private readonly reader: LiveRunReader;
   /** The run's name in the store, once its first scalar is read. */
   private label: string | undefined;
-  private readonly tfevents: TfeventsRunReader | undefined;
+  private readonly run: IndexedRun;
   private readonly visitor: RunStoreVisitor;
-  private readonly tap: IndexTap | undefined;
+  private readonly tap: IndexTap;
   private readonly names = new NameTable();
   private opened = false;
   /** Whether the first read went on from an index (and how many bytes it read past it). */
@@ -114,13 +112,10 @@ export class SourceRunReader {
     // The run's name is fixed by its first scalar: a W&B run's record (name and id) comes before it.
     const visitor = new RunStoreVisitor(store, names, () => (this.label ??= labelOf(this.reader.info)));
     this.visitor = visitor;
-    const tap =
-      spec.kind === 'tfevents'
-        ? new IndexTap(visitor, names, () => (this.tfevents as TfeventsRunReader).position)
-        : undefined;
+    const tap = new IndexTap(visitor, names, () => this.run.position);
     this.tap = tap;
     const sink: RunSink = {
-      visitor: tap ?? visitor,
+      visitor: tap,
       names,
       run: -1,
       problem: (problem) => {
@@ -134,26 +129,23 @@ export class SourceRunReader {
       },
       reset: () => {
         visitor.clear();
-        tap?.reset();
+        tap.reset();
       },
     };
-    this.tfevents =
-      spec.kind === 'tfevents'
-        ? new TfeventsRunReader({ path: spec.path, name: spec.name, sink })
-        : undefined;
-    this.reader = this.tfevents ?? new WandbRunReader({ path: spec.path, name: spec.name, sink });
+    this.run = openIndexedRun(spec, sink);
+    this.reader = this.run.reader;
   }
 
   /** A large run's first read goes on from its index when one still describes its files. */
-  private openFromIndex(reader: TfeventsRunReader): void {
-    const files = reader.listFiles();
+  private openFromIndex(): void {
+    const files = this.run.files();
     let bytes = 0;
     for (const file of files) bytes += fs.statSync(file).size;
     if (bytes < (this.options.indexMinBytes ?? INDEX_MIN_BYTES)) {
-      this.tap?.finish(0);
+      this.tap.finish(0);
       return;
     }
-    const index = loadTfeventsIndex(this.spec.path, reader.single, files, this.options.env);
+    const index = this.run.resumeFromIndex(files, this.options.env);
     if (index === undefined) return;
     const states = bucketStates(index.defs, [index.records], new Float64Array(0));
     index.defs.forEach((def, id) => {
@@ -162,27 +154,24 @@ export class SourceRunReader {
       const phase = PHASE_NAMES.indexOf(def.phase as (typeof PHASE_NAMES)[number]) as PhaseId;
       this.visitor.adopt(phase, this.names.idOfString(def.name), state);
     });
-    reader.resume(index.state);
-    this.tap?.restore(index.defs, index.records);
+    this.tap.restore(index.defs, index.records);
     this.indexed = true;
   }
 
   /** After the first read: the index is written again when the read brought anything new. */
-  private keepIndex(reader: TfeventsRunReader): void {
-    const built = this.tap?.finish(reader.position);
-    if (built === undefined || (this.indexed && reader.bytesRead === 0)) return;
-    writeTfeventsIndex(
-      this.spec.path,
-      reader.single,
-      { ...built, state: reader.save() },
+  private keepIndex(): void {
+    const built = this.tap.finish(this.run.position);
+    if (built === undefined || (this.indexed && this.run.bytesRead === 0)) return;
+    this.run.writeIndex(
+      built,
       this.options.env,
       this.options.onWarning ?? ((message) => process.stderr.write(`dashboard: ${message}\n`)),
     );
   }
 
-  /** Event-file bytes read so far (a run opened from its index reads only what is past it). */
+  /** Run bytes read so far (a run opened from its index reads only what is past it). */
   get bytesRead(): number {
-    return this.tfevents?.bytesRead ?? 0;
+    return this.run.bytesRead;
   }
 
   get info(): RunInfo {
@@ -192,9 +181,9 @@ export class SourceRunReader {
   async poll(): Promise<boolean> {
     const first = !this.opened;
     this.opened = true;
-    if (first && this.tfevents !== undefined) this.openFromIndex(this.tfevents);
+    if (first) this.openFromIndex();
     const read = (await this.reader.poll()) || (first && this.indexed);
-    if (first && this.tfevents !== undefined) this.keepIndex(this.tfevents);
+    if (first) this.keepIndex();
     const info = this.reader.info;
     if (info.notShown.size > this.told) {
       [...info.notShown].slice(this.told).forEach(([key, kind]) => this.notShown(labelOf(info), key, kind));

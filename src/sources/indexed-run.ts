@@ -1,0 +1,77 @@
+/**
+ * A TensorBoard or W&B run reader with its run index (source-index.ts): what a caller that opens
+ * large runs from their index needs of either kind, so it does not care which it reads.
+ */
+import type { SeriesDef } from '../run-index/index-builder.js';
+import type { RunSpec } from './discover-sources.js';
+import type { LiveRunReader } from './run-source.js';
+import { loadTfeventsIndex, writeTfeventsIndex } from './tfevents/tfevents-index.js';
+import { TfeventsRunReader } from './tfevents/tfevents-run-reader.js';
+import { loadWandbIndex, writeWandbIndex } from './wandb/wandb-index.js';
+import { WandbRunReader } from './wandb/wandb-run-reader.js';
+import type { RunSink } from './run-source.js';
+
+export interface IndexBuckets {
+  defs: SeriesDef[];
+  records: Float64Array;
+}
+
+export interface IndexedRun {
+  readonly reader: LiveRunReader;
+  /** Byte position, in the run, of the record being read (where the index places its scalars). */
+  readonly position: number;
+  /** Run bytes read from disk so far. */
+  readonly bytesRead: number;
+  /** The run's files now, in reading order. */
+  files(): string[];
+  /** Before the first poll: the reader goes on after the index, when one still describes `files`; its buckets. */
+  resumeFromIndex(files: readonly string[], env?: NodeJS.ProcessEnv): IndexBuckets | undefined;
+  /** After a poll: writes the run's index, the reader's resume point with `buckets`. */
+  writeIndex(buckets: IndexBuckets, env?: NodeJS.ProcessEnv, onWarning?: (message: string) => void): void;
+}
+
+export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
+  const options = { path: spec.path, name: spec.name, sink };
+  if (spec.kind === 'tfevents') {
+    const reader = new TfeventsRunReader(options);
+    return {
+      reader,
+      get position() {
+        return reader.position;
+      },
+      get bytesRead() {
+        return reader.bytesRead;
+      },
+      files: () => reader.listFiles(),
+      resumeFromIndex(files, env) {
+        const index = loadTfeventsIndex(spec.path, reader.single, files, env);
+        if (index !== undefined) reader.resume(index.state);
+        return index;
+      },
+      writeIndex(buckets, env, onWarning) {
+        writeTfeventsIndex(spec.path, reader.single, { ...buckets, state: reader.save() }, env, onWarning);
+      },
+    };
+  }
+  const reader = new WandbRunReader(options);
+  return {
+    reader,
+    get position() {
+      return reader.position;
+    },
+    get bytesRead() {
+      return reader.bytesRead;
+    },
+    files: () => reader.findFiles(),
+    resumeFromIndex(files, env) {
+      const log = files[0];
+      const index = log === undefined ? undefined : loadWandbIndex(log, env);
+      if (index !== undefined) reader.resume(index.state);
+      return index;
+    },
+    writeIndex(buckets, env, onWarning) {
+      const log = reader.files[0];
+      if (log !== undefined) writeWandbIndex(log, { ...buckets, state: reader.save() }, env, onWarning);
+    },
+  };
+}
