@@ -88,6 +88,7 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
           JSON.stringify({
             ...live.store.index(),
             inputs: live.inputList(),
+            loading: live.loadingRuns(),
             droppedClients: live.droppedClients,
             finished: live.finished,
           }),

@@ -6,9 +6,9 @@ import type { SeriesDef } from '../run-index/index-builder.js';
 import type { RunSpec } from './discover-sources.js';
 import type { LiveRunReader } from './run-source.js';
 import { loadTfeventsIndex, writeTfeventsIndex } from './tfevents/tfevents-index.js';
-import { TfeventsRunReader } from './tfevents/tfevents-run-reader.js';
+import { TfeventsRunReader, type TfeventsResumeState } from './tfevents/tfevents-run-reader.js';
 import { loadWandbIndex, writeWandbIndex } from './wandb/wandb-index.js';
-import { WandbRunReader } from './wandb/wandb-run-reader.js';
+import { WandbRunReader, type WandbResumeState } from './wandb/wandb-run-reader.js';
 import type { RunSink } from './run-source.js';
 
 export interface IndexBuckets {
@@ -24,6 +24,10 @@ export interface IndexedRun {
   readonly bytesRead: number;
   /** The run's files now, in reading order. */
   files(): string[];
+  /** Where the reader stands (plain data: it crosses threads), for `resume` in another reader of the run. */
+  save(): unknown;
+  /** Before the first poll: goes on from what `save` gave (the files must be unchanged up to there). */
+  resume(state: unknown): void;
   /** Before the first poll: the reader goes on after the index, when one still describes `files`; its buckets. */
   resumeFromIndex(files: readonly string[], env?: NodeJS.ProcessEnv): IndexBuckets | undefined;
   /** After a poll: writes the run's index, the reader's resume point with `buckets`. */
@@ -43,6 +47,8 @@ export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
         return reader.bytesRead;
       },
       files: () => reader.listFiles(),
+      save: () => reader.save(),
+      resume: (state) => reader.resume(state as TfeventsResumeState),
       resumeFromIndex(files, env) {
         const index = loadTfeventsIndex(spec.path, reader.single, files, env);
         if (index !== undefined) reader.resume(index.state);
@@ -63,6 +69,8 @@ export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
       return reader.bytesRead;
     },
     files: () => reader.findFiles(),
+    save: () => reader.save(),
+    resume: (state) => reader.resume(state as WandbResumeState),
     resumeFromIndex(files, env) {
       const log = files[0];
       const index = log === undefined ? undefined : loadWandbIndex(log, env);
