@@ -28,10 +28,24 @@ export interface IndexedRun {
   save(): unknown;
   /** Before the first poll: goes on from what `save` gave (the files must be unchanged up to there). */
   resume(state: unknown): void;
-  /** Before the first poll: the reader goes on after the index, when one still describes `files`; its buckets. */
-  resumeFromIndex(files: readonly string[], env?: NodeJS.ProcessEnv): IndexBuckets | undefined;
-  /** After a poll: writes the run's index, the reader's resume point with `buckets`. */
-  writeIndex(buckets: IndexBuckets, env?: NodeJS.ProcessEnv, onWarning?: (message: string) => void): void;
+  /**
+   * Before the first poll: the reader goes on after the index, when one still describes `files`;
+   * its buckets, and the state it was written with (`extra` of writeIndex included). `variant`
+   * names another index of the run (summarize's `.summary`).
+   */
+  resumeFromIndex(
+    files: readonly string[],
+    env?: NodeJS.ProcessEnv,
+    variant?: string,
+  ): (IndexBuckets & { state: object }) | undefined;
+  /** After a poll: writes the run's index, the reader's resume point (with `extra`) and `buckets`. */
+  writeIndex(
+    buckets: IndexBuckets,
+    env?: NodeJS.ProcessEnv,
+    onWarning?: (message: string) => void,
+    variant?: string,
+    extra?: object,
+  ): void;
 }
 
 export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
@@ -49,13 +63,14 @@ export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
       files: () => reader.listFiles(),
       save: () => reader.save(),
       resume: (state) => reader.resume(state as TfeventsResumeState),
-      resumeFromIndex(files, env) {
-        const index = loadTfeventsIndex(spec.path, reader.single, files, env);
+      resumeFromIndex(files, env, variant) {
+        const index = loadTfeventsIndex(spec.path, reader.single, files, env, variant);
         if (index !== undefined) reader.resume(index.state);
         return index;
       },
-      writeIndex(buckets, env, onWarning) {
-        writeTfeventsIndex(spec.path, reader.single, { ...buckets, state: reader.save() }, env, onWarning);
+      writeIndex(buckets, env, onWarning, variant, extra) {
+        const state = { ...reader.save(), ...extra };
+        writeTfeventsIndex(spec.path, reader.single, { ...buckets, state }, env, onWarning, variant);
       },
     };
   }
@@ -71,15 +86,16 @@ export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
     files: () => reader.findFiles(),
     save: () => reader.save(),
     resume: (state) => reader.resume(state as WandbResumeState),
-    resumeFromIndex(files, env) {
+    resumeFromIndex(files, env, variant) {
       const log = files[0];
-      const index = log === undefined ? undefined : loadWandbIndex(log, env);
+      const index = log === undefined ? undefined : loadWandbIndex(log, env, variant);
       if (index !== undefined) reader.resume(index.state);
       return index;
     },
-    writeIndex(buckets, env, onWarning) {
+    writeIndex(buckets, env, onWarning, variant, extra) {
       const log = reader.files[0];
-      if (log !== undefined) writeWandbIndex(log, { ...buckets, state: reader.save() }, env, onWarning);
+      const state = { ...reader.save(), ...extra };
+      if (log !== undefined) writeWandbIndex(log, { ...buckets, state }, env, onWarning, variant);
     },
   };
 }

@@ -20,11 +20,14 @@ export interface TfeventsIndex {
   state: TfeventsResumeState;
 }
 
-/** The name the index is found under (index-path.ts adds `.idx`, or picks the cache folder). */
-export function indexKey(runPath: string, single: boolean): string {
+/**
+ * The name the index is found under (index-path.ts adds `.idx`, or picks the cache folder);
+ * `variant` names another index of the same run (`.summary`: summarize's, see indexed-run.ts).
+ */
+export function indexKey(runPath: string, single: boolean, variant = ''): string {
   return single
-    ? path.join(path.dirname(runPath), `.${path.basename(runPath)}`)
-    : path.join(runPath, '.tfevents');
+    ? path.join(path.dirname(runPath), `.${path.basename(runPath)}${variant}`)
+    : path.join(runPath, `.tfevents${variant}`);
 }
 
 /**
@@ -36,8 +39,10 @@ export function loadTfeventsIndex(
   single: boolean,
   files: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  variant = '',
 ): TfeventsIndex | undefined {
-  const index = loadSourceIndex<TfeventsResumeState>(indexKey(runPath, single), 'tfevents', files, env);
+  const key = indexKey(runPath, single, variant);
+  const index = loadSourceIndex<TfeventsResumeState>(key, 'tfevents', files, env);
   if (index === undefined) return undefined;
   const byName = new Map(files.map((file) => [path.basename(file), file]));
   const state = index.state;
@@ -57,9 +62,10 @@ export function writeTfeventsIndex(
   index: Omit<TfeventsIndex, 'path'>,
   env: NodeJS.ProcessEnv = process.env,
   onWarning: (message: string) => void = () => undefined,
+  variant = '',
 ): string | undefined {
   return writeSourceIndex(
-    indexKey(runPath, single),
+    indexKey(runPath, single, variant),
     'tfevents',
     {
       run: runPath,

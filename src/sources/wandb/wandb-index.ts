@@ -14,14 +14,21 @@ import type { WandbResumeState } from './wandb-run-reader.js';
 
 export type WandbIndex = SourceIndex<WandbResumeState>;
 
-/** The name the index is found under (index-path.ts adds `.idx`, or picks the cache folder). */
-export function wandbIndexKey(log: string): string {
-  return path.join(path.dirname(log), `.${path.basename(log)}`);
+/**
+ * The name the index is found under (index-path.ts adds `.idx`, or picks the cache folder);
+ * `variant` names another index of the same run (`.summary`: summarize's, see indexed-run.ts).
+ */
+export function wandbIndexKey(log: string, variant = ''): string {
+  return path.join(path.dirname(log), `.${path.basename(log)}${variant}`);
 }
 
 /** The index of the log, when one exists and still describes it; undefined otherwise. */
-export function loadWandbIndex(log: string, env: NodeJS.ProcessEnv = process.env): WandbIndex | undefined {
-  return loadSourceIndex<WandbResumeState>(wandbIndexKey(log), 'wandb', [log], env);
+export function loadWandbIndex(
+  log: string,
+  env: NodeJS.ProcessEnv = process.env,
+  variant = '',
+): WandbIndex | undefined {
+  return loadSourceIndex<WandbResumeState>(wandbIndexKey(log, variant), 'wandb', [log], env);
 }
 
 /** Writes the index of a log; an index that cannot be kept is told through `onWarning`, not thrown. */
@@ -30,9 +37,10 @@ export function writeWandbIndex(
   index: { defs: SeriesDef[]; records: Float64Array; state: WandbResumeState },
   env: NodeJS.ProcessEnv = process.env,
   onWarning: (message: string) => void = () => undefined,
+  variant = '',
 ): string | undefined {
   return writeSourceIndex(
-    wandbIndexKey(log),
+    wandbIndexKey(log, variant),
     'wandb',
     { run: log, files: [{ path: log, next: index.state.next }], ...index },
     env,
