@@ -100,6 +100,7 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
           JSON.stringify({
             ...live.store.index(query),
             inputs: live.inputList(),
+            loading: live.loadingRuns(),
             droppedClients: live.droppedClients,
             zoom: zoomReader.counters(),
             finished: live.finished,

@@ -68,12 +68,20 @@ export class LiveRuns {
   private lastDiscover = 0;
   private polling: Promise<void> | undefined;
   private stopped = false;
+  /** Set once the first round is done: runs found after it load in the background. */
+  private started = false;
 
   constructor(private readonly options: LiveRunsOptions) {}
+
+  /** TensorBoard and W&B runs (folders or files) whose first read is running in a worker thread now. */
+  loadingRuns(): string[] {
+    return [...this.runReaders].flatMap(([path, reader]) => (reader.loading ? [path] : []));
+  }
 
   /** Reads everything there is now (the first page shows complete charts), then keeps polling. */
   async start(): Promise<void> {
     await this.tick();
+    this.started = true;
     this.schedule();
   }
 
@@ -160,7 +168,13 @@ export class LiveRuns {
       for (const spec of discoverRuns(inputs, this.options.source)) {
         if (!this.runReaders.has(spec.path)) {
           const onMalformed = this.options.onMalformed ?? (() => undefined);
-          this.runReaders.set(spec.path, new SourceRunReader(spec, this.store, onMalformed));
+          // The first page waits for the runs there are at start; a run found later loads while
+          // the page and the other runs go on (in a worker thread, see source-run-reader.ts).
+          const options = { waitForFirstRead: !this.started };
+          this.runReaders.set(
+            spec.path,
+            new SourceRunReader(spec, this.store, onMalformed, undefined, undefined, options),
+          );
         }
       }
       const streams = this.options.source === undefined || this.options.source === 'ndjson';

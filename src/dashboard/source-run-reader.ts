@@ -4,93 +4,81 @@
  * its series first); a run that stops growing with a torn last record has it reported once the
  * writer has been quiet for QUIET_MS.
  *
- * A large TensorBoard run is opened from its run index (src/sources/tfevents/tfevents-index.ts)
- * when one still describes its files: the index's buckets enter the store and the reader goes on
+ * A large TensorBoard or W&B run is opened from its run index (src/sources/source-index.ts) when
+ * one still describes its files: the index's buckets enter the store and the reader goes on
  * after the indexed bytes. The first read (or what is new since the index) builds the index again,
  * so the next open reads only what was written since.
+ *
+ * The first read, the long one, runs in a worker thread (source-worker.ts) when the compiled
+ * worker exists: the server goes on answering, and the NDJSON streams on updating, while a big
+ * run loads. The worker sends back the run's series as buckets and the reader's resume point;
+ * later reads (what the writer appends) are small and run here.
  */
 import fs from 'node:fs';
-import type { MalformedLine, MetricVisitor, PhaseId } from '../ndjson/line/metric-visitor.js';
+import type { MalformedLine, PhaseId } from '../ndjson/line/metric-visitor.js';
 import { PHASE_NAMES } from '../ndjson/line/metric-visitor.js';
 import { NameTable } from '../ndjson/line/name-table.js';
+import { runPool, workersAvailable } from '../ndjson/worker-pool.js';
 import type { RunSpec } from '../sources/discover-sources.js';
 import { labelOf, type LiveRunReader, type RunInfo, type RunSink } from '../sources/run-source.js';
-import { IndexTap } from '../sources/tfevents/index-tap.js';
-import { loadTfeventsIndex, writeTfeventsIndex } from '../sources/tfevents/tfevents-index.js';
-import { TfeventsRunReader } from '../sources/tfevents/tfevents-run-reader.js';
-import { WandbRunReader } from '../sources/wandb/wandb-run-reader.js';
-import type { BucketSeries, BucketSeriesState } from './bucket-series.js';
-import { chartPlace } from './chart-key.js';
+import { IndexTap } from '../sources/index-tap.js';
+import { openIndexedRun, type IndexedRun } from '../sources/indexed-run.js';
+import type { BucketSeriesState } from './bucket-series.js';
 import { bucketStates, INDEX_MIN_BYTES } from './index-backlog.js';
+import { RunStoreVisitor, type RunSeriesPart } from './run-store-visitor.js';
 import type { SeriesStore } from './series-store.js';
+
+const WORKER_URL = new URL('./source-worker.js', import.meta.url);
 
 /** A writer quiet this long with a torn last record is taken to be gone, and the record reported. */
 export const QUIET_MS = 30_000;
-
-class RunStoreVisitor implements MetricVisitor {
-  private readonly cache: (BucketSeries | undefined)[][] = [[], [], []];
-  private readonly metric: string[][] = [[], [], []];
-  private readonly made: { series: BucketSeries; metric: string }[] = [];
-
-  constructor(
-    private readonly store: SeriesStore,
-    private readonly names: NameTable,
-    private readonly run: () => string,
-  ) {}
-
-  scalar(phase: PhaseId, name: number, _run: number, step: number | bigint, ts: number, value: number): void {
-    let series = this.cache[phase]?.[name];
-    if (series === undefined) {
-      const text = this.names.name(name);
-      series = this.store.series(this.run(), 0, PHASE_NAMES[phase], text);
-      const metric = chartPlace(PHASE_NAMES[phase], text).metric;
-      (this.cache[phase] as BucketSeries[])[name] = series;
-      (this.metric[phase] as string[])[name] = metric;
-      this.made.push({ series, metric });
-    }
-    const x = typeof step === 'bigint' ? Number(step) : Number.isNaN(step) ? series.points : step;
-    series.add(x, ts, value);
-    this.store.touch((this.metric[phase] as string[])[name] as string);
-  }
-
-  /** Index buckets of a series, before its first scalar: a restart clears them like the rest. */
-  adopt(phase: PhaseId, name: number, state: BucketSeriesState): void {
-    const text = this.names.name(name);
-    const series = this.store.series(this.run(), 0, PHASE_NAMES[phase], text);
-    const metric = chartPlace(PHASE_NAMES[phase], text).metric;
-    (this.cache[phase] as BucketSeries[])[name] = series;
-    (this.metric[phase] as string[])[name] = metric;
-    this.made.push({ series, metric });
-    series.append(state);
-    this.store.touch(metric);
-  }
-
-  malformed(): void {
-    // Run readers report bad input through their sink, with file and byte offset.
-  }
-
-  clear(): void {
-    for (const { series, metric } of this.made) {
-      series.clear();
-      this.store.touch(metric);
-    }
-  }
-}
 
 export interface SourceRunOptions {
   /** Runs smaller than this are read whole (every point exact); larger ones through their index. */
   indexMinBytes?: number;
   env?: NodeJS.ProcessEnv;
   onWarning?: (message: string) => void;
+  /** Read the run the first time in a worker thread (default: when the compiled worker exists). */
+  worker?: boolean;
+  /**
+   * Polls wait for the worker's first read (the dashboard's first round: the first page shows
+   * complete charts); otherwise they return at once until it is done (a run found later).
+   */
+  waitForFirstRead?: boolean;
+}
+
+/** A run's first read, done in a worker thread, as plain data. */
+export interface FirstRead {
+  parts: RunSeriesPart[];
+  /** The reader's resume point (indexed-run.ts `save`). */
+  state: unknown;
+  problems: Array<{ file: string; line: MalformedLine }>;
+  indexed: boolean;
+  bytesRead: number;
+  read: boolean;
+}
+
+export interface FirstReadTask {
+  index: number;
+  spec: RunSpec;
+  options: Pick<SourceRunOptions, 'indexMinBytes' | 'env'>;
 }
 
 export class SourceRunReader {
   private readonly reader: LiveRunReader;
   /** The run's name in the store, once its first scalar is read. */
   private label: string | undefined;
-  private readonly tfevents: TfeventsRunReader | undefined;
-  private readonly visitor: RunStoreVisitor;
-  private readonly tap: IndexTap | undefined;
+  /** @internal */
+  readonly run: IndexedRun;
+  /** The worker's first read while it runs, then what it found, until a poll takes it in. */
+  private firstRead: Promise<void> | undefined;
+  private firstResult: FirstRead | undefined;
+  private firstError: unknown;
+  private workerBytes = 0;
+  private workerFailed = false;
+  /** @internal the worker's first read answers from these */
+  readonly visitor: RunStoreVisitor;
+  private readonly tap: IndexTap;
   private readonly names = new NameTable();
   private opened = false;
   /** Whether the first read went on from an index (and how many bytes it read past it). */
@@ -103,7 +91,7 @@ export class SourceRunReader {
   constructor(
     readonly spec: RunSpec,
     private readonly store: SeriesStore,
-    onMalformed: (file: string, line: MalformedLine) => void,
+    private readonly onMalformed: (file: string, line: MalformedLine) => void,
     private readonly quietMs = QUIET_MS,
     /** Told once per tag or key the dashboard does not draw (histograms, text, strings…). */
     private readonly notShown: (run: string, key: string, kind: string) => void = (run, key, kind) =>
@@ -114,13 +102,10 @@ export class SourceRunReader {
     // The run's name is fixed by its first scalar: a W&B run's record (name and id) comes before it.
     const visitor = new RunStoreVisitor(store, names, () => (this.label ??= labelOf(this.reader.info)));
     this.visitor = visitor;
-    const tap =
-      spec.kind === 'tfevents'
-        ? new IndexTap(visitor, names, () => (this.tfevents as TfeventsRunReader).position)
-        : undefined;
+    const tap = new IndexTap(visitor, names, () => this.run.position);
     this.tap = tap;
     const sink: RunSink = {
-      visitor: tap ?? visitor,
+      visitor: tap,
       names,
       run: -1,
       problem: (problem) => {
@@ -134,26 +119,23 @@ export class SourceRunReader {
       },
       reset: () => {
         visitor.clear();
-        tap?.reset();
+        tap.reset();
       },
     };
-    this.tfevents =
-      spec.kind === 'tfevents'
-        ? new TfeventsRunReader({ path: spec.path, name: spec.name, sink })
-        : undefined;
-    this.reader = this.tfevents ?? new WandbRunReader({ path: spec.path, name: spec.name, sink });
+    this.run = openIndexedRun(spec, sink);
+    this.reader = this.run.reader;
   }
 
   /** A large run's first read goes on from its index when one still describes its files. */
-  private openFromIndex(reader: TfeventsRunReader): void {
-    const files = reader.listFiles();
+  private openFromIndex(): void {
+    const files = this.run.files();
     let bytes = 0;
     for (const file of files) bytes += fs.statSync(file).size;
     if (bytes < (this.options.indexMinBytes ?? INDEX_MIN_BYTES)) {
-      this.tap?.finish(0);
+      this.tap.finish(0);
       return;
     }
-    const index = loadTfeventsIndex(this.spec.path, reader.single, files, this.options.env);
+    const index = this.run.resumeFromIndex(files, this.options.env);
     if (index === undefined) return;
     const states = bucketStates(index.defs, [index.records], new Float64Array(0));
     index.defs.forEach((def, id) => {
@@ -162,27 +144,98 @@ export class SourceRunReader {
       const phase = PHASE_NAMES.indexOf(def.phase as (typeof PHASE_NAMES)[number]) as PhaseId;
       this.visitor.adopt(phase, this.names.idOfString(def.name), state);
     });
-    reader.resume(index.state);
-    this.tap?.restore(index.defs, index.records);
+    this.tap.restore(index.defs, index.records);
     this.indexed = true;
   }
 
   /** After the first read: the index is written again when the read brought anything new. */
-  private keepIndex(reader: TfeventsRunReader): void {
-    const built = this.tap?.finish(reader.position);
-    if (built === undefined || (this.indexed && reader.bytesRead === 0)) return;
-    writeTfeventsIndex(
-      this.spec.path,
-      reader.single,
-      { ...built, state: reader.save() },
+  private keepIndex(): void {
+    const built = this.tap.finish(this.run.position);
+    if (built === undefined || (this.indexed && this.run.bytesRead === 0)) return;
+    this.run.writeIndex(
+      built,
       this.options.env,
       this.options.onWarning ?? ((message) => process.stderr.write(`dashboard: ${message}\n`)),
     );
   }
 
-  /** Event-file bytes read so far (a run opened from its index reads only what is past it). */
+  /** Run bytes read so far (a run opened from its index reads only what is past it). */
   get bytesRead(): number {
-    return this.tfevents?.bytesRead ?? 0;
+    return this.workerBytes + this.run.bytesRead;
+  }
+
+  /** Whether the first read is running in a worker thread now (or done, and not yet in the store). */
+  get loading(): boolean {
+    return this.firstRead !== undefined;
+  }
+
+  private get settled(): boolean {
+    return this.firstResult !== undefined || this.firstError !== undefined;
+  }
+
+  /** Starts the first read in a worker thread. */
+  private startWorker(): void {
+    const { indexMinBytes, env } = this.options;
+    const task: FirstReadTask = { index: 0, spec: this.spec, options: { indexMinBytes, env } };
+    this.firstRead = runPool<FirstReadTask, FirstRead>(WORKER_URL, [task], 1).then(
+      ([result]) => {
+        this.firstResult = result;
+      },
+      (error: unknown) => {
+        this.firstError = error ?? new Error('the worker thread failed');
+      },
+    );
+  }
+
+  /** Takes in the worker's first read: its series, problems and the reader's resume point. */
+  private adoptFirstRead(first: FirstRead): boolean {
+    // The worker kept the index: this thread's reader follows the run, it does not index it.
+    this.tap.finish(0);
+    this.run.resume(first.state);
+    for (const part of first.parts)
+      this.visitor.adopt(part.phase, this.names.idOfString(part.name), part.state);
+    for (const problem of first.problems) {
+      this.store.malformed++;
+      this.onMalformed(problem.file, problem.line);
+    }
+    this.indexed = first.indexed;
+    this.workerBytes = first.bytesRead;
+    return first.read;
+  }
+
+  /** The first read in this thread: from the index when there is one, then what is past it. */
+  private async readFirst(): Promise<boolean> {
+    this.openFromIndex();
+    const read = (await this.reader.poll()) || this.indexed;
+    this.keepIndex();
+    return read;
+  }
+
+  /** What a poll reads: the first read (here or from the worker), then what is new. */
+  private async readNew(): Promise<boolean> {
+    if (!this.opened) {
+      this.opened = true;
+      const worker = !this.workerFailed && (this.options.worker ?? workersAvailable(WORKER_URL));
+      if (!worker) return this.readFirst();
+      this.startWorker();
+    }
+    if (this.firstRead !== undefined) {
+      if (!this.settled && this.options.waitForFirstRead !== true) return false;
+      await this.firstRead;
+      this.firstRead = undefined;
+      const error = this.firstError;
+      const result = this.firstResult;
+      this.firstError = undefined;
+      this.firstResult = undefined;
+      if (result === undefined) {
+        // Read it here the next time: the worker could not (the error says why).
+        this.opened = false;
+        this.workerFailed = true;
+        throw error;
+      }
+      return this.adoptFirstRead(result) || (await this.reader.poll());
+    }
+    return this.reader.poll();
   }
 
   get info(): RunInfo {
@@ -190,11 +243,7 @@ export class SourceRunReader {
   }
 
   async poll(): Promise<boolean> {
-    const first = !this.opened;
-    this.opened = true;
-    if (first && this.tfevents !== undefined) this.openFromIndex(this.tfevents);
-    const read = (await this.reader.poll()) || (first && this.indexed);
-    if (first && this.tfevents !== undefined) this.keepIndex(this.tfevents);
+    const read = await this.readNew();
     const info = this.reader.info;
     if (info.notShown.size > this.told) {
       [...info.notShown].slice(this.told).forEach(([key, kind]) => this.notShown(labelOf(info), key, kind));

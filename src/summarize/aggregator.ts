@@ -6,6 +6,14 @@ import type { MalformedLine, MetricVisitor, PhaseId } from '../ndjson/line/metri
 import { PHASE_NAMES } from '../ndjson/line/metric-visitor.js';
 import type { NameTables } from '../ndjson/read-metric-records.js';
 import { NameTable } from '../ndjson/line/name-table.js';
+import {
+  decodeNumber,
+  decodeStep,
+  encodeNumber,
+  type AggregatorState,
+  type MetricStatsState,
+  type RunStatsState,
+} from './aggregator-state.js';
 import { Downsample } from './downsample.js';
 import { mergeSummaries } from './merge.js';
 import {
@@ -30,7 +38,69 @@ class MetricStats {
   sum = 0;
   /** Neumaier compensation: the low-order bits `sum` lost, so sums of parts equal the sum of the whole. */
   sumCompensation = 0;
-  readonly sample = new Downsample();
+  sample = new Downsample();
+
+  save(): MetricStatsState {
+    const sample = this.sample.save();
+    return {
+      fields: [
+        this.count,
+        this.nonFinite,
+        this.first,
+        this.firstStep,
+        this.last,
+        this.lastStep,
+        this.min,
+        this.minStep,
+        this.max,
+        this.maxStep,
+        this.sum,
+        this.sumCompensation,
+      ].map(encodeNumber),
+      sample: { ...sample, steps: sample.steps.map(encodeNumber), values: sample.values.map(encodeNumber) },
+    };
+  }
+
+  static restore(state: MetricStatsState): MetricStats {
+    const stats = new MetricStats();
+    const [
+      count,
+      nonFinite,
+      first,
+      firstStep,
+      last,
+      lastStep,
+      min,
+      minStep,
+      max,
+      maxStep,
+      sum,
+      compensation,
+    ] = state.fields;
+    const n = (value: unknown): number => decodeNumber(value as number | string);
+    const step = (value: unknown): Step => decodeStep(value as number | string);
+    Object.assign(stats, {
+      count: n(count),
+      nonFinite: n(nonFinite),
+      first: n(first),
+      firstStep: step(firstStep),
+      last: n(last),
+      lastStep: step(lastStep),
+      min: n(min),
+      minStep: step(minStep),
+      max: n(max),
+      maxStep: step(maxStep),
+      sum: n(sum),
+      sumCompensation: n(compensation),
+    });
+    const sample = state.sample;
+    stats.sample = Downsample.restore({
+      ...sample,
+      steps: sample.steps.map(n),
+      values: sample.values.map(n),
+    });
+    return stats;
+  }
 
   add(step: Step, value: number): void {
     if (this.count++ === 0) {
@@ -122,6 +192,43 @@ export class SummaryAggregator implements MetricVisitor {
     this.runs.clear();
     this.lastRun = NaN;
     this.lastStats = undefined;
+  }
+
+  /** Everything gathered so far, as JSON, for an aggregator that goes on later (`restore`). */
+  save(): AggregatorState {
+    const byRun: RunStatsState[] = [...this.runs].map(([run, r]) => ({
+      run,
+      stats: r.stats.map((stats) => stats?.save() ?? null),
+      tsMin: encodeNumber(r.tsMin),
+      tsMax: encodeNumber(r.tsMax),
+      stepMin: r.stepMin.map(encodeNumber),
+      stepMax: r.stepMax.map(encodeNumber),
+    }));
+    return {
+      names: [...this.tables.names.names],
+      runs: [...this.tables.runs.names],
+      byRun,
+      reports: [...this.reports],
+      file: this.file,
+    };
+  }
+
+  /** Takes up what `save` gave, before anything else is read: the next scalar goes on from there. */
+  restore(state: AggregatorState): void {
+    for (const name of state.names) this.tables.names.idOfString(name);
+    for (const run of state.runs) this.tables.runs.idOfString(run);
+    this.reset();
+    for (const saved of state.byRun) {
+      const r = new RunStats();
+      saved.stats.forEach((stats) => r.stats.push(stats === null ? undefined : MetricStats.restore(stats)));
+      r.tsMin = decodeNumber(saved.tsMin);
+      r.tsMax = decodeNumber(saved.tsMax);
+      saved.stepMin.forEach((step, i) => (r.stepMin[i] = decodeStep(step)));
+      saved.stepMax.forEach((step, i) => (r.stepMax[i] = decodeStep(step)));
+      this.runs.set(saved.run, r);
+    }
+    this.reports.splice(0, this.reports.length, ...state.reports);
+    this.file = state.file;
   }
 
   /** The statistics gathered so far, as plain data, with one summary per run in `byRun`. */

@@ -12,6 +12,12 @@ export interface SeriesSample {
 
 export const DEFAULT_SAMPLE_POINTS = 512;
 
+/** A Downsample as plain data: its sample, the points it has seen, and its capacity. */
+export interface DownsampleState extends SeriesSample {
+  seen: number;
+  capacity: number;
+}
+
 export class Downsample {
   private readonly steps: Float64Array;
   private readonly values: Float64Array;
@@ -30,6 +36,21 @@ export class Downsample {
     this.steps[this.length] = step;
     this.values[this.length] = value;
     this.length++;
+  }
+
+  /** Everything it holds, so a read that stopped can go on later (`restore`). */
+  save(): DownsampleState {
+    return { ...this.toJSON(), seen: this.seen, capacity: this.capacity };
+  }
+
+  static restore(state: DownsampleState): Downsample {
+    const sample = new Downsample(state.capacity);
+    sample.steps.set(state.steps);
+    sample.values.set(state.values);
+    sample.length = state.steps.length;
+    sample.stride = state.stride;
+    sample.seen = state.seen;
+    return sample;
   }
 
   toJSON(): SeriesSample {

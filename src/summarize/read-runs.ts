@@ -2,15 +2,39 @@
  * Reads TensorBoard and W&B runs into RunSummaries, each through its run reader into a fresh
  * SummaryAggregator: one report per run, as NDJSON runs get. Bad input found on the way is counted
  * and reported as malformed, with file and byte offset.
+ *
+ * A run of SUMMARY_INDEX_MIN_BYTES or more gets summarize's own index beside it (`.summary`, the
+ * foreign-run index of ../sources/source-index.ts): the reader's resume point with the aggregator's
+ * state there. The run index's buckets cannot give every figure a report prints (docs/run-index.md),
+ * the aggregator's state can: the next summarize takes it up and reads only the bytes past it, and
+ * prints what a full read prints.
  */
 import fs from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { errnoCode, errorText } from '../errors.js';
 import type { RunSpec } from '../sources/discover-sources.js';
+import { openIndexedRun } from '../sources/indexed-run.js';
 import { labelOf, type LiveRunReader, type RunInfo, type RunSink } from '../sources/run-source.js';
-import { TfeventsRunReader } from '../sources/tfevents/tfevents-run-reader.js';
-import { WandbRunReader } from '../sources/wandb/wandb-run-reader.js';
+import type { AggregatorState } from './aggregator-state.js';
 import { SummaryAggregator } from './aggregator.js';
 import type { RunSummary, SourceFacts } from './summary-types.js';
+
+/** Runs this large get summarize's index: below it, reading costs less than 0.2 s (as the dashboard's bound). */
+export const SUMMARY_INDEX_MIN_BYTES = 16 << 20;
+const VARIANT = '.summary';
+
+export interface ReadRunOptions {
+  /** Runs smaller than this are read in full and get no index. */
+  indexMinBytes?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Told when an index cannot be kept (the run is then read in full next time). */
+  onWarning?: (message: string) => void;
+}
+
+/** What summarize's index holds beside the reader's resume point. */
+interface SummaryState {
+  /** Not `summary`: a W&B reader's state has one (the run's own). */
+  summarize: { aggregator: AggregatorState; malformed: number };
+}
 
 type OnceReader = LiveRunReader & {
   finish(): void;
@@ -18,8 +42,8 @@ type OnceReader = LiveRunReader & {
   readonly records: number;
 };
 
-/** Reads one run once, to its end. */
-export async function readRun(spec: RunSpec): Promise<RunSummary> {
+/** Reads one run once, to its end (from summarize's index when one still describes it). */
+export async function readRun(spec: RunSpec, options: ReadRunOptions = {}): Promise<RunSummary> {
   const aggregator = new SummaryAggregator();
   let malformed = 0;
   const sink: RunSink = {
@@ -39,11 +63,21 @@ export async function readRun(spec: RunSpec): Promise<RunSummary> {
     },
     reset: () => aggregator.reset(),
   };
-  const reader: OnceReader =
-    spec.kind === 'tfevents'
-      ? new TfeventsRunReader({ path: spec.path, name: spec.name, sink })
-      : new WandbRunReader({ path: spec.path, name: spec.name, sink });
+  const run = openIndexedRun(spec, sink);
+  const reader = run.reader as OnceReader;
+  const runFiles = run.files();
+  const indexed =
+    runFiles.reduce((sum, file) => sum + sizeOf(file), 0) >=
+    (options.indexMinBytes ?? SUMMARY_INDEX_MIN_BYTES);
+  const resumed = indexed ? run.resumeFromIndex(runFiles, options.env, VARIANT) : undefined;
+  if (resumed !== undefined) {
+    const saved = (resumed.state as Partial<SummaryState>).summarize as SummaryState['summarize'];
+    aggregator.restore(saved.aggregator);
+    malformed = saved.malformed;
+  }
   await reader.poll();
+  // Kept before `finish`: what it reports (a torn last record) it reports again after the index.
+  if (indexed && (resumed === undefined || run.bytesRead > 0)) keepIndex(run, aggregator, malformed, options);
   reader.finish();
   await reader.close();
   const summary = aggregator.toSummary();
@@ -63,6 +97,25 @@ export async function readRun(spec: RunSpec): Promise<RunSummary> {
   // A run with no scalar still gets its scorecard: its state, config and problems say something.
   const runs = byRun.length === 0 ? [{ ...summary, byRun: undefined }] : byRun;
   return { ...summary, ...files, byRun: runs.map((run) => ({ ...run, ...files })) };
+}
+
+function keepIndex(
+  run: ReturnType<typeof openIndexedRun>,
+  aggregator: SummaryAggregator,
+  malformed: number,
+  options: ReadRunOptions,
+): void {
+  const summary: SummaryState = { summarize: { aggregator: aggregator.save(), malformed } };
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`codex-ndjson: ${message}\n`));
+  try {
+    run.writeIndex({ defs: [], records: new Float64Array(0) }, options.env, warn, VARIANT, summary);
+  } catch (error) {
+    // The report does not need the index: a run that cannot be indexed is read in full next time.
+    if (errnoCode(error) === undefined) throw error;
+    warn(
+      `cannot keep summarize's index of ${run.files().join(', ')} (${errorText(error)}); it is read in full next time`,
+    );
+  }
 }
 
 function factsOf(info: RunInfo): SourceFacts {

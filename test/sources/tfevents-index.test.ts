@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BUCKET as B, COLUMNS, type BucketSeries } from '../../src/dashboard/bucket-series.js';
 import { SeriesStore } from '../../src/dashboard/series-store.js';
 import { SourceRunReader } from '../../src/dashboard/source-run-reader.js';
 import { encodeScalarsRecord } from '../../src/formats/tensorboard/scalars-record.js';
+import { storeSummaries, type SeriesSummary } from '../helpers/store-summaries.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -34,37 +34,8 @@ function events(from: number, to: number): Buffer {
   return Buffer.concat(parts);
 }
 
-interface Summary {
-  points: number;
-  nan: number;
-  posInf: number;
-  min: [number, number];
-  max: [number, number];
-  steps: [number, number];
-}
-
-function summary(s: BucketSeries): Summary {
-  let min: [number, number] = [Infinity, NaN];
-  let max: [number, number] = [-Infinity, NaN];
-  let lo = Infinity;
-  for (let b = 0; b < s.length; b++) {
-    const o = b * COLUMNS;
-    if ((s.data[o + B.VMIN] as number) < min[0])
-      min = [s.data[o + B.VMIN] as number, s.data[o + B.XMIN] as number];
-    if ((s.data[o + B.VMAX] as number) > max[0])
-      max = [s.data[o + B.VMAX] as number, s.data[o + B.XMAX] as number];
-    lo = Math.min(lo, s.data[o + B.X0] as number);
-  }
-  return { points: s.points, nan: s.nan, posInf: s.posInf, min, max, steps: [lo, s.lastStep] };
-}
-
-function summaries(store: SeriesStore): Record<string, Summary> {
-  const out: Record<string, Summary> = {};
-  for (const chart of store.charts.values())
-    for (const [id, line] of chart.lines)
-      for (const [rank, series] of line.ranks) out[`${chart.metric}|${id}|${rank}`] = summary(series);
-  return out;
-}
+type Summary = SeriesSummary;
+const summaries = storeSummaries;
 
 async function open(
   run: string,

@@ -40,6 +40,19 @@ export function logOfRunDir(dir: string): string | undefined {
   return log === undefined ? undefined : path.join(dir, log.name);
 }
 
+/** Where a reader stopped, so a later reader of the same log goes on from there (see wandb-index.ts). */
+export interface WandbResumeState {
+  /** Offset of the next record, and whether it is a block boundary reached after damage (LevelDB's resync). */
+  next: number;
+  resync: boolean;
+  records: number;
+  rows: number;
+  info: Pick<RunInfo, 'name' | 'id' | 'state' | 'exitCode'>;
+  config: Record<string, unknown>;
+  summary: Record<string, unknown>;
+  notShown: Array<[string, string]>;
+}
+
 export interface WandbRunOptions {
   /** The run folder or its `.wandb` file. */
   path: string;
@@ -63,6 +76,10 @@ export class WandbRunReader implements LiveRunReader {
   private readonly summary: Record<string, unknown> = {};
   private rows = 0;
   private readonly ids = new Map<string, { phase: 0 | 1 | 2; id: number }>();
+  /** Byte offset in the log of the record being read. */
+  position = 0;
+  /** Log bytes read from disk (a reader resumed from an index reads only what is new). */
+  bytesRead = 0;
 
   constructor(private readonly options: WandbRunOptions) {
     this.info = { kind: 'wandb', name: options.name, state: 'running', notShown: new Map(), config: this.config, summary: this.summary };
@@ -71,6 +88,39 @@ export class WandbRunReader implements LiveRunReader {
   /** The log, once found. */
   get files(): readonly string[] {
     return this.log === undefined ? [] : [this.log];
+  }
+
+  /** The log, looked for when not yet found. */
+  findFiles(): string[] {
+    this.log ??= this.findLog();
+    return this.log === undefined ? [] : [this.log];
+  }
+
+  /** Where this reader stands (after a poll), for one that goes on later from the same point (`resume`). */
+  save(): WandbResumeState {
+    const { name, id, state, exitCode } = this.info;
+    return {
+      next: this.next,
+      resync: this.resync,
+      records: this.records,
+      rows: this.rows,
+      info: { name, ...(id === undefined ? {} : { id }), state, ...(exitCode === undefined ? {} : { exitCode }) },
+      config: structuredClone(this.config),
+      summary: structuredClone(this.summary),
+      notShown: [...this.info.notShown],
+    };
+  }
+
+  /** Goes on from a saved point, before the first poll (the caller checked the log is unchanged up to there). */
+  resume(state: WandbResumeState): void {
+    this.next = state.next;
+    this.resync = state.resync;
+    this.records = state.records;
+    this.rows = state.rows;
+    Object.assign(this.info, state.info);
+    Object.assign(this.config, state.config);
+    Object.assign(this.summary, state.summary);
+    for (const [key, kind] of state.notShown) this.info.notShown.set(key, kind);
   }
 
   async poll(): Promise<boolean> {
@@ -88,11 +138,13 @@ export class WandbRunReader implements LiveRunReader {
         const bytes = Buffer.allocUnsafe(want);
         const got = fs.readSync(fd, bytes, 0, want, this.next);
         if (got === 0) break;
+        this.bytesRead += got;
         const scan = scanWandbLogFrom(bytes.subarray(0, got), this.next, this.resync);
         this.resync = false;
         for (const record of scan.records) {
           this.records++;
           read = true;
+          this.position = record.start;
           this.readRecord(record.start, record.payload);
         }
         // A run taken for crashed while it was quiet is running again when its log grows.
