@@ -57,7 +57,7 @@ function send(
 }
 
 export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handler {
-  const zoomReader = options.zoomReader ?? new ZoomReader();
+  const zoomReader = options.zoomReader ?? new ZoomReader({ cache: live.zoomIndex });
   return (request, response) => {
     const url = request.url ?? '/';
     const [pathname = '/', queryString = ''] = url.split('?', 2);

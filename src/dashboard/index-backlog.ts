@@ -3,7 +3,8 @@
  * segments, then the active file) is opened through its index, brought up to date by reading only
  * the rows after it, and each series enters the store as the index's buckets at the finest level
  * that fits a BucketSeries. The stream's rows are not read again, so the first page costs the
- * index's size, not the stream's.
+ * index's size, not the stream's. The indexes are then handed to the drag-zoom's index cache (when
+ * given), so the page's first zoom does not read them again.
  */
 import fs from 'node:fs';
 import { errnoCode } from '../errors.js';
@@ -26,6 +27,7 @@ import type { Phase } from '../step.js';
 import type { StreamSpec } from './discover.js';
 import type { RunNames } from './run-names.js';
 import type { SeriesStore } from './series-store.js';
+import { fileStamp, type ZoomIndexCache } from './zoom/index-cache.js';
 
 /** Stream bytes worth reading in this thread to bring indexes up to date; past it, the parallel reader reads. */
 export const INDEX_CATCH_UP_BYTES = 16 << 20;
@@ -48,6 +50,7 @@ export async function readBacklogFromIndex(
   runNames: RunNames,
   maxScanBytes = INDEX_CATCH_UP_BYTES,
   minBytes = INDEX_MIN_BYTES,
+  zoomIndex?: ZoomIndexCache,
 ): Promise<IndexedBacklog | undefined> {
   const segments = listSegments(spec.activePath);
   const files = segments.map((segment) => segment.path);
@@ -64,14 +67,18 @@ export async function readBacklogFromIndex(
   for (const segment of segments) total += fs.statSync(segment.path).size;
   if (total < minBytes) return undefined;
   const loaded: LoadedIndex[] = [];
+  const stamps: string[] = [];
   let budget = maxScanBytes;
   for (const file of files) {
+    // Stamped before the load: a file that grows meanwhile no longer matches what the zoom holds.
+    stamps.push(fileStamp(fs.statSync(file)));
     const index = await loadStreamIndexWithin(file, { maxScanBytes: budget });
     if (index === undefined || stepless(index)) return undefined;
     budget -= index.scanned;
     loaded.push(index);
   }
   for (const index of loaded) apply(index, spec, store, runNames);
+  loaded.forEach((index, i) => zoomIndex?.adopt(files[i] as string, stamps[i] as string, index));
   return {
     lastSeq: segments.reduce((last, segment) => Math.max(last, segment.seq), 0),
     inode,

@@ -11,6 +11,7 @@ import type { BacklogOptions } from './read-backlog.js';
 import { SeriesStore } from './series-store.js';
 import { SourceRunReader } from './source-run-reader.js';
 import { StreamReader } from './stream-reader.js';
+import { ZoomIndexCache } from './zoom/index-cache.js';
 import { errorText } from '../errors.js';
 
 /** Stat-polling period: well under the 1 s an appended line may take to reach the page. */
@@ -52,6 +53,11 @@ export interface LiveRunsOptions {
 
 export class LiveRuns {
   readonly store = new SeriesStore();
+  /**
+   * The drag-zoom's index buckets (bounded: ZOOM_INDEX_CACHE_BYTES), filled with the indexes the
+   * streams were opened from, so the first zoom of a page reads no index again.
+   */
+  readonly zoomIndex = new ZoomIndexCache();
   /** Event-stream clients dropped for leaving too much unread (http-handler.ts). */
   droppedClients = 0;
   private readonly readers = new Map<string, StreamReader>();
@@ -182,7 +188,13 @@ export class LiveRuns {
         if (!this.readers.has(spec.activePath)) {
           this.readers.set(
             spec.activePath,
-            new StreamReader(spec, this.store, this.options.onMalformed, this.options.backlog),
+            new StreamReader(
+              spec,
+              this.store,
+              this.options.onMalformed,
+              this.options.backlog,
+              this.zoomIndex,
+            ),
           );
         }
       }

@@ -25,6 +25,7 @@ import { chartPlace } from './chart-key.js';
 import type { StreamSpec } from './discover.js';
 import { planBacklog, readBacklogParts, type BacklogOptions } from './read-backlog.js';
 import type { SeriesStore } from './series-store.js';
+import type { ZoomIndexCache } from './zoom/index-cache.js';
 
 interface RunCache {
   run: string;
@@ -99,6 +100,8 @@ export class StreamReader {
     private readonly store: SeriesStore,
     private readonly onMalformed: (file: string, line: MalformedLine) => void = () => undefined,
     private readonly backlog: BacklogOptions = {},
+    /** Where the indexes read at start go for the drag-zoom (LiveRuns.zoomIndex). */
+    private readonly zoomIndex?: ZoomIndexCache,
   ) {
     this.reading = spec.activePath;
     this.runNames = new RunNames(spec);
@@ -148,6 +151,7 @@ export class StreamReader {
         this.runNames,
         this.backlog.indexCatchUpBytes,
         this.backlog.indexMinBytes,
+        this.zoomIndex,
       );
       if (indexed !== undefined) {
         this.reportIndexedMalformed(indexed.malformed);

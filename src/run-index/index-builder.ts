@@ -17,6 +17,7 @@ import {
   mergeBucket,
   OFFSET,
   openBucket,
+  LAST_STEP,
   RECORD_COLUMNS,
   SERIES,
 } from './bucket-record.js';
@@ -133,6 +134,9 @@ export class IndexBuilder {
     const state = this.states[series] as SeriesState;
     const d = state.open;
     if (d[COUNT] !== 0 && offset - (d[OFFSET] as number) > SPAN_BYTES) this.close(state, 0);
+    // A step going back (a restarted run) starts a new bucket, so a level-0 bucket's steps never go
+    // back and its first and last steps bound them: a zoom's window finds every row it holds.
+    else if (d[COUNT] !== 0 && step < (d[LAST_STEP] as number)) this.close(state, 0);
     if (d[COUNT] === 0) openBucket(d, 0, series, 0, step, ts, value, offset);
     else addRow(d, 0, step, ts, value, offset);
     if ((d[COUNT] as number) >= LEVEL0_ROWS) this.close(state, 0);

@@ -3,7 +3,7 @@
  * then blocks, each framed as `u32 LE payload length · u32 LE CRC-32 of the payload · payload`, so a
  * block torn by a crash fails its length or checksum and is ignored with everything after it.
  *
- * Header: `CXRIDX01` · u32 LE JSON length · u32 LE CRC-32 of the JSON · JSON
+ * Header: `CXRIDX03` · u32 LE JSON length · u32 LE CRC-32 of the JSON · JSON
  * `{"inode","headLength","headHash","pid"}` (the stream's inode and CRC-32 of its first headLength bytes).
  * Block payload: f64 end · f64 resume · u32 tail hash (CRC-32 of the stream's TAIL_BYTES before end)
  * · u32 flags (1: final) · u32 definitions length · u32 record count · u32 malformed lines · u32
@@ -16,8 +16,11 @@ import { RECORD_COLUMNS } from './bucket-record.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import type { IndexBlock, SeriesDef } from './index-builder.js';
 
-/** 02: blocks carry malformed lines (an 01 index is stale and rebuilt). */
-export const MAGIC = Buffer.from('CXRIDX02', 'latin1');
+/**
+ * 02: blocks carry malformed lines. 03: a level-0 bucket's steps never go back (an older index may
+ * hide a restarted run's rows from a zoom). Older indexes are stale and rebuilt.
+ */
+export const MAGIC = Buffer.from('CXRIDX03', 'latin1');
 /** The stream's first bytes hashed into the header (fewer when the stream was shorter). */
 export const HEAD_BYTES = 4096;
 /** The stream bytes before a block's end that the block's tail hash covers. */

@@ -120,6 +120,46 @@ describe('drag-zoom', () => {
     }
   });
 
+  it('answers the first zoom of a page from the indexes the dashboard opened the stream from, reading none again', async () => {
+    await indexAll();
+    const served = await serve({ indexed: true });
+    try {
+      const counters = async (): Promise<Record<string, number>> =>
+        (JSON.parse((await served.get('/api/index')).body) as { zoom: Record<string, number> }).zoom;
+      expect(await counters()).toMatchObject({ indexAdopted: 3, indexLoads: 0 });
+      expectExact(await zoomLoss(served, 2500, 6499, 2000), await lossRows(2500, 6499));
+      expect(await counters()).toMatchObject({ indexAdopted: 3, indexLoads: 0 });
+      // A file that changed since the dashboard opened it is loaded again, not zoomed short.
+      fs.appendFileSync(active, streamLines(8000, 9000));
+      expectExact(await zoomLoss(served, 7500, 8500), await lossRows(7500, 8500));
+      expect((await counters()).indexLoads).toBe(1);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('finds the rows of a run restarted inside an index bucket at the edge of a window', async () => {
+    for (const file of files) fs.rmSync(file);
+    files = [active];
+    // Steps 0–99, then the run restarts at 40: the restart's first rows share a bucket with steps 64–99.
+    fs.writeFileSync(active, streamLines(0, 100) + streamLines(40, 140, 'run-a', 1));
+    await indexAll();
+    const served = await serve({ indexed: true });
+    try {
+      for (const [from, to] of [
+        [20, 45],
+        [30, 60],
+        [0, 41],
+      ] as const) {
+        const rows = await lossRows(from, to);
+        expect(rows.filter((r) => r.step < 64).length).toBeGreaterThan(rows.length / 2);
+        expectExact(await zoomLoss(served, from, to), rows);
+      }
+    } finally {
+      await served.close();
+    }
+  });
+
   it('reads the rows of a stream the dashboard read whole (no index opened at start) the same way', async () => {
     const served = await serve({ indexed: false });
     try {

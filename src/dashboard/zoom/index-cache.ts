@@ -3,6 +3,8 @@
  * while they fit ZOOM_INDEX_CACHE_BYTES (least recently used dropped first). An entry is tied to
  * its file's inode, size and modification time: a file that grew or was replaced is loaded again
  * (src/run-index/stream-index.ts brings its index up to date by reading only the rows after it).
+ * The dashboard hands over the indexes it opened a stream from (index-backlog.ts, `adopt`), so the
+ * first zoom of a page does not read them again; they enter under the same bound as any load.
  */
 import fs from 'node:fs';
 import * as R from '../../run-index/bucket-record.js';
@@ -21,6 +23,18 @@ export interface SeriesBuckets {
   /** Finished buckets of each level, in stream order. */
   levels: Float64Array[];
   /** Buckets still open, coarsest first (every row is in exactly one bucket of levels ≤ L). */
+  open: Float64Array;
+}
+
+/** What ties an entry to its file: a file that grew, was rewritten or replaced no longer matches. */
+export function fileStamp(stat: fs.Stats): string {
+  return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+}
+
+/** An index as loaded (src/run-index/stream-index.ts): its series and buckets. */
+export interface IndexBuckets {
+  defs: readonly { run: string; phase: string; name: string }[];
+  blocks: readonly { records: Float64Array }[];
   open: Float64Array;
 }
 
@@ -44,6 +58,10 @@ export class ZoomIndexCache {
   private held = 0;
   /** Entries dropped to stay within the bound (shown in `/api/index` as `zoom.indexDropped`). */
   dropped = 0;
+  /** Index files read for a zoom (shown in `/api/index` as `zoom.indexLoads`). */
+  loads = 0;
+  /** Index files handed over by the dashboard's first read (`zoom.indexAdopted`). */
+  adopted = 0;
 
   constructor(
     private readonly maxBytes = ZOOM_INDEX_CACHE_BYTES,
@@ -60,8 +78,7 @@ export class ZoomIndexCache {
    * when bringing the file's index up to date would read too much.
    */
   async get(file: string, key: string): Promise<SeriesBuckets | null | undefined> {
-    const stat = fs.statSync(file);
-    const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    const stamp = fileStamp(fs.statSync(file));
     const id = `${file}\u0000${key}`;
     const cached = this.entries.get(id);
     if (cached !== undefined && cached.stamp === stamp) {
@@ -71,16 +88,32 @@ export class ZoomIndexCache {
     }
     const loaded = await loadStreamIndexWithin(file, { write: false, maxScanBytes: this.catchUpBytes });
     if (loaded === undefined) return undefined;
+    this.loads++;
+    const bySeries = this.keep(file, stamp, loaded, key);
+    // A series the file holds no rows of is remembered too, so the next zoom does not load again.
+    if (!bySeries.has(key)) this.put(id, stamp, undefined);
+    return bySeries.get(key) ?? null;
+  }
+
+  /**
+   * Keeps the buckets of `loaded`, read from `file` when it had `stamp` (taken BEFORE the load: a
+   * file that grew during it then no longer matches, and is loaded again rather than zoomed short).
+   */
+  adopt(file: string, stamp: string, loaded: IndexBuckets): void {
+    this.adopted++;
+    this.keep(file, stamp, loaded);
+  }
+
+  /** Every series of `loaded` as an entry; `last` goes in last (the most recently used, the last dropped). */
+  private keep(file: string, stamp: string, loaded: IndexBuckets, last?: string): Map<string, SeriesBuckets> {
     const bySeries = splitBySeries(
       loaded.defs,
       loaded.blocks.map((b) => b.records),
       loaded.open,
     );
-    for (const [k, buckets] of bySeries) if (k !== key) this.put(`${file}\u0000${k}`, stamp, buckets);
-    // The series asked for goes in last: the most recently used, the last to be dropped.
-    const wanted = bySeries.get(key);
-    this.put(id, stamp, wanted);
-    return wanted ?? null;
+    for (const [k, buckets] of bySeries) if (k !== last) this.put(`${file}\u0000${k}`, stamp, buckets);
+    if (last !== undefined && bySeries.has(last)) this.put(`${file}\u0000${last}`, stamp, bySeries.get(last));
+    return bySeries;
   }
 
   private put(id: string, stamp: string, buckets: SeriesBuckets | undefined): void {

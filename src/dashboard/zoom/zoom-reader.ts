@@ -109,8 +109,20 @@ export class ZoomReader {
   }
 
   /** What `/api/index` shows of the zoom bounds. */
-  counters(): { refused: number; indexBytesHeld: number; indexDropped: number } {
-    return { refused: this.refused, indexBytesHeld: this.cache.heldBytes, indexDropped: this.cache.dropped };
+  counters(): {
+    refused: number;
+    indexBytesHeld: number;
+    indexDropped: number;
+    indexLoads: number;
+    indexAdopted: number;
+  } {
+    return {
+      refused: this.refused,
+      indexBytesHeld: this.cache.heldBytes,
+      indexDropped: this.cache.dropped,
+      indexLoads: this.cache.loads,
+      indexAdopted: this.cache.adopted,
+    };
   }
 
   /** A fresh budget for one request. */
