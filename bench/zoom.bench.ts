@@ -248,7 +248,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
       met: undefined,
     },
     {
-      figure: '  the first zoom after the page opened (the index read into the zoom cache)',
+      figure: '  the first zoom after the page opened (on the indexes the dashboard opened the run from)',
       unit: 'ms',
       ours: ours.first,
       baseline: before.first,
