@@ -73,8 +73,8 @@ export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
       resume: (state) => reader.resume(state as TfeventsResumeState),
       loadIndex: (files, env, variant) => loadTfeventsIndex(spec.path, reader.single, files, env, variant),
       resumeFromIndex(files, env, variant) {
-        const index = loadTfeventsIndex(spec.path, reader.single, files, env, variant);
-        if (index !== undefined) reader.resume(index.state);
+        const index = this.loadIndex(files, env, variant);
+        if (index !== undefined) this.resume(index.state);
         return index;
       },
       writeIndex(buckets, env, onWarning, variant, extra) {
@@ -100,9 +100,8 @@ export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
       return log === undefined ? undefined : loadWandbIndex(log, env, variant);
     },
     resumeFromIndex(files, env, variant) {
-      const log = files[0];
-      const index = log === undefined ? undefined : loadWandbIndex(log, env, variant);
-      if (index !== undefined) reader.resume(index.state);
+      const index = this.loadIndex(files, env, variant);
+      if (index !== undefined) this.resume(index.state);
       return index;
     },
     writeIndex(buckets, env, onWarning, variant, extra) {
