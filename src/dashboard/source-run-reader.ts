@@ -9,10 +9,12 @@
  * after the indexed bytes. The first read (or what is new since the index) builds the index again,
  * so the next open reads only what was written since.
  *
- * The first read, the long one, runs in a worker thread (source-worker.ts) when the compiled
- * worker exists: the server goes on answering, and the NDJSON streams on updating, while a big
- * run loads. The worker sends back the run's series as buckets and the reader's resume point;
- * later reads (what the writer appends) are small and run here.
+ * A long first read runs in a worker thread (source-worker.ts) when the compiled worker exists:
+ * the server goes on answering, and the NDJSON streams on updating, while a big run loads. The
+ * worker sends back the run's series as buckets, the first few problems with a count of the rest,
+ * and the reader's resume point; later reads (what the writer appends) are small and run here. A
+ * run whose index leaves at most `catchUpBytes` to read is opened here, at once: starting a worker
+ * costs more than such a read. A worker still reading when the reader closes is terminated.
  */
 import fs from 'node:fs';
 import type { MalformedLine, PhaseId } from '../ndjson/line/metric-visitor.js';
@@ -22,9 +24,9 @@ import { runPool, workersAvailable } from '../ndjson/worker-pool.js';
 import type { RunSpec } from '../sources/discover-sources.js';
 import { labelOf, type LiveRunReader, type RunInfo, type RunSink } from '../sources/run-source.js';
 import { IndexTap } from '../sources/index-tap.js';
-import { openIndexedRun, type IndexedRun } from '../sources/indexed-run.js';
+import { openIndexedRun, type IndexedRun, type LoadedRunIndex } from '../sources/indexed-run.js';
 import type { BucketSeriesState } from './bucket-series.js';
-import { bucketStates, INDEX_MIN_BYTES } from './index-backlog.js';
+import { bucketStates, INDEX_CATCH_UP_BYTES, INDEX_MIN_BYTES } from './index-backlog.js';
 import { RunStoreVisitor, type RunSeriesPart } from './run-store-visitor.js';
 import type { SeriesStore } from './series-store.js';
 
@@ -41,6 +43,11 @@ export interface SourceRunOptions {
   /** Read the run the first time in a worker thread (default: when the compiled worker exists). */
   worker?: boolean;
   /**
+   * A run whose index leaves at most this many bytes past it is opened in this thread, not in a
+   * worker (default INDEX_CATCH_UP_BYTES, the bound NDJSON streams are brought up to date within).
+   */
+  catchUpBytes?: number;
+  /**
    * Polls wait for the worker's first read (the dashboard's first round: the first page shows
    * complete charts); otherwise they return at once until it is done (a run found later).
    */
@@ -52,7 +59,10 @@ export interface FirstRead {
   parts: RunSeriesPart[];
   /** The reader's resume point (indexed-run.ts `save`). */
   state: unknown;
+  /** The first MALFORMED_SAMPLES (run-index/index-builder.ts) problems the worker found (a message across threads is bounded)… */
   problems: Array<{ file: string; line: MalformedLine }>;
+  /** …and how many more it found. */
+  problemsLeftOut: number;
   indexed: boolean;
   bytesRead: number;
   read: boolean;
@@ -62,6 +72,13 @@ export interface FirstReadTask {
   index: number;
   spec: RunSpec;
   options: Pick<SourceRunOptions, 'indexMinBytes' | 'env'>;
+}
+
+/** What the first read starts from: the run's files now, their size, and an index that describes them. */
+interface Opening {
+  files: string[];
+  bytes: number;
+  index: LoadedRunIndex | undefined;
 }
 
 export class SourceRunReader {
@@ -76,6 +93,10 @@ export class SourceRunReader {
   private firstError: unknown;
   private workerBytes = 0;
   private workerFailed = false;
+  /** Stops the worker's first read when the reader closes. */
+  private readonly stopWorker = new AbortController();
+  /** Whether the first read was sent to a worker thread. */
+  firstReadInWorker = false;
   /** @internal the worker's first read answers from these */
   readonly visitor: RunStoreVisitor;
   private readonly tap: IndexTap;
@@ -126,17 +147,30 @@ export class SourceRunReader {
     this.reader = this.run.reader;
   }
 
-  /** A large run's first read goes on from its index when one still describes its files. */
-  private openFromIndex(): void {
+  /** The run's files and size now; for a large run, its index when one still describes the files. */
+  private open(): Opening {
     const files = this.run.files();
     let bytes = 0;
     for (const file of files) bytes += fs.statSync(file).size;
-    if (bytes < (this.options.indexMinBytes ?? INDEX_MIN_BYTES)) {
+    const large = bytes >= (this.options.indexMinBytes ?? INDEX_MIN_BYTES);
+    return { files, bytes, index: large ? this.run.loadIndex(files, this.options.env) : undefined };
+  }
+
+  /** Whether the first read is short enough to do here: an index covers all but a little of the run. */
+  private shortRead(opening: Opening): boolean {
+    if (opening.index === undefined) return false;
+    return opening.bytes - opening.index.indexedBytes <= (this.options.catchUpBytes ?? INDEX_CATCH_UP_BYTES);
+  }
+
+  /** A large run's first read goes on from its index when one still describes its files. */
+  private openFromIndex(opening: Opening): void {
+    if (opening.bytes < (this.options.indexMinBytes ?? INDEX_MIN_BYTES)) {
       this.tap.finish(0);
       return;
     }
-    const index = this.run.resumeFromIndex(files, this.options.env);
+    const index = opening.index;
     if (index === undefined) return;
+    this.run.resume(index.state);
     const states = bucketStates(index.defs, [index.records], new Float64Array(0));
     index.defs.forEach((def, id) => {
       const state = states[id] as BucketSeriesState;
@@ -177,7 +211,9 @@ export class SourceRunReader {
   private startWorker(): void {
     const { indexMinBytes, env } = this.options;
     const task: FirstReadTask = { index: 0, spec: this.spec, options: { indexMinBytes, env } };
-    this.firstRead = runPool<FirstReadTask, FirstRead>(WORKER_URL, [task], 1).then(
+    this.firstReadInWorker = true;
+    const signal = this.stopWorker.signal;
+    this.firstRead = runPool<FirstReadTask, FirstRead>(WORKER_URL, [task], 1, undefined, false, signal).then(
       ([result]) => {
         this.firstResult = result;
       },
@@ -198,14 +234,24 @@ export class SourceRunReader {
       this.store.malformed++;
       this.onMalformed(problem.file, problem.line);
     }
+    if (first.problemsLeftOut > 0) {
+      // Counted in full; told as one line, as the run index tells the malformed lines it counted.
+      this.store.malformed += first.problemsLeftOut;
+      this.onMalformed(this.spec.path, {
+        line: 0,
+        offset: 0,
+        field: 'run',
+        reason: `${first.problemsLeftOut} more problems not listed (the first ${first.problems.length} are)`,
+      });
+    }
     this.indexed = first.indexed;
     this.workerBytes = first.bytesRead;
     return first.read;
   }
 
   /** The first read in this thread: from the index when there is one, then what is past it. */
-  private async readFirst(): Promise<boolean> {
-    this.openFromIndex();
+  private async readFirst(opening = this.open()): Promise<boolean> {
+    this.openFromIndex(opening);
     const read = (await this.reader.poll()) || this.indexed;
     this.keepIndex();
     return read;
@@ -217,6 +263,8 @@ export class SourceRunReader {
       this.opened = true;
       const worker = !this.workerFailed && (this.options.worker ?? workersAvailable(WORKER_URL));
       if (!worker) return this.readFirst();
+      const opening = this.open();
+      if (this.shortRead(opening)) return this.readFirst(opening);
       this.startWorker();
     }
     if (this.firstRead !== undefined) {
@@ -228,6 +276,8 @@ export class SourceRunReader {
       this.firstError = undefined;
       this.firstResult = undefined;
       if (result === undefined) {
+        // Closed while the worker read: nothing more is wanted of this run.
+        if (this.stopWorker.signal.aborted) return false;
         // Read it here the next time: the worker could not (the error says why).
         this.opened = false;
         this.workerFailed = true;
@@ -264,6 +314,7 @@ export class SourceRunReader {
   }
 
   close(): Promise<void> {
+    this.stopWorker.abort(new Error(`the dashboard stopped while ${this.spec.path} was being read`));
     return this.reader.close();
   }
 }

@@ -29,7 +29,8 @@ export function defaultJobs(): number {
 /**
  * Runs `tasks` on up to `jobs` workers started from `url`; resolves with the results by index.
  * `background`: the workers do not keep the process alive (work that may be cut off, such as an
- * index built beside a dashboard that is told to stop).
+ * index built beside a dashboard that is told to stop). `signal`: when it aborts, the workers are
+ * terminated where they are and the pool rejects with its reason.
  */
 export async function runPool<T extends PoolTask, R>(
   url: URL,
@@ -37,12 +38,14 @@ export async function runPool<T extends PoolTask, R>(
   jobs: number,
   workerData?: unknown,
   background = false,
+  signal?: AbortSignal,
 ): Promise<R[]> {
+  signal?.throwIfAborted();
   const results = new Array<R>(tasks.length);
   const queue = [...tasks];
   await Promise.all(
     Array.from({ length: Math.min(jobs, tasks.length) }, () =>
-      runWorker(url, queue, results, workerData, background),
+      runWorker(url, queue, results, workerData, background, signal),
     ),
   );
   return results;
@@ -54,11 +57,29 @@ function runWorker<T extends PoolTask, R>(
   results: R[],
   workerData: unknown,
   background: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
+  return new Promise((settledResolve, settledReject) => {
     // Workers inherit node's flags; --input-type (a `node -e` caller) is refused for a file worker.
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
     const worker = new Worker(url, { workerData, execArgv });
+    const abort = (): void => {
+      // The caller stopped waiting: the task's result is not wanted, nor a failure to stop it.
+      worker.terminate().then(
+        () => undefined,
+        () => undefined,
+      );
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    const resolve = (): void => {
+      signal?.removeEventListener('abort', abort);
+      settledResolve();
+    };
+    const reject = (error: unknown): void => {
+      signal?.removeEventListener('abort', abort);
+      settledReject(error);
+    };
     const next = (): void => {
       const task = queue.shift();
       if (task === undefined) {

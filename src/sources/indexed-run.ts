@@ -16,6 +16,9 @@ export interface IndexBuckets {
   records: Float64Array;
 }
 
+/** A run index that still describes the run's files, as loaded (nothing taken in yet). */
+export type LoadedRunIndex = IndexBuckets & { state: object; indexedBytes: number };
+
 export interface IndexedRun {
   readonly reader: LiveRunReader;
   /** Byte position, in the run, of the record being read (where the index places its scalars). */
@@ -29,6 +32,11 @@ export interface IndexedRun {
   /** Before the first poll: goes on from what `save` gave (the files must be unchanged up to there). */
   resume(state: unknown): void;
   /**
+   * The run's index when one still describes `files`, without taking it in: a caller can see how
+   * much of the run it covers before choosing where to read (`resume(index.state)` takes it in).
+   */
+  loadIndex(files: readonly string[], env?: NodeJS.ProcessEnv, variant?: string): LoadedRunIndex | undefined;
+  /**
    * Before the first poll: the reader goes on after the index, when one still describes `files`;
    * its buckets, and the state it was written with (`extra` of writeIndex included). `variant`
    * names another index of the run (summarize's `.summary`).
@@ -37,7 +45,7 @@ export interface IndexedRun {
     files: readonly string[],
     env?: NodeJS.ProcessEnv,
     variant?: string,
-  ): (IndexBuckets & { state: object }) | undefined;
+  ): LoadedRunIndex | undefined;
   /** After a poll: writes the run's index, the reader's resume point (with `extra`) and `buckets`. */
   writeIndex(
     buckets: IndexBuckets,
@@ -63,9 +71,10 @@ export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
       files: () => reader.listFiles(),
       save: () => reader.save(),
       resume: (state) => reader.resume(state as TfeventsResumeState),
+      loadIndex: (files, env, variant) => loadTfeventsIndex(spec.path, reader.single, files, env, variant),
       resumeFromIndex(files, env, variant) {
-        const index = loadTfeventsIndex(spec.path, reader.single, files, env, variant);
-        if (index !== undefined) reader.resume(index.state);
+        const index = this.loadIndex(files, env, variant);
+        if (index !== undefined) this.resume(index.state);
         return index;
       },
       writeIndex(buckets, env, onWarning, variant, extra) {
@@ -86,10 +95,13 @@ export function openIndexedRun(spec: RunSpec, sink: RunSink): IndexedRun {
     files: () => reader.findFiles(),
     save: () => reader.save(),
     resume: (state) => reader.resume(state as WandbResumeState),
-    resumeFromIndex(files, env, variant) {
+    loadIndex(files, env, variant) {
       const log = files[0];
-      const index = log === undefined ? undefined : loadWandbIndex(log, env, variant);
-      if (index !== undefined) reader.resume(index.state);
+      return log === undefined ? undefined : loadWandbIndex(log, env, variant);
+    },
+    resumeFromIndex(files, env, variant) {
+      const index = this.loadIndex(files, env, variant);
+      if (index !== undefined) this.resume(index.state);
       return index;
     },
     writeIndex(buckets, env, onWarning, variant, extra) {

@@ -52,6 +52,8 @@ export interface SourceIndex<S> {
   records: Float64Array;
   /** The reader's resume state, as it was written. */
   state: S;
+  /** Run bytes the index accounts for (its files up to their offsets): the rest is read after it. */
+  indexedBytes: number;
 }
 
 /** A file the reader read, and the offset up to which the index accounts for it. */
@@ -81,7 +83,13 @@ export function loadSourceIndex<S>(
     }
     const decoded = decode<S>(bytes, kind);
     if (decoded === undefined || !describes(decoded.json.files, files)) continue;
-    return { path: candidate, defs: decoded.json.defs, records: decoded.records, state: decoded.json.state };
+    return {
+      path: candidate,
+      defs: decoded.json.defs,
+      records: decoded.records,
+      state: decoded.json.state,
+      indexedBytes: decoded.json.files.reduce((sum, file) => sum + file.next, 0),
+    };
   }
   return undefined;
 }

@@ -18,6 +18,8 @@ export interface TfeventsIndex {
   records: Float64Array;
   /** The reader's resume point, paths as the reader names its files. */
   state: TfeventsResumeState;
+  /** Event-file bytes the index accounts for. */
+  indexedBytes: number;
 }
 
 /**
@@ -59,7 +61,7 @@ export function loadTfeventsIndex(
 export function writeTfeventsIndex(
   runPath: string,
   single: boolean,
-  index: Omit<TfeventsIndex, 'path'>,
+  index: Omit<TfeventsIndex, 'path' | 'indexedBytes'>,
   env: NodeJS.ProcessEnv = process.env,
   onWarning: (message: string) => void = () => undefined,
   variant = '',
