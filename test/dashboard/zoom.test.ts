@@ -265,6 +265,31 @@ describe('drag-zoom', () => {
     expect(await cache.get(active, seriesKey('run-a', 'train', 'no-such'))).toBeNull();
   });
 
+  it('splits an index handed over by the first read only when a zoom asks, within the same bound', async () => {
+    await indexAll();
+    const loss = seriesKey('run-a', 'train', 'loss');
+    const stamp = (): string => {
+      const stat = fs.statSync(active);
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    };
+    const fresh = new ZoomIndexCache();
+    const expected = await fresh.get(active, loss);
+    const handed = new ZoomIndexCache();
+    handed.adopt(active, stamp(), await loadStreamIndex(active, { write: false }));
+    const held = handed.heldBytes;
+    expect(held).toBeGreaterThan(0);
+    // Answered from what was handed over (no load), the same buckets as a load gives.
+    expect(await handed.get(active, loss)).toEqual(expected);
+    expect(handed.loads).toBe(0);
+    // Bigger than the bound: not kept, counted, and a zoom loads the index itself.
+    const small = new ZoomIndexCache(held - 1);
+    small.adopt(active, stamp(), await loadStreamIndex(active, { write: false }));
+    expect(small.heldBytes).toBe(0);
+    expect(small.dropped).toBe(1);
+    await small.get(active, loss);
+    expect(small.loads).toBe(1);
+  });
+
   it('answers 400 to a window without numeric steps', async () => {
     const served = await serve({ indexed: false });
     try {
