@@ -21,12 +21,12 @@ const anyLine = fc.oneof(
   fc.record({ step: fc.integer(), loss: fc.double() }).map((row) => JSON.stringify(row)),
 );
 
-/** The lines of a buffer that ends in a newline, as bytes. */
+/** The lines of a buffer that ends in a newline, as bytes, each without one trailing `\r` (CRLF files). */
 function splitLines(bytes: Buffer): Buffer[] {
   const lines: Buffer[] = [];
   let start = 0;
   for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, start)) {
-    lines.push(bytes.subarray(start, at));
+    lines.push(bytes.subarray(start, at > start && bytes[at - 1] === 13 ? at - 1 : at));
     start = at + 1;
   }
   return lines;
@@ -105,7 +105,8 @@ describe('bridge input never crashes the reader', () => {
           malformedSeen += malformed;
         },
       ),
-      { numRuns: 40 },
+      // A lone `\r` line is an empty CRLF line, neither replayed nor malformed (a CI run found it).
+      { numRuns: 40, examples: [[[Buffer.from([13])]], [[Buffer.from('{"step":1,"loss":2}\r')]]] },
     );
     fs.rmSync(dir, { recursive: true, force: true });
     // The inputs did hold malformed lines, so the exact count above was put to work.
