@@ -80,8 +80,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const live = new LiveRuns({
     inputs: options.inputs,
     source: options.source,
+    // A line past the length limit already says it was skipped (every reader gives that reason).
     onMalformed: (file, line) =>
-      process.stderr.write(`dashboard: ${file}:${line.line}: ${line.field}: ${line.reason}; skipped\n`),
+      process.stderr.write(
+        `dashboard: ${file}:${line.line}: ${line.field}: ${line.reason}${line.reason.endsWith('skipped') ? '' : '; skipped'}\n`,
+      ),
   });
   await live.start();
   const handler = dashboardHandler(live, { roots: allowedRoots(options.inputs), host, cwd: process.cwd() });

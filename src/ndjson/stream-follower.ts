@@ -205,9 +205,9 @@ export class StreamFollower {
     const stat = await handle.stat();
     if (!stat.isFile()) {
       await handle.close();
-      throw Object.assign(new Error(`${this.path}: not a regular file; give an NDJSON file`), {
-        code: 'EISDIR',
-      });
+      // EISDIR only for a folder: a device or FIFO is not one, and an errno in its message misleads.
+      const error = new Error(`${this.path}: not a regular file; give an NDJSON file`);
+      throw stat.isDirectory() ? Object.assign(error, { code: 'EISDIR' }) : error;
     }
     this.handle = handle;
     this.inode = stat.ino;

@@ -4,6 +4,7 @@
  * malformed line with file and line number, the rows around it are kept, and every reader gives
  * the same verdict on the same file.
  */
+import { spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -101,6 +102,27 @@ describe('long lines', () => {
     expect(followed.malformed).toEqual([{ line: 2, reason: expected }]);
     expect(processor.lines).toBe(3);
   }, 120_000);
+
+  it('the dashboard command says once that the long line was skipped', async () => {
+    const file = streamWithLongLine(MIB + 100);
+    const child = spawn(process.execPath, [BIN, 'dashboard', file, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('dashboard: http')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`dashboard exited ${code}: ${stderr}`)));
+      });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    // Its reason already ends "skipped"; the line must not say it twice.
+    expect(stderr).toContain(`dashboard: ${file}:2: line: longer than ${MIB} bytes; skipped\n`);
+  }, 60_000);
 
   it('takes its limit from --max-line-bytes and CODEX_MAX_LINE_BYTES, and refuses one outside 1024..2^30', async () => {
     const file = streamWithLongLine(3000);

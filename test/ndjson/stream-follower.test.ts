@@ -211,6 +211,19 @@ describe('StreamFollower', () => {
     const file = tempFile();
     fs.mkdirSync(file);
     const { follower } = recording(file);
-    await expect(follower.poll()).rejects.toThrow(`${file}: not a regular file`);
+    await expect(follower.poll()).rejects.toMatchObject({
+      message: `${file}: not a regular file; give an NDJSON file`,
+      code: 'EISDIR',
+    });
+  });
+
+  it('refuses a device without an errno that calls it a folder', async () => {
+    const { follower } = recording('/dev/null');
+    const refused = await follower.poll().then(
+      () => undefined,
+      (error: unknown) => error as NodeJS.ErrnoException,
+    );
+    expect(refused?.message).toBe('/dev/null: not a regular file; give an NDJSON file');
+    expect(refused?.code).toBeUndefined();
   });
 });
