@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppendFile } from '../../src/exporters/file/append-file.js';
 import { SinkHealth } from '../../src/health.js';
+import { startTelemetry } from '../../src/telemetry.js';
 import { spawnAsync } from '../helpers/spawn-async.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/children/never-yield.mjs', import.meta.url));
@@ -102,6 +103,71 @@ describe('rows in flight', () => {
     expect(read.at(-1)).toBe(line(rows).trimEnd());
     // Whole lines only, in order.
     for (const text of read) expect(text).toMatch(/^\{"step":\d+,"pad":"x{40}"\}$/);
+  }, 60_000);
+
+  it('a pipe still stuck at close counts exactly the rows it never took whole, a torn last row among them', async () => {
+    const dir = tmpDir();
+    const { fifo, out, reader } = fifoWithReader(dir);
+    await sleep(100);
+    const health = new SinkHealth(() => undefined);
+    // Rows of three lines, appended 100 to a chunk as the NDJSON sink does, of a length that does
+    // not divide the pipe's buffer: the pipe takes part of a chunk and stops inside a row.
+    const file = new AppendFile({
+      path: fifo,
+      sink: 'ndjson',
+      health,
+      stuckAfterMs: 200,
+      highWaterBytes: 64 * 1024,
+    });
+    reader.kill('SIGSTOP');
+    const line = (i: number): string => `{"step":${Math.floor(i / 3)},"pad":"${'x'.repeat(37)}"}\n`;
+    const chunks = 100;
+    for (let c = 0; c < chunks; c++) {
+      let chunk = '';
+      for (let i = c * 300; i < (c + 1) * 300; i++) chunk += line(i);
+      file.append(chunk, 100, new Uint32Array(100).fill(3));
+    }
+    expect(file.isStuck).toBe(true);
+    // Closed while the reader is still stopped: the pipe holds what it took, the rest is dropped.
+    await file.close();
+    reader.kill('SIGCONT');
+    await new Promise((resolve) => reader.once('exit', resolve));
+    const text = fs.readFileSync(out, 'utf8');
+    const whole = text.split('\n').slice(0, -1);
+    expect(text.endsWith('\n')).toBe(false);
+    expect(whole.length).toBeGreaterThan(0);
+    for (const [i, read] of whole.entries()) expect(read).toBe(line(i).trimEnd());
+    expect(Math.floor(whole.length / 3) + file.droppedRows).toBe(chunks * 100);
+    expect(health.dropped('ndjson')).toBe(file.droppedRows);
+  }, 60_000);
+
+  it('the NDJSON sink shut down on a stopped reader: lines read whole plus dropped rows are every row logged', async () => {
+    const dir = tmpDir();
+    const { fifo, out, reader } = fifoWithReader(dir);
+    await sleep(100);
+    const telemetry = await startTelemetry(
+      {
+        outDir: dir,
+        metricsOut: fifo,
+        prometheus: false,
+        systemMetricsInterval: 0,
+        installExitHandlers: false,
+      },
+      { env: {}, warn: () => undefined },
+    );
+    reader.kill('SIGSTOP');
+    const steps = 20_000;
+    for (let step = 0; step < steps; step++) {
+      telemetry.log({ loss: 1 / (step + 1), lr: 0.001, acc: step % 100 }, { step });
+      if (step % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await telemetry.shutdown();
+    reader.kill('SIGCONT');
+    await new Promise((resolve) => reader.once('exit', resolve));
+    const whole = fs.readFileSync(out, 'utf8').split('\n').slice(0, -1);
+    expect(telemetry.health.dropped('ndjson')).toBeGreaterThan(0);
+    // Three lines a row: a row whose three lines all reached the reader was written, else dropped.
+    expect(Math.floor(whole.length / 3) + telemetry.health.dropped('ndjson')).toBe(steps);
   }, 60_000);
 
   it('a stuck sink tells its room, so a record known not to fit is dropped whole and counted without being encoded', async () => {

@@ -91,6 +91,13 @@ export class AppendFile {
   /** Rows in the queue, for exact drop counts (a record may carry several rows, or none). */
   private queuedRows = 0;
   private queueRows: number[] = [];
+  /**
+   * Per queued record, the newline-ended lines of each row it carries, when given (NDJSON on a
+   * pipe): a pipe that takes part of a record then took the rows whose every line it took.
+   */
+  private queueLines: (Uint32Array | undefined)[] = [];
+  /** Lines of the head record's first row a pipe has already taken. */
+  private headLinesTaken = 0;
   private filePath: string;
   private fd: number | undefined;
   private position = 0;
@@ -185,9 +192,10 @@ export class AppendFile {
 
   /**
    * Queues one whole record (or several whole records) carrying `rows` rows (for drop counts).
-   * Never throws; waits on the disk only past `syncBytes` queued on a sink that is not stuck.
+   * `linesPerRow` (newline-ended text, one entry per row) lets a pipe count a partly taken record's
+   * rows exactly. Never throws; waits on the disk only past `syncBytes` queued on a sink that is not stuck.
    */
-  append(chunk: Chunk, rows = 1): void {
+  append(chunk: Chunk, rows = 1, linesPerRow?: Uint32Array): void {
     if (this.down || this.closed) {
       this.droppedBytes += byteLength(chunk);
       return;
@@ -203,6 +211,7 @@ export class AppendFile {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     this.queue.push(bytes);
     this.queueRows.push(rows);
+    this.queueLines.push(linesPerRow);
     this.queuedRows += rows;
     this.queuedBytes += bytes.byteLength;
     if (this.queuedBytes < this.highWaterBytes) return;
@@ -315,7 +324,23 @@ export class AppendFile {
     }
     this.queue.splice(0, whole);
     this.queueRows.splice(0, whole);
-    if (left > 0) this.queue[0] = (this.queue[0] as Uint8Array).subarray(left);
+    this.queueLines.splice(0, whole);
+    if (whole > 0) this.headLinesTaken = 0;
+    if (left > 0) {
+      const head = this.queue[0] as Uint8Array;
+      const lines = this.queueLines[0];
+      if (lines !== undefined) {
+        // The rows whose last line this write completed are written, not queued.
+        let taken = this.headLinesTaken + newlinesIn(head.subarray(0, left));
+        let rows = 0;
+        while (rows < lines.length && taken >= (lines[rows] as number)) taken -= lines[rows++] as number;
+        this.headLinesTaken = taken;
+        this.queueLines[0] = lines.subarray(rows);
+        this.queueRows[0] = (this.queueRows[0] as number) - rows;
+        this.queuedRows -= rows;
+      }
+      this.queue[0] = head.subarray(left);
+    }
     this.queuedBytes -= written;
   }
 
@@ -561,6 +586,8 @@ export class AppendFile {
     this.queuedRowsTaken = this.queuedRows;
     this.queue = [];
     this.queueRows = [];
+    this.queueLines = [];
+    this.headLinesTaken = 0;
     this.queuedRows = 0;
     this.queuedBytes = 0;
     return { buffers, bytes };
@@ -570,6 +597,8 @@ export class AppendFile {
     this.droppedBytes += this.queuedBytes;
     this.queue = [];
     this.queueRows = [];
+    this.queueLines = [];
+    this.headLinesTaken = 0;
     this.queuedRows = 0;
     this.queuedBytes = 0;
     if (!this.down) {
@@ -710,4 +739,11 @@ function openForAppend(
     fs.closeSync(fd);
     throw error;
   }
+}
+
+/** Newline bytes in `bytes`. */
+function newlinesIn(bytes: Uint8Array): number {
+  let count = 0;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) count++;
+  return count;
 }

@@ -132,8 +132,11 @@ export class NdjsonExporter implements RowSink {
     let lines = 0;
     // A stuck sink at its cap drops the chunk whole: encoding stops once it cannot fit.
     const room = this.file.roomNow();
+    // A pipe may take part of a chunk: each row's line count lets it count the rows it took whole.
+    const linesPerRow = this.file.regularFile ? undefined : new Uint32Array(rows.length);
     for (const row of rows) {
       if (!this.streams.has(row.stream)) continue;
+      if (linesPerRow !== undefined) linesPerRow[lines] = row.phase === 'system' ? 1 : row.names.length;
       lines++;
       if (chunk.length > room) continue;
       chunk += this.encoder.encodeRow(row);
@@ -148,7 +151,7 @@ export class NdjsonExporter implements RowSink {
       this.file.dropRecord(lines, chunk.length);
       this.indexRows.length = 0;
     } else if (chunk.length > 0) {
-      if (index === undefined) this.file.append(chunk, lines);
+      if (index === undefined) this.file.append(chunk, lines, linesPerRow?.subarray(0, lines));
       else {
         // Encoded here rather than in append(): the index needs the byte length, and it is one pass.
         const bytes = Buffer.from(chunk, 'utf8');
