@@ -3,6 +3,10 @@
  * our figure, the baseline measured in the same run, the ratio (> 1 = better than the baseline) and
  * the goal. Exits non-zero when a goal row fails (or a bench throws); `--no-fail` only reports, for
  * exploring on a machine the goals were not set for.
+ *
+ * Not run here: `npm run bench:every-point` (bench/every-point/run.ts), every point of a
+ * 10,000,000-step never-yielding run through NDJSON, `tensorboard --load_fast=true` and
+ * `wandb sync`, which takes tens of minutes and several GB; its header says how to run it.
  */
 import fs from 'node:fs';
 import os from 'node:os';

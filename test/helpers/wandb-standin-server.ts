@@ -11,14 +11,33 @@
  * - `POST /sdk/otel/v1/metrics`: wandb's own usage telemetry, acknowledged and ignored.
  *
  * Anything else is answered 404 and listed in `unexpected`, so a test notices a new request.
+ *
+ * `{ keepHistory: false }` decodes every history row as it arrives and checks it (count, offsets in
+ * order, `_step` strictly increasing) without keeping it: 10,000,000 kept rows would take the
+ * stand-in past several GB.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseLenientJson } from './lenient-json.js';
 
+/** What `{ keepHistory: false }` keeps of the history rows instead of the rows. */
+export interface HistoryCheck {
+  /** Rows received and decoded, resent offsets included. */
+  received: number;
+  /** One more than the highest offset received: the rows the run holds when none is missing. */
+  rows: number;
+  /** Offsets that arrived out of order (a gap or a resend), with the offset expected; first 10. */
+  offsetProblems: string[];
+  /** `_step` of the row at the highest offset so far. */
+  lastStep: number | undefined;
+  /** Rows whose `_step` was not above the previous row's (or missing); first 10. */
+  stepProblems: string[];
+}
+
 export interface SyncedRun {
-  /** History rows by file-stream offset (index = line number). */
+  /** History rows by file-stream offset (index = line number); empty with `keepHistory: false`. */
   history: Array<Record<string, unknown>>;
+  historyCheck: HistoryCheck;
   /** The last summary the file stream carried. */
   summary: Record<string, unknown> | undefined;
   /** System-metrics lines (`wandb-events.jsonl`). */
@@ -46,6 +65,7 @@ export interface StandinServer {
 function emptyRun(): SyncedRun {
   return {
     history: [],
+    historyCheck: { received: 0, rows: 0, offsetProblems: [], lastStep: undefined, stepProblems: [] },
     summary: undefined,
     events: [],
     outputLines: [],
@@ -70,7 +90,23 @@ interface GraphqlBody {
   variables?: Record<string, unknown>;
 }
 
-export async function startStandinServer(): Promise<StandinServer> {
+/** Checks one decoded history row at file-stream offset `at` against the rows before it. */
+function checkHistoryRow(check: HistoryCheck, at: number, row: Record<string, unknown>): void {
+  check.received++;
+  if (at !== check.rows && check.offsetProblems.length < 10)
+    check.offsetProblems.push(`offset ${at} arrived when ${check.rows} was next`);
+  if (at < check.rows) return;
+  const step = row._step;
+  if (typeof step !== 'number' || (check.lastStep !== undefined && step <= check.lastStep)) {
+    if (check.stepProblems.length < 10)
+      check.stepProblems.push(`offset ${at}: _step ${String(step)} after ${String(check.lastStep)}`);
+  }
+  if (typeof step === 'number') check.lastStep = step;
+  check.rows = at + 1;
+}
+
+export async function startStandinServer(options: { keepHistory?: boolean } = {}): Promise<StandinServer> {
+  const keepHistory = options.keepHistory ?? true;
   const runs = new Map<string, SyncedRun>();
   const unexpected: string[] = [];
   const run = (name: string): SyncedRun => {
@@ -142,9 +178,11 @@ export async function startStandinServer(): Promise<StandinServer> {
     for (const [file, chunk] of Object.entries(body.files ?? {})) {
       chunk.content.forEach((line, i) => {
         const at = chunk.offset + i;
-        if (file === 'wandb-history.jsonl')
-          synced.history[at] = parseLenientJson(line) as Record<string, unknown>;
-        else if (file === 'wandb-events.jsonl')
+        if (file === 'wandb-history.jsonl') {
+          const row = parseLenientJson(line) as Record<string, unknown>;
+          checkHistoryRow(synced.historyCheck, at, row);
+          if (keepHistory) synced.history[at] = row;
+        } else if (file === 'wandb-events.jsonl')
           synced.events[at] = parseLenientJson(line) as Record<string, unknown>;
         else if (file === 'wandb-summary.json')
           synced.summary = parseLenientJson(line) as Record<string, unknown>;
