@@ -177,12 +177,21 @@ export class IndexBuilder {
     let resume = end;
     for (const state of this.states)
       if (state.open[COUNT] !== 0) resume = Math.min(resume, state.open[OFFSET] as number);
+    const used = this.outLength * RECORD_COLUMNS;
+    // A block that fills most of the buffer takes it as it is (a reader's first block of a big
+    // stream: 60 MB at 20 scalars × 1,000,000 steps, which a copy would double), and the builder
+    // starts a new one; a small block (a writer's flush) is copied, so it holds no spare room.
+    let records: Float64Array;
+    if (used * 2 >= this.out.length) {
+      records = this.out.subarray(0, used);
+      this.out = new Float64Array(64 * RECORD_COLUMNS);
+    } else records = this.out.slice(0, used);
     const block: IndexBlock = {
       end,
       resume,
       final,
       defs: this.defs.slice(this.newDefs),
-      records: this.out.slice(0, this.outLength * RECORD_COLUMNS),
+      records,
       malformed: { count: this.malformedCount, samples: this.malformedSamples },
     };
     this.newDefs = this.defs.length;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import {
   encodeBlock,
+  encodeBlockParts,
   encodeHeader,
   HEAD_BYTES,
   TAIL_BYTES,
@@ -95,11 +96,13 @@ export class IndexFile {
         }),
       );
     }
-    parts.push(encodeBlock(block, streamFd === undefined ? 0 : tailHash(streamFd, block.end)));
-    const bytes = Buffer.concat(parts);
+    parts.push(...encodeBlockParts(block, streamFd === undefined ? 0 : tailHash(streamFd, block.end)));
+    // Written as they are, not joined: a first block can be tens of MB (see encodeBlockParts).
     const fd = this.open();
-    fs.writeSync(fd, bytes, 0, bytes.length, this.position);
-    this.position += bytes.length;
+    for (const bytes of parts) {
+      fs.writeSync(fd, bytes, 0, bytes.length, this.position);
+      this.position += bytes.length;
+    }
     this.headerWritten = true;
   }
 

@@ -54,3 +54,31 @@ describe('the final block of a run index', () => {
     expect(Math.max(...levelsOf(all, id))).toBe(2);
   });
 });
+
+describe('the records a cut hands over', () => {
+  it('are kept as they were when the builder goes on after a block that took its buffer', () => {
+    const builder = new IndexBuilder();
+    const id = builder.seriesId('r', 'train', 'loss');
+    // 64 × 64 rows: 64 finished level-0 buckets and their parents fill the builder's buffer.
+    for (let i = 0; i < 64 * 64; i++) builder.add(id, i, i, i, i * 100);
+    const first = builder.cut(64 * 64 * 100);
+    const kept = Float64Array.from(first.records);
+    for (let i = 64 * 64; i < 64 * 64 * 3; i++) builder.add(id, i, i, -i, i * 100);
+    const second = builder.cut(64 * 64 * 300);
+    expect(second.records.length).toBeGreaterThan(0);
+    expect(Array.from(first.records)).toEqual(Array.from(kept));
+  });
+
+  it('hold at most twice their bytes: a big first block takes the buffer, a small flush is copied', () => {
+    const builder = new IndexBuilder();
+    const id = builder.seriesId('r', 'train', 'loss');
+    for (let i = 0; i < 64 * 1000; i++) builder.add(id, i, i, i, i * 100);
+    const big = builder.cut(64 * 1000 * 100);
+    expect(big.records.buffer.byteLength).toBeGreaterThan(big.records.byteLength);
+    expect(big.records.buffer.byteLength).toBeLessThanOrEqual(2 * big.records.byteLength);
+    for (let i = 64 * 1000; i < 64 * 1001; i++) builder.add(id, i, i, i, i * 100);
+    const small = builder.cut(64 * 1001 * 100);
+    expect(small.records.length).toBeGreaterThan(0);
+    expect(small.records.buffer.byteLength).toBe(small.records.byteLength);
+  });
+});
