@@ -8,7 +8,13 @@ import { openIfExists } from '../files/open-existing.js';
 import { errorText } from '../errors.js';
 import { listSegments, streamFiles } from '../ndjson/segments.js';
 import { buildInBackground } from '../run-index/build-in-background.js';
-import { readBacklogFromIndex, type IndexedBacklog } from './index-backlog.js';
+import {
+  INDEX_CATCH_UP_BYTES,
+  INDEX_MIN_BYTES,
+  readBacklogFromIndex,
+  type IndexedBacklog,
+} from './index-backlog.js';
+import { openStreamCatalog } from './catalog/open-catalog.js';
 import { RunNames } from './run-names.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
 import { LineProcessor } from '../ndjson/line/line-processor.js';
@@ -145,6 +151,7 @@ export class StreamReader {
   async poll(): Promise<boolean> {
     if (!this.started) {
       this.started = true;
+      if (await this.openCatalog()) return true;
       const indexed = await readBacklogFromIndex(
         this.spec,
         this.store,
@@ -168,6 +175,29 @@ export class StreamReader {
       }
     }
     return (await this.follower.poll()) > 0;
+  }
+
+  /**
+   * A stream with very many names opens as a catalog (catalog/open-catalog.ts): its names are
+   * listed from its index and its charts made when asked for. Returns false when it does not apply.
+   */
+  private async openCatalog(): Promise<boolean> {
+    const opened = await openStreamCatalog(this.spec, this.runNames, {
+      minSeries: this.backlog.catalogMinSeries,
+      maxScanBytes: this.backlog.indexCatchUpBytes ?? INDEX_CATCH_UP_BYTES,
+      minBytes: this.backlog.indexMinBytes ?? INDEX_MIN_BYTES,
+    });
+    if (opened === undefined) return false;
+    this.store.addCatalog(opened.catalog);
+    for (const { run, runId, phase, name, state } of opened.held) {
+      const series = this.store.series(run, this.spec.rank, phase, name);
+      series.append(state);
+      this.store.origins.add(series, { activePath: this.spec.activePath, runId, phase, name });
+      this.store.touch(chartPlace(phase, name).metric);
+    }
+    this.reportIndexedMalformed(opened.malformed);
+    this.follower.resumeAt({ lastSeq: 0, inode: opened.inode, offset: opened.offset });
+    return true;
   }
 
   /** The writer exited: reads to the end, and a last line with no newline is read as a line. */
