@@ -175,12 +175,16 @@ export class SeriesStore {
     const offset = Math.max(0, query.offset ?? 0);
     const charts: { metric: string; section: string }[] = [];
     let total = 0;
+    // Unfiltered, the count is known: a million names are not walked past the page asked for.
+    const known = query.filter === undefined ? this.charts.size + this.catalog.listed() : undefined;
     for (const chart of this.listing()) {
       if (query.filter !== undefined && !query.filter.test(chart.metric)) continue;
       if (total >= offset && charts.length < limit)
         charts.push({ metric: chart.metric, section: chart.section });
       total++;
+      if (known !== undefined && charts.length === limit) break;
     }
+    if (known !== undefined) total = known;
     return {
       version: this.version,
       runs: [...this.runs.values()],

@@ -36,6 +36,8 @@ export class CatalogCharts {
   private readonly made = new Map<string, Chart>();
   /** Chart names the store holds now (see take). */
   private readonly taken = new Set<string>();
+  /** How many names `names()` yields, counted once after each change (see listed). */
+  private count: number | undefined;
   private loads = 0;
   private evicted = 0;
 
@@ -43,6 +45,16 @@ export class CatalogCharts {
 
   add(catalog: StreamCatalog): void {
     this.catalogs.push(catalog);
+    this.count = undefined;
+  }
+
+  /** Chart names listed (those `names()` yields), counted once, again after each change. */
+  listed(): number {
+    if (this.count === undefined) {
+      this.count = 0;
+      for (const _ of this.names()) this.count++;
+    }
+    return this.count;
   }
 
   /** Whether a catalog lists `metric` (and the store does not hold it). */
@@ -76,6 +88,7 @@ export class CatalogCharts {
     if (chart === undefined) return undefined;
     this.made.delete(metric);
     this.taken.add(metric);
+    this.count = undefined;
     return chart;
   }
 
