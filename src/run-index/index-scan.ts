@@ -52,8 +52,10 @@ function readExactly(fd: number, bytes: Uint8Array, position: number): number {
 /**
  * The blocks of `candidate` that describe the stream open at `streamFd`, or undefined when the file
  * is missing, torn in its header, stale, or the machine is big-endian (records are read in place).
+ * Without `checksums`, blocks are taken as framed and their malformed-line samples are not read:
+ * only to size an index up cheaply.
  */
-export function scanIndex(candidate: string, streamFd: number): ScannedIndex | undefined {
+export function scanIndex(candidate: string, streamFd: number, checksums = true): ScannedIndex | undefined {
   if (os.endianness() !== 'LE') return undefined;
   let fd: number;
   try {
@@ -87,19 +89,26 @@ export function scanIndex(candidate: string, streamFd: number): ScannedIndex | u
       const length = frame.readUInt32LE(0);
       const payloadAt = at + BLOCK_FRAME_BYTES;
       if (length < BLOCK_FIXED_BYTES || payloadAt + length > size) break;
-      let crc = 0;
-      for (let done = 0; done < length;) {
-        const n = readExactly(fd, chunk.subarray(0, Math.min(CHUNK_BYTES, length - done)), payloadAt + done);
-        crc = crc32(chunk.subarray(0, n), crc);
-        done += n;
+      if (checksums) {
+        let crc = 0;
+        for (let done = 0; done < length;) {
+          const n = readExactly(
+            fd,
+            chunk.subarray(0, Math.min(CHUNK_BYTES, length - done)),
+            payloadAt + done,
+          );
+          crc = crc32(chunk.subarray(0, n), crc);
+          done += n;
+        }
+        if (crc !== frame.readUInt32LE(4)) break;
       }
-      if (crc !== frame.readUInt32LE(4)) break;
       const fixed = Buffer.alloc(BLOCK_FIXED_BYTES);
       readExactly(fd, fixed, payloadAt);
       const defsLength = fixed.readUInt32LE(24);
       const malformedLength = fixed.readUInt32LE(36);
-      const malformedJson = Buffer.alloc(malformedLength);
-      readExactly(fd, malformedJson, payloadAt + BLOCK_FIXED_BYTES + defsLength);
+      // Unchecked, the samples are not parsed: a torn block's may not be JSON.
+      const malformedJson = checksums ? Buffer.alloc(malformedLength) : Buffer.from('[]');
+      if (checksums) readExactly(fd, malformedJson, payloadAt + BLOCK_FIXED_BYTES + defsLength);
       const samples = (JSON.parse(malformedJson.toString('utf8')) as [number, number, string, string][]).map(
         ([line, offset, field, reason]): MalformedLine => ({ line, offset, field, reason }),
       );

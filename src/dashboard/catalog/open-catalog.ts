@@ -57,6 +57,9 @@ import {
  */
 export const CATALOG_MIN_SERIES = 10_000;
 
+/** The fewest bytes a series definition takes in an index: `[0,"","eval",""],`. */
+const MIN_DEF_BYTES = 17;
+
 export interface CatalogOptions {
   minSeries?: number;
   /** Stream bytes after the index read at open; past it, undefined (the parallel reader reads). */
@@ -137,8 +140,15 @@ export async function openStreamCatalog(
   try {
     const stat = fs.fstatSync(fd);
     if (stat.size < options.minBytes) return undefined;
+    const minSeries = options.minSeries ?? CATALOG_MIN_SERIES;
     let index: ScannedIndex | undefined;
     for (const candidate of indexCandidates(spec.activePath)) {
+      // Sized up first from the block frames alone: an index of a few dozen series (the usual
+      // run) is not read twice, here and by the index path.
+      const framed = scanIndex(candidate, fd, false);
+      if (framed === undefined) continue;
+      const defBytes = framed.blocks.reduce((sum, block) => sum + block.defsLength, 0);
+      if (defBytes < minSeries * MIN_DEF_BYTES) return undefined;
       index = scanIndex(candidate, fd);
       if (index !== undefined) break;
     }
@@ -146,7 +156,7 @@ export async function openStreamCatalog(
     if (index === undefined || last === undefined) return undefined;
     const wholeEnd = wholeLinesEnd(fd, stat.size);
     if (wholeEnd - last.resume > options.maxScanBytes) return undefined;
-    return await build(spec, runNames, options, index, fd, wholeEnd, stat.ino);
+    return await build(spec, runNames, minSeries, index, fd, wholeEnd, stat.ino);
   } finally {
     fs.closeSync(fd);
   }
@@ -192,7 +202,7 @@ class RawNames {
 async function build(
   spec: StreamSpec,
   runNames: RunNames,
-  options: CatalogOptions,
+  minSeries: number,
   index: ScannedIndex,
   fd: number,
   wholeEnd: number,
@@ -230,8 +240,7 @@ async function build(
       flags.push((phase === 'eval' ? FLAG_EVAL_PHASE : 0) | (prefixed ? FLAG_EVAL_PREFIX : 0));
     });
   const n = runOf.length;
-  if (broken || runIds.length > 0xffff || n - system.size < (options.minSeries ?? CATALOG_MIN_SERIES))
-    return undefined;
+  if (broken || runIds.length > 0xffff || n - system.size < minSeries) return undefined;
 
   // Level-0 records per series, and the last row each covers (rows after it are re-read).
   const counts = new Uint32Array(n);
