@@ -44,6 +44,11 @@ class StoreVisitor implements MetricVisitor {
   private readonly byRun = new Map<number, RunCache>();
   private lastRun = NaN;
   private current: RunCache | undefined;
+  /**
+   * Whether a zoom reads this stream's index and rows (origins): not for a stream opened as a
+   * catalog, whose index (180 MB at a million names) the zoom reader would load whole.
+   */
+  zoomFromIndex = true;
 
   constructor(
     private readonly store: SeriesStore,
@@ -70,12 +75,13 @@ class StoreVisitor implements MetricVisitor {
     if (series === undefined) {
       const text = this.names.name(name);
       series = this.store.series(cache.run, this.spec.rank, PHASE_NAMES[phase], text);
-      this.store.origins.add(series, {
-        activePath: this.spec.activePath,
-        runId: run < 0 ? '' : this.runIds.name(run),
-        phase: PHASE_NAMES[phase],
-        name: text,
-      });
+      if (this.zoomFromIndex)
+        this.store.origins.add(series, {
+          activePath: this.spec.activePath,
+          runId: run < 0 ? '' : this.runIds.name(run),
+          phase: PHASE_NAMES[phase],
+          name: text,
+        });
       (cache.series[phase] as BucketSeries[])[name] = series;
       (cache.metric[phase] as string[])[name] = chartPlace(PHASE_NAMES[phase], text).metric;
     }
@@ -189,10 +195,10 @@ export class StreamReader {
     });
     if (opened === undefined) return false;
     this.store.addCatalog(opened.catalog);
-    for (const { run, runId, phase, name, state } of opened.held) {
-      const series = this.store.series(run, this.spec.rank, phase, name);
-      series.append(state);
-      this.store.origins.add(series, { activePath: this.spec.activePath, runId, phase, name });
+    // Its charts zoom on the buckets held (see StoreVisitor.zoomFromIndex).
+    this.visitor.zoomFromIndex = false;
+    for (const { run, phase, name, state } of opened.held) {
+      this.store.series(run, this.spec.rank, phase, name).append(state);
       this.store.touch(chartPlace(phase, name).metric);
     }
     this.reportIndexedMalformed(opened.malformed);

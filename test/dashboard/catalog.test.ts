@@ -11,6 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_CATALOG_CHARTS } from '../../src/dashboard/catalog/catalog-charts.js';
 import { chartData } from '../../src/dashboard/chart-data.js';
 import { LiveRuns } from '../../src/dashboard/live-runs.js';
+import { zoomData } from '../../src/dashboard/zoom/zoom-data.js';
+import { ZoomReader } from '../../src/dashboard/zoom/zoom-reader.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
 
 const NAMES = 3000;
@@ -167,5 +169,27 @@ describe('a stream of very many names opened as a catalog', () => {
     expect(live.store.charts.has('m/name_00010')).toBe(true);
     expect(live.store.index().total).toBe((total ?? 0) + 1);
     expect(live.store.index({ filter: /^m\/name_00010$/ }).total).toBe(1);
+  });
+
+  it('zooms its charts on the buckets made, never loading its whole index', async () => {
+    writeRun();
+    await loadStreamIndex(file);
+    appendAfterIndex();
+    const live = await open(MIN_SERIES);
+    fs.appendFileSync(file, row('r1', NAMES + 9, 'brand/new', 1));
+    await live.tick();
+    const reader = new ZoomReader({ cache: live.zoomIndex });
+    for (const metric of ['loss', 'system/cpu_percent', 'brand/new']) {
+      const zoomed = await zoomData(live.store, live.store.origins, reader, metric, {
+        from: 0,
+        to: NAMES,
+        width: 600,
+      });
+      expect(
+        zoomed?.series.map((s) => s.zoom?.mode),
+        metric,
+      ).toEqual(['memory']);
+    }
+    expect(reader.counters().indexLoads).toBe(0);
   });
 });
