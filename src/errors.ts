@@ -13,7 +13,7 @@ export type TelemetryErrorCode =
   | 'CLI_USAGE'
   | 'PROC_MALFORMED'
   | 'ZOOM_TOO_LARGE'
-  | 'CATALOG_STALE';
+  | 'INDEX_CHANGED';
 
 export class TelemetryError extends Error {
   readonly code: TelemetryErrorCode;

@@ -10,7 +10,7 @@
 import { crc32 } from '@node-rs/crc32';
 import fs from 'node:fs';
 import os from 'node:os';
-import { errnoCode } from '../errors.js';
+import { errnoCode, TelemetryError } from '../errors.js';
 import { RECORD_BYTES, RECORD_COLUMNS } from './bucket-record.js';
 import { BLOCK_FIXED_BYTES, BLOCK_FRAME_BYTES, MAGIC, type IndexHeader } from './index-codec.js';
 import { hashRange, tailHash } from './index-file.js';
@@ -239,7 +239,10 @@ export function readRecordsAt(indexPath: string, offsets: ArrayLike<number>): Fl
     for (let i = 0; i < offsets.length; i++) {
       const into = bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
       if (readExactly(fd, into, offsets[i] as number) < RECORD_BYTES)
-        throw new Error(`${indexPath} is shorter than when the dashboard opened it`);
+        throw new TelemetryError(
+          'INDEX_CHANGED',
+          `${indexPath} is shorter than when it was opened; restart the dashboard to read it again`,
+        );
     }
   } finally {
     fs.closeSync(fd);

@@ -5,14 +5,18 @@
  * reach the charts they belong to.
  */
 import fs from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_CATALOG_CHARTS } from '../../src/dashboard/catalog/catalog-charts.js';
 import { chartData } from '../../src/dashboard/chart-data.js';
+import { dashboardHandler } from '../../src/dashboard/http-handler.js';
 import { LiveRuns } from '../../src/dashboard/live-runs.js';
 import { zoomData } from '../../src/dashboard/zoom/zoom-data.js';
 import { ZoomReader } from '../../src/dashboard/zoom/zoom-reader.js';
+import { besidePath } from '../../src/run-index/index-path.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
 
 const NAMES = 3000;
@@ -126,7 +130,7 @@ describe('a stream of very many names opened as a catalog', () => {
 
   it(`makes at most MAX_CATALOG_CHARTS (${MAX_CATALOG_CHARTS}) charts at once, dropping the least recently asked for`, async () => {
     writeRun();
-    await loadStreamIndex(file);
+    await loadStreamIndex(file, { rescanBytes: 0 });
     const live = await open(MIN_SERIES);
     const name = (i: number): string => `m/name_${String(i).padStart(5, '0')}`;
     const first = chartData(live.store, name(0), { width: 600 });
@@ -191,5 +195,41 @@ describe('a stream of very many names opened as a catalog', () => {
       ).toEqual(['memory']);
     }
     expect(reader.counters().indexLoads).toBe(0);
+  });
+
+  it('answers 409, saying to restart, for a chart whose index was rewritten or cut since the open', async () => {
+    writeRun();
+    // Every bucket finished (none left open for a reader to rebuild): charts read the index file.
+    await loadStreamIndex(file, { rescanBytes: 0 });
+    const live = await open(MIN_SERIES);
+    const server = createServer((request, response) => {
+      dashboardHandler(live, { roots: [dir], host: '127.0.0.1', cwd: dir })(request, response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const get = async (path: string): Promise<[number, string]> => {
+      const response = await fetch(`${base}${path}`);
+      return [response.status, await response.text()];
+    };
+    try {
+      expect((await get('/api/chart?metric=m%2Fname_02000'))[0]).toBe(200);
+      const index = besidePath(file);
+      // Rewritten: same size, other bytes where the records were.
+      fs.writeFileSync(index, Buffer.alloc(fs.statSync(index).size));
+      const [status, body] = await get('/api/chart?metric=m%2Fname_02001');
+      expect(status).toBe(409);
+      expect(body).toMatch(/was rewritten since the dashboard opened .*; restart the dashboard/);
+      const [zoomStatus] = await get('/api/zoom?metric=m%2Fname_02002&from=0&to=10');
+      expect(zoomStatus).toBe(409);
+      // Cut: the records are past its end.
+      fs.truncateSync(index, 100);
+      const [cutStatus, cutBody] = await get('/api/chart?metric=m%2Fname_02003');
+      expect(cutStatus).toBe(409);
+      expect(cutBody).toMatch(/is shorter than when it was opened; restart the dashboard/);
+      // A chart made before is still drawn.
+      expect((await get('/api/chart?metric=m%2Fname_02000'))[0]).toBe(200);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

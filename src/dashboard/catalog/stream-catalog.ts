@@ -129,7 +129,7 @@ export class StreamCatalog {
     for (let o = 0; o < stored.length; o += RECORD_COLUMNS)
       if (stored[o + SERIES] !== id || stored[o + LEVEL] !== 0)
         throw new TelemetryError(
-          'CATALOG_STALE',
+          'INDEX_CHANGED',
           `${indexPath} was rewritten since the dashboard opened ${this.activePath}; restart the dashboard to read it again`,
         );
     const after = tail.get(id);
