@@ -232,4 +232,48 @@ describe('a stream of very many names opened as a catalog', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('merges the catalogs of two ranks into one list, and draws a chart of both ranks as holding them would', async () => {
+    writeRun();
+    const rank1 = path.join(dir, 'metrics.rank1.ndjson');
+    let out = '';
+    for (let i = 0; i < NAMES; i += 2) out += row('r1', i, `m/name_${String(i).padStart(5, '0')}`, -i);
+    out += row('r1', 1, 'only/rank1', 5);
+    fs.writeFileSync(rank1, out);
+    await loadStreamIndex(file, { rescanBytes: 0 });
+    await loadStreamIndex(rank1, { rescanBytes: 0 });
+    const both = async (catalogMinSeries: number): Promise<LiveRuns> => {
+      const live = new LiveRuns({
+        inputs: [dir],
+        backlog: { indexMinBytes: 0, catalogMinSeries, jobs: 1 },
+        discoverMs: 0,
+      });
+      opened.push(live);
+      await live.start();
+      return live;
+    };
+    const catalog = await both(MIN_SERIES / 2);
+    expect(catalog.store.index().catalog.series).toBeGreaterThan(NAMES + NAMES / 2);
+    const held = await both(Infinity);
+    const page = (live: LiveRuns, query = {}): unknown => {
+      const { catalog: _, version: __, ...rest } = live.store.index(query);
+      return rest;
+    };
+    expect(page(catalog)).toEqual(page(held));
+    expect(page(catalog, { filter: /name_0000\d|rank1/ })).toEqual(
+      page(held, { filter: /name_0000\d|rank1/ }),
+    );
+    for (const metric of ['m/name_00000', 'm/name_00001', 'm/name_00002', 'only/rank1', 'loss'])
+      expect(chartData(catalog.store, metric, { width: 600 }), metric).toEqual(
+        chartData(held.store, metric, { width: 600 }),
+      );
+    // Rank 0 logged 2, rank 1 -2: the band's median, its low and high, then each rank.
+    expect(
+      chartData(catalog.store, 'm/name_00002', { width: 600 })?.series.map((s) => [s.rank, s.y, s.lo, s.hi]),
+    ).toEqual([
+      [null, [0], [-2], [2]],
+      [0, [2], undefined, undefined],
+      [1, [-2], undefined, undefined],
+    ]);
+  });
 });
