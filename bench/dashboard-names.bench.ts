@@ -4,8 +4,8 @@
  * it, on the first open (no index: a foreign stream) and the next (its index beside it).
  *
  * Names: 1,000,000 (the issue's case) with --dashboard-full, 20,000 with --quick, 100,000
- * otherwise, or CODEX_BENCH_DASHBOARD_NAMES. A stream of 16 MiB or more with its index (the
- * million) opens as a catalog; the 100,000 (12 MB) are read whole and held.
+ * otherwise, or CODEX_BENCH_DASHBOARD_NAMES. With its index (the second open) a stream of 10,000
+ * names or more opens as a catalog (src/dashboard/catalog/); the first open holds every series.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -8,12 +8,7 @@ import { openIfExists } from '../files/open-existing.js';
 import { errorText } from '../errors.js';
 import { listSegments, streamFiles } from '../ndjson/segments.js';
 import { buildInBackground } from '../run-index/build-in-background.js';
-import {
-  INDEX_CATCH_UP_BYTES,
-  INDEX_MIN_BYTES,
-  readBacklogFromIndex,
-  type IndexedBacklog,
-} from './index-backlog.js';
+import { INDEX_CATCH_UP_BYTES, readBacklogFromIndex, type IndexedBacklog } from './index-backlog.js';
 import { openStreamCatalog } from './catalog/open-catalog.js';
 import { RunNames } from './run-names.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
@@ -191,7 +186,6 @@ export class StreamReader {
     const opened = await openStreamCatalog(this.spec, this.runNames, {
       minSeries: this.backlog.catalogMinSeries,
       maxScanBytes: this.backlog.indexCatchUpBytes ?? INDEX_CATCH_UP_BYTES,
-      minBytes: this.backlog.indexMinBytes ?? INDEX_MIN_BYTES,
     });
     if (opened === undefined) return false;
     this.store.addCatalog(opened.catalog);

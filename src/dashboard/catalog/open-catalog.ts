@@ -8,7 +8,8 @@
  *
  * Taken only when it applies: one plain file (no rotated segments), an index that matches it,
  * at least `minSeries` non-system series, rows with steps, and at most `maxScanBytes` of stream
- * after the index. Otherwise undefined, and the stream is read as before (index-backlog.ts).
+ * after the index. Otherwise undefined, and the stream is read as before (index-backlog.ts). Its
+ * size does not matter: a 12 MB stream of 100,000 names (read whole below 16 MiB) gains as much.
  */
 import fs from 'node:fs';
 import { openIfExists } from '../../files/open-existing.js';
@@ -64,8 +65,6 @@ export interface CatalogOptions {
   minSeries?: number;
   /** Stream bytes after the index read at open; past it, undefined (the parallel reader reads). */
   maxScanBytes: number;
-  /** Smaller streams are read whole. */
-  minBytes: number;
 }
 
 export interface HeldSeries {
@@ -139,7 +138,6 @@ export async function openStreamCatalog(
   if (fd === undefined) return undefined;
   try {
     const stat = fs.fstatSync(fd);
-    if (stat.size < options.minBytes) return undefined;
     const minSeries = options.minSeries ?? CATALOG_MIN_SERIES;
     let index: ScannedIndex | undefined;
     for (const candidate of indexCandidates(spec.activePath)) {
