@@ -50,6 +50,7 @@ import {
   FLAG_EVAL_PREFIX,
   lowerBound,
   StreamCatalog,
+  type TailRecords,
 } from './stream-catalog.js';
 
 /**
@@ -91,40 +92,68 @@ interface Def {
   name: string;
 }
 
-/** Level-0 buckets of the rows after the index, per series, as the index builder cuts them. */
-class TailBuckets {
-  readonly bySeries = new Map<number, { d: Float64Array; length: number }>();
+/**
+ * Level-0 buckets of the rows after the index, per series, as the index builder cuts them: one
+ * array for all, each series' buckets chained, so 70,000 names read again (the last 8 MiB of a
+ * stream whose index a reader built) are not 70,000 arrays.
+ */
+class TailBuckets implements TailRecords {
+  private d = new Float64Array(1024 * RECORD_COLUMNS);
+  /** Per bucket, the next bucket of its series (-1: none). */
+  private next = new Int32Array(1024);
+  private length = 0;
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, number>();
 
-  add(series: number, step: number, ts: number, value: number, offset: number): void {
-    let buckets = this.bySeries.get(series);
-    if (buckets === undefined) {
-      buckets = { d: new Float64Array(RECORD_COLUMNS), length: 0 };
-      this.bySeries.set(series, buckets);
-    }
-    const o = (buckets.length - 1) * RECORD_COLUMNS;
-    const d = buckets.d;
-    if (
-      buckets.length > 0 &&
-      (d[o + COUNT] as number) < LEVEL0_ROWS &&
-      step >= (d[o + LAST_STEP] as number) &&
-      offset - (d[o + OFFSET] as number) <= SPAN_BYTES
-    ) {
-      addRow(d, o, step, ts, value, offset);
-      return;
-    }
-    if ((buckets.length + 1) * RECORD_COLUMNS > d.length) {
-      const bigger = new Float64Array(d.length * 2);
-      bigger.set(d);
-      buckets.d = bigger;
-    }
-    openBucket(buckets.d, buckets.length * RECORD_COLUMNS, series, 0, step, ts, value, offset);
-    buckets.length++;
+  /** Series with rows after the index. */
+  series(): IterableIterator<number> {
+    return this.first.keys();
   }
 
-  records(): Map<number, Float64Array> {
-    const out = new Map<number, Float64Array>();
-    for (const [series, { d, length }] of this.bySeries) out.set(series, d.slice(0, length * RECORD_COLUMNS));
-    return out;
+  add(series: number, step: number, ts: number, value: number, offset: number): void {
+    const b = this.last.get(series);
+    const d = this.d;
+    if (b !== undefined) {
+      const o = b * RECORD_COLUMNS;
+      if (
+        (d[o + COUNT] as number) < LEVEL0_ROWS &&
+        step >= (d[o + LAST_STEP] as number) &&
+        offset - (d[o + OFFSET] as number) <= SPAN_BYTES
+      ) {
+        addRow(d, o, step, ts, value, offset);
+        return;
+      }
+    }
+    if (this.length === this.next.length) {
+      const bigger = new Float64Array(this.d.length * 2);
+      bigger.set(this.d);
+      this.d = bigger;
+      const next = new Int32Array(this.next.length * 2);
+      next.set(this.next);
+      this.next = next;
+    }
+    const fresh = this.length++;
+    openBucket(this.d, fresh * RECORD_COLUMNS, series, 0, step, ts, value, offset);
+    this.next[fresh] = -1;
+    if (b === undefined) this.first.set(series, fresh);
+    else this.next[b] = fresh;
+    this.last.set(series, fresh);
+  }
+
+  of(id: number): Float64Array | undefined {
+    let b = this.first.get(id);
+    if (b === undefined) return undefined;
+    const out: number[] = [];
+    for (; b !== -1; b = this.next[b] as number)
+      for (let c = 0; c < RECORD_COLUMNS; c++) out.push(this.d[b * RECORD_COLUMNS + c] as number);
+    return Float64Array.from(out);
+  }
+
+  /** Drops the spare room of the arrays (the buckets are kept for the catalog's life). */
+  trim(): void {
+    this.d = this.d.slice(0, this.length * RECORD_COLUMNS);
+    this.next = this.next.slice(0, this.length);
+    this.last.clear();
   }
 }
 
@@ -330,6 +359,7 @@ async function build(
       const offset = (processor as LineProcessor).lineStart;
       if (id < n && offset <= (covered[id] as number)) return;
       tail.add(id, Number(step), ts, value, offset);
+      if (id < n) points[id]++;
     },
     malformed(line: MalformedLine) {
       // Those before the index's end are counted in its blocks already.
@@ -359,7 +389,7 @@ async function build(
 
   if (runIds.length > 0xffff) return undefined;
   const runNameList = runIds.map((runId) => runNames.name(runId));
-  const tailRecords = tail.records();
+  tail.trim();
   const catalog = new StreamCatalog({
     activePath: spec.activePath,
     rank: spec.rank,
@@ -373,13 +403,10 @@ async function build(
     runNames: runNameList,
     locationStart,
     locations,
-    tail: tailRecords,
+    tail,
   });
   // Each run's most-logged training series: its clock places system samples (run-clock.ts).
   const densest = new Map<string, { id: number; points: number }>();
-  for (const [id, records] of tailRecords)
-    if (id < n)
-      for (let o = 0; o < records.length; o += RECORD_COLUMNS) points[id] += records[o + COUNT] as number;
   for (const id of order) {
     if ((flags.data[id] as number) & FLAG_EVAL_PHASE) continue;
     const run = runNameList[runOf.data[id] as number] as string;

@@ -33,7 +33,13 @@ export interface CatalogParts {
   locationStart: Uint32Array;
   locations: Float64Array;
   /** Buckets (index records) of rows after the index, by series id. */
-  tail: Map<number, Float64Array>;
+  tail: TailRecords;
+}
+
+/** The buckets of the rows read after the index. */
+export interface TailRecords {
+  /** Series `id`'s buckets in stream order, or undefined when it had no row after the index. */
+  of(id: number): Float64Array | undefined;
 }
 
 export interface CatalogSeries {
@@ -132,7 +138,7 @@ export class StreamCatalog {
           'INDEX_CHANGED',
           `${indexPath} was rewritten since the dashboard opened ${this.activePath}; restart the dashboard to read it again`,
         );
-    const after = tail.get(id);
+    const after = tail.of(id);
     const all = new Float64Array(stored.length + (after?.length ?? 0));
     all.set(stored);
     if (after !== undefined) all.set(after, stored.length);
