@@ -4,7 +4,8 @@
  * it, on the first open (no index: a foreign stream) and the next (its index beside it).
  *
  * Names: 1,000,000 (the issue's case) with --dashboard-full, 20,000 with --quick, 100,000
- * otherwise, or CODEX_BENCH_DASHBOARD_NAMES.
+ * otherwise, or CODEX_BENCH_DASHBOARD_NAMES. With its index (the second open) a stream of 10,000
+ * names or more opens as a catalog (src/dashboard/catalog/); the first open holds every series.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,9 +51,14 @@ interface Open {
   rssMb: number;
   indexBytes: number;
   sigtermMs: number;
+  /** Series listed from a catalog (src/dashboard/catalog/), not held. */
+  catalogSeries: number;
+  /** `/api/chart` of a name in the middle of the run, and whether it drew the value logged. */
+  chartMs: number;
+  chartExact: boolean;
 }
 
-async function openOnce(runDir: string): Promise<Open> {
+async function openOnce(runDir: string, count: number): Promise<Open> {
   const started = performance.now();
   const server = spawn(process.execPath, [CLI, 'dashboard', runDir, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,12 +82,33 @@ async function openOnce(runDir: string): Promise<Open> {
     });
     const serveMs = performance.now() - started;
     const index = await fetch(`${url}api/index`);
-    const indexBytes = (await index.arrayBuffer()).byteLength;
+    const indexText = await index.text();
+    const indexBytes = Buffer.byteLength(indexText);
+    const catalogSeries = (JSON.parse(indexText) as { catalog?: { series: number } }).catalog?.series ?? 0;
+    const middle = Math.floor(count / 2);
+    const chartStarted = performance.now();
+    const chart = (await (
+      await fetch(`${url}api/chart?metric=${encodeURIComponent(`layer_${middle}/grad_norm`)}&width=600`)
+    ).json()) as { series: { step: number[]; y: number[] }[] };
+    const chartMs = performance.now() - chartStarted;
+    const only = chart.series[0];
+    const chartExact =
+      chart.series.length === 1 &&
+      only?.step.join() === String(middle) &&
+      only.y.join() === String(middle % 97);
     const rssMb = peakRssMb(server.pid as number);
     const stopping = performance.now();
     server.kill('SIGTERM');
     await exited;
-    return { serveMs, rssMb, indexBytes, sigtermMs: performance.now() - stopping };
+    return {
+      serveMs,
+      rssMb,
+      indexBytes,
+      sigtermMs: performance.now() - stopping,
+      catalogSeries,
+      chartMs,
+      chartExact,
+    };
   } finally {
     server.kill('SIGKILL');
   }
@@ -93,13 +120,13 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   const stream = path.join(runDir, 'metrics.ndjson');
   generate(stream, n);
   const streamMb = fs.statSync(stream).size / 1e6;
-  const first = await openOnce(runDir);
+  const first = await openOnce(runDir, n);
   // The first open indexed the stream in the background, cut off by its SIGTERM: build it whole.
   fs.rmSync(besidePath(stream), { force: true });
   const { loadStreamIndex } = await import('../src/run-index/stream-index.js');
   await loadStreamIndex(stream);
   const indexMb = fs.statSync(besidePath(stream)).size / 1e6;
-  const second = await openOnce(runDir);
+  const second = await openOnce(runDir, n);
   const size = `${n.toLocaleString('en')} names, one row each (${streamMb.toFixed(0)} MB stream)`;
   const results: BenchResult[] = [];
   for (const [label, open] of [
@@ -136,6 +163,26 @@ export const run: Bench = async ({ quick, tmpDir }) => {
         ratio: undefined,
         goal: '<= 2000 ms',
         met: open.sigtermMs <= 2000,
+      },
+      {
+        figure: `  /api/chart of one name (layer_${Math.floor(n / 2)}), ${label}; the value logged: ${open.chartExact ? 'yes' : 'NO'}`,
+        unit: 'ms',
+        ours: open.chartMs,
+        baseline: undefined,
+        baselineName: 'informational',
+        ratio: undefined,
+        goal: 'the value logged',
+        met: open.chartExact,
+      },
+      {
+        figure: `  names listed from a catalog (not held: src/dashboard/catalog/), ${label}`,
+        unit: 'names',
+        ours: open.catalogSeries,
+        baseline: undefined,
+        baselineName: 'informational',
+        ratio: undefined,
+        goal: 'informational',
+        met: undefined,
       },
       {
         figure: `  /api/index answer (a page of the charts), ${label}`,

@@ -12,7 +12,8 @@ export type TelemetryErrorCode =
   | 'SINK_DOWN'
   | 'CLI_USAGE'
   | 'PROC_MALFORMED'
-  | 'ZOOM_TOO_LARGE';
+  | 'ZOOM_TOO_LARGE'
+  | 'INDEX_CHANGED';
 
 export class TelemetryError extends Error {
   readonly code: TelemetryErrorCode;

@@ -70,7 +70,7 @@ export function model(
 }
 
 export function chartData(store: SeriesStore, metric: string, query: ChartQuery): ChartModel | undefined {
-  const chart = store.charts.get(metric);
+  const chart = store.chart(metric);
   if (chart === undefined) return undefined;
   const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.round(query.width)));
   const all = [...chart.lines.values()].flatMap((line) => [...line.ranks.values()]);

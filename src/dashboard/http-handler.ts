@@ -118,11 +118,19 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
             ? undefined
             : Number(value);
         };
-        const chart = chartData(live.store, metric, {
-          width: number('width') ?? 600,
-          from: number('from'),
-          to: number('to'),
-        });
+        let chart;
+        try {
+          chart = chartData(live.store, metric, {
+            width: number('width') ?? 600,
+            from: number('from'),
+            to: number('to'),
+          });
+        } catch (error) {
+          // A chart made from a run index (catalog/) that changed since the dashboard opened it.
+          if (!(error instanceof TelemetryError && error.code === 'INDEX_CHANGED')) throw error;
+          send(response, 409, text, `${error.message}\n`);
+          return true;
+        }
         if (chart === undefined) send(response, 404, text, 'no such chart\n');
         else send(response, 200, json, JSON.stringify(chart), head);
         return true;
@@ -207,6 +215,8 @@ function zoom(
     (error: unknown) => {
       if (error instanceof TelemetryError && error.code === 'ZOOM_TOO_LARGE')
         send(response, 413, text, `${error.message}\n`);
+      else if (error instanceof TelemetryError && error.code === 'INDEX_CHANGED')
+        send(response, 409, text, `${error.message}\n`);
       else send(response, 500, text, `zoom failed: ${errorText(error)}\n`);
     },
   );

@@ -28,6 +28,8 @@ export interface BacklogOptions {
   indexCatchUpBytes?: number;
   /** Streams from this many bytes open from their run index; smaller ones are read whole. */
   indexMinBytes?: number;
+  /** Non-system series from which an indexed stream opens as a catalog (catalog/open-catalog.ts). */
+  catalogMinSeries?: number;
 }
 
 export interface ActiveBacklog {

@@ -18,7 +18,9 @@ function densestTrainSeries(store: SeriesStore, run: string): BucketSeries | und
       for (const series of line.ranks.values()) if (series.points > (best?.points ?? 0)) best = series;
     }
   }
-  return best;
+  // A stream opened as a catalog (catalog/) keeps its series out of the charts until asked for.
+  const listed = store.catalog.densestTrain(run);
+  return listed !== undefined && listed.points > (best?.points ?? 0) ? listed : best;
 }
 
 /** `run`'s clock at `width` columns, or undefined when it logged no training step with a time. */

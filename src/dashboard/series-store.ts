@@ -8,6 +8,8 @@ import { colorOf, type IndexModel, type RunModel } from './chart-model.js';
 import { systemUnit } from './system-unit.js';
 import type { Phase } from '../step.js';
 import { SeriesOrigins } from './zoom/series-origin.js';
+import { CatalogCharts, type CatalogCounters } from './catalog/catalog-charts.js';
+import type { StreamCatalog } from './catalog/stream-catalog.js';
 
 /** One line of a chart: a run's series of one phase (and GPU), with one BucketSeries per rank. */
 export interface Line {
@@ -49,6 +51,8 @@ export class SeriesStore {
   readonly charts = new Map<string, Chart>();
   /** The stream (and index key) behind each series read from NDJSON, for drag-zoom. */
   readonly origins = new SeriesOrigins();
+  /** Streams with very many names, listed by name and charted on request (catalog/). */
+  readonly catalog: CatalogCharts;
   /** Bumped on every change; the page asks for the index again when it moved. */
   version = 0;
   malformed = 0;
@@ -57,15 +61,35 @@ export class SeriesStore {
   /** The charts in page order (see sorted()). */
   private order: Chart[] | undefined;
 
+  constructor(catalogBound?: number) {
+    this.catalog = new CatalogCharts(catalogBound);
+  }
+
+  /** The chart named `metric`: a held one, or one made from a catalog (see catalog/catalog-charts.ts). */
+  chart(metric: string): Chart | undefined {
+    return this.charts.get(metric) ?? this.catalog.chart(metric);
+  }
+
+  /** A stream opened as a catalog: its names are listed, its charts made when asked for. */
+  addCatalog(catalog: StreamCatalog): void {
+    this.catalog.add(catalog);
+    for (const run of new Set(catalog.runNames)) this.rankOf(run, catalog.rank);
+    // A chart held already and listed by the catalog too: the store holds it, with both.
+    for (const metric of [...this.charts.keys()]) if (catalog.has(metric)) this.adopt(metric);
+    this.structure = true;
+  }
+
   /** The series a reader appends to (created, with its run and chart, on first use). */
   series(run: string, rank: number, phase: Phase, name: string): BucketSeries {
-    const runModel = this.runs.get(run) ?? this.addRun(run);
-    if (!runModel.ranks.includes(rank)) {
-      runModel.ranks.push(rank);
-      runModel.ranks.sort((a, b) => a - b);
-      this.structure = true;
-    }
+    this.rankOf(run, rank);
     const place = chartPlace(phase, name);
+    if (!this.charts.has(place.metric) && this.catalog.catalogs.length > 0) {
+      const made = this.catalog.take(place.metric);
+      if (made !== undefined) {
+        this.charts.set(place.metric, made);
+        this.structure = true;
+      }
+    }
     let chart = this.charts.get(place.metric);
     if (chart === undefined) {
       chart = {
@@ -90,6 +114,27 @@ export class SeriesStore {
       this.structure = true;
     }
     return series;
+  }
+
+  /** Adds a catalog's lines to the held chart `metric`. */
+  private adopt(metric: string): void {
+    const made = this.catalog.take(metric);
+    const chart = this.charts.get(metric);
+    if (made === undefined || chart === undefined) return;
+    for (const [id, line] of made.lines) {
+      const held = chart.lines.get(id);
+      if (held === undefined) chart.lines.set(id, line);
+      else for (const [rank, series] of line.ranks) if (!held.ranks.has(rank)) held.ranks.set(rank, series);
+    }
+  }
+
+  private rankOf(run: string, rank: number): void {
+    const runModel = this.runs.get(run) ?? this.addRun(run);
+    if (!runModel.ranks.includes(rank)) {
+      runModel.ranks.push(rank);
+      runModel.ranks.sort((a, b) => a - b);
+      this.structure = true;
+    }
   }
 
   /** A run's reader found that it ended (a W&B exit record): the page's legend says so. */
@@ -125,17 +170,21 @@ export class SeriesStore {
    * `query.offset`, at most `query.limit` of them (MAX_INDEX_CHARTS by default): with a million
    * names the page asks for what it shows and searches the rest here. `total` counts every match.
    */
-  index(query: IndexQuery = {}): IndexModel {
+  index(query: IndexQuery = {}): IndexModel & { catalog: CatalogCounters } {
     const limit = Math.max(0, Math.min(query.limit ?? MAX_INDEX_CHARTS, MAX_INDEX_CHARTS));
     const offset = Math.max(0, query.offset ?? 0);
     const charts: { metric: string; section: string }[] = [];
     let total = 0;
-    for (const chart of this.sorted()) {
+    // Unfiltered, the count is known: a million names are not walked past the page asked for.
+    const known = query.filter === undefined ? this.charts.size + this.catalog.listed() : undefined;
+    for (const chart of this.listing()) {
       if (query.filter !== undefined && !query.filter.test(chart.metric)) continue;
       if (total >= offset && charts.length < limit)
         charts.push({ metric: chart.metric, section: chart.section });
       total++;
+      if (known !== undefined && charts.length === limit) break;
     }
+    if (known !== undefined) total = known;
     return {
       version: this.version,
       runs: [...this.runs.values()],
@@ -143,7 +192,27 @@ export class SeriesStore {
       total,
       offset,
       malformed: this.malformed,
+      catalog: this.catalog.counters(),
     };
+  }
+
+  /** Held charts and catalog names merged in page order (catalog charts are all `scalars`). */
+  private *listing(): Generator<{ metric: string; section: string }> {
+    const held = this.sorted();
+    let h = 0;
+    for (const metric of this.catalog.names()) {
+      for (; h < held.length; h++) {
+        const chart = held[h] as Chart;
+        if (
+          compareSections(chart.section, 'scalars') > 0 ||
+          (chart.section === 'scalars' && chart.metric >= metric)
+        )
+          break;
+        yield chart;
+      }
+      yield { metric, section: 'scalars' };
+    }
+    for (; h < held.length; h++) yield held[h] as Chart;
   }
 
   /** Every chart in page order, sorted again only after charts were added. */

@@ -8,7 +8,8 @@ import { openIfExists } from '../files/open-existing.js';
 import { errorText } from '../errors.js';
 import { listSegments, streamFiles } from '../ndjson/segments.js';
 import { buildInBackground } from '../run-index/build-in-background.js';
-import { readBacklogFromIndex, type IndexedBacklog } from './index-backlog.js';
+import { INDEX_CATCH_UP_BYTES, readBacklogFromIndex, type IndexedBacklog } from './index-backlog.js';
+import { openStreamCatalog } from './catalog/open-catalog.js';
 import { RunNames } from './run-names.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
 import { LineProcessor } from '../ndjson/line/line-processor.js';
@@ -38,6 +39,11 @@ class StoreVisitor implements MetricVisitor {
   private readonly byRun = new Map<number, RunCache>();
   private lastRun = NaN;
   private current: RunCache | undefined;
+  /**
+   * Whether a zoom reads this stream's index and rows (origins): not for a stream opened as a
+   * catalog, whose index (180 MB at a million names) the zoom reader would load whole.
+   */
+  zoomFromIndex = true;
 
   constructor(
     private readonly store: SeriesStore,
@@ -64,12 +70,13 @@ class StoreVisitor implements MetricVisitor {
     if (series === undefined) {
       const text = this.names.name(name);
       series = this.store.series(cache.run, this.spec.rank, PHASE_NAMES[phase], text);
-      this.store.origins.add(series, {
-        activePath: this.spec.activePath,
-        runId: run < 0 ? '' : this.runIds.name(run),
-        phase: PHASE_NAMES[phase],
-        name: text,
-      });
+      if (this.zoomFromIndex)
+        this.store.origins.add(series, {
+          activePath: this.spec.activePath,
+          runId: run < 0 ? '' : this.runIds.name(run),
+          phase: PHASE_NAMES[phase],
+          name: text,
+        });
       (cache.series[phase] as BucketSeries[])[name] = series;
       (cache.metric[phase] as string[])[name] = chartPlace(PHASE_NAMES[phase], text).metric;
     }
@@ -145,6 +152,7 @@ export class StreamReader {
   async poll(): Promise<boolean> {
     if (!this.started) {
       this.started = true;
+      if (await this.openCatalog()) return true;
       const indexed = await readBacklogFromIndex(
         this.spec,
         this.store,
@@ -168,6 +176,28 @@ export class StreamReader {
       }
     }
     return (await this.follower.poll()) > 0;
+  }
+
+  /**
+   * A stream with very many names opens as a catalog (catalog/open-catalog.ts): its names are
+   * listed from its index and its charts made when asked for. Returns false when it does not apply.
+   */
+  private async openCatalog(): Promise<boolean> {
+    const opened = await openStreamCatalog(this.spec, this.runNames, {
+      minSeries: this.backlog.catalogMinSeries,
+      maxScanBytes: this.backlog.indexCatchUpBytes ?? INDEX_CATCH_UP_BYTES,
+    });
+    if (opened === undefined) return false;
+    this.store.addCatalog(opened.catalog);
+    // Its charts zoom on the buckets held (see StoreVisitor.zoomFromIndex).
+    this.visitor.zoomFromIndex = false;
+    for (const { run, phase, name, state } of opened.held) {
+      this.store.series(run, this.spec.rank, phase, name).append(state);
+      this.store.touch(chartPlace(phase, name).metric);
+    }
+    this.reportIndexedMalformed(opened.malformed);
+    this.follower.resumeAt({ lastSeq: 0, inode: opened.inode, offset: opened.offset });
+    return true;
   }
 
   /** The writer exited: reads to the end, and a last line with no newline is read as a line. */

@@ -25,8 +25,11 @@ export const MAGIC = Buffer.from('CXRIDX03', 'latin1');
 export const HEAD_BYTES = 4096;
 /** The stream bytes before a block's end that the block's tail hash covers. */
 export const TAIL_BYTES = 64;
-const FRAME = 8;
-const FIXED = 40;
+/** A block's frame (u32 length, u32 CRC-32) and its payload's fixed fields, in bytes. */
+export const BLOCK_FRAME_BYTES = 8;
+export const BLOCK_FIXED_BYTES = 40;
+const FRAME = BLOCK_FRAME_BYTES;
+const FIXED = BLOCK_FIXED_BYTES;
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 export interface IndexHeader {

@@ -62,7 +62,7 @@ export async function zoomData(
   metric: string,
   query: ZoomQuery,
 ): Promise<ChartModel | undefined> {
-  const chart = store.charts.get(metric);
+  const chart = store.chart(metric);
   if (chart === undefined) return undefined;
   const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.round(query.width)));
   const { from, to } = query;
