@@ -96,6 +96,9 @@ export interface IndexModel {
   total?: number;
   /** Matching charts before this page. */
   offset?: number;
+  /** A filtered answer: names searched, and whether the search stopped at its time budget first. */
+  searched?: number;
+  stopped?: boolean;
   /** Malformed lines skipped so far, over all streams. */
   malformed: number;
   /** What the server reads (folders, files, globs): an empty page says it waits for runs there. */

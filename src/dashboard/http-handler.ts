@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import safeRegex from 'safe-regex2';
 import { CONTENT_SECURITY_POLICY, loadAssets, MISSING_ASSETS, PAGE } from './assets.js';
 import { chartData } from './chart-data.js';
 import type { Finished, LiveRuns } from './live-runs.js';
@@ -152,6 +153,9 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
   };
 }
 
+/** The longest `/api/index` filter pattern. */
+export const MAX_FILTER_CHARS = 256;
+
 /**
  * `/api/index`'s query: `filter` (a regular expression, case-insensitive, as the page's filter
  * box), `offset` and `limit` (at most MAX_INDEX_CHARTS). A string: what is wrong with it.
@@ -159,6 +163,8 @@ export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handl
 export function indexQuery(params: URLSearchParams): IndexQuery | string {
   const out: IndexQuery = {};
   const filter = params.get('filter') ?? '';
+  if (filter.length > MAX_FILTER_CHARS)
+    return `filter: longer than ${MAX_FILTER_CHARS} characters; give a shorter pattern`;
   if (filter !== '') {
     try {
       out.filter = new RegExp(filter, 'i');
@@ -166,6 +172,10 @@ export function indexQuery(params: URLSearchParams): IndexQuery | string {
       if (!(error instanceof SyntaxError)) throw error;
       return `filter: ${JSON.stringify(filter)} is not a regular expression (${error.message})`;
     }
+    // One match runs to its end (JavaScript cannot stop it), and a repeated repetition can take
+    // exponential time on one long name: refused before it runs.
+    if (!safeRegex(out.filter))
+      return `filter: ${JSON.stringify(filter)} repeats a repetition (as (a+)+ does), which can take exponential time on a long name; simplify it`;
   }
   for (const name of ['offset', 'limit'] as const) {
     const value = params.get(name);

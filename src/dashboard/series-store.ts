@@ -39,11 +39,19 @@ export const MAX_INDEX_CHARTS = 1000;
  */
 export const MAX_CHANGED_NAMES = 1000;
 
+/**
+ * Time one filtered `/api/index` walks names at most: past it the answer says how many it searched
+ * (`searched`, `stopped`) instead of holding the server (and its SIGTERM) for a million names.
+ */
+export const FILTER_BUDGET_MS = 1000;
+
 export interface IndexQuery {
   /** Charts whose name it matches (case-insensitive, as the page's filter box). */
   filter?: RegExp;
   offset?: number;
   limit?: number;
+  /** Milliseconds a filtered walk may take (FILTER_BUDGET_MS). */
+  budgetMs?: number;
 }
 
 export class SeriesStore {
@@ -177,8 +185,18 @@ export class SeriesStore {
     let total = 0;
     // Unfiltered, the count is known: a million names are not walked past the page asked for.
     const known = query.filter === undefined ? this.charts.size + this.catalog.listed() : undefined;
+    const deadline = performance.now() + (query.budgetMs ?? FILTER_BUDGET_MS);
+    let searched = 0;
+    let stopped = false;
     for (const chart of this.listing()) {
-      if (query.filter !== undefined && !query.filter.test(chart.metric)) continue;
+      if (query.filter !== undefined) {
+        if ((searched & 1023) === 1023 && performance.now() > deadline) {
+          stopped = true;
+          break;
+        }
+        searched++;
+        if (!query.filter.test(chart.metric)) continue;
+      }
       if (total >= offset && charts.length < limit)
         charts.push({ metric: chart.metric, section: chart.section });
       total++;
@@ -191,6 +209,7 @@ export class SeriesStore {
       charts,
       total,
       offset,
+      ...(query.filter === undefined ? {} : { searched, stopped }),
       malformed: this.malformed,
       catalog: this.catalog.counters(),
     };

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_FILTER_CHARS } from '../../src/dashboard/http-handler.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/server.js';
 import { MAX_CHANGED_NAMES, MAX_INDEX_CHARTS, SeriesStore } from '../../src/dashboard/series-store.js';
 
@@ -76,9 +77,32 @@ describe('a dashboard of very many names', () => {
     const bad = await getIndex(`${dashboard.url}api/index?filter=${encodeURIComponent('(')}`);
     expect(bad.status).toBe(400);
     expect(bad.body).toMatch(/^filter: "\(" is not a regular expression/);
+    expect(found).toMatchObject({ searched: 2500, stopped: false });
+    // The pattern's bounds: its length, and no repeated repetition (exponential on a long name).
+    const longest = await getIndex(`${dashboard.url}api/index?filter=${'x'.repeat(MAX_FILTER_CHARS)}`);
+    expect(longest.status).toBe(200);
+    const tooLong = await getIndex(`${dashboard.url}api/index?filter=${'x'.repeat(MAX_FILTER_CHARS + 1)}`);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toBe(`filter: longer than ${MAX_FILTER_CHARS} characters; give a shorter pattern\n`);
+    const nested = await getIndex(`${dashboard.url}api/index?filter=${encodeURIComponent('(a+)+$')}`);
+    expect(nested.status).toBe(400);
+    expect(nested.body).toMatch(/^filter: "\(a\+\)\+\$" repeats a repetition/);
     const negative = await getIndex(`${dashboard.url}api/index?limit=-1`);
     expect(negative.status).toBe(400);
     expect(negative.body).toMatch(/^limit: "-1" is not a whole number of charts/);
+  });
+
+  it('stops a filtered search at its time budget and says how many names it searched', () => {
+    const store = new SeriesStore();
+    for (let i = 0; i < 5000; i++) store.series('r', 0, 'train', `n${String(i).padStart(4, '0')}`);
+    const whole = store.index({ filter: /n\d*7$/, budgetMs: 60_000 });
+    expect(whole).toMatchObject({ total: 500, searched: 5000, stopped: false });
+    // A budget already spent: the walk stops at its first check (every 1024 names).
+    const cut = store.index({ filter: /n\d*7$/, budgetMs: -1 });
+    expect(cut).toMatchObject({ searched: 1023, stopped: true });
+    expect(cut.total).toBe(102);
+    // Unfiltered answers walk nothing and say nothing of a search.
+    expect(store.index({ budgetMs: -1 })).not.toHaveProperty('stopped');
   });
 
   it('names at most MAX_CHANGED_NAMES charts in a change event, and says there were more', () => {

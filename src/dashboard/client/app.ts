@@ -127,6 +127,15 @@ export class App {
   private showMore(index: IndexModel): void {
     const total = index.total ?? index.charts.length;
     const listed = (index.offset ?? 0) + index.charts.length;
+    if (index.stopped === true) {
+      // The server's search ran out of time: what matched so far is listed, the rest not searched.
+      this.more.hidden = false;
+      this.more.replaceChildren(
+        `the search stopped at its time limit after ${(index.searched ?? 0).toLocaleString('en')} names ` +
+          `(${total.toLocaleString('en')} matched); refine the filter`,
+      );
+      return;
+    }
     this.more.hidden = listed >= total;
     if (this.more.hidden) return;
     const next = el('button', { type: 'button', class: 'dash-more-button' }, 'list more');
