@@ -34,6 +34,12 @@ export interface HandlerOptions {
   cwd: string;
   /** Reads zoomed windows (`/api/zoom`); default one with the documented bounds. */
   zoomReader?: ZoomReader;
+  /**
+   * While the runs are being read at start: a promise that resolves once they are (undefined
+   * after). `/api/` requests wait for it, so the first answers hold everything on disk; the page
+   * and its assets are served at once.
+   */
+  loaded?: () => Promise<void> | undefined;
 }
 
 export type Handler = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -58,13 +64,36 @@ function send(
 
 export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handler {
   const zoomReader = options.zoomReader ?? new ZoomReader({ cache: live.zoomIndex });
+  const route = routes(live, options, zoomReader);
   return (request, response) => {
     const url = request.url ?? '/';
-    const [pathname = '/', queryString = ''] = url.split('?', 2);
     if (!hostAllowed(request, options.host)) {
       send(response, 403, 'text/plain; charset=utf-8', 'this dashboard answers only to localhost\n');
       return true;
     }
+    const loading = url.startsWith('/api/') ? options.loaded?.() : undefined;
+    if (loading === undefined) return route(request, response, url);
+    // A failed first read closes the server, and with it this request.
+    loading
+      .then(() => {
+        if (!route(request, response, url)) send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+      })
+      .catch((error: unknown) => {
+        if (!response.headersSent)
+          send(response, 500, 'text/plain; charset=utf-8', `dashboard failed: ${errorText(error)}\n`);
+        else response.destroy();
+      });
+    return true;
+  };
+}
+
+function routes(
+  live: LiveRuns,
+  options: HandlerOptions,
+  zoomReader: ZoomReader,
+): (request: IncomingMessage, response: ServerResponse, url: string) => boolean {
+  return (request, response, url) => {
+    const [pathname = '/', queryString = ''] = url.split('?', 2);
     const head = request.method === 'HEAD';
     if (request.method !== 'GET' && !head) {
       response.setHeader('allow', 'GET, HEAD');

@@ -1,6 +1,7 @@
 /**
- * `codex-telemetry dashboard`: reads the given runs, then serves the page on its own HTTP server,
- * on 127.0.0.1:6006 by default or the next free port when that one is taken.
+ * `codex-telemetry dashboard`: serves the page on its own HTTP server, on 127.0.0.1:6006 by default
+ * or the next free port when that one is taken, and reads the given runs; the API answers once
+ * they have been read.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +24,11 @@ export interface DashboardOptions {
   port?: number;
   /** Only this kind of run (`--source`). */
   source?: SourceKind;
+  /**
+   * Told the URLs as soon as the server listens, before the runs are read: a browser opened then
+   * loads the page while the runs load, and its API requests are answered once they have been read.
+   */
+  onListening?: (urls: string[]) => void;
 }
 
 /**
@@ -83,8 +89,18 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     onMalformed: (file, line) =>
       process.stderr.write(`dashboard: ${file}:${line.line}: ${line.field}: ${line.reason}; skipped\n`),
   });
-  await live.start();
-  const handler = dashboardHandler(live, { roots: allowedRoots(options.inputs), host, cwd: process.cwd() });
+  // The server listens first and reads the runs after: the page, its script and stylesheet are
+  // served meanwhile, and the API answers once the first read is done, so the first render is
+  // complete and the browser's part of the wait overlaps the server's.
+  let loaded = false;
+  let markLoaded = (): void => undefined;
+  const whenLoaded = new Promise<void>((resolve) => (markLoaded = resolve));
+  const handler = dashboardHandler(live, {
+    roots: allowedRoots(options.inputs),
+    host,
+    cwd: process.cwd(),
+    loaded: () => (loaded ? undefined : whenLoaded),
+  });
   const server = createServer((request, response) => {
     if (!handler(request, response)) {
       response.statusCode = 404;
@@ -106,16 +122,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     }
   }
   const urls = reachableUrls(host, port);
-  return {
-    url: urls[0] as string,
-    urls,
-    port,
-    live,
-    close: () =>
-      new Promise<void>((resolve) => {
-        live.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      live.stop();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  options.onListening?.(urls);
+  try {
+    await live.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  loaded = true;
+  markLoaded();
+  return { url: urls[0] as string, urls, port, live, close };
 }
