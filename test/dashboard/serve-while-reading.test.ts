@@ -83,12 +83,15 @@ describe('serving while the runs are read', () => {
   it('tells the URL before it reads the runs: a line written then is in the first API answer', async () => {
     const dir = runDir();
     let early: Promise<IndexAnswer> | undefined;
+    let page: Promise<string> | undefined;
     const dashboard = await startDashboard({
       inputs: [dir],
       port: 0,
       onListening: (urls) => {
         // Told after the read, this row would wait for the next poll, after the answer below.
         fs.appendFileSync(path.join(dir, '.codex', 'metrics.ndjson'), scalarLine(30, 'written_at_url', 1));
+        // Asked before the modules that read runs have loaded: the page at once, the API after the read.
+        page = fetch(urls[0] as string).then((r) => r.text());
         early = fetch(`${urls[0] as string}api/index`).then((r) => r.json() as Promise<IndexAnswer>);
       },
     });
@@ -96,5 +99,6 @@ describe('serving while the runs are read', () => {
     expect(early).toBeDefined();
     const metrics = (await (early as Promise<IndexAnswer>)).charts.map((c) => c.metric);
     expect(metrics).toEqual(expect.arrayContaining(['loss', 'lr', 'written_at_url']));
+    expect(await page).toContain('<main id="dashboard">');
   });
 });
