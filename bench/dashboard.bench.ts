@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { decodeIndex } from '../src/run-index/index-codec.js';
 import { besidePath } from '../src/run-index/index-path.js';
 import type { Bench, BenchResult } from './types.js';
 
@@ -58,6 +59,12 @@ function generate(file: string, n: number): void {
   }
   fs.writeSync(fd, chunk);
   fs.closeSync(fd);
+}
+
+/** Whether the run index at `file` holds at least one whole block (a build has finished writing). */
+function indexWhole(file: string): boolean {
+  if (!fs.existsSync(file)) return false;
+  return decodeIndex(fs.readFileSync(file)).blocks.length > 0;
 }
 
 /** Peak resident memory (VmHWM) of a process and its children, in MB; 0 once it is gone. */
@@ -231,9 +238,11 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   fs.rmSync(index, { force: true });
   const first = await openOnce(browser, runDir, async () => {
     const until = performance.now() + TENSORBOARD_TIMEOUT_MS;
-    while (!fs.existsSync(index) && performance.now() < until) await new Promise((r) => setTimeout(r, 200));
+    // Until it holds a whole block: the file exists from the moment the build opens it, and a
+    // server stopped mid-write would leave a torn index (and a size that says nothing).
+    while (!indexWhole(index) && performance.now() < until) await new Promise((r) => setTimeout(r, 200));
   });
-  const indexed = fs.existsSync(index);
+  const indexed = indexWhole(index);
   const indexMb = indexed ? fs.statSync(index).size / 1e6 : NaN;
   // The indexed open, several times: on a shared machine one figure swings by ±40 %.
   const indexedOpens: number[] = [];
