@@ -2,6 +2,7 @@
  * The dashboard listens before it reads its runs: the page and its assets are served at once, so a
  * browser loads them while the runs are read, and the API answers once the read is done, whole.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,9 @@ import { dashboardHandler } from '../../src/dashboard/http-handler.js';
 import { LiveRuns } from '../../src/dashboard/live-runs.js';
 import { startDashboard } from '../../src/dashboard/server.js';
 import { scalarLine, writeRun } from '../helpers/dashboard-runs.js';
+import { writeStream } from '../run-index/make-stream.js';
+
+const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli/codex-telemetry.js');
 
 interface IndexAnswer {
   charts: { metric: string }[];
@@ -100,5 +104,27 @@ describe('serving while the runs are read', () => {
     const metrics = (await (early as Promise<IndexAnswer>)).charts.map((c) => c.metric);
     expect(metrics).toEqual(expect.arrayContaining(['loss', 'lr', 'written_at_url']));
     expect(await page).toContain('<main id="dashboard">');
+  });
+
+  it('ends with status 0 on a Ctrl-C once the URL is out, while the runs are still being read', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-dash-early-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    // About 25 MB: read by worker threads after the URL is printed, for longer than a signal takes.
+    writeStream(path.join(dir, 'metrics.ndjson'), 0, 160_000);
+    const child = spawn(process.execPath, [CLI, 'dashboard', dir, '--port', '0'], { stdio: 'pipe' });
+    let out = '';
+    const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const onData = (data: Buffer): void => {
+        out += String(data);
+        if (/dashboard: http/.test(out)) resolve();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', () => reject(new Error(`exited before its URL: ${out}`)));
+    });
+    child.kill('SIGINT');
+    // Without a handler past the URL, the signal would end it with no status (killed by SIGINT).
+    expect(await closed).toBe(0);
   });
 });
