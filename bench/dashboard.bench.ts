@@ -1,7 +1,8 @@
 /**
  * The dashboard on one generated run (20 scalars × N steps plus system snapshots every 10 steps),
  * beside TensorBoard on the same run's event files, in the same run of the benchmark:
- * - load: from starting `codex-telemetry dashboard` to the first complete render in chromium, vs
+ * - load: from starting `codex-telemetry dashboard` to the first complete render in chromium (with
+ *   its index: the median of INDEXED_OPENS opens), vs
  *   from starting `tensorboard` to it serving every tag through its last step;
  * - peak RSS of our server vs TensorBoard's processes;
  * - latency: a line appended to the stream until the page has drawn it (median of 10).
@@ -24,6 +25,8 @@ const CLI = fileURLToPath(new URL('../src/cli/codex-telemetry.js', import.meta.u
 const CHROMIUM = process.env.CODEX_CHROMIUM ?? '/usr/bin/chromium';
 /** A benchmark that cannot finish says so instead of hanging. */
 const TENSORBOARD_TIMEOUT_MS = 20 * 60_000;
+/** Opens of the indexed run timed (the median is the figure); the last one also measures latency. */
+const INDEXED_OPENS = 5;
 const SCALARS = Array.from({ length: 20 }, (_, i) =>
   i === 0 ? 'loss' : `train/metric_${String(i).padStart(2, '0')}`,
 );
@@ -251,6 +254,10 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   });
   const indexed = indexWhole(index, streamBytes);
   const indexMb = indexed ? fs.statSync(index).size / 1e6 : NaN;
+  // The indexed open, several times: on a shared machine one figure swings by ±40 %.
+  const indexedOpens: number[] = [];
+  for (let i = 1; i < INDEXED_OPENS; i++)
+    indexedOpens.push((await openOnce(browser, runDir, () => Promise.resolve())).loadMs);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const started = performance.now();
   const server = spawn(process.execPath, [CLI, 'dashboard', runDir, '--port', '0'], {
@@ -285,7 +292,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
       cards: await page.$$eval('.dash-chart', (cards) => cards.length),
     };
     renderRow = {
-      figure: `  of which: page load to its first complete render (${firstRender.charts} charts on screen fetched of ${firstRender.cards}, ${(firstRender.bytes / 1e3).toFixed(0)} KB of /api answers)`,
+      figure: `  of which: URL to the page's first complete render, the runs' read included (${firstRender.charts} charts on screen fetched of ${firstRender.cards}, ${(firstRender.bytes / 1e3).toFixed(0)} KB of /api answers)`,
       unit: 'ms',
       ours: loadMs - serving,
       baseline: undefined,
@@ -326,6 +333,9 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     await browser.close();
     server.kill('SIGTERM');
   }
+  indexedOpens.push(loadMs);
+  indexedOpens.sort((a, b) => a - b);
+  const indexedMedian = indexedOpens[Math.floor(indexedOpens.length / 2)] as number;
   latencies.sort((a, b) => a - b);
   const latency = ((latencies[4] as number) + (latencies[5] as number)) / 2;
 
@@ -384,17 +394,17 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     met: indexed ? indexMb <= 0.05 * (fs.statSync(stream).size / 1e6) : false,
   });
   results.push({
-    figure: `dashboard load to first complete render, index present, ${size}`,
+    figure: `dashboard load to first complete render, index present, ${size}, median of ${indexedOpens.length} opens (${indexedOpens.map((ms) => ms.toFixed(0)).join(', ')} ms)`,
     unit: 'ms',
-    ours: loadMs,
+    ours: indexedMedian,
     baseline: tb?.ms,
     baselineName: tb?.name ?? notMeasured,
-    ratio: tb === undefined ? undefined : tb.ms / loadMs,
+    ratio: tb === undefined ? undefined : tb.ms / indexedMedian,
     goal: '<= 0.1x TensorBoard',
-    met: tb === undefined ? undefined : loadMs <= tb.ms / 10,
+    met: tb === undefined ? undefined : indexedMedian <= tb.ms / 10,
   });
   results.push({
-    figure: `  of which: dashboard server start and backlog read, ${size}`,
+    figure: `  of which: dashboard server start to its URL (it reads the runs after, while the page loads), ${size}`,
     unit: 'ms',
     ours: serving,
     baseline: undefined,

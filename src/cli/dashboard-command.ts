@@ -90,33 +90,43 @@ export async function dashboardCommand(argv: readonly string[], io: CommandIo): 
     io.stderr.write(`codex-telemetry dashboard: ${missing}; give a run folder, an NDJSON file or a glob\n`);
     return USAGE_EXIT_CODE;
   }
-  // Ctrl-C is ours before the URL is printed: a user or script that interrupts as soon as it sees
-  // the URL gets a clean close, never the default signal death (a race a loaded machine shows).
+  // Ctrl-C is ours from the start: a user or script that interrupts as soon as it sees the URL
+  // gets exit status 0, never the default signal death (a race a loaded machine shows).
   let resolveStopped = (): void => undefined;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let urlsOut = false;
   let serving = false;
-  // Before the URL is out, a signal ends the process at once: reading a huge backlog must not make
-  // SIGTERM wait for it (nothing is written, so nothing is lost). After, it closes cleanly.
+  // While the runs are read at start, a signal ends the process at once: reading a huge backlog
+  // must not make SIGTERM wait for it (only whole index blocks are kept: one torn by the exit is
+  // ignored and written again by the next reader, so nothing is lost). After, it closes cleanly.
   const stop = (signal: NodeJS.Signals): void => {
     if (serving) return resolveStopped();
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
     io.stderr.write(`dashboard: ${signal} while reading; stopped\n`);
+    // Once the URL is out, a stop is what the user asked for (status 0, as after the read); before
+    // it, the process ends by the signal, as it would have without a handler.
+    if (urlsOut) process.exit(0);
     process.kill(process.pid, signal);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    // The page is served once what is on disk has been read, so its first render is complete.
+    // The URL is printed as soon as the server listens: a browser loads the page while the runs
+    // are read, and the page's data requests are answered once they are, so its first render is
+    // complete. Until then a signal ends the process at once (above).
     io.stderr.write(`dashboard: reading ${args.inputs.join(' ')}\n`);
     const dashboard = await startDashboard({
       inputs: args.inputs,
       port: args.port,
       host: args.host,
       source: args.source,
+      onListening: (urls) => {
+        for (const url of urls) io.stdout.write(`dashboard: ${url}\n`);
+        urlsOut = true;
+      },
     });
     serving = true;
-    for (const url of dashboard.urls) io.stdout.write(`dashboard: ${url}\n`);
     await stopped;
     await dashboard.close();
     return 0;

@@ -7,12 +7,12 @@
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import safeRegex from 'safe-regex2';
-import { CONTENT_SECURITY_POLICY, loadAssets, MISSING_ASSETS, PAGE } from './assets.js';
+import { CONTENT_SECURITY_POLICY } from './assets.js';
 import { chartData } from './chart-data.js';
 import type { Finished, LiveRuns } from './live-runs.js';
 import type { IndexQuery } from './series-store.js';
 import { resolveFile } from './safe-files.js';
-import { hostAllowed } from '../net/host-allowed.js';
+import { pageRoute, send } from './page-routes.js';
 import { errorText, TelemetryError } from '../errors.js';
 import { zoomData } from './zoom/zoom-data.js';
 import { ZoomReader } from './zoom/zoom-reader.js';
@@ -35,59 +35,49 @@ export interface HandlerOptions {
   cwd: string;
   /** Reads zoomed windows (`/api/zoom`); default one with the documented bounds. */
   zoomReader?: ZoomReader;
+  /**
+   * While the runs are being read at start: a promise that resolves once they are (undefined
+   * after). `/api/` requests wait for it, so the first answers hold everything on disk; the page
+   * and its assets are served at once.
+   */
+  loaded?: () => Promise<void> | undefined;
 }
 
 export type Handler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
-function send(
-  response: ServerResponse,
-  status: number,
-  type: string,
-  body: string | Buffer,
-  head = false,
-): void {
-  response.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'content-security-policy': CONTENT_SECURITY_POLICY,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-store',
-  });
-  response.end(head ? undefined : body);
-}
-
 export function dashboardHandler(live: LiveRuns, options: HandlerOptions): Handler {
   const zoomReader = options.zoomReader ?? new ZoomReader({ cache: live.zoomIndex });
+  const route = routes(live, options, zoomReader);
   return (request, response) => {
+    if (pageRoute(request, response, options.host)) return true;
     const url = request.url ?? '/';
+    const loading = url.startsWith('/api/') ? options.loaded?.() : undefined;
+    if (loading === undefined) return route(request, response, url);
+    // A failed first read closes the server, and with it this request.
+    loading
+      .then(() => {
+        if (!route(request, response, url)) send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+      })
+      .catch((error: unknown) => {
+        if (!response.headersSent)
+          send(response, 500, 'text/plain; charset=utf-8', `dashboard failed: ${errorText(error)}\n`);
+        else response.destroy();
+      });
+    return true;
+  };
+}
+
+function routes(
+  live: LiveRuns,
+  options: HandlerOptions,
+  zoomReader: ZoomReader,
+): (request: IncomingMessage, response: ServerResponse, url: string) => boolean {
+  return (request, response, url) => {
     const [pathname = '/', queryString = ''] = url.split('?', 2);
-    if (!hostAllowed(request, options.host)) {
-      send(response, 403, 'text/plain; charset=utf-8', 'this dashboard answers only to localhost\n');
-      return true;
-    }
     const head = request.method === 'HEAD';
-    if (request.method !== 'GET' && !head) {
-      response.setHeader('allow', 'GET, HEAD');
-      send(response, 405, 'text/plain; charset=utf-8', 'the dashboard is read-only\n');
-      return true;
-    }
     const text = 'text/plain; charset=utf-8';
     const json = 'application/json; charset=utf-8';
     switch (pathname) {
-      case '/':
-      case '/index.html':
-        send(response, 200, 'text/html; charset=utf-8', PAGE, head);
-        return true;
-      case '/assets/dashboard.js':
-      case '/assets/dashboard.css': {
-        const assets = loadAssets();
-        if (assets === undefined) send(response, 503, text, `${MISSING_ASSETS}\n`);
-        else if (pathname.endsWith('.js'))
-          send(response, 200, 'text/javascript; charset=utf-8', assets.js, head);
-        else send(response, 200, 'text/css; charset=utf-8', assets.css, head);
-        return true;
-      }
       case '/api/index': {
         const query = indexQuery(new URLSearchParams(queryString));
         if (typeof query === 'string') {

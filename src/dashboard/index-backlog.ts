@@ -67,17 +67,27 @@ export async function readBacklogFromIndex(
   for (const segment of segments) total += fs.statSync(segment.path).size;
   if (total < minBytes) return undefined;
   const loaded: LoadedIndex[] = [];
+  const states: BucketSeriesState[][] = [];
   const stamps: string[] = [];
   let budget = maxScanBytes;
   for (const file of files) {
     // Stamped before the load: a file that grows meanwhile no longer matches what the zoom holds.
     stamps.push(fileStamp(fs.statSync(file)));
     const index = await loadStreamIndexWithin(file, { maxScanBytes: budget });
-    if (index === undefined || stepless(index)) return undefined;
+    if (index === undefined) return undefined;
+    // The page's own requests (its script, stylesheet) are served between the steps of the read.
+    await yieldToRequests();
+    const fileStates = bucketStatesOf(
+      index.defs,
+      index.blocks.map((b) => b.records),
+      index.open,
+    );
+    if (fileStates === undefined) return undefined;
     budget -= index.scanned;
     loaded.push(index);
+    states.push(fileStates);
   }
-  for (const index of loaded) apply(index, spec, store, runNames);
+  loaded.forEach((index, i) => apply(index, states[i] as BucketSeriesState[], spec, store, runNames));
   loaded.forEach((index, i) => zoomIndex?.adopt(files[i] as string, stamps[i] as string, index));
   return {
     lastSeq: segments.reduce((last, segment) => Math.max(last, segment.seq), 0),
@@ -89,20 +99,18 @@ export async function readBacklogFromIndex(
   };
 }
 
-/** Rows without a step are placed by their count, which buckets cannot give: read those streams. */
-function stepless(index: LoadedIndex): boolean {
-  for (const d of [...index.blocks.map((b) => b.records), index.open])
-    for (let o = 0; o < d.length; o += R.RECORD_COLUMNS) if (Number.isNaN(d[o + R.FIRST_STEP])) return true;
-  return false;
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Each series' buckets of one level, in stream order; open buckets (coarsest first) after them. */
-function apply(index: LoadedIndex, spec: StreamSpec, store: SeriesStore, runNames: RunNames): void {
-  const states = bucketStates(
-    index.defs,
-    index.blocks.map((b) => b.records),
-    index.open,
-  );
+/** Each series' buckets (see bucketStatesOf) into the store. */
+function apply(
+  index: LoadedIndex,
+  states: readonly BucketSeriesState[],
+  spec: StreamSpec,
+  store: SeriesStore,
+  runNames: RunNames,
+): void {
   index.defs.forEach((def, id) => {
     const state = states[id] as BucketSeriesState;
     if (state.points === 0) return;
@@ -123,30 +131,64 @@ export function bucketStates(
   records: readonly Float64Array[],
   open: Float64Array,
 ): BucketSeriesState[] {
-  const counts = defs.map(() => new Int32Array(16));
+  return bucketStatesOf(defs, records, open, false) as BucketSeriesState[];
+}
+
+/**
+ * bucketStates, or undefined when `refuseStepless` and a bucket's rows have no step: rows without a
+ * step are placed by their count, which buckets cannot give, so such a stream is read instead.
+ * Two passes over the records (count, then copy into one array per series): the first render
+ * waits on this, and a 60 MB index holds 430,000 records.
+ */
+export function bucketStatesOf(
+  defs: readonly SeriesDef[],
+  records: readonly Float64Array[],
+  open: Float64Array,
+  refuseStepless = true,
+): BucketSeriesState[] | undefined {
+  const LEVELS = 16;
+  const counts = new Int32Array(defs.length * LEVELS);
   for (const d of records)
-    for (let o = 0; o < d.length; o += R.RECORD_COLUMNS)
-      (counts[d[o + R.SERIES] as number] as Int32Array)[d[o + R.LEVEL] as number]++;
+    for (let o = 0; o < d.length; o += R.RECORD_COLUMNS) {
+      if (refuseStepless && Number.isNaN(d[o + R.FIRST_STEP])) return undefined;
+      counts[(d[o + R.SERIES] as number) * LEVELS + (d[o + R.LEVEL] as number)]++;
+    }
+  for (let o = 0; o < open.length; o += R.RECORD_COLUMNS)
+    if (refuseStepless && Number.isNaN(open[o + R.FIRST_STEP])) return undefined;
   // The finest level that fits, so merging in the BucketSeries loses least.
-  const level = counts.map((byLevel) => {
+  const level = new Int32Array(defs.length);
+  const sizes = new Int32Array(defs.length);
+  for (let id = 0; id < defs.length; id++) {
     let l = 0;
-    while (l < byLevel.length - 1 && (byLevel[l] as number) > MAX_BUCKETS / 2) l++;
-    return l;
-  });
-  const parts = defs.map((): number[] => []);
-  const take = (d: Float64Array, o: number): void => {
-    (parts[d[o + R.SERIES] as number] as number[]).push(...d.subarray(o, o + R.RECORD_COLUMNS));
+    while (l < LEVELS - 1 && (counts[id * LEVELS + l] as number) > MAX_BUCKETS / 2) l++;
+    level[id] = l;
+    sizes[id] = counts[id * LEVELS + l] as number;
+  }
+  for (let o = 0; o < open.length; o += R.RECORD_COLUMNS) {
+    const id = open[o + R.SERIES] as number;
+    if ((open[o + R.LEVEL] as number) <= (level[id] as number)) (sizes[id] as number)++;
+  }
+  const parts = defs.map((_, id) => new Float64Array((sizes[id] as number) * R.RECORD_COLUMNS));
+  const filled = new Int32Array(defs.length);
+  const take = (d: Float64Array, o: number, id: number): void => {
+    const at = (filled[id] as number) * R.RECORD_COLUMNS;
+    (parts[id] as Float64Array).set(d.subarray(o, o + R.RECORD_COLUMNS), at);
+    (filled[id] as number)++;
   };
   for (const d of records)
-    for (let o = 0; o < d.length; o += R.RECORD_COLUMNS)
-      if (d[o + R.LEVEL] === level[d[o + R.SERIES] as number]) take(d, o);
-  for (let o = 0; o < open.length; o += R.RECORD_COLUMNS)
-    if ((open[o + R.LEVEL] as number) <= (level[open[o + R.SERIES] as number] as number)) take(open, o);
+    for (let o = 0; o < d.length; o += R.RECORD_COLUMNS) {
+      const id = d[o + R.SERIES] as number;
+      if (d[o + R.LEVEL] === level[id]) take(d, o, id);
+    }
+  for (let o = 0; o < open.length; o += R.RECORD_COLUMNS) {
+    const id = open[o + R.SERIES] as number;
+    if ((open[o + R.LEVEL] as number) <= (level[id] as number)) take(open, o, id);
+  }
   return parts.map((part) => recordsToState(part));
 }
 
 /** Index buckets as BucketSeries buckets (the time of a bucket's min and max: its first row's). */
-export function recordsToState(records: readonly number[]): BucketSeriesState {
+export function recordsToState(records: ArrayLike<number>): BucketSeriesState {
   const length = records.length / R.RECORD_COLUMNS;
   const data = new Float64Array(length * COLUMNS);
   const state: BucketSeriesState = {
@@ -160,34 +202,43 @@ export function recordsToState(records: readonly number[]): BucketSeriesState {
     firstTs: NaN,
     lastStep: NaN,
   };
+  // Plain indexing, no helper per column: this runs once per bucket of every series on the first
+  // render, in a process whose code is still cold.
   for (let b = 0; b < length; b++) {
     const r = b * R.RECORD_COLUMNS;
     const o = b * COLUMNS;
-    const at = (column: number): number => records[r + column] as number;
-    const nan = at(R.NAN);
-    const posInf = at(R.POS_INF);
-    const negInf = at(R.NEG_INF);
-    data[o + B.X0] = at(R.FIRST_STEP);
-    data[o + B.T0] = at(R.FIRST_TS);
-    data[o + B.XMIN] = at(R.MIN_STEP);
-    data[o + B.TMIN] = at(R.MIN_STEP) === at(R.LAST_STEP) ? at(R.LAST_TS) : at(R.FIRST_TS);
-    data[o + B.VMIN] = at(R.MIN);
-    data[o + B.XMAX] = at(R.MAX_STEP);
-    data[o + B.TMAX] = at(R.MAX_STEP) === at(R.LAST_STEP) ? at(R.LAST_TS) : at(R.FIRST_TS);
-    data[o + B.VMAX] = at(R.MAX);
-    data[o + B.SUM] = at(R.SUM);
-    data[o + B.FINITE] = at(R.COUNT) - nan - posInf - negInf;
-    data[o + B.POINTS] = at(R.COUNT);
+    const nan = records[r + R.NAN] as number;
+    const posInf = records[r + R.POS_INF] as number;
+    const negInf = records[r + R.NEG_INF] as number;
+    const count = records[r + R.COUNT] as number;
+    const firstStep = records[r + R.FIRST_STEP] as number;
+    const lastStep = records[r + R.LAST_STEP] as number;
+    const firstTs = records[r + R.FIRST_TS] as number;
+    const lastTs = records[r + R.LAST_TS] as number;
+    const minStep = records[r + R.MIN_STEP] as number;
+    const maxStep = records[r + R.MAX_STEP] as number;
+    const nonFinite = nan + posInf + negInf;
+    data[o + B.X0] = firstStep;
+    data[o + B.T0] = firstTs;
+    data[o + B.XMIN] = minStep;
+    data[o + B.TMIN] = minStep === lastStep ? lastTs : firstTs;
+    data[o + B.VMIN] = records[r + R.MIN] as number;
+    data[o + B.XMAX] = maxStep;
+    data[o + B.TMAX] = maxStep === lastStep ? lastTs : firstTs;
+    data[o + B.VMAX] = records[r + R.MAX] as number;
+    data[o + B.SUM] = records[r + R.SUM] as number;
+    data[o + B.FINITE] = count - nonFinite;
+    data[o + B.POINTS] = count;
     data[o + B.NF] = (nan > 0 ? NF_NAN : 0) | (posInf > 0 ? NF_POS_INF : 0) | (negInf > 0 ? NF_NEG_INF : 0);
-    data[o + B.XNF] = nan + posInf + negInf > 0 ? at(R.FIRST_STEP) : NaN;
-    data[o + B.TNF] = nan + posInf + negInf > 0 ? at(R.FIRST_TS) : NaN;
-    state.width = Math.max(state.width, at(R.COUNT));
-    state.points += at(R.COUNT);
+    data[o + B.XNF] = nonFinite > 0 ? firstStep : NaN;
+    data[o + B.TNF] = nonFinite > 0 ? firstTs : NaN;
+    if (count > state.width) state.width = count;
+    state.points += count;
     state.nan += nan;
     state.posInf += posInf;
     state.negInf += negInf;
-    if (b === 0) state.firstTs = at(R.FIRST_TS);
-    state.lastStep = at(R.LAST_STEP);
+    if (b === 0) state.firstTs = firstTs;
+    state.lastStep = lastStep;
   }
   return state;
 }

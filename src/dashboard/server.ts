@@ -1,14 +1,16 @@
 /**
- * `codex-telemetry dashboard`: reads the given runs, then serves the page on its own HTTP server,
- * on 127.0.0.1:6006 by default or the next free port when that one is taken.
+ * `codex-telemetry dashboard`: serves the page on its own HTTP server, on 127.0.0.1:6006 by default
+ * or the next free port when that one is taken, and reads the given runs; the API answers once
+ * they have been read.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { errnoCode } from '../errors.js';
-import { dashboardHandler } from './http-handler.js';
+import { errnoCode, errorText } from '../errors.js';
+import type { Handler } from './http-handler.js';
 import type { SourceKind } from '../sources/run-source.js';
-import { LiveRuns } from './live-runs.js';
+import type { LiveRuns } from './live-runs.js';
+import { pageRoute, send, TEXT } from './page-routes.js';
 import { allowedRoots } from './safe-files.js';
 
 export const DEFAULT_PORT = 6006;
@@ -23,6 +25,11 @@ export interface DashboardOptions {
   port?: number;
   /** Only this kind of run (`--source`). */
   source?: SourceKind;
+  /**
+   * Told the URLs as soon as the server listens, before the runs are read: a browser opened then
+   * loads the page while the runs load, and its API requests are answered once they have been read.
+   */
+  onListening?: (urls: string[]) => void;
 }
 
 /**
@@ -77,22 +84,28 @@ export function reachableUrls(host: string, port: number): string[] {
 
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
   const host = options.host ?? DEFAULT_HOST;
-  const live = new LiveRuns({
-    inputs: options.inputs,
-    source: options.source,
-    // A line past the length limit already says it was skipped (every reader gives that reason).
-    onMalformed: (file, line) =>
-      process.stderr.write(
-        `dashboard: ${file}:${line.line}: ${line.field}: ${line.reason}${line.reason.endsWith('skipped') ? '' : '; skipped'}\n`,
-      ),
-  });
-  await live.start();
-  const handler = dashboardHandler(live, { roots: allowedRoots(options.inputs), host, cwd: process.cwd() });
+  // The modules that read runs load while the server listens and serves the page: a browser opened
+  // on the URL fetches the page, its script and stylesheet meanwhile, and its API requests wait
+  // until the runs are read (dashboardHandler's `loaded`), so the first answers are whole.
+  const modules = Promise.all([import('./live-runs.js'), import('./http-handler.js')]);
+  let handler: Handler | undefined;
+  let markHandler = (_handler: Handler): void => undefined;
+  const whenHandler = new Promise<Handler>((resolve) => (markHandler = resolve));
   const server = createServer((request, response) => {
-    if (!handler(request, response)) {
-      response.statusCode = 404;
-      response.end('not found\n');
+    if (handler !== undefined) {
+      if (!handler(request, response)) send(response, 404, TEXT, 'not found\n');
+      return;
     }
+    if (pageRoute(request, response, host)) return;
+    // A failed start closes the server, and with it this request.
+    whenHandler
+      .then((ready) => {
+        if (!ready(request, response)) send(response, 404, TEXT, 'not found\n');
+      })
+      .catch((error: unknown) => {
+        if (!response.headersSent) send(response, 500, TEXT, `dashboard failed: ${errorText(error)}\n`);
+        else response.destroy();
+      });
   });
   server.maxConnections = MAX_CONNECTIONS;
   let port = options.port ?? DEFAULT_PORT;
@@ -102,23 +115,50 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       break;
     } catch (error) {
       if (options.port !== undefined || errnoCode(error) !== 'EADDRINUSE' || attempt >= PORT_TRIES) {
-        live.stop();
+        // Loaded or not, the modules are no longer needed; a failure to load them says nothing more.
+        modules.catch(() => undefined);
         throw error;
       }
       port++;
     }
   }
   const urls = reachableUrls(host, port);
-  return {
-    url: urls[0] as string,
-    urls,
-    port,
-    live,
-    close: () =>
-      new Promise<void>((resolve) => {
-        live.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  let live: LiveRuns | undefined;
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      live?.stop();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  options.onListening?.(urls);
+  try {
+    const [{ LiveRuns }, { dashboardHandler }] = await modules;
+    const runs = new LiveRuns({
+      inputs: options.inputs,
+      source: options.source,
+      // A line past the length limit already says it was skipped (every reader gives that reason).
+      onMalformed: (file, line) =>
+        process.stderr.write(
+          `dashboard: ${file}:${line.line}: ${line.field}: ${line.reason}${line.reason.endsWith('skipped') ? '' : '; skipped'}\n`,
+        ),
+    });
+    live = runs;
+    let loaded = false;
+    let markLoaded = (): void => undefined;
+    const whenLoaded = new Promise<void>((resolve) => (markLoaded = resolve));
+    handler = dashboardHandler(runs, {
+      roots: allowedRoots(options.inputs),
+      host,
+      cwd: process.cwd(),
+      loaded: () => (loaded ? undefined : whenLoaded),
+    });
+    markHandler(handler);
+    await runs.start();
+    loaded = true;
+    markLoaded();
+    return { url: urls[0] as string, urls, port, live: runs, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

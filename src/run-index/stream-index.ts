@@ -80,6 +80,23 @@ export function validBlocks(candidate: string, stream: string, fd: number | unde
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
+  return validBlocksIn(bytes, candidate, fd);
+}
+
+/** As validBlocks, reading the index file without holding the thread (a dashboard serves meanwhile). */
+async function validBlocksAsync(candidate: string, fd: number | undefined): Promise<Found | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(candidate);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  return validBlocksIn(bytes, candidate, fd);
+}
+
+/** The blocks of index file `bytes` (read from `candidate`) that still describe the stream open as `fd`. */
+function validBlocksIn(bytes: Buffer, candidate: string, fd: number | undefined): Found | undefined {
   const decoded = decodeIndex(bytes);
   if (decoded.header === undefined) return undefined;
   const { header } = decoded;
@@ -169,7 +186,7 @@ export async function loadStreamIndexWithin(
   try {
     let found: Found | undefined;
     for (const candidate of indexCandidates(stream, options.env)) {
-      found = validBlocks(candidate, stream, fd);
+      found = await validBlocksAsync(candidate, fd);
       if (found !== undefined) break;
     }
     const builder = new IndexBuilder(options.rescanBytes);

@@ -89,6 +89,20 @@ describe('the dashboard opens a stream from its run index', () => {
     await full.reader.close();
   });
 
+  it('reads a stream whose rows have no step instead of opening it from its index', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    let text = '';
+    for (let i = 0; i < 3000; i++) text += `{"loss":${Math.sin(i)},"phase":"train"}\n`;
+    fs.writeFileSync(file, text);
+    // Rows without a step are placed by their count, which the index's buckets do not hold.
+    const indexed = await open(file, true);
+    const full = await open(file, false);
+    expect(summaries(indexed.store)).toEqual(summaries(full.store));
+    expect(Object.values(summaries(indexed.store))[0]?.steps).toEqual([0, 2999]);
+    await indexed.reader.close();
+    await full.reader.close();
+  });
+
   it('reads none of the rows an up-to-date index holds', async () => {
     const file = path.join(dir, 'metrics.ndjson');
     writeStream(file, 0, 5000);

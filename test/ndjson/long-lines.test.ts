@@ -109,11 +109,12 @@ describe('long lines', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
+      // The URL may come before the read: wait for the line's report itself.
       await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('dashboard: http')) resolve();
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (/:2: line: .*\n/.test(stderr)) resolve();
         });
         child.on('exit', (code) => reject(new Error(`dashboard exited ${code}: ${stderr}`)));
       });
