@@ -25,9 +25,18 @@ async function stream(rotate: boolean): Promise<string> {
     },
     { env: {}, info: () => undefined },
   );
+  const segments = (): number =>
+    fs.readdirSync(path.join(outDir, '.codex')).filter((name) => /\.\d+\.ndjson(\.gz)?$/.test(name)).length;
   for (let step = 0; step < 2000; step++) {
     telemetry.log({ loss: 1 / (step + 1), acc: step / 2000 }, { step });
     if (step % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 3));
+    // Under load one rotation (and its gzip) can outlast the loop: wait for a segment every 500 steps.
+    if (rotate && step % 500 === 499) {
+      const before = segments();
+      await telemetry.flush();
+      for (const until = Date.now() + 5000; segments() === before && Date.now() < until;)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
   await telemetry.shutdown();
   return path.join(outDir, '.codex');
