@@ -12,9 +12,9 @@ import { chromium, type Browser } from 'playwright-core';
 import { INDEX_MIN_BYTES } from '../src/dashboard/index-backlog.js';
 import { PARALLEL_MIN_BYTES } from '../src/dashboard/read-backlog.js';
 import { decodeIndex } from '../src/run-index/index-codec.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium.js';
 
 export const CLI = fileURLToPath(new URL('../src/cli/codex-telemetry.js', import.meta.url));
-const CHROMIUM = process.env.CODEX_CHROMIUM ?? '/usr/bin/chromium';
 /** A benchmark that cannot finish says so instead of hanging. */
 export const TENSORBOARD_TIMEOUT_MS = 20 * 60_000;
 /** TensorBoard answers asked for at once while polling: thousands of tags at once would queue in its server. */
@@ -108,16 +108,7 @@ async function getJson(url: string): Promise<unknown> {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
 }
 

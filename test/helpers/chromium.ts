@@ -16,6 +16,18 @@ if (!hasChromium && process.env.CI) {
 }
 export const NO_CHROMIUM = `skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`;
 
+/** Headless, and nothing that reaches the network on its own (the benches launch with these too). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export interface BrowserHandle {
   browser: BrowserContext;
   close(): Promise<void>;
@@ -28,16 +40,7 @@ export async function launchChromium(): Promise<BrowserHandle> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   return {
     browser,
