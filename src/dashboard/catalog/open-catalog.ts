@@ -24,20 +24,7 @@ import {
   type MetricVisitor,
   type PhaseId,
 } from '../../ndjson/line/metric-visitor.js';
-import {
-  addRow,
-  COUNT,
-  FIRST_STEP,
-  LAST_OFFSET,
-  LAST_STEP,
-  LEVEL,
-  LEVEL0_ROWS,
-  OFFSET,
-  openBucket,
-  RECORD_COLUMNS,
-  SERIES,
-} from '../../run-index/bucket-record.js';
-import { SPAN_BYTES } from '../../run-index/index-builder.js';
+import { COUNT, FIRST_STEP, LAST_OFFSET, LEVEL, SERIES } from '../../run-index/bucket-record.js';
 import { indexCandidates } from '../../run-index/index-path.js';
 import { forEachDef, forEachRecord, scanIndex, type ScannedIndex } from '../../run-index/index-scan.js';
 import type { BucketSeriesState } from '../bucket-series.js';
@@ -50,8 +37,8 @@ import {
   FLAG_EVAL_PREFIX,
   lowerBound,
   StreamCatalog,
-  type TailRecords,
 } from './stream-catalog.js';
+import { TailBuckets } from './tail-buckets.js';
 
 /**
  * Non-system series from which a stream is opened as a catalog: below it every series is held,
@@ -90,71 +77,6 @@ interface Def {
   runId: string;
   phase: Phase;
   name: string;
-}
-
-/**
- * Level-0 buckets of the rows after the index, per series, as the index builder cuts them: one
- * array for all, each series' buckets chained, so 70,000 names read again (the last 8 MiB of a
- * stream whose index a reader built) are not 70,000 arrays.
- */
-class TailBuckets implements TailRecords {
-  private d = new Float64Array(1024 * RECORD_COLUMNS);
-  /** Per bucket, the next bucket of its series (-1: none). */
-  private next = new Int32Array(1024);
-  private length = 0;
-  private readonly first = new Map<number, number>();
-  private readonly last = new Map<number, number>();
-
-  /** Series with rows after the index. */
-  series(): IterableIterator<number> {
-    return this.first.keys();
-  }
-
-  add(series: number, step: number, ts: number, value: number, offset: number): void {
-    const b = this.last.get(series);
-    const d = this.d;
-    if (b !== undefined) {
-      const o = b * RECORD_COLUMNS;
-      if (
-        (d[o + COUNT] as number) < LEVEL0_ROWS &&
-        step >= (d[o + LAST_STEP] as number) &&
-        offset - (d[o + OFFSET] as number) <= SPAN_BYTES
-      ) {
-        addRow(d, o, step, ts, value, offset);
-        return;
-      }
-    }
-    if (this.length === this.next.length) {
-      const bigger = new Float64Array(this.d.length * 2);
-      bigger.set(this.d);
-      this.d = bigger;
-      const next = new Int32Array(this.next.length * 2);
-      next.set(this.next);
-      this.next = next;
-    }
-    const fresh = this.length++;
-    openBucket(this.d, fresh * RECORD_COLUMNS, series, 0, step, ts, value, offset);
-    this.next[fresh] = -1;
-    if (b === undefined) this.first.set(series, fresh);
-    else this.next[b] = fresh;
-    this.last.set(series, fresh);
-  }
-
-  of(id: number): Float64Array | undefined {
-    let b = this.first.get(id);
-    if (b === undefined) return undefined;
-    const out: number[] = [];
-    for (; b !== -1; b = this.next[b] as number)
-      for (let c = 0; c < RECORD_COLUMNS; c++) out.push(this.d[b * RECORD_COLUMNS + c] as number);
-    return Float64Array.from(out);
-  }
-
-  /** Drops the spare room of the arrays (the buckets are kept for the catalog's life). */
-  trim(): void {
-    this.d = this.d.slice(0, this.length * RECORD_COLUMNS);
-    this.next = this.next.slice(0, this.length);
-    this.last.clear();
-  }
 }
 
 export async function openStreamCatalog(
