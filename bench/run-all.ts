@@ -24,7 +24,18 @@ function format(value: number): string {
   return value.toPrecision(3);
 }
 
+const USAGE = `usage: node dist/bench/run-all.js [--quick] [--no-fail] [--only=PREFIX] [--dashboard-full]
+Runs every bench/*.bench.js whose name starts with PREFIX and prints one table: our figure, the
+baseline measured in the same run, the ratio and the goal. Exits 1 when a goal row fails, unless
+--no-fail. --dashboard-full runs the dashboard benches at the issue's sizes. Not run here:
+npm run bench:every-point (node dist/bench/every-point/run.js --help).
+`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const quick = process.argv.includes('--quick');
   const noFail = process.argv.includes('--no-fail');
   const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);

@@ -47,6 +47,17 @@ const NAMES = ['loss', 'lr', 'acc', 'grad_norm', 'tokens'] as const;
 const PHASES = ['log', 'ndjson', 'tensorboard', 'wandb'] as const;
 type Phase = (typeof PHASES)[number];
 
+const USAGE = `usage: node dist/bench/every-point/run.js [--out=DIR] [--steps=N] [--phases=log,ndjson,tensorboard,wandb]
+                                          [--floor-gib=G] [--deadline=ISO] [--tensorboard-timeout-s=S]
+Every point of a never-yielding run (default 10,000,000 steps) through NDJSON, tensorboard --load_fast
+and wandb sync, one step after the other. Needs CODEX_TENSORBOARD_PYTHON and CODEX_WANDB_BIN; takes
+tens of minutes and about 9 GB under DIR at full size. The header of bench/every-point/run.ts says more.
+`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
 function option(name: string): string | undefined {
   return process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
