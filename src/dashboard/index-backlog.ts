@@ -12,6 +12,7 @@ import { listSegments } from '../ndjson/segments.js';
 import * as R from '../run-index/bucket-record.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import type { SeriesDef } from '../run-index/index-builder.js';
+import { LEVELS, readSelectedRuns, type SelectedRuns } from '../run-index/index-select.js';
 import { loadStreamIndexWithin, type LoadedIndex } from '../run-index/stream-index.js';
 import {
   BUCKET as B,
@@ -41,6 +42,9 @@ export interface IndexedBacklog {
   malformed: { file: string; count: number; samples: MalformedLine[] }[];
 }
 
+/** Levels a bucket record can name (the builder keeps 12; the TensorBoard and W&B indexes too). */
+const RECORD_LEVELS = 16;
+
 /** Smaller streams are read whole (every row exact): below this, reading costs less than 0.2 s. */
 export const INDEX_MIN_BYTES = 16 << 20;
 
@@ -66,13 +70,27 @@ export async function readBacklogFromIndex(
   }
   for (const segment of segments) total += fs.statSync(segment.path).size;
   if (total < minBytes) return undefined;
-  const loaded: LoadedIndex[] = [];
+  const loaded: OpenedIndex[] = [];
   const states: BucketSeriesState[][] = [];
   const stamps: string[] = [];
   let budget = maxScanBytes;
   for (const file of files) {
     // Stamped before the load: a file that grows meanwhile no longer matches what the zoom holds.
     stamps.push(fileStamp(fs.statSync(file)));
+    // An index that accounts for the whole file: only the runs drawn are read.
+    let levels: Int32Array | undefined;
+    const selected = readSelectedRuns(file, (counts, defs) => {
+      levels = firstRenderLevels(counts, defs.length, LEVELS);
+      return wantedLevels(levels, LEVELS);
+    });
+    if (selected !== undefined) {
+      const fileStates = bucketStatesOf(selected.defs, selected.records, selected.open, true, levels);
+      if (fileStates === undefined) return undefined;
+      loaded.push(selected);
+      states.push(fileStates);
+      await yieldToRequests();
+      continue;
+    }
     const index = await loadStreamIndexWithin(file, { maxScanBytes: budget });
     if (index === undefined) return undefined;
     // The page's own requests (its script, stylesheet) are served between the steps of the read.
@@ -88,11 +106,15 @@ export async function readBacklogFromIndex(
     states.push(fileStates);
   }
   loaded.forEach((index, i) => apply(index, states[i] as BucketSeriesState[], spec, store, runNames));
-  loaded.forEach((index, i) => zoomIndex?.adopt(files[i] as string, stamps[i] as string, index));
+  // A whole index goes to the zoom as it is; one read in part is read again by the zoom, a series
+  // at a time (zoom/index-cache.ts).
+  loaded.forEach((index, i) => {
+    if ('blocks' in index) zoomIndex?.adopt(files[i] as string, stamps[i] as string, index);
+  });
   return {
     lastSeq: segments.reduce((last, segment) => Math.max(last, segment.seq), 0),
     inode,
-    offset: inode === -1 ? 0 : (loaded.at(-1) as LoadedIndex).end,
+    offset: inode === -1 ? 0 : (loaded.at(-1) as OpenedIndex).end,
     malformed: loaded
       .map((index, i) => ({ file: files[i] as string, ...index.malformed }))
       .filter((entry) => entry.count > 0),
@@ -103,9 +125,40 @@ function yieldToRequests(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** An index loaded whole (stream-index.ts) or the runs of it a first render draws (index-select.ts). */
+type OpenedIndex = LoadedIndex | SelectedRuns;
+
+/**
+ * Buckets per series on the first render: about one a pixel column of a chart (a series is held
+ * at the finest level with at most this many finished buckets). A coarser level would draw fewer
+ * than a chart has columns; a finer one is read for a zoom.
+ */
+export const FIRST_RENDER_BUCKETS = MAX_BUCKETS / 4;
+
+/**
+ * Per series, the level it is drawn at: the finest with at most FIRST_RENDER_BUCKETS finished
+ * buckets (`counts[id * levels + level]`), or the coarsest it has when none is that small.
+ */
+export function firstRenderLevels(counts: Int32Array, series: number, levels: number): Int32Array {
+  const chosen = new Int32Array(series);
+  for (let id = 0; id < series; id++) {
+    let l = 0;
+    while (l < levels - 1 && (counts[id * levels + l] as number) > FIRST_RENDER_BUCKETS) l++;
+    chosen[id] = l;
+  }
+  return chosen;
+}
+
+/** The picker's answer for one level per series (index-select.ts RunPicker). */
+function wantedLevels(chosen: Int32Array, levels: number): Uint8Array {
+  const wanted = new Uint8Array(chosen.length * levels);
+  chosen.forEach((level, id) => (wanted[id * levels + level] = 1));
+  return wanted;
+}
+
 /** Each series' buckets (see bucketStatesOf) into the store. */
 function apply(
-  index: LoadedIndex,
+  index: OpenedIndex,
   states: readonly BucketSeriesState[],
   spec: StreamSpec,
   store: SeriesStore,
@@ -145,25 +198,20 @@ export function bucketStatesOf(
   records: readonly Float64Array[],
   open: Float64Array,
   refuseStepless = true,
+  chosen?: Int32Array,
 ): BucketSeriesState[] | undefined {
-  const LEVELS = 16;
-  const counts = new Int32Array(defs.length * LEVELS);
+  const counts = new Int32Array(defs.length * RECORD_LEVELS);
   for (const d of records)
     for (let o = 0; o < d.length; o += R.RECORD_COLUMNS) {
       if (refuseStepless && Number.isNaN(d[o + R.FIRST_STEP])) return undefined;
-      counts[(d[o + R.SERIES] as number) * LEVELS + (d[o + R.LEVEL] as number)]++;
+      counts[(d[o + R.SERIES] as number) * RECORD_LEVELS + (d[o + R.LEVEL] as number)]++;
     }
   for (let o = 0; o < open.length; o += R.RECORD_COLUMNS)
     if (refuseStepless && Number.isNaN(open[o + R.FIRST_STEP])) return undefined;
-  // The finest level that fits, so merging in the BucketSeries loses least.
-  const level = new Int32Array(defs.length);
+  const level = chosen ?? firstRenderLevels(counts, defs.length, RECORD_LEVELS);
   const sizes = new Int32Array(defs.length);
-  for (let id = 0; id < defs.length; id++) {
-    let l = 0;
-    while (l < LEVELS - 1 && (counts[id * LEVELS + l] as number) > MAX_BUCKETS / 2) l++;
-    level[id] = l;
-    sizes[id] = counts[id * LEVELS + l] as number;
-  }
+  for (let id = 0; id < defs.length; id++)
+    sizes[id] = counts[id * RECORD_LEVELS + (level[id] as number)] as number;
   for (let o = 0; o < open.length; o += R.RECORD_COLUMNS) {
     const id = open[o + R.SERIES] as number;
     if ((open[o + R.LEVEL] as number) <= (level[id] as number)) (sizes[id] as number)++;

@@ -22,6 +22,7 @@ import {
   SERIES,
 } from './bucket-record.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
+import { groupRuns, RUN_FIELDS } from './record-runs.js';
 
 /** Levels kept: level 11 buckets hold 64 × 4^11 ≈ 268 million rows. */
 export const MAX_LEVELS = 12;
@@ -51,14 +52,37 @@ export interface IndexBlock {
   final: boolean;
   /** Series first seen since the previous block. */
   defs: SeriesDef[];
-  /** Buckets emitted since the previous block, RECORD_COLUMNS numbers each. */
+  /** Buckets emitted since the previous block, RECORD_COLUMNS numbers each, grouped into `runs`. */
   records: Float64Array;
+  /**
+   * The records' runs (record-runs.ts): series, level and record count of each, in record order.
+   * A block made by hand may leave it out; it is worked out when the block is written.
+   */
+  runs?: Uint32Array;
+  /**
+   * The builder's open buckets at `end` (a reader's block, see `cut`): whoever takes the index up
+   * next starts from them, so `resume` is `end` and no row is read twice.
+   */
+  state?: OpenState;
   /**
    * Malformed lines in the stream bytes from the previous block's end to this one's, and the first
    * few of the whole stream's (MALFORMED_SAMPLES in all blocks together; `line` 0: not known).
    */
   malformed?: { count: number; samples: MalformedLine[] };
 }
+
+/** Open buckets of every series and level (COUNT > 0), and the children merged into each. */
+export interface OpenState {
+  open: Float64Array;
+  children: Uint32Array;
+}
+
+/**
+ * Open buckets a block carries as its state at most: past it (a stream of very many names, each
+ * with an open bucket) the block carries none, and a reader re-reads from `resume` as a writer's
+ * block asks. 65,536 buckets take 9.7 MB.
+ */
+export const MAX_STATE_BUCKETS = 1 << 16;
 
 /** Malformed lines an index keeps by location (the first of the stream); the rest are counted. */
 export const MALFORMED_SAMPLES = 5;
@@ -156,9 +180,13 @@ export class IndexBuilder {
 
   /**
    * Takes what was emitted since the last cut, for stream bytes up to `end`. `final` closes every
-   * open bucket first (end of a segment, a writer that exits).
+   * open bucket first (end of a segment, a writer that exits). `withState` (a reader, which cuts
+   * once per open) puts the open buckets in the block, up to MAX_STATE_BUCKETS: the next reader
+   * takes them up instead of re-reading rows (1.7 MB of stream at 20 scalars, for the sparse
+   * system series' open bucket) and rebuilding them from every record. A writer cuts a block a
+   * flush, so it leaves them out.
    */
-  cut(end: number, final = false): IndexBlock {
+  cut(end: number, final = false, withState = false): IndexBlock {
     const oldest = end - this.rescanBytes;
     for (const state of this.states) {
       if (final) {
@@ -174,9 +202,11 @@ export class IndexBuilder {
         }
       } else if (state.open[COUNT] !== 0 && (state.open[OFFSET] as number) < oldest) this.close(state, 0);
     }
+    const open = withState && !final ? this.openState() : undefined;
     let resume = end;
-    for (const state of this.states)
-      if (state.open[COUNT] !== 0) resume = Math.min(resume, state.open[OFFSET] as number);
+    if (open === undefined)
+      for (const state of this.states)
+        if (state.open[COUNT] !== 0) resume = Math.min(resume, state.open[OFFSET] as number);
     const used = this.outLength * RECORD_COLUMNS;
     // A block that fills most of the buffer takes it as it is (a reader's first block of a big
     // stream: 60 MB at 20 scalars × 1,000,000 steps, which a copy would double), and the builder
@@ -192,6 +222,8 @@ export class IndexBuilder {
       final,
       defs: this.defs.slice(this.newDefs),
       records,
+      runs: groupRuns(records),
+      ...(open === undefined ? {} : { state: open }),
       malformed: { count: this.malformedCount, samples: this.malformedSamples },
     };
     this.newDefs = this.defs.length;
@@ -208,6 +240,11 @@ export class IndexBuilder {
    * after `covered()` from the last block's `resume`.
    */
   restore(blocks: readonly IndexBlock[]): void {
+    const last = blocks.at(-1);
+    if (last?.state !== undefined) {
+      this.restoreState(blocks, last.state, last.end);
+      return;
+    }
     for (const block of blocks) {
       for (const def of block.defs) this.seriesId(def.run, def.phase, def.name);
       const r = block.records;
@@ -225,6 +262,57 @@ export class IndexBuilder {
     }
     this.newDefs = this.defs.length;
     this.outLength = 0;
+  }
+
+  /**
+   * restore() from the open buckets the last block carries: each series' emitted buckets are
+   * counted from the blocks' runs, no record is merged again, and every row before `end` is
+   * covered (it is in a finished bucket or an open one).
+   */
+  private restoreState(blocks: readonly IndexBlock[], open: OpenState, end: number): void {
+    for (const block of blocks) {
+      for (const def of block.defs) this.seriesId(def.run, def.phase, def.name);
+      const runs = block.runs ?? groupRuns(block.records);
+      for (let r = 0; r < runs.length; r += RUN_FIELDS) {
+        const state = this.states[runs[r] as number] as SeriesState;
+        const level = runs[r + 1] as number;
+        state.reach(level);
+        (state.emitted[level] as number) += runs[r + 2] as number;
+      }
+      this.samplesBefore += block.malformed?.samples.length ?? 0;
+    }
+    for (const state of this.states) state.covered = end - 1;
+    const d = open.open;
+    for (let i = 0, o = 0; o < d.length; i++, o += RECORD_COLUMNS) {
+      const state = this.states[d[o + SERIES] as number] as SeriesState;
+      const level = d[o + LEVEL] as number;
+      state.reach(level);
+      state.open.set(d.subarray(o, o + RECORD_COLUMNS), level * RECORD_COLUMNS);
+      state.children[level] = open.children[i] as number;
+    }
+    this.newDefs = this.defs.length;
+    this.outLength = 0;
+  }
+
+  /** The open buckets of every series, or undefined past MAX_STATE_BUCKETS. */
+  private openState(): OpenState | undefined {
+    let count = 0;
+    for (const state of this.states)
+      for (let level = 0; level < state.levels; level++)
+        if (state.open[level * RECORD_COLUMNS + COUNT] !== 0) count++;
+    if (count > MAX_STATE_BUCKETS) return undefined;
+    const open = new Float64Array(count * RECORD_COLUMNS);
+    const children = new Uint32Array(count);
+    let i = 0;
+    // Coarsest first, as openBuckets() gives them: a reader draws them in this order.
+    for (const state of this.states)
+      for (let level = state.levels - 1; level >= 0; level--) {
+        const o = level * RECORD_COLUMNS;
+        if (state.open[o + COUNT] === 0) continue;
+        open.set(state.open.subarray(o, o + RECORD_COLUMNS), i * RECORD_COLUMNS);
+        children[i++] = state.children[level] as number;
+      }
+    return { open, children };
   }
 
   /** The open (unfinished) buckets of every level, for a reader that shows everything up to now. */

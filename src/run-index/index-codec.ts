@@ -1,33 +1,44 @@
 /**
  * The bytes of a run index file (docs/run-index.md): a header that ties the index to its stream,
- * then blocks, each framed as `u32 LE payload length · u32 LE CRC-32 of the payload · payload`, so a
- * block torn by a crash fails its length or checksum and is ignored with everything after it.
+ * then blocks, each framed as `u32 LE payload length · u32 LE CRC-32 of the payload's head ·
+ * payload`, the records after the head checked run by run, so a block torn by a crash fails its
+ * length or a checksum and is ignored with everything after it, and a reader that wants a few runs
+ * checks just those.
  *
- * Header: `CXRIDX03` · u32 LE JSON length · u32 LE CRC-32 of the JSON · JSON
+ * Header: `CXRIDX04` · u32 LE JSON length · u32 LE CRC-32 of the JSON · JSON
  * `{"inode","headLength","headHash","pid"}` (the stream's inode and CRC-32 of its first headLength bytes).
- * Block payload: f64 end · f64 resume · u32 tail hash (CRC-32 of the stream's TAIL_BYTES before end)
- * · u32 flags (1: final) · u32 definitions length · u32 record count · u32 malformed lines · u32
- * malformed JSON length · definitions JSON `[[id, run, phase, name], ...]` · malformed JSON
- * `[[line, offset, field, reason], ...]` · zero padding to 8 bytes · records (bucket-record.ts), f64 LE.
+ * Block payload head: f64 end · f64 resume · u32 tail hash (CRC-32 of the stream's TAIL_BYTES
+ * before end) · u32 flags (1: final, 2: state) · u32 definitions length · u32 record count · u32
+ * malformed lines · u32 malformed JSON length · u32 run count · u32 state bucket count ·
+ * definitions JSON `[[id, run, phase, name], ...]` · malformed JSON `[[line, offset, field,
+ * reason], ...]` · zero padding to 8 bytes · runs (u32 series · u32 level · u32 record count · u32
+ * CRC-32 of its records) · state buckets (bucket-record.ts, f64) · u32 children of each · zero
+ * padding to 8 bytes. Then the records (bucket-record.ts, f64 LE), run after run.
  */
 import { crc32 } from '@node-rs/crc32';
 import os from 'node:os';
-import { RECORD_COLUMNS } from './bucket-record.js';
+import { RECORD_BYTES, RECORD_COLUMNS } from './bucket-record.js';
+import { groupRuns, RUN_FIELDS } from './record-runs.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import type { IndexBlock, SeriesDef } from './index-builder.js';
 
 /**
  * 02: blocks carry malformed lines. 03: a level-0 bucket's steps never go back (an older index may
- * hide a restarted run's rows from a zoom). Older indexes are stale and rebuilt.
+ * hide a restarted run's rows from a zoom). 04: records in runs, each with its own checksum, and
+ * a reader's block carries its open buckets. Older indexes are stale and rebuilt.
  */
-export const MAGIC = Buffer.from('CXRIDX03', 'latin1');
+export const MAGIC = Buffer.from('CXRIDX04', 'latin1');
 /** The stream's first bytes hashed into the header (fewer when the stream was shorter). */
 export const HEAD_BYTES = 4096;
 /** The stream bytes before a block's end that the block's tail hash covers. */
 export const TAIL_BYTES = 64;
 /** A block's frame (u32 length, u32 CRC-32) and its payload's fixed fields, in bytes. */
 export const BLOCK_FRAME_BYTES = 8;
-export const BLOCK_FIXED_BYTES = 40;
+export const BLOCK_FIXED_BYTES = 48;
+/** Bytes of one run's entry: series, level, record count, CRC-32 of its records. */
+export const RUN_ENTRY_BYTES = 16;
+export const FLAG_FINAL = 1;
+export const FLAG_STATE = 2;
 const FRAME = BLOCK_FRAME_BYTES;
 const FIXED = BLOCK_FIXED_BYTES;
 const LITTLE_ENDIAN = os.endianness() === 'LE';
@@ -42,6 +53,52 @@ export interface IndexHeader {
 
 export interface StoredBlock extends IndexBlock {
   tailHash: number;
+  runs: Uint32Array;
+}
+
+/** Where a block's parts lie, from its fixed fields (offsets from the payload's start). */
+export interface BlockLayout {
+  defsLength: number;
+  malformedLength: number;
+  records: number;
+  runCount: number;
+  stateCount: number;
+  runsAt: number;
+  stateAt: number;
+  childrenAt: number;
+  /** The head's length: the records start here. */
+  recordsAt: number;
+  /** The payload's whole length for these fields (a frame saying otherwise is corrupt). */
+  length: number;
+}
+
+/** The layout of a block whose fixed fields are `fixed` (BLOCK_FIXED_BYTES or more of its payload). */
+export function blockLayout(fixed: Buffer): BlockLayout {
+  const defsLength = fixed.readUInt32LE(24);
+  const records = fixed.readUInt32LE(28);
+  const malformedLength = fixed.readUInt32LE(36);
+  const runCount = fixed.readUInt32LE(40);
+  const stateCount = fixed.readUInt32LE(44);
+  const runsAt = FIXED + pad8(defsLength + malformedLength);
+  const stateAt = runsAt + runCount * RUN_ENTRY_BYTES;
+  const childrenAt = stateAt + stateCount * RECORD_BYTES;
+  const recordsAt = childrenAt + pad8(stateCount * 4);
+  return {
+    defsLength,
+    malformedLength,
+    records,
+    runCount,
+    stateCount,
+    runsAt,
+    stateAt,
+    childrenAt,
+    recordsAt,
+    length: recordsAt + records * RECORD_BYTES,
+  };
+}
+
+function pad8(n: number): number {
+  return Math.ceil(n / 8) * 8;
 }
 
 export interface DecodedIndex {
@@ -74,36 +131,68 @@ export function encodeBlock(block: IndexBlock, tailHash: number): Buffer {
  * The bytes of a block as two buffers to write one after the other: the frame and the payload's
  * head, then the records as they lie in memory (a view, not a copy, on a little-endian machine).
  * A reader's first index of a big stream is one block of tens of MB (60 MB for 20 scalars ×
- * 1,000,000 steps), and each copy of it counted in the dashboard's peak RSS.
+ * 1,000,000 steps), and each copy of it counted in the dashboard's peak RSS. A block without runs
+ * (made by hand) has its records grouped into runs first, in place.
  */
 export function encodeBlockParts(block: IndexBlock, tailHash: number): [Buffer, Buffer] {
   const defs = Buffer.from(JSON.stringify(block.defs.map((d) => [d.id, d.run, d.phase, d.name])));
   const malformed = Buffer.from(
     JSON.stringify((block.malformed?.samples ?? []).map((m) => [m.line, m.offset, m.field, m.reason])),
   );
-  const recordsAt = FIXED + Math.ceil((defs.length + malformed.length) / 8) * 8;
-  const head = Buffer.alloc(FRAME + recordsAt);
+  const runs = block.runs ?? groupRuns(block.records);
+  const runCount = runs.length / RUN_FIELDS;
+  const stateCount = (block.state?.open.length ?? 0) / RECORD_COLUMNS;
+  const fixed = Buffer.alloc(FIXED);
+  fixed.writeUInt32LE(defs.length, 24);
+  fixed.writeUInt32LE(block.records.length / RECORD_COLUMNS, 28);
+  fixed.writeUInt32LE(malformed.length, 36);
+  fixed.writeUInt32LE(runCount, 40);
+  fixed.writeUInt32LE(stateCount, 44);
+  const layout = blockLayout(fixed);
+  const head = Buffer.alloc(FRAME + layout.recordsAt);
   const payloadHead = head.subarray(FRAME);
+  fixed.copy(payloadHead);
   payloadHead.writeDoubleLE(block.end, 0);
   payloadHead.writeDoubleLE(block.resume, 8);
   payloadHead.writeUInt32LE(tailHash >>> 0, 16);
-  payloadHead.writeUInt32LE(block.final ? 1 : 0, 20);
-  payloadHead.writeUInt32LE(defs.length, 24);
-  payloadHead.writeUInt32LE(block.records.length / RECORD_COLUMNS, 28);
+  payloadHead.writeUInt32LE((block.final ? FLAG_FINAL : 0) | (block.state ? FLAG_STATE : 0), 20);
   payloadHead.writeUInt32LE(block.malformed?.count ?? 0, 32);
-  payloadHead.writeUInt32LE(malformed.length, 36);
   defs.copy(payloadHead, FIXED);
   malformed.copy(payloadHead, FIXED + defs.length);
-  let records: Buffer;
-  if (LITTLE_ENDIAN)
-    records = Buffer.from(block.records.buffer, block.records.byteOffset, block.records.byteLength);
-  else {
-    records = Buffer.alloc(block.records.length * 8);
-    block.records.forEach((v, i) => records.writeDoubleLE(v, i * 8));
+  const records = littleEndianBytes(block.records);
+  let at = 0;
+  for (let r = 0; r < runCount; r++) {
+    const count = runs[r * RUN_FIELDS + 2] as number;
+    const e = layout.runsAt + r * RUN_ENTRY_BYTES;
+    payloadHead.writeUInt32LE(runs[r * RUN_FIELDS] as number, e);
+    payloadHead.writeUInt32LE(runs[r * RUN_FIELDS + 1] as number, e + 4);
+    payloadHead.writeUInt32LE(count, e + 8);
+    payloadHead.writeUInt32LE(crc32(records.subarray(at, at + count * RECORD_BYTES)), e + 12);
+    at += count * RECORD_BYTES;
+  }
+  if (block.state !== undefined) {
+    littleEndianBytes(block.state.open).copy(payloadHead, layout.stateAt);
+    block.state.children.forEach((c, i) => payloadHead.writeUInt32LE(c, layout.childrenAt + i * 4));
   }
   head.writeUInt32LE(payloadHead.length + records.length, 0);
-  head.writeUInt32LE(crc32(records, crc32(payloadHead)), 4);
+  head.writeUInt32LE(crc32(payloadHead), 4);
   return [head, records];
+}
+
+function littleEndianBytes(values: Float64Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  const bytes = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => bytes.writeDoubleLE(v, i * 8));
+  return bytes;
+}
+
+/** f64 LE numbers at `at` of `bytes`: a view when aligned on a little-endian machine, else a copy. */
+export function float64sAt(bytes: Buffer, at: number, count: number): Float64Array {
+  if (LITTLE_ENDIAN && (bytes.byteOffset + at) % 8 === 0)
+    return new Float64Array(bytes.buffer, bytes.byteOffset + at, count);
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = bytes.readDoubleLE(at + i * 8);
+  return out;
 }
 
 /** Reads what is whole: a torn or corrupt header gives no header; a torn block ends the list. */
@@ -119,51 +208,106 @@ export function decodeIndex(bytes: Buffer): DecodedIndex {
   const blocks: StoredBlock[] = [];
   const blockEnds: number[] = [];
   let at = headerBytes;
-  while (at + FRAME <= bytes.length) {
+  while (at + FRAME + FIXED <= bytes.length) {
     const length = bytes.readUInt32LE(at);
-    if (length < FIXED || at + FRAME + length > bytes.length) break;
+    if (at + FRAME + length > bytes.length) break;
     const payload = bytes.subarray(at + FRAME, at + FRAME + length);
-    if (crc32(payload) !== bytes.readUInt32LE(at + 4)) break;
-    blocks.push(decodeBlock(payload));
+    const layout = blockLayout(payload);
+    if (layout.length !== length) break;
+    if (crc32(payload.subarray(0, layout.recordsAt)) !== bytes.readUInt32LE(at + 4)) break;
+    const block = decodeBlock(payload, layout);
+    if (block === undefined) break;
+    blocks.push(block);
     at += FRAME + length;
     blockEnds.push(at);
   }
   return { header, blocks, blockEnds, headerBytes };
 }
 
-function decodeBlock(payload: Buffer): StoredBlock {
-  const defsLength = payload.readUInt32LE(24);
-  const count = payload.readUInt32LE(28);
-  const malformedLength = payload.readUInt32LE(36);
-  const recordsAt = FIXED + Math.ceil((defsLength + malformedLength) / 8) * 8;
-  const samples = (
-    JSON.parse(payload.toString('utf8', FIXED + defsLength, FIXED + defsLength + malformedLength)) as [
+/** The runs of a block's head as [series, level, count] triples, and their checksums. */
+export function runsOf(head: Buffer, layout: BlockLayout): { runs: Uint32Array; crcs: Uint32Array } {
+  const runs = new Uint32Array(layout.runCount * RUN_FIELDS);
+  const crcs = new Uint32Array(layout.runCount);
+  for (let r = 0; r < layout.runCount; r++) {
+    const e = layout.runsAt + r * RUN_ENTRY_BYTES;
+    runs[r * RUN_FIELDS] = head.readUInt32LE(e);
+    runs[r * RUN_FIELDS + 1] = head.readUInt32LE(e + 4);
+    runs[r * RUN_FIELDS + 2] = head.readUInt32LE(e + 8);
+    crcs[r] = head.readUInt32LE(e + 12);
+  }
+  return { runs, crcs };
+}
+
+/** The open buckets a block's head carries, or undefined when it carries none. */
+export function stateOf(head: Buffer, layout: BlockLayout): IndexBlock['state'] {
+  if ((head.readUInt32LE(20) & FLAG_STATE) === 0) return undefined;
+  const children = new Uint32Array(layout.stateCount);
+  for (let i = 0; i < layout.stateCount; i++) children[i] = head.readUInt32LE(layout.childrenAt + i * 4);
+  return {
+    open: Float64Array.from(float64sAt(head, layout.stateAt, layout.stateCount * RECORD_COLUMNS)),
+    children,
+  };
+}
+
+/** The malformed-line samples of a block's head. */
+export function samplesOf(head: Buffer, layout: BlockLayout): MalformedLine[] {
+  const from = FIXED + layout.defsLength;
+  return (
+    JSON.parse(head.toString('utf8', from, from + layout.malformedLength)) as [
       number,
       number,
       string,
       string,
     ][]
   ).map(([line, offset, field, reason]): MalformedLine => ({ line, offset, field, reason }));
-  const defs = (
-    JSON.parse(payload.toString('utf8', FIXED, FIXED + defsLength)) as [number, string, string, string][]
-  ).map(([id, run, phase, name]): SeriesDef => ({ id, run, phase, name }));
-  let records: Float64Array;
-  if (LITTLE_ENDIAN && (payload.byteOffset + recordsAt) % 8 === 0)
-    // A view of the bytes read: a 60 MB index is not copied (its header keeps records aligned).
-    records = new Float64Array(payload.buffer, payload.byteOffset + recordsAt, count * RECORD_COLUMNS);
-  else {
-    records = new Float64Array(count * RECORD_COLUMNS);
-    if (LITTLE_ENDIAN)
-      Buffer.from(records.buffer).set(payload.subarray(recordsAt, recordsAt + records.byteLength));
-    else for (let i = 0; i < records.length; i++) records[i] = payload.readDoubleLE(recordsAt + i * 8);
-  }
+}
+
+/** The fixed fields of a block's head that are not about its layout. */
+export function blockFields(head: Buffer): {
+  end: number;
+  resume: number;
+  tailHash: number;
+  final: boolean;
+  malformedCount: number;
+} {
   return {
-    end: payload.readDoubleLE(0),
-    resume: payload.readDoubleLE(8),
-    tailHash: payload.readUInt32LE(16),
-    final: (payload.readUInt32LE(20) & 1) === 1,
+    end: head.readDoubleLE(0),
+    resume: head.readDoubleLE(8),
+    tailHash: head.readUInt32LE(16),
+    final: (head.readUInt32LE(20) & FLAG_FINAL) !== 0,
+    malformedCount: head.readUInt32LE(32),
+  };
+}
+
+/** A whole block, or undefined when a run's records fail their checksum. */
+function decodeBlock(payload: Buffer, layout: BlockLayout): StoredBlock | undefined {
+  const { runs, crcs } = runsOf(payload, layout);
+  let at = layout.recordsAt;
+  for (let r = 0; r < layout.runCount; r++) {
+    const bytes = (runs[r * RUN_FIELDS + 2] as number) * RECORD_BYTES;
+    if (crc32(payload.subarray(at, at + bytes)) !== crcs[r]) return undefined;
+    at += bytes;
+  }
+  const defs = (
+    JSON.parse(payload.toString('utf8', FIXED, FIXED + layout.defsLength)) as [
+      number,
+      string,
+      string,
+      string,
+    ][]
+  ).map(([id, run, phase, name]): SeriesDef => ({ id, run, phase, name }));
+  const fields = blockFields(payload);
+  const state = stateOf(payload, layout);
+  return {
+    end: fields.end,
+    resume: fields.resume,
+    tailHash: fields.tailHash,
+    final: fields.final,
     defs,
-    records,
-    malformed: { count: payload.readUInt32LE(32), samples },
+    // A view of the bytes read: a 60 MB index is not copied (its header keeps records aligned).
+    records: float64sAt(payload, layout.recordsAt, layout.records * RECORD_COLUMNS),
+    runs,
+    ...(state === undefined ? {} : { state }),
+    malformed: { count: fields.malformedCount, samples: samplesOf(payload, layout) },
   };
 }

@@ -12,7 +12,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { errnoCode, TelemetryError } from '../errors.js';
 import { RECORD_BYTES, RECORD_COLUMNS } from './bucket-record.js';
-import { BLOCK_FIXED_BYTES, BLOCK_FRAME_BYTES, MAGIC, type IndexHeader } from './index-codec.js';
+import {
+  BLOCK_FIXED_BYTES,
+  BLOCK_FRAME_BYTES,
+  blockFields,
+  blockLayout,
+  FLAG_STATE,
+  MAGIC,
+  runsOf,
+  samplesOf,
+  stateOf,
+  type IndexHeader,
+} from './index-codec.js';
+import type { OpenState } from './index-builder.js';
+import { RUN_FIELDS } from './record-runs.js';
 import { hashRange, tailHash } from './index-file.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 
@@ -31,6 +44,11 @@ export interface ScannedBlock {
   /** File offset of the block's first record, and how many records it holds. */
   recordsAt: number;
   records: number;
+  /** The records' runs, [series, level, count] each (record-runs.ts), and each run's CRC-32. */
+  runs: Uint32Array;
+  runCrcs: Uint32Array;
+  /** The open buckets a reader's block carries (read for the last block only). */
+  state?: OpenState;
 }
 
 export interface ScannedIndex {
@@ -50,12 +68,21 @@ function readExactly(fd: number, bytes: Uint8Array, position: number): number {
 }
 
 /**
+ * How much of each block scanIndex checks: `all` every checksum (the head and every run's
+ * records), `head` the head's (runs are checked as they are read, see index-select.ts), `none`
+ * only the frames, and the malformed-line samples are not read: only to size an index up cheaply.
+ */
+export type ScanChecks = 'all' | 'head' | 'none';
+
+/**
  * The blocks of `candidate` that describe the stream open at `streamFd`, or undefined when the file
  * is missing, torn in its header, stale, or the machine is big-endian (records are read in place).
- * Without `checksums`, blocks are taken as framed and their malformed-line samples are not read:
- * only to size an index up cheaply.
  */
-export function scanIndex(candidate: string, streamFd: number, checksums = true): ScannedIndex | undefined {
+export function scanIndex(
+  candidate: string,
+  streamFd: number,
+  checks: ScanChecks = 'all',
+): ScannedIndex | undefined {
   if (os.endianness() !== 'LE') return undefined;
   let fd: number;
   try {
@@ -81,49 +108,51 @@ export function scanIndex(candidate: string, streamFd: number, checksums = true)
     if (hashRange(streamFd, 0, header.headLength) !== header.headHash) return undefined;
     const blocks: ScannedBlock[] = [];
     const tails: number[] = [];
-    const chunk = Buffer.alloc(CHUNK_BYTES);
     let at = headerBytes;
-    while (at + BLOCK_FRAME_BYTES <= size) {
-      const frame = Buffer.alloc(BLOCK_FRAME_BYTES);
+    let lastStateAt = -1;
+    while (at + BLOCK_FRAME_BYTES + BLOCK_FIXED_BYTES <= size) {
+      const frame = Buffer.alloc(BLOCK_FRAME_BYTES + BLOCK_FIXED_BYTES);
       readExactly(fd, frame, at);
       const length = frame.readUInt32LE(0);
       const payloadAt = at + BLOCK_FRAME_BYTES;
-      if (length < BLOCK_FIXED_BYTES || payloadAt + length > size) break;
-      if (checksums) {
-        let crc = 0;
-        for (let done = 0; done < length;) {
-          const n = readExactly(
-            fd,
-            chunk.subarray(0, Math.min(CHUNK_BYTES, length - done)),
-            payloadAt + done,
-          );
-          crc = crc32(chunk.subarray(0, n), crc);
-          done += n;
-        }
-        if (crc !== frame.readUInt32LE(4)) break;
-      }
-      const fixed = Buffer.alloc(BLOCK_FIXED_BYTES);
-      readExactly(fd, fixed, payloadAt);
-      const defsLength = fixed.readUInt32LE(24);
-      const malformedLength = fixed.readUInt32LE(36);
+      const fixed = frame.subarray(BLOCK_FRAME_BYTES);
+      const layout = blockLayout(fixed);
+      if (length !== layout.length || payloadAt + length > size) break;
+      if (checks !== 'none' && crcOf(fd, payloadAt, layout.recordsAt) !== frame.readUInt32LE(4)) break;
+      // The runs and the samples: a few bytes a run, read whole; the definitions stay in the file.
+      const runBytes = Buffer.alloc(layout.stateAt - layout.runsAt);
+      readExactly(fd, runBytes, payloadAt + layout.runsAt);
+      const { runs, crcs } = runsOf(runBytes, { ...layout, runsAt: 0 });
+      if (countOf(runs) !== layout.records) break;
+      if (checks === 'all' && !runsIntact(fd, payloadAt + layout.recordsAt, runs, crcs)) break;
+      let samples: MalformedLine[] = [];
       // Unchecked, the samples are not parsed: a torn block's may not be JSON.
-      const malformedJson = checksums ? Buffer.alloc(malformedLength) : Buffer.from('[]');
-      if (checksums) readExactly(fd, malformedJson, payloadAt + BLOCK_FIXED_BYTES + defsLength);
-      const samples = (JSON.parse(malformedJson.toString('utf8')) as [number, number, string, string][]).map(
-        ([line, offset, field, reason]): MalformedLine => ({ line, offset, field, reason }),
-      );
+      if (checks !== 'none') {
+        const text = Buffer.alloc(BLOCK_FIXED_BYTES + layout.defsLength + layout.malformedLength);
+        fixed.copy(text);
+        readExactly(
+          fd,
+          text.subarray(BLOCK_FIXED_BYTES + layout.defsLength),
+          payloadAt + BLOCK_FIXED_BYTES + layout.defsLength,
+        );
+        samples = samplesOf(text, layout);
+      }
+      const fields = blockFields(fixed);
       blocks.push({
-        end: fixed.readDoubleLE(0),
-        resume: fixed.readDoubleLE(8),
-        final: (fixed.readUInt32LE(20) & 1) === 1,
+        end: fields.end,
+        resume: fields.resume,
+        final: fields.final,
         defsAt: payloadAt + BLOCK_FIXED_BYTES,
-        defsLength,
-        malformedCount: fixed.readUInt32LE(32),
+        defsLength: layout.defsLength,
+        malformedCount: fields.malformedCount,
         malformedSamples: samples,
-        recordsAt: payloadAt + BLOCK_FIXED_BYTES + Math.ceil((defsLength + malformedLength) / 8) * 8,
-        records: fixed.readUInt32LE(28),
+        recordsAt: payloadAt + layout.recordsAt,
+        records: layout.records,
+        runs,
+        runCrcs: crcs,
       });
-      tails.push(fixed.readUInt32LE(16));
+      tails.push(fields.tailHash);
+      if ((fixed.readUInt32LE(20) & FLAG_STATE) !== 0) lastStateAt = blocks.length - 1;
       at = payloadAt + length;
     }
     // Blocks past the stream's end describe bytes it no longer has (a truncated stream).
@@ -131,10 +160,57 @@ export function scanIndex(candidate: string, streamFd: number, checksums = true)
     while (kept < blocks.length && (blocks[kept] as ScannedBlock).end <= stat.size) kept++;
     const last = blocks[kept - 1];
     if (last !== undefined && tailHash(streamFd, last.end) !== tails[kept - 1]) return undefined;
+    if (last !== undefined && lastStateAt === kept - 1) last.state = readState(fd, last);
     return { path: candidate, header, blocks: blocks.slice(0, kept) };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function countOf(runs: Uint32Array): number {
+  let count = 0;
+  for (let r = 2; r < runs.length; r += RUN_FIELDS) count += runs[r] as number;
+  return count;
+}
+
+/** CRC-32 of the file's bytes [at, at + length), read a chunk at a time. */
+function crcOf(fd: number, at: number, length: number): number {
+  const chunk = Buffer.alloc(Math.min(CHUNK_BYTES, length));
+  let crc = 0;
+  for (let done = 0; done < length;) {
+    const n = readExactly(fd, chunk.subarray(0, Math.min(CHUNK_BYTES, length - done)), at + done);
+    if (n === 0) return -1;
+    crc = crc32(chunk.subarray(0, n), crc);
+    done += n;
+  }
+  return crc;
+}
+
+/** Whether every run's records, from file offset `at` on, match their CRC-32. */
+function runsIntact(fd: number, at: number, runs: Uint32Array, crcs: Uint32Array): boolean {
+  for (let r = 0; r < crcs.length; r++) {
+    const bytes = (runs[r * RUN_FIELDS + 2] as number) * RECORD_BYTES;
+    if (crcOf(fd, at, bytes) !== crcs[r]) return false;
+    at += bytes;
+  }
+  return true;
+}
+
+/** The open buckets of a reader's block, read back from its head (after the block was checked). */
+function readState(fd: number, block: ScannedBlock): OpenState | undefined {
+  const payloadAt = block.defsAt - BLOCK_FIXED_BYTES;
+  const fixed = Buffer.alloc(BLOCK_FIXED_BYTES);
+  readExactly(fd, fixed, payloadAt);
+  const layout = blockLayout(fixed);
+  // The state's bytes only, not the definitions before them (a first block can define many series).
+  const bytes = Buffer.alloc(layout.recordsAt - layout.stateAt);
+  readExactly(fd, bytes, payloadAt + layout.stateAt);
+  const head = Buffer.concat([fixed, bytes]);
+  return stateOf(head, {
+    ...layout,
+    stateAt: BLOCK_FIXED_BYTES,
+    childrenAt: BLOCK_FIXED_BYTES + layout.childrenAt - layout.stateAt,
+  });
 }
 
 /**

@@ -223,7 +223,8 @@ export async function loadStreamIndexWithin(
     }
     let indexPath = found?.path;
     if (end > (last?.end ?? 0) || (gzip && found === undefined)) {
-      const block = builder.cut(end, gzip);
+      // A reader cuts once per open: the block carries its open buckets (see IndexBuilder.cut).
+      const block = builder.cut(end, gzip, !gzip);
       blocks.push(block);
       if ((options.write ?? true) && found?.owned !== true)
         indexPath = writeBlock(stream, found, block, options);

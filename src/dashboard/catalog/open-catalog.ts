@@ -24,7 +24,14 @@ import {
   type MetricVisitor,
   type PhaseId,
 } from '../../ndjson/line/metric-visitor.js';
-import { COUNT, FIRST_STEP, LAST_OFFSET, LEVEL, SERIES } from '../../run-index/bucket-record.js';
+import {
+  COUNT,
+  FIRST_STEP,
+  LAST_OFFSET,
+  LEVEL,
+  RECORD_COLUMNS,
+  SERIES,
+} from '../../run-index/bucket-record.js';
 import { indexCandidates } from '../../run-index/index-path.js';
 import { forEachDef, forEachRecord, scanIndex, type ScannedIndex } from '../../run-index/index-scan.js';
 import type { BucketSeriesState } from '../bucket-series.js';
@@ -94,7 +101,7 @@ export async function openStreamCatalog(
     for (const candidate of indexCandidates(spec.activePath)) {
       // Sized up first from the block frames alone: an index of a few dozen series (the usual
       // run) is not read twice, here and by the index path.
-      const framed = scanIndex(candidate, fd, false);
+      const framed = scanIndex(candidate, fd, 'none');
       if (framed === undefined) continue;
       const defBytes = framed.blocks.reduce((sum, block) => sum + block.defsLength, 0);
       if (defBytes < minSeries * MIN_DEF_BYTES) return undefined;
@@ -288,6 +295,13 @@ async function build(
       if (line.offset >= lastEnd) malformed.push(resume === 0 ? line : { ...line, line: 0 });
     },
   };
+  // A reader's last block carries its open buckets: their rows come after none of the index's.
+  const state = index.blocks.at(-1)?.state?.open;
+  for (let o = 0; state !== undefined && o < state.length; o += RECORD_COLUMNS) {
+    if (state[o + LEVEL] !== 0) continue;
+    tail.addBucket(state, o);
+    points[state[o + SERIES] as number] += state[o + COUNT] as number;
+  }
   if (wholeEnd > resume)
     await readMetricRecords(spec.activePath, visitor, tables, {
       fd,

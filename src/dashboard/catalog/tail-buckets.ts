@@ -10,6 +10,7 @@ import {
   OFFSET,
   openBucket,
   RECORD_COLUMNS,
+  SERIES,
 } from '../../run-index/bucket-record.js';
 import { SPAN_BYTES } from '../../run-index/index-builder.js';
 import type { TailRecords } from './stream-catalog.js';
@@ -32,6 +33,14 @@ export class TailBuckets implements TailRecords {
     return this.first.keys();
   }
 
+  /** A level-0 bucket the index's last block left open (its state): rows after it may join it. */
+  addBucket(from: Float64Array, f: number): void {
+    const series = from[f + SERIES] as number;
+    const fresh = this.grow();
+    this.d.set(from.subarray(f, f + RECORD_COLUMNS), fresh * RECORD_COLUMNS);
+    this.chain(series, fresh);
+  }
+
   add(series: number, step: number, ts: number, value: number, offset: number): void {
     const b = this.last.get(series);
     const d = this.d;
@@ -46,6 +55,13 @@ export class TailBuckets implements TailRecords {
         return;
       }
     }
+    const fresh = this.grow();
+    openBucket(this.d, fresh * RECORD_COLUMNS, series, 0, step, ts, value, offset);
+    this.chain(series, fresh);
+  }
+
+  /** Room for one more bucket: its number. */
+  private grow(): number {
     if (this.length === this.next.length) {
       const bigger = new Float64Array(this.d.length * 2);
       bigger.set(this.d);
@@ -54,8 +70,12 @@ export class TailBuckets implements TailRecords {
       next.set(this.next);
       this.next = next;
     }
-    const fresh = this.length++;
-    openBucket(this.d, fresh * RECORD_COLUMNS, series, 0, step, ts, value, offset);
+    return this.length++;
+  }
+
+  /** Bucket `fresh` goes after the series' last one. */
+  private chain(series: number, fresh: number): void {
+    const b = this.last.get(series);
     this.next[fresh] = -1;
     if (b === undefined) this.first.set(series, fresh);
     else this.next[b] = fresh;

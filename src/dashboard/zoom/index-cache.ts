@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import * as R from '../../run-index/bucket-record.js';
+import { LEVELS, readSelectedRuns } from '../../run-index/index-select.js';
 import { loadStreamIndexWithin } from '../../run-index/stream-index.js';
 
 /** Index bytes kept between zooms: a 20-scalar × 1,000,000-step stream's index is about 60 MB. */
@@ -99,6 +100,19 @@ export class ZoomIndexCache {
         if (!bySeries.has(key)) this.put(id, stamp, undefined);
         return bySeries.get(key) ?? null;
       }
+    }
+    // An index that accounts for the whole file: only this series' runs are read.
+    const selected = readSelectedRuns(file, (counts, defs) => {
+      const wanted = new Uint8Array(counts.length);
+      const at = defs.findIndex((def) => seriesKey(def.run, def.phase, def.name) === key);
+      if (at >= 0) wanted.fill(1, at * LEVELS, (at + 1) * LEVELS);
+      return wanted;
+    });
+    if (selected !== undefined) {
+      this.loads++;
+      const buckets = splitBySeries(selected.defs, selected.records, selected.open).get(key);
+      this.put(id, stamp, buckets);
+      return buckets ?? null;
     }
     const loaded = await loadStreamIndexWithin(file, { write: false, maxScanBytes: this.catchUpBytes });
     if (loaded === undefined) return undefined;
