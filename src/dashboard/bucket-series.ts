@@ -48,7 +48,7 @@ export interface BucketSeriesState {
 
 export class BucketSeries implements BucketSeriesState {
   /** Bucket data, COLUMNS numbers per bucket. */
-  data = new Float64Array(INITIAL_BUCKETS * COLUMNS);
+  data: Float64Array = new Float64Array(INITIAL_BUCKETS * COLUMNS);
   length = 0;
   /** Points per full bucket. */
   width = 1;
@@ -115,10 +115,16 @@ export class BucketSeries implements BucketSeriesState {
     if (Number.isNaN(this.firstTs)) this.firstTs = later.firstTs;
     this.lastStep = later.lastStep;
     this.width = Math.max(this.width, later.width);
-    for (let b = 0; b < later.length; b++) {
-      const o = this.slot() * COLUMNS;
-      this.data.set(later.data.subarray(b * COLUMNS, (b + 1) * COLUMNS), o);
-    }
+    if (this.length === 0 && later.length <= MAX_BUCKETS) {
+      // The first state of a series (its run index, a worker's part): taken as it is, not copied
+      // a bucket at a time into an array grown from one bucket. The caller hands it over.
+      this.data = later.data;
+      this.length = later.length;
+    } else
+      for (let b = 0; b < later.length; b++) {
+        const o = this.slot() * COLUMNS;
+        this.data.set(later.data.subarray(b * COLUMNS, (b + 1) * COLUMNS), o);
+      }
     this.points += later.points;
     this.nan += later.nan;
     this.posInf += later.posInf;

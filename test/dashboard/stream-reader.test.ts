@@ -34,6 +34,19 @@ function reader(active: string): { store: SeriesStore; reader: StreamReader; ste
 }
 
 describe('the incremental stream reader', () => {
+  it('reads nothing once closed: a round still polling as the dashboard stops does not read the stream again from its start', async () => {
+    const active = path.join(dir, 'metrics.ndjson');
+    fs.writeFileSync(active, lines(0, 10));
+    const { store, reader: r, steps } = reader(active);
+    await r.poll();
+    await r.close();
+    fs.appendFileSync(active, lines(10, 20));
+    expect(await r.poll()).toBe(false);
+    // Read again from the start, the first ten steps would be there twice.
+    expect(steps()).toEqual([...Array(10).keys()]);
+    expect(store.series('run', 0, 'train', 'loss').points).toBe(10);
+  });
+
   it('reads only the bytes appended since the last poll, and waits for an unfinished line', async () => {
     const active = path.join(dir, 'metrics.ndjson');
     fs.writeFileSync(active, lines(0, 10));
