@@ -31,6 +31,8 @@ import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 
 /** Bytes read at a time (checksums, definitions, records). */
 const CHUNK_BYTES = 4 << 20;
+/** A block head up to this size is read in one piece (definitions, runs, state, samples). */
+const WHOLE_HEAD_BYTES = 1 << 20;
 
 export interface ScannedBlock {
   end: number;
@@ -39,6 +41,8 @@ export interface ScannedBlock {
   /** File offset of the block's definitions JSON, and its length. */
   defsAt: number;
   defsLength: number;
+  /** The definitions JSON itself, when the block's head was read whole. */
+  defsJson?: Buffer;
   malformedCount: number;
   malformedSamples: MalformedLine[];
   /** File offset of the block's first record, and how many records it holds. */
@@ -104,8 +108,11 @@ export function scanIndex(
     if (crc32(json) !== head.readUInt32LE(MAGIC.length + 4)) return undefined;
     const header = JSON.parse(json.toString('utf8')) as IndexHeader;
     const stat = fs.fstatSync(streamFd);
-    if (stat.ino !== header.inode || stat.size < header.headLength) return undefined;
-    if (hashRange(streamFd, 0, header.headLength) !== header.headHash) return undefined;
+    // Sizing only (`none`): the stream is not read, as the scan that follows checks it.
+    if (checks !== 'none') {
+      if (stat.ino !== header.inode || stat.size < header.headLength) return undefined;
+      if (hashRange(streamFd, 0, header.headLength) !== header.headHash) return undefined;
+    }
     const blocks: ScannedBlock[] = [];
     const tails: number[] = [];
     let at = headerBytes;
@@ -118,16 +125,30 @@ export function scanIndex(
       const fixed = frame.subarray(BLOCK_FRAME_BYTES);
       const layout = blockLayout(fixed);
       if (length !== layout.length || payloadAt + length > size) break;
-      if (checks !== 'none' && crcOf(fd, payloadAt, layout.recordsAt) !== frame.readUInt32LE(4)) break;
-      // The runs and the samples: a few bytes a run, read whole; the definitions stay in the file.
-      const runBytes = Buffer.alloc(layout.stateAt - layout.runsAt);
-      readExactly(fd, runBytes, payloadAt + layout.runsAt);
+      // A head of the usual size (a few dozen series) is read in one piece and everything is
+      // taken from it; a big one (a million names) is walked in chunks and its definitions left
+      // in the file.
+      let whole: Buffer | undefined;
+      if (checks !== 'none' && layout.recordsAt <= WHOLE_HEAD_BYTES) {
+        whole = Buffer.alloc(layout.recordsAt);
+        readExactly(fd, whole, payloadAt);
+      }
+      if (checks !== 'none') {
+        const crc = whole === undefined ? crcOf(fd, payloadAt, layout.recordsAt) : crc32(whole);
+        if (crc !== frame.readUInt32LE(4)) break;
+      }
+      let runBytes = whole?.subarray(layout.runsAt, layout.stateAt);
+      if (runBytes === undefined) {
+        runBytes = Buffer.alloc(layout.stateAt - layout.runsAt);
+        readExactly(fd, runBytes, payloadAt + layout.runsAt);
+      }
       const { runs, crcs } = runsOf(runBytes, { ...layout, runsAt: 0 });
       if (countOf(runs) !== layout.records) break;
       if (checks === 'all' && !runsIntact(fd, payloadAt + layout.recordsAt, runs, crcs)) break;
       let samples: MalformedLine[] = [];
       // Unchecked, the samples are not parsed: a torn block's may not be JSON.
-      if (checks !== 'none') {
+      if (whole !== undefined) samples = samplesOf(whole, layout);
+      else if (checks !== 'none') {
         const text = Buffer.alloc(BLOCK_FIXED_BYTES + layout.defsLength + layout.malformedLength);
         fixed.copy(text);
         readExactly(
@@ -138,18 +159,23 @@ export function scanIndex(
         samples = samplesOf(text, layout);
       }
       const fields = blockFields(fixed);
+      const state = whole === undefined ? undefined : stateOf(whole, layout);
       blocks.push({
         end: fields.end,
         resume: fields.resume,
         final: fields.final,
         defsAt: payloadAt + BLOCK_FIXED_BYTES,
         defsLength: layout.defsLength,
+        ...(whole === undefined
+          ? {}
+          : { defsJson: whole.subarray(BLOCK_FIXED_BYTES, BLOCK_FIXED_BYTES + layout.defsLength) }),
         malformedCount: fields.malformedCount,
         malformedSamples: samples,
         recordsAt: payloadAt + layout.recordsAt,
         records: layout.records,
         runs,
         runCrcs: crcs,
+        ...(state === undefined ? {} : { state }),
       });
       tails.push(fields.tailHash);
       if ((fixed.readUInt32LE(20) & FLAG_STATE) !== 0) lastStateAt = blocks.length - 1;
@@ -159,8 +185,9 @@ export function scanIndex(
     let kept = 0;
     while (kept < blocks.length && (blocks[kept] as ScannedBlock).end <= stat.size) kept++;
     const last = blocks[kept - 1];
-    if (last !== undefined && tailHash(streamFd, last.end) !== tails[kept - 1]) return undefined;
-    if (last !== undefined && lastStateAt === kept - 1) last.state = readState(fd, last);
+    if (checks !== 'none' && last !== undefined && tailHash(streamFd, last.end) !== tails[kept - 1])
+      return undefined;
+    if (last !== undefined && lastStateAt === kept - 1) last.state ??= readState(fd, last);
     return { path: candidate, header, blocks: blocks.slice(0, kept) };
   } finally {
     fs.closeSync(fd);
@@ -224,6 +251,16 @@ export function forEachDef(
   onDef: (id: number, run: string, phase: string, name: string) => void,
   chunkBytes = CHUNK_BYTES,
 ): void {
+  if (block.defsJson !== undefined) {
+    for (const [id, run, phase, name] of JSON.parse(block.defsJson.toString('utf8')) as [
+      number,
+      string,
+      string,
+      string,
+    ][])
+      onDef(id, run, phase, name);
+    return;
+  }
   const fd = fs.openSync(indexPath, 'r');
   try {
     let carry = Buffer.alloc(0);
