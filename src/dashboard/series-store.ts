@@ -70,7 +70,7 @@ export class SeriesStore {
   private order: Chart[] | undefined;
 
   constructor(catalogBound?: number) {
-    this.catalog = new CatalogCharts(catalogBound);
+    this.catalog = new CatalogCharts(this.origins, catalogBound);
   }
 
   /** The chart named `metric`: a held one, or one made from a catalog (see catalog/catalog-charts.ts). */

@@ -41,7 +41,8 @@ class StoreVisitor implements MetricVisitor {
   private current: RunCache | undefined;
   /**
    * Whether a zoom reads this stream's index and rows (origins): not for a stream opened as a
-   * catalog, whose index (180 MB at a million names) the zoom reader would load whole.
+   * catalog, whose index (180 MB at a million names) the zoom reader would load whole. Its series
+   * zoom through the catalog (StreamCatalog.zoomOrigin) while it knows every row they hold.
    */
   zoomFromIndex = true;
 
@@ -193,10 +194,12 @@ export class StreamReader {
     });
     if (opened === undefined) return false;
     this.store.addCatalog(opened.catalog);
-    // Its charts zoom on the buckets held (see StoreVisitor.zoomFromIndex).
+    // Its series zoom through the catalog, by the offsets of their buckets (see zoomFromIndex).
     this.visitor.zoomFromIndex = false;
-    for (const { run, phase, name, state } of opened.held) {
-      this.store.series(run, this.spec.rank, phase, name).append(state);
+    for (const { id, runId, run, phase, name, state } of opened.held) {
+      const series = this.store.series(run, this.spec.rank, phase, name);
+      series.append(state);
+      this.store.origins.add(series, opened.catalog.zoomOrigin(id, { runId, phase, name }));
       this.store.touch(chartPlace(phase, name).metric);
     }
     this.reportIndexedMalformed(opened.malformed);

@@ -3,11 +3,13 @@
  * made only when one is asked for, and kept while at most MAX_CATALOG_CHARTS are made (the least
  * recently asked for is dropped first, and made again from the index when asked again). A chart
  * that also gets a held series (rows that arrive later, another stream) is taken out for good: the
- * store holds it from then on and keeps it current as any chart.
+ * store holds it from then on and keeps it current as any chart. Each series of a chart made is
+ * given its catalog as its origin, so a drag-zoom reads its rows by offset (../zoom/zoom-reader.ts).
  */
 import { BucketSeries } from '../bucket-series.js';
 import { chartPlace } from '../chart-key.js';
 import type { Chart } from '../series-store.js';
+import type { SeriesOrigins } from '../zoom/series-origin.js';
 import type { StreamCatalog } from './stream-catalog.js';
 
 /**
@@ -41,7 +43,11 @@ export class CatalogCharts {
   private loads = 0;
   private evicted = 0;
 
-  constructor(private readonly bound = MAX_CATALOG_CHARTS) {}
+  constructor(
+    /** The store's: where a zoom finds the stream of each series made. */
+    private readonly origins: SeriesOrigins,
+    private readonly bound = MAX_CATALOG_CHARTS,
+  ) {}
 
   add(catalog: StreamCatalog): void {
     this.catalogs.push(catalog);
@@ -151,8 +157,10 @@ export class CatalogCharts {
           line = { run: series.run, phase: place.phase, sub: place.sub, ranks: new Map() };
           chart.lines.set(lineId, line);
         }
+        const id = catalog.idAt(p);
         const buckets = new BucketSeries();
-        buckets.append(catalog.state(catalog.idAt(p)));
+        buckets.append(catalog.state(id));
+        this.origins.add(buckets, catalog.zoomOrigin(id, series));
         line.ranks.set(catalog.rank, buckets);
       }
     }

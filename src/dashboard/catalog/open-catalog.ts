@@ -63,6 +63,8 @@ export interface CatalogOptions {
 }
 
 export interface HeldSeries {
+  /** Its id in the catalog (where a zoom finds its buckets: StreamCatalog.zoomOrigin). */
+  id: number;
   runId: string;
   run: string;
   phase: Phase;
@@ -328,6 +330,8 @@ async function build(
   tail.trim();
   const catalog = new StreamCatalog({
     activePath: spec.activePath,
+    inode,
+    end: wholeEnd,
     rank: spec.rank,
     indexPath: index.path,
     text,
@@ -352,7 +356,7 @@ async function build(
   catalog.densest = densest;
   const held: HeldSeries[] = [];
   const hold = (id: number, def: Def): void => {
-    held.push({ ...def, run: runNames.name(def.runId), state: catalog.state(id) });
+    held.push({ ...def, id, run: runNames.name(def.runId), state: catalog.state(id) });
   };
   for (const [id, def] of system) hold(id, def);
   fresh.forEach((def, i) => hold(n + i, def));

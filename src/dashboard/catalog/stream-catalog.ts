@@ -3,13 +3,16 @@
  * the chart names sorted in one UTF-8 table (a Buffer and offsets), and per series its run, phase,
  * and the file offsets of its level-0 records in the stream's run index (plus, in memory, the
  * buckets of the rows after the index). A series costs about 40 bytes here, not the 1.5 KB of a
- * held one; its buckets are read back only when a chart of it is asked for (catalog-charts.ts).
+ * held one; its buckets are read back only when a chart of it is asked for (catalog-charts.ts), and
+ * again by a drag-zoom of it, whose exact rows lie where those buckets say (../zoom/zoom-reader.ts).
  */
+import fs from 'node:fs';
 import { recordsToState } from '../index-backlog.js';
 import { BucketSeries, type BucketSeriesState } from '../bucket-series.js';
 import { RECORD_COLUMNS, SERIES, LEVEL } from '../../run-index/bucket-record.js';
 import { readRecordsAt } from '../../run-index/index-scan.js';
-import { TelemetryError } from '../../errors.js';
+import { errnoCode, TelemetryError } from '../../errors.js';
+import type { SeriesOrigin } from '../zoom/series-origin.js';
 
 /** Flag bits of a series: its rows' phase is eval; its name began with `eval/` (an eval chart). */
 export const FLAG_EVAL_PHASE = 1;
@@ -17,6 +20,9 @@ export const FLAG_EVAL_PREFIX = 2;
 
 export interface CatalogParts {
   activePath: string;
+  /** The stream's inode, and where its rows read at the open end (a zoom checks it is that file). */
+  inode: number;
+  end: number;
   rank: number;
   indexPath: string;
   /** Sorted chart names: name p is text[starts[p], starts[p + 1]), of series ids[p]. */
@@ -124,11 +130,16 @@ export class StreamCatalog {
     return series;
   }
 
-  /**
-   * A series' buckets, read back from the index (its level-0 records, in stream order) and the
-   * rows after it. Throws when the index no longer holds them where it did (rewritten since).
-   */
+  /** A series' buckets, read back from the index and the rows after it (see levelZero). */
   state(id: number): BucketSeriesState {
+    return recordsToState(Array.from(this.levelZero(id)));
+  }
+
+  /**
+   * A series' level-0 records: its index's (read back by offset, in stream order), then those of
+   * the rows after the index. Throws when the index no longer holds them where it did (rewritten).
+   */
+  levelZero(id: number): Float64Array {
     const { locationStart, locations, indexPath, tail } = this.parts;
     const offsets = locations.subarray(locationStart[id] as number, locationStart[id + 1] as number);
     const stored = readRecordsAt(indexPath, offsets);
@@ -139,10 +150,36 @@ export class StreamCatalog {
           `${indexPath} was rewritten since the dashboard opened ${this.activePath}; restart the dashboard to read it again`,
         );
     const after = tail.of(id);
-    const all = new Float64Array(stored.length + (after?.length ?? 0));
+    if (after === undefined) return stored;
+    const all = new Float64Array(stored.length + after.length);
     all.set(stored);
-    if (after !== undefined) all.set(after, stored.length);
-    return recordsToState(Array.from(all));
+    all.set(after, stored.length);
+    return all;
+  }
+
+  /**
+   * Where a drag-zoom reads series `id` (../zoom/zoom-reader.ts): the rows its level-0 buckets
+   * span, read by offset from the stream, as long as the stream is the file the catalog read.
+   */
+  zoomOrigin(id: number, series: { runId: string; phase: string; name: string }): SeriesOrigin {
+    return {
+      activePath: this.activePath,
+      runId: series.runId,
+      phase: series.phase,
+      name: series.name,
+      catalog: { levelZero: () => (this.sameStream() ? this.levelZero(id) : undefined) },
+    };
+  }
+
+  /** Whether the stream is the file opened, grown or not: a replaced or cut one is not. */
+  private sameStream(): boolean {
+    try {
+      const stat = fs.statSync(this.activePath);
+      return stat.ino === this.parts.inode && stat.size >= this.parts.end;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return false;
+      throw error;
+    }
   }
 }
 

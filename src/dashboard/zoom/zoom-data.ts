@@ -74,7 +74,9 @@ export async function zoomData(
     const zoomed: (ZoomedSeries | undefined)[] = [];
     for (const [, s] of ranks) {
       const streams = origins.of(s);
-      zoomed.push(streams.length === 0 ? undefined : await reader.read(streams, from, to, width, budget));
+      zoomed.push(
+        streams.length === 0 ? undefined : await reader.read(streams, from, to, width, budget, s.points),
+      );
     }
     const lineOf = (z: ZoomedSeries | undefined, s: BucketSeries): PixelLine =>
       z === undefined

@@ -2,8 +2,11 @@
  * Reads one series over a step window for a drag-zoom, from its stream's run index and, once the
  * window is small enough to draw every row, from the stream's rows themselves: only the bytes of
  * the index buckets meeting the window, parsed with the shared line codec, only the series asked.
+ * A series of a stream opened as a catalog (../catalog/) has no index read: its catalog gives its
+ * level-0 buckets (their offsets), and the window is read and bounded as any other.
  */
 import { errnoCode, TelemetryError } from '../../errors.js';
+import { COUNT, RECORD_COLUMNS } from '../../run-index/bucket-record.js';
 import { PHASE_NAMES, type MetricVisitor, type PhaseId } from '../../ndjson/line/metric-visitor.js';
 import { NameTable } from '../../ndjson/line/name-table.js';
 import { mergeLineRanges, readLineRanges, type LineRange } from '../../ndjson/read-line-ranges.js';
@@ -132,8 +135,9 @@ export class ZoomReader {
 
   /**
    * The series over [from, to] for a chart `width` pixels wide, or undefined when its streams
-   * cannot answer from an index (no rows in one, rows without steps, an index too far behind).
-   * Throws ZOOM_TOO_LARGE when the exact rows would read past `budget`.
+   * cannot answer from an index (no rows in one, rows without steps, an index too far behind, a
+   * catalog series holding rows its catalog has not placed). `held`: the points the dashboard
+   * holds of the series. Throws ZOOM_TOO_LARGE when the exact rows would read past `budget`.
    */
   async read(
     origins: readonly SeriesOrigin[],
@@ -141,23 +145,19 @@ export class ZoomReader {
     to: number,
     width: number,
     budget: ReadBudget,
+    held: number,
   ): Promise<ZoomedSeries | undefined> {
     try {
-      return await this.readOnce(origins, from, to, width, budget);
+      return await this.readOnce(origins, from, to, width, budget, held);
     } catch (error) {
       // A segment removed or renamed by rotation between the listing and the read: list again.
       if (errnoCode(error) !== 'ENOENT') throw error;
-      return this.readOnce(origins, from, to, width, budget);
+      return this.readOnce(origins, from, to, width, budget, held);
     }
   }
 
-  private async readOnce(
-    origins: readonly SeriesOrigin[],
-    from: number,
-    to: number,
-    width: number,
-    budget: ReadBudget,
-  ): Promise<ZoomedSeries | undefined> {
+  /** The series' buckets in each file of its streams, from their run indexes (the cache). */
+  private async indexedFiles(origins: readonly SeriesOrigin[]): Promise<FileSeries[] | undefined> {
     const files: FileSeries[] = [];
     for (const origin of origins) {
       const key = seriesKey(origin.runId, origin.phase, origin.name);
@@ -167,6 +167,21 @@ export class ZoomReader {
         if (buckets !== null) files.push({ path, origin, buckets });
       }
     }
+    return files;
+  }
+
+  private async readOnce(
+    origins: readonly SeriesOrigin[],
+    from: number,
+    to: number,
+    width: number,
+    budget: ReadBudget,
+    held: number,
+  ): Promise<ZoomedSeries | undefined> {
+    const files = origins.some((o) => o.catalog !== undefined)
+      ? catalogFiles(origins, held)
+      : await this.indexedFiles(origins);
+    if (files === undefined) return undefined;
     const all = files.map((f) => f.buckets);
     if (files.length === 0 || stepless(all)) return undefined;
     if (!exactWanted(countWindow(all, 0, from, to).rows, width)) {
@@ -208,6 +223,22 @@ export class ZoomReader {
     if (origins.length > 1) sortByStep(out);
     return out;
   }
+}
+
+/**
+ * A catalog series' level-0 buckets, as the one file of its stream (a catalog opens one plain
+ * file), or undefined when they do not place every row the dashboard holds of it: rows read since
+ * the open (the follower's) or fed by another stream have no known place, and the zoom draws the
+ * buckets held instead.
+ */
+function catalogFiles(origins: readonly SeriesOrigin[], held: number): FileSeries[] | undefined {
+  const origin = origins[0] as SeriesOrigin;
+  const records = origins.length === 1 ? origin.catalog?.levelZero() : undefined;
+  if (records === undefined) return undefined;
+  let placed = 0;
+  for (let o = 0; o < records.length; o += RECORD_COLUMNS) placed += records[o + COUNT] as number;
+  if (placed !== held) return undefined;
+  return [{ path: origin.activePath, origin, buckets: { levels: [records], open: new Float64Array(0) } }];
 }
 
 /** Bytes from each range's start to its last line's start: what it reads, short of that last line. */
