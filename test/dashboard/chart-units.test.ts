@@ -154,6 +154,8 @@ describe('rank bands and the hover readout', () => {
   it('measures a line’s own spacing, so a sparse line answers between its points', () => {
     expect(medianSpacing([0, 50, 100, null, 150, 400])).toBe(50);
     expect(medianSpacing([3])).toBe(0);
+    // Out of order (times of several hosts): sorted first, then the middle gap.
+    expect(medianSpacing([60, 0, null, 30, 10])).toBe(20);
   });
 
   it('says where a point sits: its step, its time since the series began and its wall time', () => {

@@ -109,9 +109,20 @@ export function plotData(visible: readonly SeriesModel[], state: ViewState, mode
 
 /** The median distance between neighbouring x values (0 with fewer than two). */
 export function medianSpacing(x: readonly (number | null)[]): number {
-  const sorted = x.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
-  const gaps = sorted.slice(1).map((v, i) => v - (sorted[i] as number));
-  if (gaps.length === 0) return 0;
-  gaps.sort((a, b) => a - b);
+  // Typed arrays sort numbers without a comparator call per pair, and x is most often in order
+  // already: a chart of 100 runs asks this of 600 lines on its first render.
+  const values = new Float64Array(x.length);
+  let n = 0;
+  let ordered = true;
+  for (const v of x) {
+    if (v === null || !Number.isFinite(v)) continue;
+    if (n > 0 && v < (values[n - 1] as number)) ordered = false;
+    values[n++] = v;
+  }
+  if (n < 2) return 0;
+  const sorted = ordered ? values.subarray(0, n) : values.subarray(0, n).sort();
+  const gaps = new Float64Array(n - 1);
+  for (let i = 1; i < n; i++) gaps[i - 1] = (sorted[i] as number) - (sorted[i - 1] as number);
+  gaps.sort();
   return gaps[gaps.length >> 1] as number;
 }
