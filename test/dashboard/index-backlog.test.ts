@@ -81,6 +81,10 @@ describe('the dashboard opens a stream from its run index', () => {
     const full = await open(file, false);
     expect(Object.keys(summaries(indexed.store)).length).toBe(4);
     expect(summaries(indexed.store)).toEqual(summaries(full.store));
+    // The index now accounts for the whole stream: the next open reads only the buckets it draws.
+    const again = await open(file, true);
+    expect(summaries(again.store)).toEqual(summaries(full.store));
+    await again.reader.close();
     appendStream(file, 20_000, 20_500);
     await indexed.reader.poll();
     await full.reader.poll();
