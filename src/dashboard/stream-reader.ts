@@ -97,7 +97,6 @@ export class StreamReader {
   private readonly visitor: StoreVisitor;
   private readonly follower: StreamFollower;
   private started = false;
-  private closed = false;
   /** The file being read, named in malformed-line reports: a closed segment or the active file. */
   private reading: string;
   private processor: LineProcessor;
@@ -152,9 +151,6 @@ export class StreamReader {
 
   /** Reads what is new. Returns whether anything was read. */
   async poll(): Promise<boolean> {
-    // Closed (the dashboard stops) while a round still polls: a poll now would open the file
-    // again from its start and read all of it before the process could exit.
-    if (this.closed) return false;
     if (!this.started) {
       this.started = true;
       if (await this.openCatalog()) return true;
@@ -214,7 +210,6 @@ export class StreamReader {
   }
 
   close(): Promise<void> {
-    this.closed = true;
     return this.follower.close();
   }
 

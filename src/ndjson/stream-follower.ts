@@ -106,6 +106,7 @@ export class StreamFollower {
   private lastSeq = 0;
   private missingReported = false;
   private resume: FollowResume | undefined;
+  private closed = false;
 
   constructor(options: StreamFollowerOptions) {
     this.path = options.path;
@@ -138,11 +139,13 @@ export class StreamFollower {
     if (await this.rewritten()) this.restart();
     total += await this.readToEnd();
     const current = await statOrUndefined(this.path);
+    // Closed meanwhile (the reader is done): no handle, which is not a rotation.
+    if (this.closed) return total;
     if (current === undefined || current.ino !== this.inode) {
       // Rotated away (or removed): the old file is complete; finish it through our descriptor.
       total += await this.readToEnd();
       await this.finishFile();
-      await this.close();
+      await this.closeHandle();
       this.options.onReset?.({ file: this.path, kind: 'rotated', partialBytes: 0 });
       // The old file became the lowest new segment; any later one was closed before we looked.
       total += await this.readSegmentsAfter(this.lastSeq, true);
@@ -160,10 +163,19 @@ export class StreamFollower {
    */
   async finish(): Promise<void> {
     await this.finishFile();
-    await this.close();
+    await this.closeHandle();
   }
 
+  /**
+   * Closes the file for good: a poll in flight, or a later one, does not open it again (it would
+   * take the closed file for a rotated one and read the stream from its start).
+   */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.closeHandle();
+  }
+
+  private async closeHandle(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
     this.inode = undefined;
@@ -189,6 +201,7 @@ export class StreamFollower {
   }
 
   private async open(afterRotation: boolean): Promise<boolean> {
+    if (this.closed) return false;
     let handle: fs.promises.FileHandle;
     try {
       handle = await fs.promises.open(this.path, 'r');
@@ -200,6 +213,11 @@ export class StreamFollower {
         this.missingReported = true;
         this.options.onMissing?.(this.path);
       }
+      return false;
+    }
+    if (this.closed) {
+      // Closed while it opened: this handle is not kept.
+      await handle.close();
       return false;
     }
     const stat = await handle.stat();

@@ -49,6 +49,23 @@ const steps = (seen: readonly string[]): number[] =>
 const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
 
 describe('StreamFollower', () => {
+  it('closed while a poll is in flight, opens nothing again: no line is read twice', async () => {
+    const file = tempFile();
+    fs.writeFileSync(file, lines(0, 1000));
+    const { follower, seen } = recording(file);
+    await follower.poll();
+    expect(seen).toHaveLength(1000);
+    fs.appendFileSync(file, lines(1000, 10));
+    // The poll stops at its first read; the close lands there, as a dashboard's stop does.
+    const polling = follower.poll();
+    await follower.close();
+    await polling;
+    expect(await follower.poll()).toBe(0);
+    // Taken for a rotated file, the closed one was opened again and read from its start.
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBeLessThanOrEqual(1010);
+  });
+
   it('drops what it read of a file truncated and rewritten in the middle of its read, and reads the new content from its start', async () => {
     const file = tempFile();
     // More than one 1 MiB read: the rewrite lands between the first read and the second.
