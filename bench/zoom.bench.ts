@@ -248,7 +248,8 @@ export const run: Bench = async ({ quick, tmpDir }) => {
       met: undefined,
     },
     {
-      figure: '  the first zoom after the page opened (on the indexes the dashboard opened the run from)',
+      figure:
+        "  the first zoom after the page opened (the zoomed series' buckets read from its run index, every level)",
       unit: 'ms',
       ours: ours.first,
       baseline: before.first,
