@@ -20,6 +20,7 @@ import { NameTable } from '../src/ndjson/line/name-table.js';
 import { PHASE_NAMES, type MetricVisitor, type PhaseId } from '../src/ndjson/line/metric-visitor.js';
 import { readMetricRecords } from '../src/ndjson/read-metric-records.js';
 import { loadStreamIndex } from '../src/run-index/stream-index.js';
+import { waitForLine } from './dashboard-harness.js';
 import type { Bench, BenchResult } from './types.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/codex-telemetry.js', import.meta.url));
@@ -134,21 +135,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let seen = '';
-      const timer = setTimeout(
-        () => reject(new Error(`not serving after ${SERVE_TIMEOUT_MS} ms`)),
-        SERVE_TIMEOUT_MS,
-      );
-      server.stdout.on('data', (d: Buffer) => {
-        seen += String(d);
-        const match = /dashboard: (http\S+)/.exec(seen);
-        if (match === null) return;
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      });
-      server.once('exit', (code) => reject(new Error(`the dashboard exited (${code}) before serving`)));
-    });
+    const url = await waitForLine(server, /dashboard: (http\S+)/, 'the dashboard', SERVE_TIMEOUT_MS);
     const index = (await (await fetch(`${url}api/index`)).json()) as { catalog?: { series: number } };
     if ((index.catalog?.series ?? 0) < n) throw new Error(`the stream did not open as a catalog`);
     const zoom = async (metric: string, from: number, to: number): Promise<[number, ChartModel]> => {

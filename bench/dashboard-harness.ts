@@ -79,19 +79,31 @@ export function peakRssMb(pid: number): number {
   return kb / 1024;
 }
 
-export function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
+/** The first match of `pattern` in the child's output (its group 1); fails if it exits first or `timeoutMs` passes. */
+export function waitForLine(
+  child: ChildProcess,
+  pattern: RegExp,
+  what: string,
+  timeoutMs = Infinity,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => reject(new Error(`${what}: not ready after ${timeoutMs} ms`)), timeoutMs)
+      : undefined;
     const onData = (data: Buffer): void => {
       seen += String(data);
       const match = pattern.exec(seen);
-      if (match) resolve(match[1] as string);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve(match[1] as string);
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`${what} exited (${code}) before it was ready:\n${seen.slice(-2000)}`)),
-    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}) before it was ready:\n${seen.slice(-2000)}`));
+    });
   });
 }
 

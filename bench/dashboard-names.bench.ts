@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { besidePath } from '../src/run-index/index-path.js';
+import { waitForLine } from './dashboard-harness.js';
 import type { Bench, BenchResult } from './types.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/codex-telemetry.js', import.meta.url));
@@ -65,21 +66,7 @@ async function openOnce(runDir: string, count: number): Promise<Open> {
   });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let seen = '';
-      const timer = setTimeout(
-        () => reject(new Error(`not serving after ${SERVE_TIMEOUT_MS} ms`)),
-        SERVE_TIMEOUT_MS,
-      );
-      server.stdout.on('data', (d: Buffer) => {
-        seen += String(d);
-        const match = /dashboard: (http\S+)/.exec(seen);
-        if (match === null) return;
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      });
-      server.once('exit', (code) => reject(new Error(`the dashboard exited (${code}) before serving`)));
-    });
+    const url = await waitForLine(server, /dashboard: (http\S+)/, 'the dashboard', SERVE_TIMEOUT_MS);
     // The URL comes before the runs are read, and /api/ answers wait for that read: serving is the
     // first /api/index answer, not the URL.
     const index = await fetch(`${url}api/index`);

@@ -27,6 +27,22 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const everything = (counts: Int32Array): Uint8Array => new Uint8Array(counts.length).fill(1);
 
+/** The runs a first render reads (one level a series, index-backlog.ts), and the levels picked. */
+function firstRenderRead(file: string): { selected: SelectedRuns; levels: Int32Array } {
+  let levels: Int32Array = new Int32Array(0);
+  const selected = readSelectedRuns(
+    file,
+    (counts, defs) => {
+      levels = firstRenderLevels(counts, defs.length, LEVELS);
+      const wanted = new Uint8Array(counts.length);
+      levels.forEach((level, id) => (wanted[id * LEVELS + level] = 1));
+      return wanted;
+    },
+    env,
+  ) as SelectedRuns;
+  return { selected, levels };
+}
+
 function asLoaded(selected: SelectedRuns): LoadedIndex {
   return {
     path: selected.path,
@@ -74,19 +90,9 @@ describe('reading the runs of an index a reader built', () => {
     const file = path.join(dir, 'metrics.ndjson');
     writeStream(file, 0, 60_000);
     const whole = await loadStreamIndex(file, { env });
-    let levels: Int32Array | undefined;
-    const selected = readSelectedRuns(
-      file,
-      (counts, defs) => {
-        levels = firstRenderLevels(counts, defs.length, LEVELS);
-        const wanted = new Uint8Array(counts.length);
-        levels.forEach((level, id) => (wanted[id * LEVELS + level] = 1));
-        return wanted;
-      },
-      env,
-    ) as SelectedRuns;
+    const { selected, levels } = firstRenderRead(file);
     // loss: 60,000 rows → 938 level-0 buckets (under 1,024): level 0; the rest is coarser.
-    expect(Array.from(levels as Int32Array)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(levels)).toEqual([0, 0, 0, 0]);
     const indexBytes = fs.statSync(besidePath(file)).size;
     expect(selected.bytesRead).toBeLessThan(indexBytes);
     const fromSelected = bucketStatesOf(selected.defs, selected.records, selected.open, true, levels);
@@ -105,19 +111,9 @@ describe('reading the runs of an index a reader built', () => {
       text += `{"v":1,"ts":${step},"run_id":"r","step":${step},"name":"loss","value":${step % 17},"tags":{"phase":"train"}}\n`;
     fs.writeFileSync(file, text);
     await loadStreamIndex(file, { env });
-    let levels: Int32Array | undefined;
-    const selected = readSelectedRuns(
-      file,
-      (counts, defs) => {
-        levels = firstRenderLevels(counts, defs.length, LEVELS);
-        const wanted = new Uint8Array(counts.length);
-        levels.forEach((level, id) => (wanted[id * LEVELS + level] = 1));
-        return wanted;
-      },
-      env,
-    ) as SelectedRuns;
+    const { selected, levels } = firstRenderRead(file);
     // 15,625 level-0 buckets, 3,906 level-1, 976 level-2: level 2.
-    expect(Array.from(levels as Int32Array)).toEqual([2]);
+    expect(Array.from(levels)).toEqual([2]);
     expect(selected.bytesRead).toBe(976 * RECORD_COLUMNS * 8);
     expect(selected.bytesRead).toBeLessThan(fs.statSync(besidePath(file)).size / 10);
     // The open buckets of levels 0 to 2 follow the finished ones, coarsest first, as from the whole index.
