@@ -26,7 +26,8 @@ import { labelOf, type LiveRunReader, type RunInfo, type RunSink } from '../sour
 import { IndexTap } from '../sources/index-tap.js';
 import { openIndexedRun, type IndexedRun, type LoadedRunIndex } from '../sources/indexed-run.js';
 import type { BucketSeriesState } from './bucket-series.js';
-import { bucketStates, INDEX_CATCH_UP_BYTES, INDEX_MIN_BYTES } from './index-backlog.js';
+import { INDEX_CATCH_UP_BYTES, INDEX_MIN_BYTES } from './index-backlog.js';
+import { bucketStates } from './index-buckets.js';
 import { RunStoreVisitor, type RunSeriesPart } from './run-store-visitor.js';
 import type { SeriesStore } from './series-store.js';
 

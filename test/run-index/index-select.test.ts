@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bucketStatesOf, firstRenderLevels } from '../../src/dashboard/index-backlog.js';
+import { bucketStatesOf, firstRenderLevels } from '../../src/dashboard/index-buckets.js';
 import { LEVEL, RECORD_COLUMNS, SERIES } from '../../src/run-index/bucket-record.js';
 import { decodeIndex } from '../../src/run-index/index-codec.js';
 import { besidePath } from '../../src/run-index/index-path.js';

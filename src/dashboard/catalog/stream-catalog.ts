@@ -7,7 +7,7 @@
  * again by a drag-zoom of it, whose exact rows lie where those buckets say (../zoom/zoom-reader.ts).
  */
 import fs from 'node:fs';
-import { recordsToState } from '../index-backlog.js';
+import { recordsToState } from '../index-buckets.js';
 import { BucketSeries, type BucketSeriesState } from '../bucket-series.js';
 import { RECORD_COLUMNS, SERIES, LEVEL } from '../../run-index/bucket-record.js';
 import { readRecordsAt } from '../../run-index/index-scan.js';

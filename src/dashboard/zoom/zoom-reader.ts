@@ -12,7 +12,7 @@ import { NameTable } from '../../ndjson/line/name-table.js';
 import { mergeLineRanges, readLineRanges, type LineRange } from '../../ndjson/read-line-ranges.js';
 import { streamFiles } from '../../ndjson/segments.js';
 import type { BucketSeriesState } from '../bucket-series.js';
-import { recordsToState } from '../index-backlog.js';
+import { recordsToState } from '../index-buckets.js';
 import { seriesKey, ZoomIndexCache, type SeriesBuckets } from './index-cache.js';
 import type { SeriesOrigin } from './series-origin.js';
 import {
