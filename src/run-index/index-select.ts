@@ -17,7 +17,8 @@ import { wholeLinesEnd } from '../ndjson/split-points.js';
 import { RECORD_BYTES, RECORD_COLUMNS } from './bucket-record.js';
 import type { SeriesDef } from './index-builder.js';
 import { indexCandidates } from './index-path.js';
-import { forEachDef, scanIndex, type ScannedIndex } from './index-scan.js';
+import { forEachDef } from './index-parts.js';
+import { scanIndex, type ScannedIndex } from './index-scan.js';
 import { RUN_FIELDS } from './record-runs.js';
 
 /** Levels a series can have (index-builder.ts MAX_LEVELS). */

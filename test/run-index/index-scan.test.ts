@@ -11,13 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECORD_COLUMNS } from '../../src/run-index/bucket-record.js';
 import { decodeIndex } from '../../src/run-index/index-codec.js';
 import { besidePath } from '../../src/run-index/index-path.js';
-import {
-  forEachDef,
-  forEachRecord,
-  readRecordsAt,
-  scanIndex,
-  type ScannedIndex,
-} from '../../src/run-index/index-scan.js';
+import { forEachDef, forEachRecord, readRecordsAt } from '../../src/run-index/index-parts.js';
+import { scanIndex, type ScannedIndex } from '../../src/run-index/index-scan.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
 
 let dir: string;

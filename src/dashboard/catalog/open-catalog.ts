@@ -33,7 +33,8 @@ import {
   SERIES,
 } from '../../run-index/bucket-record.js';
 import { indexCandidates } from '../../run-index/index-path.js';
-import { forEachDef, forEachRecord, scanIndex, type ScannedIndex } from '../../run-index/index-scan.js';
+import { forEachDef, forEachRecord } from '../../run-index/index-parts.js';
+import { scanIndex, type ScannedIndex } from '../../run-index/index-scan.js';
 import type { BucketSeriesState } from '../bucket-series.js';
 import type { StreamSpec } from '../discover.js';
 import type { RunNames } from '../run-names.js';

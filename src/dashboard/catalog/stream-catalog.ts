@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { recordsToState } from '../index-buckets.js';
 import { BucketSeries, type BucketSeriesState } from '../bucket-series.js';
 import { RECORD_COLUMNS, SERIES, LEVEL } from '../../run-index/bucket-record.js';
-import { readRecordsAt } from '../../run-index/index-scan.js';
+import { readRecordsAt } from '../../run-index/index-parts.js';
 import { errnoCode, TelemetryError } from '../../errors.js';
 import type { SeriesOrigin } from '../zoom/series-origin.js';
 
