@@ -230,7 +230,10 @@ export class StreamReader {
           : { path: this.spec.activePath, fd, size: stat.size };
       const plan = planBacklog(segments, active, this.backlog);
       if (plan === undefined) return false;
-      const { ranges, activeEnd } = plan;
+      // Each worker keeps no more buckets a series than the store does now (bucket-budget.ts).
+      const maxBuckets = this.store.buckets.perSeries();
+      const ranges = plan.ranges.map((range) => ({ ...range, maxBuckets }));
+      const { activeEnd } = plan;
       // A range that fails (a segment removed by `metricsRotateKeep` since the listing, a corrupt
       // gzip) is read again by the follower, which handles each such failure as it always has.
       const parts = await readBacklogParts(ranges, this.backlog).catch((error: unknown) => {
