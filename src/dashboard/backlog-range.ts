@@ -23,6 +23,11 @@ export interface BacklogRange {
   start: number;
   end: number;
   gzip: boolean;
+  /**
+   * Buckets a series of this range keeps at most: the store's cap when the read began
+   * (bucket-budget.ts), so a part posted back is no bigger than what the store keeps of it.
+   */
+  maxBuckets?: number;
 }
 
 export interface SeriesPart {
@@ -46,6 +51,8 @@ export interface RangePart {
 }
 
 class RangeVisitor implements MetricVisitor {
+  constructor(private readonly maxBuckets: number | undefined) {}
+
   /** By run id + 1 (-1: none), phase and name id. */
   readonly series: (BucketSeries | undefined)[][][] = [];
   readonly malformedLines: MalformedLine[] = [];
@@ -55,7 +62,7 @@ class RangeVisitor implements MetricVisitor {
     const byPhase = (this.series[run + 1] ??= [[], [], []]);
     let series = byPhase[phase]?.[name];
     if (series === undefined) {
-      series = new BucketSeries();
+      series = new BucketSeries(this.maxBuckets);
       (byPhase[phase] as BucketSeries[])[name] = series;
     }
     let x: number;
@@ -73,7 +80,7 @@ class RangeVisitor implements MetricVisitor {
 }
 
 export async function readBacklogRange(range: BacklogRange): Promise<RangePart> {
-  const visitor = new RangeVisitor();
+  const visitor = new RangeVisitor(range.maxBuckets);
   const tables = { names: new NameTable(), runs: new NameTable() };
   const stats = await readMetricRecords(range.path, visitor, tables, {
     fd: range.fd,

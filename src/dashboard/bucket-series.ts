@@ -2,8 +2,9 @@
  * One series of a run held in bounded memory: consecutive points fall into buckets of `width`
  * points, and each bucket keeps its extremes (value, step and time of its min and of its max), its
  * finite sum and count, and which non-finite values it saw. When the buckets are full, neighbours
- * merge and the width doubles, so a series of any length costs at most MAX_BUCKETS buckets and a
- * spike is never averaged away: it stays some bucket's min or max.
+ * merge and the width doubles, so a series of any length costs at most MAX_BUCKETS buckets (fewer
+ * when the store holds many series: bucket-budget.ts) and a spike is never averaged away: it stays
+ * some bucket's min or max.
  */
 
 /** 4096 buckets keep every pixel of a 2000-pixel-wide chart exact when the series is short, and a
@@ -59,6 +60,25 @@ export class BucketSeries implements BucketSeriesState {
   /** Time of the first point (relative-time axis origin); NaN until a point has a time. */
   firstTs = NaN;
   lastStep = NaN;
+  /**
+   * Buckets this series keeps at most: MAX_BUCKETS, or less when the store holds many series
+   * (bucket-budget.ts) or a worker reads for such a store.
+   */
+  private cap: number;
+
+  constructor(cap = MAX_BUCKETS) {
+    this.cap = checkedCap(cap);
+  }
+
+  /**
+   * Keeps at most `cap` buckets from now on: neighbours merge (as when the series is full) until
+   * its buckets fit, and a larger array than that is given back.
+   */
+  limit(cap: number): void {
+    this.cap = checkedCap(cap);
+    while (this.length > this.cap) this.halve();
+    if (this.data.length > this.cap * COLUMNS) this.data = this.data.slice(0, this.cap * COLUMNS);
+  }
 
   add(step: number, ts: number, value: number): void {
     this.points++;
@@ -107,7 +127,7 @@ export class BucketSeries implements BucketSeriesState {
    */
   /** Drops every point: the series' run is being read again from its start (a TensorBoard restart). */
   clear(): void {
-    Object.assign(this, new BucketSeries());
+    Object.assign(this, new BucketSeries(this.cap));
   }
 
   append(later: BucketSeriesState): void {
@@ -115,16 +135,25 @@ export class BucketSeries implements BucketSeriesState {
     if (Number.isNaN(this.firstTs)) this.firstTs = later.firstTs;
     this.lastStep = later.lastStep;
     this.width = Math.max(this.width, later.width);
-    if (this.length === 0 && later.length <= MAX_BUCKETS) {
-      // The first state of a series (its run index, a worker's part): taken as it is, not copied
-      // a bucket at a time into an array grown from one bucket. The caller hands it over.
+    if (this.length === 0 && later.length <= this.cap) {
+      // The first state of a series (its run index, a worker's part): taken as it is, not copied.
+      // The caller hands it over.
       this.data = later.data;
       this.length = later.length;
-    } else
+    } else {
+      // Sized once for what comes (within the cap), not doubled from one bucket: every array left
+      // behind is garbage until V8 next collects it, and a first read appends 25 series a stream.
+      const wanted = Math.min(this.cap, this.length + later.length) * COLUMNS;
+      if (wanted > this.data.length) {
+        const bigger = new Float64Array(wanted);
+        bigger.set(this.data.subarray(0, this.length * COLUMNS));
+        this.data = bigger;
+      }
       for (let b = 0; b < later.length; b++) {
         const o = this.slot() * COLUMNS;
         this.data.set(later.data.subarray(b * COLUMNS, (b + 1) * COLUMNS), o);
       }
+    }
     this.points += later.points;
     this.nan += later.nan;
     this.posInf += later.posInf;
@@ -164,9 +193,9 @@ export class BucketSeries implements BucketSeriesState {
 
   /** Claims the next bucket index, merging pairs first when the store is full. */
   private slot(): number {
-    if (this.length === MAX_BUCKETS) this.halve();
+    if (this.length >= this.cap) this.halve();
     if ((this.length + 1) * COLUMNS > this.data.length) {
-      const bigger = new Float64Array(Math.min(this.data.length * 2, MAX_BUCKETS * COLUMNS));
+      const bigger = new Float64Array(Math.min(this.data.length * 2, this.cap * COLUMNS));
       bigger.set(this.data);
       this.data = bigger;
     }
@@ -195,6 +224,13 @@ export class BucketSeries implements BucketSeriesState {
     this.length = Math.ceil(this.length / 2);
     this.width *= 2;
   }
+}
+
+/** A cap of buckets: an even count (pairs merge) from 2 to MAX_BUCKETS. */
+function checkedCap(cap: number): number {
+  if (!Number.isInteger(cap) || cap < 2 || cap > MAX_BUCKETS || cap % 2 !== 0)
+    throw new Error(`a series keeps an even count of buckets from 2 to ${MAX_BUCKETS} (got ${cap})`);
+  return cap;
 }
 
 /** Read access to one bucket, for the downsampler. */

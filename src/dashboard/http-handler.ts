@@ -94,6 +94,7 @@ function routes(
             loading: live.loadingRuns(),
             droppedClients: live.droppedClients,
             zoom: zoomReader.counters(),
+            indexBuilds: live.indexBuilds.counters(),
             finished: live.finished,
           }),
           head,

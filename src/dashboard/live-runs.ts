@@ -8,6 +8,7 @@ import { discoverRuns } from '../sources/discover-sources.js';
 import type { SourceKind } from '../sources/run-source.js';
 import { discoverStreams } from './discover.js';
 import type { BacklogOptions } from './read-backlog.js';
+import { IndexBuildQueue } from './index-build-queue.js';
 import { SeriesStore } from './series-store.js';
 import { SourceRunReader } from './source-run-reader.js';
 import { StreamReader } from './stream-reader.js';
@@ -58,6 +59,8 @@ export class LiveRuns {
    * streams were opened from, so the first zoom of a page reads no index again.
    */
   readonly zoomIndex = new ZoomIndexCache();
+  /** Run indexes built beside streams first read without one, one at a time (index-build-queue.ts). */
+  readonly indexBuilds = new IndexBuildQueue();
   /** Event-stream clients dropped for leaving too much unread (http-handler.ts). */
   droppedClients = 0;
   private readonly readers = new Map<string, StreamReader>();
@@ -194,6 +197,7 @@ export class LiveRuns {
               this.options.onMalformed,
               this.options.backlog,
               this.zoomIndex,
+              this.indexBuilds,
             ),
           );
         }

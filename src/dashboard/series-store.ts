@@ -2,6 +2,7 @@
  * Every series the dashboard holds, indexed by chart, and which charts changed since the last
  * look. Readers add points; the HTTP side builds chart answers and sends change events.
  */
+import { BucketBudget, type BucketBudgetCounters } from './bucket-budget.js';
 import { BucketSeries } from './bucket-series.js';
 import { chartPlace, compareSections } from './chart-key.js';
 import { colorOf, type IndexModel, type RunModel } from './chart-model.js';
@@ -61,6 +62,8 @@ export class SeriesStore {
   readonly origins = new SeriesOrigins();
   /** Streams with very many names, listed by name and charted on request (catalog/). */
   readonly catalog: CatalogCharts;
+  /** How many buckets each series may keep, given how many there are (bucket-budget.ts). */
+  readonly buckets: BucketBudget;
   /** Bumped on every change; the page asks for the index again when it moved. */
   version = 0;
   malformed = 0;
@@ -69,8 +72,9 @@ export class SeriesStore {
   /** The charts in page order (see sorted()). */
   private order: Chart[] | undefined;
 
-  constructor(catalogBound?: number) {
+  constructor(catalogBound?: number, bucketBudget?: number) {
     this.catalog = new CatalogCharts(this.origins, catalogBound);
+    this.buckets = new BucketBudget(bucketBudget);
   }
 
   /** The chart named `metric`: a held one, or one made from a catalog (see catalog/catalog-charts.ts). */
@@ -117,7 +121,8 @@ export class SeriesStore {
     }
     let series = line.ranks.get(rank);
     if (series === undefined) {
-      series = new BucketSeries();
+      series = new BucketSeries(this.buckets.perSeries());
+      this.buckets.add(series);
       line.ranks.set(rank, series);
       this.structure = true;
     }
@@ -178,7 +183,7 @@ export class SeriesStore {
    * `query.offset`, at most `query.limit` of them (MAX_INDEX_CHARTS by default): with a million
    * names the page asks for what it shows and searches the rest here. `total` counts every match.
    */
-  index(query: IndexQuery = {}): IndexModel & { catalog: CatalogCounters } {
+  index(query: IndexQuery = {}): IndexModel & { catalog: CatalogCounters; buckets: BucketBudgetCounters } {
     const limit = Math.max(0, Math.min(query.limit ?? MAX_INDEX_CHARTS, MAX_INDEX_CHARTS));
     const offset = Math.max(0, query.offset ?? 0);
     const charts: { metric: string; section: string }[] = [];
@@ -212,6 +217,7 @@ export class SeriesStore {
       ...(query.filter === undefined ? {} : { searched, stopped }),
       malformed: this.malformed,
       catalog: this.catalog.counters(),
+      buckets: this.buckets.counters(),
     };
   }
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { openIfExists } from '../files/open-existing.js';
 import { errorText } from '../errors.js';
 import { listSegments, streamFiles } from '../ndjson/segments.js';
-import { buildInBackground } from '../run-index/build-in-background.js';
+import { IndexBuildQueue } from './index-build-queue.js';
 import { INDEX_CATCH_UP_BYTES, readBacklogFromIndex, type IndexedBacklog } from './index-backlog.js';
 import { openStreamCatalog } from './catalog/open-catalog.js';
 import { RunNames } from './run-names.js';
@@ -110,6 +110,8 @@ export class StreamReader {
     private readonly backlog: BacklogOptions = {},
     /** Where the indexes read at start go for the drag-zoom (LiveRuns.zoomIndex). */
     private readonly zoomIndex?: ZoomIndexCache,
+    /** Where the index of a stream first read without one is built (LiveRuns.indexBuilds). */
+    private readonly indexBuilds = new IndexBuildQueue(),
   ) {
     this.reading = spec.activePath;
     this.runNames = new RunNames(spec);
@@ -169,10 +171,9 @@ export class StreamReader {
       }
       if (await this.readBacklogInWorkers()) {
         // Too big to index in this thread now: indexed beside, so the next open is fast.
-        // buildInBackground reports its own failures and never rejects.
-        buildInBackground(streamFiles(this.spec.activePath), (message) =>
+        this.indexBuilds.add(streamFiles(this.spec.activePath), (message) =>
           process.stderr.write(`dashboard: ${message}\n`),
-        ).catch(() => undefined);
+        );
         return true;
       }
     }
@@ -233,7 +234,10 @@ export class StreamReader {
           : { path: this.spec.activePath, fd, size: stat.size };
       const plan = planBacklog(segments, active, this.backlog);
       if (plan === undefined) return false;
-      const { ranges, activeEnd } = plan;
+      // Each worker keeps no more buckets a series than the store does now (bucket-budget.ts).
+      const maxBuckets = this.store.buckets.perSeries();
+      const ranges = plan.ranges.map((range) => ({ ...range, maxBuckets }));
+      const { activeEnd } = plan;
       // A range that fails (a segment removed by `metricsRotateKeep` since the listing, a corrupt
       // gzip) is read again by the follower, which handles each such failure as it always has.
       const parts = await readBacklogParts(ranges, this.backlog).catch((error: unknown) => {

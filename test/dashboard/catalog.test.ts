@@ -99,8 +99,9 @@ describe('a stream of very many names opened as a catalog', () => {
     // The same stream opened with every series held, from the same index.
     const held = await open(Infinity);
     expect(held.store.charts.size).toBeGreaterThan(NAMES);
+    // The bucket budget's counters differ by design: a catalog's charts are not the store's series.
     const page = (live: LiveRuns, query = {}): unknown => {
-      const { catalog: _, version: __, ...rest } = live.store.index(query);
+      const { catalog: _, version: __, buckets: ___, ...rest } = live.store.index(query);
       return rest;
     };
     expect(page(catalog)).toEqual(page(held));
@@ -261,8 +262,9 @@ describe('a stream of very many names opened as a catalog', () => {
     const catalog = await both(MIN_SERIES / 2);
     expect(catalog.store.index().catalog.series).toBeGreaterThan(NAMES + NAMES / 2);
     const held = await both(Infinity);
+    // The bucket budget's counters differ by design: a catalog's charts are not the store's series.
     const page = (live: LiveRuns, query = {}): unknown => {
-      const { catalog: _, version: __, ...rest } = live.store.index(query);
+      const { catalog: _, version: __, buckets: ___, ...rest } = live.store.index(query);
       return rest;
     };
     expect(page(catalog)).toEqual(page(held));
