@@ -8,7 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NAMES_SAMPLE_BYTES, seriesAtStart } from '../../src/dashboard/catalog/names-at-start.js';
+import {
+  NAMES_PROBE_BYTES,
+  NAMES_SAMPLE_BYTES,
+  seriesAtStart,
+} from '../../src/dashboard/catalog/names-at-start.js';
 import { chartData } from '../../src/dashboard/chart-data.js';
 import { LiveRuns } from '../../src/dashboard/live-runs.js';
 import { besidePath } from '../../src/run-index/index-path.js';
@@ -100,13 +104,30 @@ describe('names counted at the start of a stream', () => {
     const fd = fs.openSync(file, 'r');
     try {
       const size = fs.statSync(file).size;
-      expect(await seriesAtStart(file, fd, size, Infinity)).toBe(SERIES);
-      expect(await seriesAtStart(file, fd, size, 100)).toBe(100);
+      expect(await seriesAtStart(file, fd, size, Infinity, size, size)).toBe(SERIES);
+      expect(await seriesAtStart(file, fd, size, 100, size, size)).toBe(100);
       // Step 0 names m/name_00000, loss, shared and eval/shared; a sample that ends inside the
       // line of m/name_00001 does not read it, one that ends with that line does.
       const second = text.indexOf('m/name_00001');
-      expect(await seriesAtStart(file, fd, size, Infinity, second)).toBe(4);
-      expect(await seriesAtStart(file, fd, size, Infinity, text.indexOf('\n', second) + 1)).toBe(5);
+      expect(await seriesAtStart(file, fd, size, Infinity, second, second)).toBe(4);
+      const end = text.indexOf('\n', second) + 1;
+      expect(await seriesAtStart(file, fd, size, Infinity, end, end)).toBe(5);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it(`reads past its first ${NAMES_PROBE_BYTES} bytes only where they name series at a rate that can reach the bound`, async () => {
+    const names = manyNames();
+    const text = names + names.replaceAll('m/name_', 'n/name_');
+    fs.writeFileSync(file, text);
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.statSync(file).size;
+      const probe = names.length;
+      // The first `probe` bytes name SERIES series: at that rate 2 × probe bytes name 2 × SERIES.
+      expect(await seriesAtStart(file, fd, size, 2 * SERIES, 2 * probe, probe)).toBe(2 * SERIES - 3);
+      expect(await seriesAtStart(file, fd, size, 2 * SERIES + 1, 2 * probe, probe)).toBe(SERIES);
     } finally {
       fs.closeSync(fd);
     }
