@@ -27,7 +27,8 @@ function names(quick: boolean): number {
   return quick ? 20_000 : 100_000;
 }
 
-function generate(file: string, n: number): void {
+/** The bench's stream: one row for each of `n` names `layer_<i>/grad_norm`. */
+export function generate(file: string, n: number): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fd = fs.openSync(file, 'w');
   let chunk = '';

@@ -8,8 +8,15 @@ import { openIfExists } from '../files/open-existing.js';
 import { errorText } from '../errors.js';
 import { listSegments, streamFiles } from '../ndjson/segments.js';
 import { IndexBuildQueue } from './index-build-queue.js';
-import { INDEX_CATCH_UP_BYTES, readBacklogFromIndex, type IndexedBacklog } from './index-backlog.js';
-import { openStreamCatalog } from './catalog/open-catalog.js';
+import {
+  INDEX_CATCH_UP_BYTES,
+  INDEX_MIN_BYTES,
+  readBacklogFromIndex,
+  type IndexedBacklog,
+} from './index-backlog.js';
+import { CATALOG_MIN_SERIES, openStreamCatalog } from './catalog/open-catalog.js';
+import { seriesAtStart } from './catalog/names-at-start.js';
+import { buildIndexFirst } from './catalog/index-first.js';
 import { RunNames } from './run-names.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
 import { LineProcessor } from '../ndjson/line/line-processor.js';
@@ -97,6 +104,8 @@ export class StreamReader {
   private readonly visitor: StoreVisitor;
   private readonly follower: StreamFollower;
   private started = false;
+  /** Closed (the dashboard stops): an index built first is not opened any more. */
+  private closed = false;
   /** The file being read, named in malformed-line reports: a closed segment or the active file. */
   private reading: string;
   private processor: LineProcessor;
@@ -169,6 +178,7 @@ export class StreamReader {
         this.follower.resumeAt(indexed);
         return true;
       }
+      if (await this.indexFirstIfManyNames()) return true;
       if (await this.readBacklogInWorkers()) {
         // Too big to index in this thread now: indexed beside, so the next open is fast.
         this.indexBuilds.add(streamFiles(this.spec.activePath), (message) =>
@@ -204,6 +214,34 @@ export class StreamReader {
     return true;
   }
 
+  /**
+   * A stream of very many names read without its index (its first open, a trainer's own file):
+   * the index is built first, in a worker thread, and the stream opened from it as a catalog,
+   * instead of held a series per name (catalog/names-at-start.ts). Returns false, with nothing
+   * read, where it does not apply or the catalog cannot be opened after all; true once closed.
+   */
+  private async indexFirstIfManyNames(): Promise<boolean> {
+    if (listSegments(this.spec.activePath).length > 0) return false;
+    const fd = openIfExists(this.spec.activePath);
+    if (fd === undefined) return false;
+    let many = false;
+    try {
+      const { size } = fs.fstatSync(fd);
+      const minSeries = this.backlog.catalogMinSeries ?? CATALOG_MIN_SERIES;
+      if (size >= (this.backlog.indexMinBytes ?? INDEX_MIN_BYTES))
+        many = (await seriesAtStart(this.spec.activePath, fd, size, minSeries)) >= minSeries;
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (!many) return false;
+    // A failed build is reported and leaves no index: the stream is read as before.
+    await buildIndexFirst(this.spec.activePath, (message) => process.stderr.write(`dashboard: ${message}\n`));
+    if (this.closed) return true;
+    if (!(await this.openCatalog())) return false;
+    this.store.catalog.indexedFirst++;
+    return true;
+  }
+
   /** The writer exited: reads to the end, and a last line with no newline is read as a line. */
   async finish(): Promise<void> {
     await this.poll();
@@ -211,6 +249,7 @@ export class StreamReader {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.follower.close();
   }
 

@@ -23,6 +23,7 @@ import {
 } from './bucket-record.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import { groupRuns, RUN_FIELDS } from './record-runs.js';
+import { SeriesStates } from './series-states.js';
 
 /** Levels kept: level 11 buckets hold 64 × 4^11 ≈ 268 million rows. */
 export const MAX_LEVELS = 12;
@@ -87,44 +88,11 @@ export const MAX_STATE_BUCKETS = 1 << 16;
 /** Malformed lines an index keeps by location (the first of the stream); the rest are counted. */
 export const MALFORMED_SAMPLES = 5;
 
-class SeriesState {
-  /**
-   * Open bucket per level (COUNT 0: none), for the levels used so far: a series of a few rows
-   * uses one or two, and a run with a million names holds a million of these.
-   */
-  open = new Float64Array(2 * RECORD_COLUMNS);
-  /** Children merged into each level's open bucket. */
-  children = new Int32Array(2);
-  /** Buckets emitted per level (finished ones, read back from the file included). */
-  emitted = new Int32Array(2);
-  /** LAST_OFFSET of the last emitted level-0 bucket: rows at or before it are indexed. */
-  covered = -1;
-
-  /** Levels this state has room for. */
-  get levels(): number {
-    return this.children.length;
-  }
-
-  /** Makes room for `level`'s open bucket. */
-  reach(level: number): void {
-    if (level < this.levels) return;
-    const levels = Math.min(MAX_LEVELS, Math.max(level + 1, this.levels * 2));
-    const open = new Float64Array(levels * RECORD_COLUMNS);
-    open.set(this.open);
-    this.open = open;
-    const children = new Int32Array(levels);
-    children.set(this.children);
-    this.children = children;
-    const emitted = new Int32Array(levels);
-    emitted.set(this.emitted);
-    this.emitted = emitted;
-  }
-}
-
 export class IndexBuilder {
   readonly defs: SeriesDef[] = [];
-  private readonly byKey = new Map<string, number>();
-  private readonly states: SeriesState[] = [];
+  /** Series ids by run, then phase, then name: the names are the definitions' own strings. */
+  private readonly byKey = new Map<string, Map<string, Map<string, number>>>();
+  private readonly states = new SeriesStates(MAX_LEVELS);
   private newDefs = 0;
   private out = new Float64Array(64 * RECORD_COLUMNS);
   private outLength = 0;
@@ -142,28 +110,30 @@ export class IndexBuilder {
 
   /** The id of a series, defined on first use. */
   seriesId(run: string, phase: string, name: string): number {
-    const key = `${run}\u0000${phase}\u0000${name}`;
-    let id = this.byKey.get(key);
+    let phases = this.byKey.get(run);
+    if (phases === undefined) this.byKey.set(run, (phases = new Map()));
+    let names = phases.get(phase);
+    if (names === undefined) phases.set(phase, (names = new Map()));
+    let id = names.get(name);
     if (id === undefined) {
-      id = this.defs.length;
-      this.byKey.set(key, id);
+      id = this.states.add();
+      names.set(name, id);
       this.defs.push({ id, run, phase, name });
-      this.states.push(new SeriesState());
     }
     return id;
   }
 
   /** One row of a series, from the line starting at byte `offset`. */
   add(series: number, step: number, ts: number, value: number, offset: number): void {
-    const state = this.states[series] as SeriesState;
-    const d = state.open;
-    if (d[COUNT] !== 0 && offset - (d[OFFSET] as number) > SPAN_BYTES) this.close(state, 0);
+    const d = this.states.open(series, 0);
+    const o = this.states.bucketAt(series);
+    if (d[o + COUNT] !== 0 && offset - (d[o + OFFSET] as number) > SPAN_BYTES) this.close(series, 0);
     // A step going back (a restarted run) starts a new bucket, so a level-0 bucket's steps never go
     // back and its first and last steps bound them: a zoom's window finds every row it holds.
-    else if (d[COUNT] !== 0 && step < (d[LAST_STEP] as number)) this.close(state, 0);
-    if (d[COUNT] === 0) openBucket(d, 0, series, 0, step, ts, value, offset);
-    else addRow(d, 0, step, ts, value, offset);
-    if ((d[COUNT] as number) >= LEVEL0_ROWS) this.close(state, 0);
+    else if (d[o + COUNT] !== 0 && step < (d[o + LAST_STEP] as number)) this.close(series, 0);
+    if (d[o + COUNT] === 0) openBucket(d, o, series, 0, step, ts, value, offset);
+    else addRow(d, o, step, ts, value, offset);
+    if ((d[o + COUNT] as number) >= LEVEL0_ROWS) this.close(series, 0);
   }
 
   /** A malformed line past the previous block's end (one before it is counted there already). */
@@ -175,7 +145,8 @@ export class IndexBuilder {
 
   /** Rows at or before this offset are already in a bucket of the series (a re-read skips them). */
   covered(series: number): number {
-    return this.states[series]?.covered ?? -1;
+    if (!(series >= 0 && series < this.states.length)) return -1;
+    return this.states.covered(series)[this.states.slot(series)] as number;
   }
 
   /**
@@ -188,25 +159,33 @@ export class IndexBuilder {
    */
   cut(end: number, final = false, withState = false): IndexBlock {
     const oldest = end - this.rescanBytes;
-    for (const state of this.states) {
+    const states = this.states;
+    for (let series = 0; series < states.length; series++) {
+      const at = states.bucketAt(series);
       if (final) {
-        for (let level = 0; level < state.levels; level++) {
-          if (state.open[level * RECORD_COLUMNS + COUNT] === 0) continue;
+        for (let level = 0; level < states.levels(series); level++) {
+          if (states.open(series, level)[at + COUNT] === 0) continue;
           // A level whose series fits in one bucket is the series' coarsest: a level above it
           // would copy that bucket, so a series of a few rows would cost MAX_LEVELS records.
-          if (level > 0 && (state.emitted[level - 1] as number) <= 1) {
-            state.open.fill(0, level * RECORD_COLUMNS);
+          if (level > 0 && (states.emitted(series, level - 1)[states.slot(series)] as number) <= 1) {
+            states.clearFrom(series, level);
             break;
           }
-          this.close(state, level);
+          this.close(series, level);
         }
-      } else if (state.open[COUNT] !== 0 && (state.open[OFFSET] as number) < oldest) this.close(state, 0);
+      } else {
+        const d = states.open(series, 0);
+        if (d[at + COUNT] !== 0 && (d[at + OFFSET] as number) < oldest) this.close(series, 0);
+      }
     }
     const open = withState && !final ? this.openState() : undefined;
     let resume = end;
     if (open === undefined)
-      for (const state of this.states)
-        if (state.open[COUNT] !== 0) resume = Math.min(resume, state.open[OFFSET] as number);
+      for (let series = 0; series < states.length; series++) {
+        const d = states.open(series, 0);
+        const at = states.bucketAt(series);
+        if (d[at + COUNT] !== 0) resume = Math.min(resume, d[at + OFFSET] as number);
+      }
     const used = this.outLength * RECORD_COLUMNS;
     // A block that fills most of the buffer takes it as it is (a reader's first block of a big
     // stream: 60 MB at 20 scalars × 1,000,000 steps, which a copy would double), and the builder
@@ -245,19 +224,20 @@ export class IndexBuilder {
       this.restoreState(blocks, last.state, last.end);
       return;
     }
+    const states = this.states;
     for (const block of blocks) {
       for (const def of block.defs) this.seriesId(def.run, def.phase, def.name);
       const r = block.records;
       for (let o = 0; o < r.length; o += RECORD_COLUMNS) {
-        const state = this.states[r[o + SERIES] as number] as SeriesState;
+        const series = r[o + SERIES] as number;
         const level = r[o + LEVEL] as number;
-        state.reach(level);
-        (state.emitted[level] as number)++;
+        states.reach(series, level);
+        (states.emitted(series, level)[states.slot(series)] as number)++;
         if (level !== 0) continue;
-        state.covered = r[o + LAST_OFFSET] as number;
-        this.propagate(state, r, o, 1, false);
+        states.covered(series)[states.slot(series)] = r[o + LAST_OFFSET] as number;
+        this.propagate(series, r, o, 1, false);
       }
-      if (block.final) for (const state of this.states) state.open.fill(0, RECORD_COLUMNS);
+      if (block.final) for (let series = 0; series < states.length; series++) states.clearFrom(series, 1);
       this.samplesBefore += block.malformed?.samples.length ?? 0;
     }
     this.newDefs = this.defs.length;
@@ -270,25 +250,27 @@ export class IndexBuilder {
    * covered (it is in a finished bucket or an open one).
    */
   private restoreState(blocks: readonly IndexBlock[], open: OpenState, end: number): void {
+    const states = this.states;
     for (const block of blocks) {
       for (const def of block.defs) this.seriesId(def.run, def.phase, def.name);
       const runs = block.runs ?? groupRuns(block.records);
       for (let r = 0; r < runs.length; r += RUN_FIELDS) {
-        const state = this.states[runs[r] as number] as SeriesState;
+        const series = runs[r] as number;
         const level = runs[r + 1] as number;
-        state.reach(level);
-        (state.emitted[level] as number) += runs[r + 2] as number;
+        states.reach(series, level);
+        (states.emitted(series, level)[states.slot(series)] as number) += runs[r + 2] as number;
       }
       this.samplesBefore += block.malformed?.samples.length ?? 0;
     }
-    for (const state of this.states) state.covered = end - 1;
+    for (let series = 0; series < states.length; series++)
+      states.covered(series)[states.slot(series)] = end - 1;
     const d = open.open;
     for (let i = 0, o = 0; o < d.length; i++, o += RECORD_COLUMNS) {
-      const state = this.states[d[o + SERIES] as number] as SeriesState;
+      const series = d[o + SERIES] as number;
       const level = d[o + LEVEL] as number;
-      state.reach(level);
-      state.open.set(d.subarray(o, o + RECORD_COLUMNS), level * RECORD_COLUMNS);
-      state.children[level] = open.children[i] as number;
+      states.reach(series, level);
+      states.open(series, level).set(d.subarray(o, o + RECORD_COLUMNS), states.bucketAt(series));
+      states.children(series, level)[states.slot(series)] = open.children[i] as number;
     }
     this.newDefs = this.defs.length;
     this.outLength = 0;
@@ -296,64 +278,84 @@ export class IndexBuilder {
 
   /** The open buckets of every series, or undefined past MAX_STATE_BUCKETS. */
   private openState(): OpenState | undefined {
+    const states = this.states;
     let count = 0;
-    for (const state of this.states)
-      for (let level = 0; level < state.levels; level++)
-        if (state.open[level * RECORD_COLUMNS + COUNT] !== 0) count++;
+    for (let series = 0; series < states.length; series++) {
+      const at = states.bucketAt(series);
+      for (let level = 0; level < states.levels(series); level++)
+        if (states.open(series, level)[at + COUNT] !== 0) count++;
+    }
     if (count > MAX_STATE_BUCKETS) return undefined;
     const open = new Float64Array(count * RECORD_COLUMNS);
     const children = new Uint32Array(count);
     let i = 0;
     // Coarsest first, as openBuckets() gives them: a reader draws them in this order.
-    for (const state of this.states)
-      for (let level = state.levels - 1; level >= 0; level--) {
-        const o = level * RECORD_COLUMNS;
-        if (state.open[o + COUNT] === 0) continue;
-        open.set(state.open.subarray(o, o + RECORD_COLUMNS), i * RECORD_COLUMNS);
-        children[i++] = state.children[level] as number;
+    for (let series = 0; series < states.length; series++) {
+      const at = states.bucketAt(series);
+      for (let level = states.levels(series) - 1; level >= 0; level--) {
+        const d = states.open(series, level);
+        if (d[at + COUNT] === 0) continue;
+        open.set(d.subarray(at, at + RECORD_COLUMNS), i * RECORD_COLUMNS);
+        children[i++] = states.children(series, level)[states.slot(series)] as number;
       }
+    }
     return { open, children };
   }
 
   /** The open (unfinished) buckets of every level, for a reader that shows everything up to now. */
   openBuckets(): Float64Array {
-    const out: number[] = [];
-    for (const state of this.states)
-      for (let level = state.levels - 1; level >= 0; level--) {
-        const o = level * RECORD_COLUMNS;
-        if (state.open[o + COUNT] !== 0) out.push(...state.open.subarray(o, o + RECORD_COLUMNS));
+    const states = this.states;
+    let count = 0;
+    for (let series = 0; series < states.length; series++) {
+      const at = states.bucketAt(series);
+      for (let level = 0; level < states.levels(series); level++)
+        if (states.open(series, level)[at + COUNT] !== 0) count++;
+    }
+    const out = new Float64Array(count * RECORD_COLUMNS);
+    let i = 0;
+    for (let series = 0; series < states.length; series++) {
+      const at = states.bucketAt(series);
+      for (let level = states.levels(series) - 1; level >= 0; level--) {
+        const d = states.open(series, level);
+        if (d[at + COUNT] === 0) continue;
+        out.set(d.subarray(at, at + RECORD_COLUMNS), i++ * RECORD_COLUMNS);
       }
-    return Float64Array.from(out);
+    }
+    return out;
   }
 
-  private close(state: SeriesState, level: number): void {
-    const d = state.open;
-    const o = level * RECORD_COLUMNS;
+  private close(series: number, level: number): void {
+    const states = this.states;
+    const d = states.open(series, level);
+    const o = states.bucketAt(series);
+    const slot = states.slot(series);
     this.emit(d, o);
-    (state.emitted[level] as number)++;
-    if (level === 0) state.covered = d[o + LAST_OFFSET] as number;
+    (states.emitted(series, level)[slot] as number)++;
+    if (level === 0) states.covered(series)[slot] = d[o + LAST_OFFSET] as number;
     d[o + COUNT] = 0;
-    state.children[level] = 0;
+    states.children(series, level)[slot] = 0;
     if (level + 1 < MAX_LEVELS)
-      this.propagate(state, this.out, (this.outLength - 1) * RECORD_COLUMNS, level + 1, true);
+      this.propagate(series, this.out, (this.outLength - 1) * RECORD_COLUMNS, level + 1, true);
   }
 
   /** Merges a finished bucket into the open bucket of `level`, closing it after FANOUT children. */
-  private propagate(state: SeriesState, from: Float64Array, f: number, level: number, emit: boolean): void {
+  private propagate(series: number, from: Float64Array, f: number, level: number, emit: boolean): void {
     if (level >= MAX_LEVELS) return;
-    state.reach(level);
-    const d = state.open;
-    const o = level * RECORD_COLUMNS;
+    const states = this.states;
+    states.reach(series, level);
+    const d = states.open(series, level);
+    const o = states.bucketAt(series);
+    const children = states.children(series, level);
+    const slot = states.slot(series);
     if (d[o + COUNT] === 0) copyBucket(d, o, from, f, level);
     else mergeBucket(d, o, from, f);
-    if (++(state.children[level] as number) < FANOUT) return;
-    if (emit) this.close(state, level);
+    if (++(children[slot] as number) < FANOUT) return;
+    if (emit) this.close(series, level);
     else {
       // Read back: the file holds this bucket already; carry it on up as the writer did.
-      this.propagate(state, d, o, level + 1, false);
-      // The level above may have grown state.open: clear this bucket in the array in use.
-      state.open[o + COUNT] = 0;
-      state.children[level] = 0;
+      this.propagate(series, d, o, level + 1, false);
+      d[o + COUNT] = 0;
+      children[slot] = 0;
     }
   }
 

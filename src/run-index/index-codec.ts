@@ -135,7 +135,8 @@ export function encodeBlock(block: IndexBlock, tailHash: number): Buffer {
  * (made by hand) has its records grouped into runs first, in place.
  */
 export function encodeBlockParts(block: IndexBlock, tailHash: number): [Buffer, Buffer] {
-  const defs = Buffer.from(JSON.stringify(block.defs.map((d) => [d.id, d.run, d.phase, d.name])));
+  const defs = defsJson(block.defs);
+  const defsLength = defs.reduce((sum, piece) => sum + piece.length, 0);
   const malformed = Buffer.from(
     JSON.stringify((block.malformed?.samples ?? []).map((m) => [m.line, m.offset, m.field, m.reason])),
   );
@@ -143,7 +144,7 @@ export function encodeBlockParts(block: IndexBlock, tailHash: number): [Buffer, 
   const runCount = runs.length / RUN_FIELDS;
   const stateCount = (block.state?.open.length ?? 0) / RECORD_COLUMNS;
   const fixed = Buffer.alloc(FIXED);
-  fixed.writeUInt32LE(defs.length, 24);
+  fixed.writeUInt32LE(defsLength, 24);
   fixed.writeUInt32LE(block.records.length / RECORD_COLUMNS, 28);
   fixed.writeUInt32LE(malformed.length, 36);
   fixed.writeUInt32LE(runCount, 40);
@@ -157,8 +158,9 @@ export function encodeBlockParts(block: IndexBlock, tailHash: number): [Buffer, 
   payloadHead.writeUInt32LE(tailHash >>> 0, 16);
   payloadHead.writeUInt32LE((block.final ? FLAG_FINAL : 0) | (block.state ? FLAG_STATE : 0), 20);
   payloadHead.writeUInt32LE(block.malformed?.count ?? 0, 32);
-  defs.copy(payloadHead, FIXED);
-  malformed.copy(payloadHead, FIXED + defs.length);
+  let defsAt = FIXED;
+  for (const piece of defs) defsAt += piece.copy(payloadHead, defsAt);
+  malformed.copy(payloadHead, FIXED + defsLength);
   const records = littleEndianBytes(block.records);
   let at = 0;
   for (let r = 0; r < runCount; r++) {
@@ -177,6 +179,26 @@ export function encodeBlockParts(block: IndexBlock, tailHash: number): [Buffer, 
   head.writeUInt32LE(payloadHead.length + records.length, 0);
   head.writeUInt32LE(crc32(payloadHead), 4);
   return [head, records];
+}
+
+/** Definitions encoded at a time: their JSON as one string, and their arrays, stay small. */
+const DEFS_PER_PIECE = 8192;
+
+/**
+ * `JSON.stringify(defs.map((d) => [d.id, d.run, d.phase, d.name]))` as UTF-8, in pieces made a
+ * few thousand definitions at a time and copied into the block's head as they are: at a million
+ * names the array of arrays, its string and one buffer of it took 180 MB more than the head.
+ */
+export function defsJson(defs: readonly SeriesDef[]): Buffer[] {
+  const pieces: Buffer[] = [Buffer.from('[')];
+  for (let from = 0; from < defs.length; from += DEFS_PER_PIECE) {
+    const json = JSON.stringify(
+      defs.slice(from, from + DEFS_PER_PIECE).map((d) => [d.id, d.run, d.phase, d.name]),
+    );
+    pieces.push(Buffer.from(from === 0 ? json.slice(1, -1) : `,${json.slice(1, -1)}`));
+  }
+  pieces.push(Buffer.from(']'));
+  return pieces;
 }
 
 function littleEndianBytes(values: Float64Array): Buffer {

@@ -31,6 +31,8 @@ export interface LoadOptions {
    * without reading (the caller reads the stream its own faster way). Default: no limit.
    */
   maxScanBytes?: number;
+  /** Answer the open buckets (default true): a build that only writes the index leaves them out. */
+  openBuckets?: boolean;
 }
 
 export interface LoadedIndex {
@@ -233,7 +235,7 @@ export async function loadStreamIndexWithin(
       path: indexPath,
       defs: builder.defs,
       blocks,
-      open: builder.openBuckets(),
+      open: (options.openBuckets ?? true) ? builder.openBuckets() : new Float64Array(0),
       end,
       scanned,
       reused: found !== undefined,

@@ -2,7 +2,7 @@
 import { crc32 } from '@node-rs/crc32';
 import { describe, expect, it } from 'vitest';
 import { RECORD_COLUMNS } from '../../src/run-index/bucket-record.js';
-import { decodeIndex, encodeBlock, encodeHeader, MAGIC } from '../../src/run-index/index-codec.js';
+import { decodeIndex, defsJson, encodeBlock, encodeHeader, MAGIC } from '../../src/run-index/index-codec.js';
 import type { IndexBlock } from '../../src/run-index/index-builder.js';
 
 function block(records: number): IndexBlock {
@@ -48,5 +48,21 @@ describe('index file bytes', () => {
     expect(decoded.header).toEqual(header);
     expect(decoded.blocks[0]?.records.buffer).not.toBe(bytes.buffer);
     expect([...(decoded.blocks[0]?.records ?? [])]).toEqual([...block(4).records]);
+  });
+});
+
+describe('the definitions of a block', () => {
+  it('are the JSON of [id, run, phase, name] arrays, whatever pieces they are made in', () => {
+    const names = ['loss', 'eval/acc', 'naïve "quoted" \\ name', 'layer_0/grad_norm', '日本語', ''];
+    for (const count of [0, 1, 8191, 8192, 8193, 20_000]) {
+      const defs = Array.from({ length: count }, (_, id) => ({
+        id,
+        run: id % 3 === 0 ? '' : `run-${id % 5}`,
+        phase: id % 2 === 0 ? 'train' : 'eval',
+        name: `${names[id % names.length] as string}${id}`,
+      }));
+      const expected = Buffer.from(JSON.stringify(defs.map((d) => [d.id, d.run, d.phase, d.name])));
+      expect(Buffer.concat(defsJson(defs)).equals(expected), `${count} definitions`).toBe(true);
+    }
   });
 });

@@ -30,6 +30,11 @@ export interface CatalogCounters {
   loads: number;
   /** Charts dropped to stay within the bound. */
   evicted: number;
+  /**
+   * Streams of very many names whose index was built before their first read, to open them as a
+   * catalog (names-at-start.ts).
+   */
+  indexedFirst: number;
 }
 
 export class CatalogCharts {
@@ -42,6 +47,8 @@ export class CatalogCharts {
   private count: number | undefined;
   private loads = 0;
   private evicted = 0;
+  /** See CatalogCounters. */
+  indexedFirst = 0;
 
   constructor(
     /** The store's: where a zoom finds the stream of each series made. */
@@ -140,6 +147,7 @@ export class CatalogCharts {
       bound: this.bound,
       loads: this.loads,
       evicted: this.evicted,
+      indexedFirst: this.indexedFirst,
     };
   }
 
