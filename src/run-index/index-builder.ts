@@ -278,6 +278,16 @@ export class IndexBuilder {
 
   /** The open buckets of every series, or undefined past MAX_STATE_BUCKETS. */
   private openState(): OpenState | undefined {
+    const count = this.openCount();
+    return count > MAX_STATE_BUCKETS ? undefined : this.collectOpen(count);
+  }
+
+  /** The open (unfinished) buckets of every level, for a reader that shows everything up to now. */
+  openBuckets(): Float64Array {
+    return this.collectOpen(this.openCount()).open;
+  }
+
+  private openCount(): number {
     const states = this.states;
     let count = 0;
     for (let series = 0; series < states.length; series++) {
@@ -285,11 +295,15 @@ export class IndexBuilder {
       for (let level = 0; level < states.levels(series); level++)
         if (states.open(series, level)[at + COUNT] !== 0) count++;
     }
-    if (count > MAX_STATE_BUCKETS) return undefined;
+    return count;
+  }
+
+  /** The `count` open buckets and their children, coarsest first in each series (a reader draws them so). */
+  private collectOpen(count: number): OpenState {
+    const states = this.states;
     const open = new Float64Array(count * RECORD_COLUMNS);
     const children = new Uint32Array(count);
     let i = 0;
-    // Coarsest first, as openBuckets() gives them: a reader draws them in this order.
     for (let series = 0; series < states.length; series++) {
       const at = states.bucketAt(series);
       for (let level = states.levels(series) - 1; level >= 0; level--) {
@@ -300,28 +314,6 @@ export class IndexBuilder {
       }
     }
     return { open, children };
-  }
-
-  /** The open (unfinished) buckets of every level, for a reader that shows everything up to now. */
-  openBuckets(): Float64Array {
-    const states = this.states;
-    let count = 0;
-    for (let series = 0; series < states.length; series++) {
-      const at = states.bucketAt(series);
-      for (let level = 0; level < states.levels(series); level++)
-        if (states.open(series, level)[at + COUNT] !== 0) count++;
-    }
-    const out = new Float64Array(count * RECORD_COLUMNS);
-    let i = 0;
-    for (let series = 0; series < states.length; series++) {
-      const at = states.bucketAt(series);
-      for (let level = states.levels(series) - 1; level >= 0; level--) {
-        const d = states.open(series, level);
-        if (d[at + COUNT] === 0) continue;
-        out.set(d.subarray(at, at + RECORD_COLUMNS), i++ * RECORD_COLUMNS);
-      }
-    }
-    return out;
   }
 
   private close(series: number, level: number): void {
