@@ -18,6 +18,7 @@ import { LiveRuns } from '../../src/dashboard/live-runs.js';
 import { ZoomReader } from '../../src/dashboard/zoom/zoom-reader.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
 import { fullScan, type ScannedRow } from '../run-index/full-scan.js';
+import { expectExact } from '../helpers/zoom-exact.js';
 
 /** One-row names: as many as open a stream as a catalog at the default bound. */
 const NAMES = CATALOG_MIN_SERIES;
@@ -116,19 +117,6 @@ async function zoom(
   const series = chart.series.find((s) => s.phase === phase);
   expect(series, `${metric} ${phase}`).toBeDefined();
   return series as SeriesModel;
-}
-
-/** What an exact answer must hold: finite rows as the line, the others as marks, all at their steps. */
-function expectExact(series: SeriesModel, rows: readonly ScannedRow[]): void {
-  const finite = rows.filter((r) => Number.isFinite(r.value));
-  const other = rows.filter((r) => !Number.isFinite(r.value));
-  expect(series.zoom?.mode).toBe('exact');
-  expect(series.zoom?.rows).toBe(rows.length);
-  expect(series.step).toEqual(finite.map((r) => r.step));
-  expect(series.y).toEqual(finite.map((r) => r.value));
-  expect(series.ts).toEqual(finite.map((r) => r.ts));
-  const bits = (v: number): number => (Number.isNaN(v) ? 1 : v > 0 ? 2 : 4);
-  expect(series.marks).toEqual(other.map((r) => [r.step, r.ts, bits(r.value)]));
 }
 
 async function counters(

@@ -19,6 +19,7 @@ import { ZoomReader } from '../../src/dashboard/zoom/zoom-reader.js';
 import { besidePath } from '../../src/run-index/index-path.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
 import { fullScan, type ScannedRow } from '../run-index/full-scan.js';
+import { expectExact } from '../helpers/zoom-exact.js';
 import { streamLines } from '../run-index/make-stream.js';
 
 let dir: string;
@@ -88,19 +89,6 @@ async function zoomLoss(served: Served, from: number, to: number, width = 560): 
   const chart = JSON.parse(answer.body) as ChartModel;
   expect(chart.window).toEqual([from, to]);
   return chart.series[0] as SeriesModel;
-}
-
-/** What an exact answer must hold: finite rows as the line, the others as marks, all at their steps. */
-function expectExact(series: SeriesModel, rows: readonly ScannedRow[]): void {
-  const finite = rows.filter((r) => Number.isFinite(r.value));
-  const other = rows.filter((r) => !Number.isFinite(r.value));
-  expect(series.zoom?.mode).toBe('exact');
-  expect(series.zoom?.rows).toBe(rows.length);
-  expect(series.step).toEqual(finite.map((r) => r.step));
-  expect(series.y).toEqual(finite.map((r) => r.value));
-  expect(series.ts).toEqual(finite.map((r) => r.ts));
-  const bits = (v: number): number => (Number.isNaN(v) ? 1 : v > 0 ? 2 : 4);
-  expect(series.marks).toEqual(other.map((r) => [r.step, r.ts, bits(r.value)]));
 }
 
 describe('drag-zoom', () => {
