@@ -36,7 +36,18 @@ function stage(label: string): void {
   process.stdout.write(`${line.join('  ')}\n`);
 }
 
+const USAGE = 'usage: node dist/bench/names-index-memory.js [NAMES=1000000] [DIR=/tmp/codex-names-index]';
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const names = Number(process.argv[2] ?? 1_000_000);
+if (!Number.isInteger(names) || names < 1) {
+  process.stderr.write(
+    `names-index-memory: NAMES must be a positive integer, not ${process.argv[2]}\n${USAGE}\n`,
+  );
+  process.exit(2);
+}
 const dir = process.argv[3] ?? '/tmp/codex-names-index';
 const stream = path.join(dir, `names-${names}.ndjson`);
 if (!fs.existsSync(stream)) generate(stream, names);

@@ -9,6 +9,8 @@ describe('bench commands', () => {
   it.each([
     ['run-all.js', /^usage: node dist\/bench\/run-all\.js .*--only=PREFIX/],
     ['every-point/run.js', /^usage: node dist\/bench\/every-point\/run\.js .*--steps=N/],
+    ['first-open-rss.js', /^usage: node dist\/bench\/first-open-rss\.js generate DIR RUNS STEPS/],
+    ['names-index-memory.js', /^usage: node dist\/bench\/names-index-memory\.js \[NAMES/],
   ])('%s --help prints its usage and exits 0 at once', (script, usage) => {
     const result = spawnSync(process.execPath, [DIST + script, '--help'], {
       encoding: 'utf8',
