@@ -1,5 +1,5 @@
 /** Usage texts of `codex-telemetry`, global and per command, built from the option table. */
-import { MANIFEST_USAGE } from './manifest-command.js';
+import { MANIFEST_USAGE } from './manifest-usage.js';
 import { optionHelp, type SinkCommand } from './options.js';
 
 export const USAGE = `Usage: codex-telemetry <command> [options]
