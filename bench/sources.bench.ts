@@ -25,7 +25,7 @@ import { LiveRuns } from '../src/dashboard/live-runs.js';
 import { WandbExporter } from '../src/exporters/wandb/wandb-exporter.js';
 import { encodeScalarsRecord } from '../src/formats/tensorboard/scalars-record.js';
 import { SinkHealth } from '../src/health.js';
-import { EVENT_FILE } from '../src/sources/tfevents/tfevents-run-reader.js';
+import { EVENT_FILE } from '../src/sources/run-files.js';
 import type { Row } from '../src/pipeline/row.js';
 import { startStandinServer } from '../test/helpers/wandb-standin-server.js';
 import { wandbMissing, wandbSync } from '../test/helpers/wandb-sync.js';

@@ -10,7 +10,7 @@ import { discoverStreams } from './discover.js';
 import type { BacklogOptions } from './read-backlog.js';
 import { IndexBuildQueue } from './index-build-queue.js';
 import { SeriesStore } from './series-store.js';
-import { SourceRunReader } from './source-run-reader.js';
+import type { SourceRunReader } from './source-run-reader.js';
 import { StreamReader } from './stream-reader.js';
 import { ZoomIndexCache } from './zoom/index-cache.js';
 import { errorText } from '../errors.js';
@@ -77,6 +77,10 @@ export class LiveRuns {
   private lastDiscover = 0;
   private polling: Promise<void> | undefined;
   private stopped = false;
+  /** Set by stop(): the readers are closed, and no new one is made. */
+  private closed = false;
+  /** The TensorBoard and W&B run reader's module, loaded with the first such run. */
+  private sourceReaders: Promise<typeof import('./source-run-reader.js')> | undefined;
   /** Set once the first round is done: runs found after it load in the background. */
   private started = false;
 
@@ -155,6 +159,7 @@ export class LiveRuns {
 
   stop(): void {
     this.stopped = true;
+    this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     // Read handles only: closing one cannot lose data, and a failure leaves nothing to do but say so.
     for (const reader of [...this.readers.values(), ...this.runReaders.values()])
@@ -174,8 +179,16 @@ export class LiveRuns {
     if (Date.now() - this.lastDiscover >= (this.options.discoverMs ?? DISCOVER_MS)) {
       this.lastDiscover = Date.now();
       const inputs = typeof this.options.inputs === 'function' ? this.options.inputs() : this.options.inputs;
-      for (const spec of discoverRuns(inputs, this.options.source)) {
-        if (!this.runReaders.has(spec.path)) {
+      const runs = discoverRuns(inputs, this.options.source).filter(
+        (spec) => !this.runReaders.has(spec.path),
+      );
+      if (runs.length > 0) {
+        // TensorBoard and W&B readers (a third of the dashboard's modules) load with the first
+        // such run: a dashboard of NDJSON streams starts without them.
+        const { SourceRunReader } = await (this.sourceReaders ??= import('./source-run-reader.js'));
+        // Stopped while they loaded: a reader made now would never be closed.
+        if (this.closed) return;
+        for (const spec of runs) {
           const onMalformed = this.options.onMalformed ?? (() => undefined);
           // The first page waits for the runs there are at start; a run found later loads while
           // the page and the other runs go on (in a worker thread, see source-run-reader.ts).

@@ -15,8 +15,6 @@ import {
   type IndexedBacklog,
 } from './index-backlog.js';
 import { CATALOG_MIN_SERIES, openStreamCatalog } from './catalog/open-catalog.js';
-import { seriesAtStart } from './catalog/names-at-start.js';
-import { buildIndexFirst } from './catalog/index-first.js';
 import { RunNames } from './run-names.js';
 import { StreamFollower } from '../ndjson/stream-follower.js';
 import { LineProcessor } from '../ndjson/line/line-processor.js';
@@ -31,7 +29,7 @@ import type { BacklogRange, RangePart } from './backlog-range.js';
 import type { BucketSeries } from './bucket-series.js';
 import { chartPlace } from './chart-key.js';
 import type { StreamSpec } from './discover.js';
-import { planBacklog, readBacklogParts, type BacklogOptions } from './read-backlog.js';
+import type { BacklogOptions } from './read-backlog.js';
 import type { SeriesStore } from './series-store.js';
 import type { ZoomIndexCache } from './zoom/index-cache.js';
 
@@ -228,13 +226,16 @@ export class StreamReader {
     try {
       const { size } = fs.fstatSync(fd);
       const minSeries = this.backlog.catalogMinSeries ?? CATALOG_MIN_SERIES;
-      if (size >= (this.backlog.indexMinBytes ?? INDEX_MIN_BYTES))
+      if (size >= (this.backlog.indexMinBytes ?? INDEX_MIN_BYTES)) {
+        const { seriesAtStart } = await import('./catalog/names-at-start.js');
         many = (await seriesAtStart(this.spec.activePath, fd, size, minSeries)) >= minSeries;
+      }
     } finally {
       fs.closeSync(fd);
     }
     if (!many) return false;
     // A failed build is reported and leaves no index: the stream is read as before.
+    const { buildIndexFirst } = await import('./catalog/index-first.js');
     await buildIndexFirst(this.spec.activePath, (message) => process.stderr.write(`dashboard: ${message}\n`));
     if (this.closed) return true;
     if (!(await this.openCatalog())) return false;
@@ -263,6 +264,8 @@ export class StreamReader {
    * follower should read it all instead.
    */
   private async readBacklogInWorkers(): Promise<boolean> {
+    // The parallel reader loads only for a stream read without its index (a first open).
+    const { planBacklog, readBacklogParts } = await import('./read-backlog.js');
     const segments = listSegments(this.spec.activePath);
     const fd = openIfExists(this.spec.activePath);
     try {

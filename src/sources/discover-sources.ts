@@ -16,8 +16,7 @@ import { errnoCode, UsageError } from '../errors.js';
 import { expandGlob, GLOB_CHARS, listDir } from '../ndjson/glob.js';
 import { resolveInputs } from '../ndjson/resolve-inputs.js';
 import type { SourceKind } from './run-source.js';
-import { EVENT_FILE } from './tfevents/tfevents-run-reader.js';
-import { WANDB_LOG } from './wandb/wandb-run-reader.js';
+import { EVENT_FILE, WANDB_LOG } from './run-files.js';
 
 export interface RunSpec {
   kind: 'tfevents' | 'wandb';

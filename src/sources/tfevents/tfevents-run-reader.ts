@@ -24,13 +24,13 @@ import { phaseOf, type LiveRunReader, type RunInfo, type RunSink } from '../run-
 import { readValue, type TagKinds } from './event-values.js';
 import { RestartPlan, type RestartPlanState } from './restart-plan.js';
 import { recordBytes, scanChunk } from './tfrecord-chunk.js';
+import { EVENT_FILE } from '../run-files.js';
 
 interface MetricId {
   phase: PhaseId;
   id: number;
 }
 
-export const EVENT_FILE = /^events\.out\.tfevents\./;
 /** Bytes read per call: large enough that syscalls vanish against decoding, small enough to stay bounded. */
 export const CHUNK_BYTES = 4 << 20;
 const RECORD_FRAME_BYTES = TFRECORD_HEADER_BYTES + TFRECORD_FOOTER_BYTES;

@@ -28,8 +28,8 @@ import { phaseOf, type LiveRunReader, type RunInfo, type RunSink } from '../run-
 import { NameTable } from '../../ndjson/line/name-table.js';
 import { KeyedRecordDecoder, type KeyedItems } from './keyed-records.js';
 import { applyItems, keyOf, parseValueJson } from './wandb-values.js';
+import { WANDB_LOG } from '../run-files.js';
 
-export const WANDB_LOG = /^run-.+\.wandb$/;
 export const WANDB_RUN_DIR = /^(offline-)?run-/;
 /** The most read in one call; a record longer than that makes the read grow to hold it. */
 export const MAX_READ_BYTES = 64 << 20;
