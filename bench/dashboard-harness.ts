@@ -23,15 +23,21 @@ export const SCALARS = Array.from({ length: 20 }, (_, i) =>
   i === 0 ? 'loss' : `train/metric_${String(i).padStart(2, '0')}`,
 );
 
-/** A training stream: the 20 SCALARS at every step, and a system snapshot every 10 steps. */
-export function generate(file: string, n: number, runId = 'bench'): void {
+/**
+ * A training stream: the 20 SCALARS at every step, and a system snapshot every 10 steps.
+ * `variant` > 0 gives a run its own noise (another phase and frequency of the wiggle), so the steps
+ * of its minima and maxima differ from another variant's, as two real runs' do; 0 is the stream
+ * every bench wrote before (all runs alike).
+ */
+export function generate(file: string, n: number, runId = 'bench', variant = 0): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fd = fs.openSync(file, 'w');
   let chunk = '';
   for (let step = 0; step < n; step++) {
     const ts = 1.76e9 + step * 0.1;
     for (let i = 0; i < SCALARS.length; i++) {
-      const value = 2.3 * Math.exp(-step / (n / 4)) + 0.05 * Math.sin(i + step / 7);
+      const value =
+        2.3 * Math.exp(-step / (n / 4)) + 0.05 * Math.sin(i + variant + step / (7 + variant / 13));
       chunk += `{"v":1,"ts":${ts.toFixed(3)},"run_id":"${runId}","step":${step},"name":"${SCALARS[i] as string}","value":${value},"tags":{"phase":"train"}}\n`;
     }
     if (step % 10 === 0) {

@@ -82,7 +82,8 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   for (let r = 0; r < runs; r++) {
     const runId = `run-${String(r).padStart(3, '0')}`;
     const stream = path.join(parent, runId, '.codex', 'metrics.ndjson');
-    generate(stream, steps, runId);
+    // Each run its own noise: the page aligns lines whose steps differ, as real runs' do.
+    generate(stream, steps, runId, r + 1);
     streams.push(stream);
   }
   const bytes = streams.map((stream) => fs.statSync(stream).size);

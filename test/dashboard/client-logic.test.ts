@@ -51,7 +51,48 @@ describe('the page logic that runs without a browser', () => {
         [10, null, 12],
         [null, 21, 22],
       ],
+      points: [
+        [0, null, 1],
+        [null, 0, 1],
+      ],
     });
+  });
+
+  it('aligns many runs whose steps differ on a bounded grid, keeping every point of every line within a few cells', () => {
+    // 100 runs, each an envelope of 391 buckets of 256 steps: two points a bucket, at the steps of
+    // the bucket's min and max (its own, so the runs' steps differ), as the server sends them.
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const tracks = Array.from({ length: 100 }, (_, run) => {
+      const x: number[] = [];
+      for (let b = 0; b < 391; b++) {
+        const [p, q] = [Math.floor(random() * 256), Math.floor(random() * 256)].sort((a, c) => a - c);
+        x.push(b * 256 + (p as number), b * 256 + (q as number));
+      }
+      return { x, columns: [x.map((v) => run * 1e6 + v)] };
+    });
+    const maxRows = 4 * 588;
+    const union = new Set(tracks.flatMap((t) => t.x)).size;
+    expect(union).toBeGreaterThan(maxRows * 10);
+    const out = align(tracks, maxRows);
+    const cell = (Math.max(...out.x) - Math.min(...out.x)) / (out.x.length > 1 ? maxRows - 1 : 1);
+    expect(out.x.length).toBeLessThanOrEqual(maxRows + 2);
+    expect(out.x).toEqual([...out.x].sort((a, b) => a - b));
+    tracks.forEach((t, k) => {
+      const own = out.points[k] as (number | null)[];
+      const column = out.columns[k] as (number | null)[];
+      // Every point kept, once, in its line's order, its value beside it, near its own x.
+      const kept = own.flatMap((i, row) => (i === null ? [] : [[i, row] as const]));
+      expect(kept.map(([i]) => i)).toEqual(t.x.map((_, i) => i));
+      for (const [i, row] of kept) {
+        expect(column[row]).toBe(t.columns[0]?.[i]);
+        expect(Math.abs((out.x[row] as number) - (t.x[i] as number))).toBeLessThanOrEqual(2.5 * cell);
+      }
+    });
+    // Under the bound, the exact union as before.
+    expect(align(tracks.slice(0, 2), maxRows).x).toEqual(
+      [...new Set(tracks.slice(0, 2).flatMap((t) => t.x))].sort((a, b) => a - b),
+    );
   });
 
   it('shows a rank group as its band, or one chosen rank alone, and hides toggled runs', () => {

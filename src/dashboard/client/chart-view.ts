@@ -16,6 +16,11 @@ import { axisUnit, type AxisUnit } from './units.js';
 import { chartMode, isSystemChart, visibleSeries, type ChartMode, type ViewState } from './view-state.js';
 
 export const CHART_WIDTH = 560;
+/**
+ * Rows a chart's lines are aligned on, per pixel of its width, at the most (align.ts): the server
+ * sends at most two points a pixel column a line, so four keep every line within a pixel.
+ */
+export const ALIGN_ROWS_PER_PIXEL = 4;
 const CHART_HEIGHT = 240;
 
 export interface ChartCallbacks {
@@ -92,7 +97,7 @@ export class ChartView {
     const unit = axisUnit(this.model.unit, this.model.metric);
     this.mode = mode;
     this.unit = unit;
-    const plot = plotData(this.visible, this.state, mode);
+    const plot = plotData(this.visible, this.state, mode, ALIGN_ROWS_PER_PIXEL * this.plotWidth());
     this.lineColumn = plot.lineColumn;
     this.pointIndex = plot.pointIndex;
     this.spacing = plot.spacing;

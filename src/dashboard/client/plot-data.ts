@@ -31,7 +31,16 @@ function fade(color: string, alpha: number): string {
   return `${color}${hex}`;
 }
 
-export function plotData(visible: readonly SeriesModel[], state: ViewState, mode: ChartMode): PlotData {
+/**
+ * `maxRows`: the most rows the lines are aligned on (align.ts); the chart view gives a few a pixel
+ * column, so many runs whose steps differ cost the page what its width does.
+ */
+export function plotData(
+  visible: readonly SeriesModel[],
+  state: ViewState,
+  mode: ChartMode,
+  maxRows = Infinity,
+): PlotData {
   const tracks: Track[] = [];
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
@@ -93,15 +102,15 @@ export function plotData(visible: readonly SeriesModel[], state: ViewState, mode
     tracks.push({ x, columns });
     spacing.push(medianSpacing(x));
   }
-  const aligned = align(tracks);
-  // Each series' own point indexes on the same rows: the readout finds a point's step and time.
-  const indexes = align(tracks.map((t) => ({ x: t.x, columns: [t.x.map((_, i) => i)] }))).columns;
+  // Each series' own point indexes on the same rows (aligned.points): the readout finds a point's
+  // step and time there.
+  const aligned = align(tracks, maxRows);
   return {
     data: [aligned.x, ...aligned.columns] as uPlot.AlignedData,
     series,
     bands,
     lineColumn,
-    pointIndex: indexes,
+    pointIndex: aligned.points,
     spacing,
     points,
   };
