@@ -58,7 +58,7 @@ describe('the page logic that runs without a browser', () => {
     });
   });
 
-  it('aligns many runs whose steps differ on a bounded grid, keeping every point of every line within a few cells', () => {
+  it('aligns many runs whose steps differ on a bounded grid, keeping every point of every line within a pixel and a half', () => {
     // 100 runs, each an envelope of 391 buckets of 256 steps: two points a bucket, at the steps of
     // the bucket's min and max (its own, so the runs' steps differ), as the server sends them.
     let seed = 7;
@@ -71,7 +71,7 @@ describe('the page logic that runs without a browser', () => {
       }
       return { x, columns: [x.map((v) => run * 1e6 + v)] };
     });
-    const maxRows = 4 * 588;
+    const maxRows = 2 * 588;
     const union = new Set(tracks.flatMap((t) => t.x)).size;
     expect(union).toBeGreaterThan(maxRows * 10);
     const out = align(tracks, maxRows);
@@ -86,13 +86,11 @@ describe('the page logic that runs without a browser', () => {
       expect(kept.map(([i]) => i)).toEqual(t.x.map((_, i) => i));
       for (const [i, row] of kept) {
         expect(column[row]).toBe(t.columns[0]?.[i]);
-        expect(Math.abs((out.x[row] as number) - (t.x[i] as number))).toBeLessThanOrEqual(2.5 * cell);
+        expect(Math.abs((out.x[row] as number) - (t.x[i] as number))).toBeLessThanOrEqual(3 * cell);
       }
     });
     // Under the bound, the exact union as before.
-    expect(align(tracks.slice(0, 2), maxRows).x).toEqual(
-      [...new Set(tracks.slice(0, 2).flatMap((t) => t.x))].sort((a, b) => a - b),
-    );
+    expect(align(tracks.slice(0, 1), maxRows).x).toEqual([...new Set(tracks[0]?.x)]);
   });
 
   it('shows a rank group as its band, or one chosen rank alone, and hides toggled runs', () => {

@@ -8,7 +8,8 @@
  * union of up to runs × 2 points a pixel column: 100 runs, 78,000 rows of 200 columns a chart.
  * Past `maxRows`, x values are placed on a grid of `maxRows` cells over their range instead: a
  * point moves by at most half a cell, or to the next cell its own line has free (two of its points
- * in one cell), so at 4 cells a pixel no line moves by a pixel, and every point is kept.
+ * in one cell), so at 2 cells a pixel (two points a pixel column a line, as the server sends)
+ * a point moves by a pixel and a half at most, and every point is kept.
  */
 export interface Track {
   x: (number | null)[];

@@ -18,9 +18,11 @@ import { chartMode, isSystemChart, visibleSeries, type ChartMode, type ViewState
 export const CHART_WIDTH = 560;
 /**
  * Rows a chart's lines are aligned on, per pixel of its width, at the most (align.ts): the server
- * sends at most two points a pixel column a line, so four keep every line within a pixel.
+ * sends at most two points a pixel column a line, and two rows a pixel keep a line's points within
+ * a pixel and a half of their steps. Under four rows a pixel uPlot draws each point as it is, rather
+ * than merging the rows of each pixel again (its decimation, 40 % of the drawing of 100 runs).
  */
-export const ALIGN_ROWS_PER_PIXEL = 4;
+export const ALIGN_ROWS_PER_PIXEL = 2;
 const CHART_HEIGHT = 240;
 
 export interface ChartCallbacks {
