@@ -54,6 +54,10 @@ describe.skipIf(!hasChromium)(
       });
       await page.goto(server.url);
       await page.waitForSelector('body[data-ready="true"]');
+      // The throwaway chart drawn while the page waited for the index (warm-up.ts) is gone.
+      expect(
+        await page.$$eval('.dash-warm-up, .dash-chart[data-metric="warm-up"]', (els) => els.length),
+      ).toBe(0);
       const cards = await page.$$eval('.dash-chart', (els) =>
         els.map((e) => ({
           metric: (e as unknown as Card).dataset.metric,

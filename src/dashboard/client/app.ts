@@ -12,6 +12,7 @@ import { el } from './dom.js';
 import type { Change, DataSource } from './sources.js';
 import { runLegend, toolbar } from './toolbar.js';
 import { initialState, matchesFilter } from './view-state.js';
+import { warmUpChart } from './warm-up.js';
 
 /** Charts a live page lists at first (the server lists at most its own bound, 1000). */
 const MIN_LISTED = 1000;
@@ -48,7 +49,9 @@ export class App {
   ) {}
 
   async start(title: string): Promise<void> {
-    const index = await this.source.index();
+    const asked = this.source.index();
+    if (this.source.live) warmUpChart(this.root, this.state);
+    const index = await asked;
     const hasTime = !this.source.live ? index.charts.length > 0 && (await this.anyTime()) : true;
     this.root.append(
       el('header', { class: 'dash-header' }, el('h1', {}, title), this.status),
