@@ -20,6 +20,8 @@ export interface ChartQuery {
   /** Step range to show; default the whole chart. */
   from?: number;
   to?: number;
+  /** At most this many lines, the first in legend order; default every line. */
+  lines?: number;
 }
 
 function counts(
@@ -85,7 +87,7 @@ export function chartData(store: SeriesStore, metric: string, query: ChartQuery)
     const clock = clocks.get(run);
     return clock === undefined ? {} : { clock };
   };
-  for (const line of sortedLines(chart)) {
+  for (const line of sortedLines(chart).slice(0, query.lines)) {
     const color = store.runs.get(line.run)?.color ?? '#444';
     const clock = line.phase === 'system' ? clockOf(line.run) : {};
     const ranks = [...line.ranks].sort((a, b) => a[0] - b[0]);

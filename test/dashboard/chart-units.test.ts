@@ -125,6 +125,21 @@ describe('system charts on the time and step axes', () => {
   });
 });
 
+describe('a chart answer cut to its first lines', () => {
+  it('answers the first `lines` lines in legend order, each as the whole answer draws it', () => {
+    const store = new SeriesStore();
+    for (const run of ['c', 'a', 'b']) {
+      const loss = store.series(run, 0, 'train', 'loss');
+      for (let step = 0; step < 50; step++) loss.add(step, 1000 + step, run.charCodeAt(0) + step);
+    }
+    const whole = chartData(store, 'loss', { width: 560 }) as ChartModel;
+    expect(whole.series.map((s) => s.run)).toEqual(['a', 'b', 'c']);
+    const first = chartData(store, 'loss', { width: 560, lines: 1 }) as ChartModel;
+    expect(first.series).toEqual(whole.series.slice(0, 1));
+    expect(chartData(store, 'loss', { width: 560, lines: 2 })?.series).toEqual(whole.series.slice(0, 2));
+  });
+});
+
 describe('rank bands and the hover readout', () => {
   it('smooths a rank band’s median and both its edges with the chart’s weight', () => {
     const raw = { lo: [0, 4, 0, 4], hi: [2, 6, 2, 6], y: [1, 5, 1, 5] };
