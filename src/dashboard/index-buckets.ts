@@ -136,44 +136,84 @@ export function recordsToState(records: ArrayLike<number>): BucketSeriesState {
 /** Appends `count` index records of `records`, from record `first` on, to `state` as its next buckets. */
 function fillState(state: BucketSeriesState, records: ArrayLike<number>, first: number, count: number): void {
   const data = state.data;
-  // Plain indexing, no helper per column: this runs once per bucket of every series on the first
-  // render, in a process whose code is still cold.
+  // Plain indexing, no helper per column, and the column numbers in locals: this runs once per
+  // bucket of every series on the first render, in a process whose code is still cold, where a
+  // property load per column (R.MIN, B.VMIN) cost more than the copy (41 ms cold for 22,730
+  // records at 20 scalars × 1,000,000 steps).
+  const [rStride, rCount, rNan, rPosInf, rNegInf, rFirstStep, rLastStep, rFirstTs, rLastTs] = [
+    R.RECORD_COLUMNS,
+    R.COUNT,
+    R.NAN,
+    R.POS_INF,
+    R.NEG_INF,
+    R.FIRST_STEP,
+    R.LAST_STEP,
+    R.FIRST_TS,
+    R.LAST_TS,
+  ];
+  const [rMin, rMinStep, rMax, rMaxStep, rSum] = [R.MIN, R.MIN_STEP, R.MAX, R.MAX_STEP, R.SUM];
+  const [bX0, bT0, bXmin, bTmin, bVmin, bXmax, bTmax, bVmax, bSum, bFinite, bPoints, bNf, bXnf, bTnf] = [
+    B.X0,
+    B.T0,
+    B.XMIN,
+    B.TMIN,
+    B.VMIN,
+    B.XMAX,
+    B.TMAX,
+    B.VMAX,
+    B.SUM,
+    B.FINITE,
+    B.POINTS,
+    B.NF,
+    B.XNF,
+    B.TNF,
+  ];
+  let width = state.width;
+  let points = state.points;
+  let nanRows = state.nan;
+  let posInfRows = state.posInf;
+  let negInfRows = state.negInf;
   for (let k = 0; k < count; k++) {
     const b = state.length + k;
-    const r = (first + k) * R.RECORD_COLUMNS;
+    const r = (first + k) * rStride;
     const o = b * COLUMNS;
-    const nan = records[r + R.NAN] as number;
-    const posInf = records[r + R.POS_INF] as number;
-    const negInf = records[r + R.NEG_INF] as number;
-    const rows = records[r + R.COUNT] as number;
-    const firstStep = records[r + R.FIRST_STEP] as number;
-    const lastStep = records[r + R.LAST_STEP] as number;
-    const firstTs = records[r + R.FIRST_TS] as number;
-    const lastTs = records[r + R.LAST_TS] as number;
-    const minStep = records[r + R.MIN_STEP] as number;
-    const maxStep = records[r + R.MAX_STEP] as number;
+    const nan = records[r + rNan] as number;
+    const posInf = records[r + rPosInf] as number;
+    const negInf = records[r + rNegInf] as number;
+    const rows = records[r + rCount] as number;
+    const firstStep = records[r + rFirstStep] as number;
+    const lastStep = records[r + rLastStep] as number;
+    const firstTs = records[r + rFirstTs] as number;
+    const lastTs = records[r + rLastTs] as number;
+    const minStep = records[r + rMinStep] as number;
+    const maxStep = records[r + rMaxStep] as number;
     const nonFinite = nan + posInf + negInf;
-    data[o + B.X0] = firstStep;
-    data[o + B.T0] = firstTs;
-    data[o + B.XMIN] = minStep;
-    data[o + B.TMIN] = minStep === lastStep ? lastTs : firstTs;
-    data[o + B.VMIN] = records[r + R.MIN] as number;
-    data[o + B.XMAX] = maxStep;
-    data[o + B.TMAX] = maxStep === lastStep ? lastTs : firstTs;
-    data[o + B.VMAX] = records[r + R.MAX] as number;
-    data[o + B.SUM] = records[r + R.SUM] as number;
-    data[o + B.FINITE] = rows - nonFinite;
-    data[o + B.POINTS] = rows;
-    data[o + B.NF] = (nan > 0 ? NF_NAN : 0) | (posInf > 0 ? NF_POS_INF : 0) | (negInf > 0 ? NF_NEG_INF : 0);
-    data[o + B.XNF] = nonFinite > 0 ? firstStep : NaN;
-    data[o + B.TNF] = nonFinite > 0 ? firstTs : NaN;
-    if (rows > state.width) state.width = rows;
-    state.points += rows;
-    state.nan += nan;
-    state.posInf += posInf;
-    state.negInf += negInf;
+    data[o + bX0] = firstStep;
+    data[o + bT0] = firstTs;
+    data[o + bXmin] = minStep;
+    data[o + bTmin] = minStep === lastStep ? lastTs : firstTs;
+    data[o + bVmin] = records[r + rMin] as number;
+    data[o + bXmax] = maxStep;
+    data[o + bTmax] = maxStep === lastStep ? lastTs : firstTs;
+    data[o + bVmax] = records[r + rMax] as number;
+    data[o + bSum] = records[r + rSum] as number;
+    data[o + bFinite] = rows - nonFinite;
+    data[o + bPoints] = rows;
+    data[o + bNf] = (nan > 0 ? NF_NAN : 0) | (posInf > 0 ? NF_POS_INF : 0) | (negInf > 0 ? NF_NEG_INF : 0);
+    data[o + bXnf] = nonFinite > 0 ? firstStep : NaN;
+    data[o + bTnf] = nonFinite > 0 ? firstTs : NaN;
+    if (rows > width) width = rows;
+    points += rows;
+    nanRows += nan;
+    posInfRows += posInf;
+    negInfRows += negInf;
     if (b === 0) state.firstTs = firstTs;
-    state.lastStep = lastStep;
+    if (k === count - 1) state.lastStep = lastStep;
   }
+  state.width = width;
+  state.points = points;
+  state.nan = nanRows;
+  state.posInf = posInfRows;
+  state.negInf = negInfRows;
   state.length += count;
 }
