@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type SafeRegex from 'safe-regex2';
 import { CONTENT_SECURITY_POLICY } from './assets.js';
+import { encodeChart } from './chart-binary.js';
 import { chartData } from './chart-data.js';
 import type { Finished, LiveRuns } from './live-runs.js';
 import type { IndexQuery } from './series-store.js';
@@ -150,6 +151,9 @@ function routes(
           return true;
         }
         if (chart === undefined) send(response, 404, text, 'no such chart\n');
+        // The page asks for float64 arrays (chart-binary.ts); JSON for everyone else.
+        else if (params.get('format') === 'binary')
+          send(response, 200, 'application/octet-stream', Buffer.from(encodeChart(chart).buffer), head);
         else send(response, 200, json, JSON.stringify(chart), head);
         return true;
       }

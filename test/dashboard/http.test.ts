@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDashboardArgs } from '../../src/cli/dashboard-command.js';
+import { decodeChart } from '../../src/dashboard/chart-binary.js';
 import { DEFAULT_PORT, startDashboard, type RunningDashboard } from '../../src/dashboard/server.js';
 import { writeRun } from '../helpers/dashboard-runs.js';
 
@@ -96,6 +97,13 @@ describe('the dashboard server', () => {
       ['a · eval', 1],
     ]);
     expect((await get(port, '/api/chart?metric=nope')).status).toBe(404);
+  });
+
+  it('answers a chart as float64 arrays when asked (the page does), equal to its JSON answer', async () => {
+    const json: unknown = JSON.parse((await get(port, '/api/chart?metric=loss&width=100')).body);
+    const response = await fetch(`http://127.0.0.1:${port}/api/chart?metric=loss&width=100&format=binary`);
+    expect(response.headers.get('content-type')).toBe('application/octet-stream');
+    expect(decodeChart(await response.arrayBuffer())).toEqual(json);
   });
 
   it('refuses path traversal: "..", percent-encoded "..", absolute paths and symlinks that lead out', async () => {

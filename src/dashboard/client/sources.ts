@@ -2,6 +2,7 @@
  * Where the page's data comes from: the server (JSON over HTTP, changes over server-sent events)
  * or, in a static report, the JSON embedded in the page itself.
  */
+import { decodeChart } from '../chart-binary.js';
 import type { ChartModel, IndexModel, StaticModel } from '../chart-model.js';
 
 export interface Change {
@@ -79,7 +80,12 @@ export class LiveSource implements DataSource {
     const query = `metric=${encodeURIComponent(metric)}&width=${width}`;
     // A zoomed window is read from the run index, or row by row once it is small (`/api/zoom`).
     if (range !== undefined) return getJson<ChartModel>(`api/zoom?${query}&from=${range[0]}&to=${range[1]}`);
-    return getJson<ChartModel>(`api/chart?${query}`);
+    // Float64 arrays, not JSON text: the numbers of 100 runs' lines are neither formatted by the
+    // server nor parsed here (chart-binary.ts).
+    const url = `api/chart?${query}&format=binary`;
+    const response = await fetch(url, { cache: 'no-store' });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return decodeChart(await response.arrayBuffer());
   }
 
   subscribe(subscriber: Subscriber): void {
