@@ -14,7 +14,7 @@ const asJson = (model: ChartModel): unknown => JSON.parse(JSON.stringify(model))
 function roundTrip(model: ChartModel): ChartModel {
   const bytes = encodeChart(model);
   // The page gets an ArrayBuffer of the answer alone.
-  return decodeChart(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return decodeChart(bytes.slice().buffer);
 }
 
 describe('the binary chart answer', () => {
