@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { listSegments } from '../ndjson/segments.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
-import { LEVELS, readSelectedRuns, type SelectedRuns } from '../run-index/index-select.js';
+import { LEVELS, readSelectedRuns, RecordScratch, type SelectedRuns } from '../run-index/index-select.js';
 import { loadStreamIndexWithin, type LoadedIndex } from '../run-index/stream-index.js';
 import type { BucketSeriesState } from './bucket-series.js';
 import { chartPlace } from './chart-key.js';
@@ -21,6 +21,9 @@ import type { StreamSpec } from './discover.js';
 import type { RunNames } from './run-names.js';
 import type { SeriesStore } from './series-store.js';
 import { fileStamp, type ZoomIndexCache } from './zoom/index-cache.js';
+
+/** Where the first render's records are read, one stream after another (index-select.ts RecordScratch). */
+const SCRATCH = new RecordScratch();
 
 /** Stream bytes worth reading in this thread to bring indexes up to date; past it, the parallel reader reads. */
 export const INDEX_CATCH_UP_BYTES = 16 << 20;
@@ -68,10 +71,16 @@ export async function readBacklogFromIndex(
     stamps.push(fileStamp(fs.statSync(file)));
     // An index that accounts for the whole file: only the runs drawn are read.
     let levels: Int32Array | undefined;
-    const selected = readSelectedRuns(file, (counts, defs) => {
-      levels = firstRenderLevels(counts, defs.length, LEVELS);
-      return wantedLevels(levels, LEVELS);
-    });
+    // Its records are turned into series states before the next read takes the scratch again.
+    const selected = readSelectedRuns(
+      file,
+      (counts, defs) => {
+        levels = firstRenderLevels(counts, defs.length, LEVELS);
+        return wantedLevels(levels, LEVELS);
+      },
+      process.env,
+      SCRATCH.reset(),
+    );
     if (selected !== undefined) {
       const fileStates = bucketStatesOf(selected.defs, selected.records, selected.open, true, levels);
       if (fileStates === undefined) return undefined;

@@ -48,10 +48,52 @@ export interface SelectedRuns {
  */
 export type RunPicker = (counts: Int32Array, defs: readonly SeriesDef[]) => Uint8Array;
 
+/**
+ * Where the picked runs' records are read to: by default new arrays the caller keeps; a
+ * RecordScratch for a caller that is done with them before its next read.
+ */
+export interface RecordSpace {
+  /** Room for `columns` float64 values, not shared with any other taken in this read. */
+  take(columns: number): Float64Array;
+}
+
+/**
+ * One buffer that every read reuses: a first render converts each stream's records into series
+ * states at once, and 100 runs' records (140 MB at 100,000 steps each) in new arrays were as many
+ * bytes to zero and collect. Its views are valid until the next read (`reset`) takes it again. A
+ * buffer past MAX_KEPT_BYTES is not kept between reads.
+ */
+export class RecordScratch implements RecordSpace {
+  static readonly MAX_KEPT_BYTES = 16 << 20;
+  private buffer = new Float64Array(0);
+  private used = 0;
+
+  /** Starts a read: views handed out before are given up. */
+  reset(): this {
+    if (this.buffer.byteLength > RecordScratch.MAX_KEPT_BYTES) this.buffer = new Float64Array(0);
+    this.used = 0;
+    return this;
+  }
+
+  take(columns: number): Float64Array {
+    if (this.used + columns > this.buffer.length) {
+      // Views taken before keep the old buffer; this read goes on in a new one.
+      this.buffer = new Float64Array(Math.max(columns, 2 * this.buffer.length));
+      this.used = 0;
+    }
+    const view = this.buffer.subarray(this.used, this.used + columns);
+    this.used += columns;
+    return view;
+  }
+}
+
+const NEW_ARRAYS: RecordSpace = { take: (columns) => new Float64Array(columns) };
+
 export function readSelectedRuns(
   stream: string,
   pick: RunPicker,
   env: NodeJS.ProcessEnv = process.env,
+  space: RecordSpace = NEW_ARRAYS,
 ): SelectedRuns | undefined {
   if (stream.endsWith('.gz')) return undefined;
   let streamFd: number;
@@ -71,13 +113,18 @@ export function readSelectedRuns(
     if (index === undefined || last === undefined) return undefined;
     if (!last.final && last.state === undefined) return undefined;
     if (wholeLinesEnd(streamFd, fs.fstatSync(streamFd).size) !== last.end) return undefined;
-    return readPicked(index, pick, last.state?.open ?? new Float64Array(0));
+    return readPicked(index, pick, last.state?.open ?? new Float64Array(0), space);
   } finally {
     fs.closeSync(streamFd);
   }
 }
 
-function readPicked(index: ScannedIndex, pick: RunPicker, open: Float64Array): SelectedRuns | undefined {
+function readPicked(
+  index: ScannedIndex,
+  pick: RunPicker,
+  open: Float64Array,
+  space: RecordSpace,
+): SelectedRuns | undefined {
   const defs: SeriesDef[] = [];
   for (const block of index.blocks)
     forEachDef(index.path, block, (id, run, phase, name) => defs.push({ id, run, phase, name }));
@@ -99,8 +146,8 @@ function readPicked(index: ScannedIndex, pick: RunPicker, open: Float64Array): S
       let spanRuns: number[] = [];
       const flush = (): boolean => {
         if (spanFirst < 0) return true;
-        const data = new Float64Array((spanEnd - spanFirst) * RECORD_COLUMNS);
-        const bytes = Buffer.from(data.buffer);
+        const data = space.take((spanEnd - spanFirst) * RECORD_COLUMNS);
+        const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
         if (
           fs.readSync(fd, bytes, 0, bytes.length, block.recordsAt + spanFirst * RECORD_BYTES) !== bytes.length
         )

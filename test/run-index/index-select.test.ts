@@ -11,7 +11,12 @@ import { bucketStatesOf, firstRenderLevels } from '../../src/dashboard/index-buc
 import { LEVEL, RECORD_COLUMNS, SERIES } from '../../src/run-index/bucket-record.js';
 import { decodeIndex } from '../../src/run-index/index-codec.js';
 import { besidePath } from '../../src/run-index/index-path.js';
-import { LEVELS, readSelectedRuns, type SelectedRuns } from '../../src/run-index/index-select.js';
+import {
+  LEVELS,
+  readSelectedRuns,
+  RecordScratch,
+  type SelectedRuns,
+} from '../../src/run-index/index-select.js';
 import { loadStreamIndex, type LoadedIndex } from '../../src/run-index/stream-index.js';
 import { expectSameAsFullScan } from './index-check.js';
 import { appendStream, writeStream } from './make-stream.js';
@@ -102,6 +107,31 @@ describe('reading the runs of an index a reader built', () => {
       whole.open,
     );
     expect(fromSelected).toEqual(fromWhole);
+  });
+
+  it('reads into one reused scratch buffer what it reads into new arrays, a read never sharing its views', async () => {
+    // Two streams whose indexes have several blocks (appended rows, each open of them a block).
+    const files = ['a', 'b'].map((name) => path.join(dir, `${name}.ndjson`));
+    for (const [k, file] of files.entries()) {
+      writeStream(file, 0, 3000 + 1000 * k);
+      await loadStreamIndex(file, { env });
+      appendStream(file, 3000 + 1000 * k, 5000 + 1000 * k);
+      await loadStreamIndex(file, { env });
+    }
+    const scratch = new RecordScratch();
+    for (const file of [...files, ...files]) {
+      const plain = readSelectedRuns(file, everything, env) as SelectedRuns;
+      const reused = readSelectedRuns(file, everything, env, scratch.reset()) as SelectedRuns;
+      expect(plain.records.length).toBeGreaterThan(1);
+      expect(reused.records.map((r) => Array.from(r))).toEqual(plain.records.map((r) => Array.from(r)));
+      // The views of one read lie apart in the buffer.
+      const spans = reused.records
+        .map((r) => [r.byteOffset, r.byteOffset + r.byteLength, r.buffer] as const)
+        .sort((x, y) => x[0] - y[0]);
+      for (let i = 1; i < spans.length; i++)
+        if (spans[i]?.[2] === spans[i - 1]?.[2])
+          expect(spans[i]?.[0]).toBeGreaterThanOrEqual(spans[i - 1]?.[1] as number);
+    }
   });
 
   it('reads a tenth of the index or less for a dense series of 1,000,000 rows', async () => {
