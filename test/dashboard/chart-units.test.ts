@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { chartData } from '../../src/dashboard/chart-data.js';
 import type { ChartModel, SeriesModel } from '../../src/dashboard/chart-model.js';
-import { medianSpacing, plotData } from '../../src/dashboard/client/plot-data.js';
+import { medianSpacing, nthSmallest, plotData } from '../../src/dashboard/client/plot-data.js';
 import { nearestPoint, pointPlace } from '../../src/dashboard/client/readout.js';
 import { smooth } from '../../src/dashboard/client/smooth.js';
 import { axisUnit, plainTicks } from '../../src/dashboard/client/units.js';
@@ -169,6 +169,17 @@ describe('rank bands and the hover readout', () => {
   it('measures a line’s own spacing, so a sparse line answers between its points', () => {
     expect(medianSpacing([0, 50, 100, null, 150, 400])).toBe(50);
     expect(medianSpacing([3])).toBe(0);
+    // The selection it takes the middle gap with, against a sort: duplicates, runs, every rank.
+    let seed = 11;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const length of [1, 2, 3, 10, 101, 1000]) {
+      for (const spread of [1, 5, 1e6]) {
+        const values = Float64Array.from({ length }, () => Math.floor(random() * spread));
+        const sorted = Float64Array.from(values).sort();
+        for (const k of new Set([0, length >> 1, length - 1, Math.floor(random() * length)]))
+          expect(nthSmallest(Float64Array.from(values), k)).toBe(sorted[k]);
+      }
+    }
     // Out of order (times of several hosts): sorted first, then the middle gap.
     expect(medianSpacing([60, 0, null, 30, 10])).toBe(20);
   });

@@ -99,7 +99,10 @@ export class ChartView {
     const unit = axisUnit(this.model.unit, this.model.metric);
     this.mode = mode;
     this.unit = unit;
-    const plot = plotData(this.visible, this.state, mode, ALIGN_ROWS_PER_PIXEL * this.plotWidth());
+    // Read once: each read of the card's width lays out the page again (after the chart before
+    // this one was drawn), and a page of 100 runs' legends is a big layout.
+    const width = this.plotWidth();
+    const plot = plotData(this.visible, this.state, mode, ALIGN_ROWS_PER_PIXEL * width);
     this.lineColumn = plot.lineColumn;
     this.pointIndex = plot.pointIndex;
     this.spacing = plot.spacing;
@@ -118,7 +121,7 @@ export class ChartView {
               ? 'training step'
               : 'step';
     const opts: uPlot.Options = {
-      width: this.plotWidth(),
+      width,
       height: CHART_HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },

@@ -132,6 +132,35 @@ export function medianSpacing(x: readonly (number | null)[]): number {
   const sorted = ordered ? values.subarray(0, n) : values.subarray(0, n).sort();
   const gaps = new Float64Array(n - 1);
   for (let i = 1; i < n; i++) gaps[i - 1] = (sorted[i] as number) - (sorted[i - 1] as number);
-  gaps.sort();
-  return gaps[gaps.length >> 1] as number;
+  return nthSmallest(gaps, gaps.length >> 1);
+}
+
+/**
+ * The `k`-th smallest of `values` (0-based), reordering them: Hoare's selection, linear on
+ * average, where sorting every gap to take the middle one was a sort per line (600 lines on the
+ * first render of 100 runs).
+ */
+export function nthSmallest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return values[k] as number;
 }
