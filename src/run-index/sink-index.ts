@@ -9,16 +9,30 @@ import { IndexBuilder, type IndexBlock } from './index-builder.js';
 import { IndexFile } from './index-file.js';
 import { besidePath } from './index-path.js';
 
+/**
+ * Series ids of one phase's names. A training loop logs the same names in the same order every
+ * step, so the last row's names and ids, by position, answer most rows by comparing strings (the
+ * very same string, usually) instead of hashing each name; they hold as many entries as the
+ * widest row.
+ */
+class PhaseIds {
+  readonly byName = new Map<string, number>();
+  readonly lastNames: string[] = [];
+  readonly lastIds: number[] = [];
+
+  clear(): void {
+    this.byName.clear();
+    this.lastNames.length = 0;
+    this.lastIds.length = 0;
+  }
+}
+
 export class SinkIndex {
   private builder = new IndexBuilder();
   private file: IndexFile;
   private finished = false;
   private pending: { file: IndexFile; block: IndexBlock }[] = [];
-  private readonly byPhase = {
-    train: new Map<string, number>(),
-    eval: new Map<string, number>(),
-    system: new Map<string, number>(),
-  };
+  private readonly byPhase = { train: new PhaseIds(), eval: new PhaseIds(), system: new PhaseIds() };
 
   constructor(
     private stream: string,
@@ -28,21 +42,24 @@ export class SinkIndex {
   }
 
   /**
-   * Takes the rows of one appended chunk: `rows[i]` was encoded as `chunk[ends[i-1], ends[i])`,
-   * `bytes` is the chunk's UTF-8 length and `offset` the stream byte where it starts.
+   * Takes the rows of one appended chunk, encoded one line per scalar (one per system row) in
+   * order: line i ends at `lineEnds[i]` of `chunk` (LineEncoder's ends), `bytes` is the chunk's
+   * UTF-8 length and `offset` the stream byte where it starts.
    */
   addRows(
     rows: readonly Row[],
-    ends: readonly number[],
     count: number,
+    lineEnds: readonly number[],
     chunk: string,
     bytes: number,
     offset: number,
   ): void {
-    // ASCII (the usual case): characters are bytes, and line starts come from indexOf alone.
+    // ASCII (the usual case): characters are bytes, and a line starts where the one before ends.
     const ascii = bytes === chunk.length;
-    let at = 0;
-    let byteAt = offset;
+    const builder = this.builder;
+    let line = 0;
+    let lineStart = 0;
+    let byteStart = offset;
     for (let r = 0; r < count; r++) {
       const row = rows[r] as Row;
       const ids = this.byPhase[row.phase];
@@ -52,23 +69,24 @@ export class SinkIndex {
       const { names, values } = row;
       const system = row.phase === 'system';
       for (let i = 0; i < names.length; i++) {
-        const lineStart = ascii ? offset + at : byteAt;
-        this.builder.add(
-          this.id(ids, row.phase, names[i] as string),
-          step,
-          ts,
-          values[i] as number,
-          lineStart,
-        );
+        const name = names[i] as string;
+        let id: number;
+        if (ids.lastNames[i] === name) id = ids.lastIds[i] as number;
+        else {
+          id = this.id(ids, row.phase, name);
+          ids.lastNames[i] = name;
+          ids.lastIds[i] = id;
+        }
+        builder.add(id, step, ts, values[i] as number, ascii ? offset + lineStart : byteStart);
         if (system) continue;
-        const next = chunk.indexOf('\n', at) + 1;
-        if (!ascii) byteAt += Buffer.byteLength(chunk.slice(at, next));
-        at = next;
+        const end = lineEnds[line++] as number;
+        if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
+        lineStart = end;
       }
       if (system) {
-        const next = ends[r] as number;
-        if (!ascii) byteAt += Buffer.byteLength(chunk.slice(at, next));
-        at = next;
+        const end = lineEnds[line++] as number;
+        if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
+        lineStart = end;
       }
     }
   }
@@ -106,18 +124,18 @@ export class SinkIndex {
     this.file.rename(besidePath(segment));
     this.file = new IndexFile(besidePath(this.stream), 0, process.pid);
     this.builder = new IndexBuilder();
-    for (const map of Object.values(this.byPhase)) map.clear();
+    for (const ids of Object.values(this.byPhase)) ids.clear();
   }
 
   close(): void {
     this.file.close();
   }
 
-  private id(ids: Map<string, number>, phase: string, name: string): number {
-    let id = ids.get(name);
+  private id(ids: PhaseIds, phase: string, name: string): number {
+    let id = ids.byName.get(name);
     if (id === undefined) {
       id = this.builder.seriesId(this.runId, phase, name);
-      ids.set(name, id);
+      ids.byName.set(name, id);
     }
     return id;
   }
