@@ -8,6 +8,7 @@ import type { Row } from '../pipeline/row.js';
 import { IndexBuilder, type IndexBlock } from './index-builder.js';
 import { IndexFile } from './index-file.js';
 import { besidePath } from './index-path.js';
+import { StreamTail } from './stream-tail.js';
 
 /**
  * Series ids of one phase's names. A training loop logs the same names in the same order every
@@ -31,7 +32,9 @@ export class SinkIndex {
   private builder = new IndexBuilder();
   private file: IndexFile;
   private finished = false;
-  private pending: { file: IndexFile; block: IndexBlock }[] = [];
+  private pending: { file: IndexFile; block: IndexBlock; tail: number | undefined }[] = [];
+  /** The stream's last bytes; the new file after a rotation starts at offset 0, which resets it. */
+  private readonly tail = new StreamTail();
   private readonly byPhase = { train: new PhaseIds(), eval: new PhaseIds(), system: new PhaseIds() };
 
   constructor(
@@ -43,19 +46,20 @@ export class SinkIndex {
 
   /**
    * Takes the rows of one appended chunk, encoded one line per scalar (one per system row) in
-   * order: line i ends at `lineEnds[i]` of `chunk` (LineEncoder's ends), `bytes` is the chunk's
-   * UTF-8 length and `offset` the stream byte where it starts.
+   * order: line i ends at `lineEnds[i]` of `chunk` (LineEncoder's ends), `bytes` is the chunk as
+   * UTF-8 and `offset` the stream byte where it starts.
    */
   addRows(
     rows: readonly Row[],
     count: number,
     lineEnds: readonly number[],
     chunk: string,
-    bytes: number,
+    bytes: Uint8Array,
     offset: number,
   ): void {
+    this.tail.appended(bytes, offset);
     // ASCII (the usual case): characters are bytes, and a line starts where the one before ends.
-    const ascii = bytes === chunk.length;
+    const ascii = bytes.byteLength === chunk.length;
     const builder = this.builder;
     let line = 0;
     let lineStart = 0;
@@ -103,14 +107,14 @@ export class SinkIndex {
     this.finished = final;
     const block = this.builder.cut(end, final);
     if (block.records.length === 0 && block.defs.length === 0 && !block.final) return;
-    this.pending.push({ file: this.file, block });
+    this.pending.push({ file: this.file, block, tail: this.tail.hashAt(end) });
   }
 
   /** Appends the blocks cut so far; call only after the stream bytes they cover were written. */
   writePending(stream = this.stream): void {
     const pending = this.pending;
     this.pending = [];
-    for (const { file, block } of pending) file.append(stream, block);
+    for (const { file, block, tail } of pending) file.append(stream, block, tail);
   }
 
   /**

@@ -135,6 +135,25 @@ describe('the NDJSON sink keeps an index as it writes', () => {
     await expectSameAsFullScan(index, file);
   });
 
+  it('writes each later block without reading the stream back: its tail hash comes from the bytes it appended', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const sink = exporter(file);
+    sink.write(rows(0, 100));
+    await sink.flush();
+    const opens = vi.spyOn(fs, 'openSync');
+    for (let s = 100; s < 1000; s += 100) {
+      sink.write(rows(s, s + 100));
+      await sink.flush();
+    }
+    const streamOpens = opens.mock.calls.filter(([opened]) => opened === file).length;
+    opens.mockRestore();
+    await sink.close();
+    expect(streamOpens).toBe(0);
+    const index = await loadStreamIndex(file, { env });
+    expect({ reused: index.reused, scanned: index.scanned }).toEqual({ reused: true, scanned: 0 });
+    await expectSameAsFullScan(index, file);
+  });
+
   it('lets a reader see a live stream from its flushed blocks, re-reading only the open buckets', async () => {
     const file = path.join(dir, 'metrics.ndjson');
     const sink = exporter(file);

@@ -156,7 +156,7 @@ export class NdjsonExporter implements RowSink {
       else {
         // Encoded here rather than in append(): the index needs the byte length, and it is one pass.
         const bytes = Buffer.from(chunk, 'utf8');
-        index.addRows(this.indexRows, indexed, this.indexLines.at, chunk, bytes.length, this.file.size);
+        index.addRows(this.indexRows, indexed, this.indexLines.at, chunk, bytes, this.file.size);
         this.file.append(bytes, lines);
         this.indexRows.length = 0;
         if (index.heldBytes > this.maxHeldIndexBytes && !this.file.isStuck) this.flushSync();
