@@ -127,10 +127,14 @@ export class IndexBuilder {
   add(series: number, step: number, ts: number, value: number, offset: number): void {
     const d = this.states.open(series, 0);
     const o = this.states.bucketAt(series);
-    if (d[o + COUNT] !== 0 && offset - (d[o + OFFSET] as number) > SPAN_BYTES) this.close(series, 0);
-    // A step going back (a restarted run) starts a new bucket, so a level-0 bucket's steps never go
-    // back and its first and last steps bound them: a zoom's window finds every row it holds.
-    else if (d[o + COUNT] !== 0 && step < (d[o + LAST_STEP] as number)) this.close(series, 0);
+    // A bucket spans at most SPAN_BYTES; and a step going back (a restarted run) starts a new
+    // bucket, so a level-0 bucket's steps never go back and its first and last steps bound them:
+    // a zoom's window finds every row it holds.
+    if (
+      d[o + COUNT] !== 0 &&
+      (offset - (d[o + OFFSET] as number) > SPAN_BYTES || step < (d[o + LAST_STEP] as number))
+    )
+      this.close(series, 0);
     if (d[o + COUNT] === 0) openBucket(d, o, series, 0, step, ts, value, offset);
     else addRow(d, o, step, ts, value, offset);
     if ((d[o + COUNT] as number) >= LEVEL0_ROWS) this.close(series, 0);
@@ -357,7 +361,10 @@ export class IndexBuilder {
       bigger.set(this.out);
       this.out = bigger;
     }
-    this.out.set(from.subarray(f, f + RECORD_COLUMNS), this.outLength * RECORD_COLUMNS);
+    // Copied number by number: a subarray to copy from is an object per record.
+    const out = this.out;
+    const t = this.outLength * RECORD_COLUMNS;
+    for (let c = 0; c < RECORD_COLUMNS; c++) out[t + c] = from[f + c] as number;
     this.outLength++;
   }
 }

@@ -64,9 +64,15 @@ export class SinkIndex {
     let line = 0;
     let lineStart = 0;
     let byteStart = offset;
+    // Rows of one phase come in runs: its ids are looked up when the phase changes.
+    let phase: Row['phase'] | undefined;
+    let ids = this.byPhase.train;
     for (let r = 0; r < count; r++) {
       const row = rows[r] as Row;
-      const ids = this.byPhase[row.phase];
+      if (row.phase !== phase) {
+        phase = row.phase;
+        ids = this.byPhase[phase];
+      }
       const step = typeof row.step === 'bigint' ? Number(row.step) : row.step;
       // The stream holds the time rounded to microseconds (encodeTs); so does the index.
       const ts = Math.round(row.ts * 1e6) / 1e6;
