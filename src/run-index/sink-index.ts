@@ -7,6 +7,7 @@
 import type { Row } from '../pipeline/row.js';
 import { IndexBuilder, type IndexBlock } from './index-builder.js';
 import { IndexFile } from './index-file.js';
+import { RowTable } from './row-table.js';
 import { besidePath } from './index-path.js';
 import { StreamTail } from './stream-tail.js';
 
@@ -35,6 +36,8 @@ export class SinkIndex {
   private pending: { file: IndexFile; block: IndexBlock; tail: number | undefined }[] = [];
   /** The stream's last bytes; the new file after a rotation starts at offset 0, which resets it. */
   private readonly tail = new StreamTail();
+  /** Rows of the same names, taken by the builder a table at a time. */
+  private readonly table = new RowTable();
   private readonly byPhase = { train: new PhaseIds(), eval: new PhaseIds(), system: new PhaseIds() };
 
   constructor(
@@ -47,7 +50,8 @@ export class SinkIndex {
   /**
    * Takes the rows of one appended chunk, encoded one line per scalar (one per system row) in
    * order: line i ends at `lineEnds[i]` of `chunk` (LineEncoder's ends), `bytes` is the chunk as
-   * UTF-8 and `offset` the stream byte where it starts.
+   * UTF-8 and `offset` the stream byte where it starts. Consecutive rows of the same names go to
+   * the builder as a table (RowTable); the others a value at a time.
    */
   addRows(
     rows: readonly Row[],
@@ -61,12 +65,14 @@ export class SinkIndex {
     // ASCII (the usual case): characters are bytes, and a line starts where the one before ends.
     const ascii = bytes.byteLength === chunk.length;
     const builder = this.builder;
+    const table = this.table;
     let line = 0;
     let lineStart = 0;
     let byteStart = offset;
     // Rows of one phase come in runs: its ids are looked up when the phase changes.
     let phase: Row['phase'] | undefined;
     let ids = this.byPhase.train;
+    let tablePhase: Row['phase'] | undefined;
     for (let r = 0; r < count; r++) {
       const row = rows[r] as Row;
       if (row.phase !== phase) {
@@ -77,28 +83,71 @@ export class SinkIndex {
       // The stream holds the time rounded to microseconds (encodeTs); so does the index.
       const ts = Math.round(row.ts * 1e6) / 1e6;
       const { names, values } = row;
-      const system = row.phase === 'system';
-      for (let i = 0; i < names.length; i++) {
+      const k = names.length;
+      // Series ids: the last row's of this phase where the names are the same (a table's next row).
+      let same = true;
+      for (let i = 0; i < k; i++) {
         const name = names[i] as string;
-        let id: number;
-        if (ids.lastNames[i] === name) id = ids.lastIds[i] as number;
-        else {
-          id = this.id(ids, row.phase, name);
-          ids.lastNames[i] = name;
-          ids.lastIds[i] = id;
-        }
-        builder.add(id, step, ts, values[i] as number, ascii ? offset + lineStart : byteStart);
-        if (system) continue;
+        if (ids.lastNames[i] === name) continue;
+        same = false;
+        ids.lastNames[i] = name;
+        ids.lastIds[i] = this.id(ids, phase, name);
+      }
+      if (phase === 'system') {
+        // The rows before go in first, so records come out in row order. One line holds every
+        // value of a system row.
+        this.takeTable();
+        for (let i = 0; i < k; i++)
+          builder.add(
+            ids.lastIds[i] as number,
+            step,
+            ts,
+            values[i] as number,
+            ascii ? offset + lineStart : byteStart,
+          );
         const end = lineEnds[line++] as number;
         if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
         lineStart = end;
+        continue;
       }
-      if (system) {
+      if (!(same && phase === tablePhase && table.takes(k))) {
+        this.takeTable();
+        tablePhase = table.start(ids.lastIds, k) ? phase : undefined;
+      }
+      if (tablePhase === undefined) {
+        // A row that names a series twice: its values in order, one at a time.
+        for (let i = 0; i < k; i++) {
+          builder.add(
+            ids.lastIds[i] as number,
+            step,
+            ts,
+            values[i] as number,
+            ascii ? offset + lineStart : byteStart,
+          );
+          const end = lineEnds[line++] as number;
+          if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
+          lineStart = end;
+        }
+        continue;
+      }
+      const at = table.rows++;
+      table.steps[at] = step;
+      table.ts[at] = ts;
+      for (let i = 0, cell = at * k; i < k; i++, cell++) {
+        table.values[cell] = values[i] as number;
+        table.offsets[cell] = ascii ? offset + lineStart : byteStart;
         const end = lineEnds[line++] as number;
         if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
         lineStart = end;
       }
     }
+    this.takeTable();
+  }
+
+  /** Hands the table's rows to the builder; later rows of the same names go on into it. */
+  private takeTable(): void {
+    this.builder.addTable(this.table);
+    this.table.rows = 0;
   }
 
   /** Bytes of bucket records held in memory until the next cut. */
