@@ -7,8 +7,8 @@
 
 /**
  * Cells (rows × series) a table holds: the sink hands a full table to the builder and starts
- * another, so a write of any size holds 8,192 cells here (about 200 KB with the builder's
- * reordering arrays). A dispatch of 1,024 rows of 5 scalars is 5,120 cells.
+ * another, so a write of any size holds 8,192 cells here: 288 KB of arrays, and up to 32 KB in
+ * the builder to put records back in row order. A dispatch of 1,024 rows of 5 scalars is 5,120.
  */
 export const TABLE_CELLS = 8192;
 
