@@ -98,7 +98,8 @@ export function addRow(
 
 /** Copies bucket `from[f]` into `to[t]` as the start of a bucket of `level`. */
 export function copyBucket(to: Float64Array, t: number, from: Float64Array, f: number, level: number): void {
-  to.set(from.subarray(f, f + RECORD_COLUMNS), t);
+  // Number by number: a subarray to copy from is an object per bucket.
+  for (let c = 0; c < RECORD_COLUMNS; c++) to[t + c] = from[f + c] as number;
   to[t + LEVEL] = level;
 }
 

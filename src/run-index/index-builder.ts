@@ -11,18 +11,29 @@ import {
   copyBucket,
   COUNT,
   FANOUT,
+  LAST,
   LAST_OFFSET,
+  LAST_TS,
   LEVEL,
   LEVEL0_ROWS,
+  MAX,
+  MAX_STEP,
   mergeBucket,
+  MIN,
+  MIN_STEP,
+  NAN,
+  NEG_INF,
   OFFSET,
   openBucket,
   LAST_STEP,
+  POS_INF,
   RECORD_COLUMNS,
   SERIES,
+  SUM,
 } from './bucket-record.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import { groupRuns, RUN_FIELDS } from './record-runs.js';
+import type { RowTable } from './row-table.js';
 import { SeriesStates } from './series-states.js';
 
 /** Levels kept: level 11 buckets hold 64 × 4^11 ≈ 268 million rows. */
@@ -100,6 +111,11 @@ export class IndexBuilder {
   private malformedSamples: MalformedLine[] = [];
   /** Samples kept in earlier blocks. */
   private samplesBefore = 0;
+  /** While `addTable` runs: where its records start in `out`, and the row each was emitted at. */
+  private tableStart = -1;
+  private emitRow = 0;
+  private recordRows = new Int32Array(256);
+  private rowStarts = new Int32Array(256);
 
   constructor(private readonly rescanBytes = DEFAULT_RESCAN_BYTES) {}
 
@@ -127,13 +143,151 @@ export class IndexBuilder {
   add(series: number, step: number, ts: number, value: number, offset: number): void {
     const d = this.states.open(series, 0);
     const o = this.states.bucketAt(series);
-    if (d[o + COUNT] !== 0 && offset - (d[o + OFFSET] as number) > SPAN_BYTES) this.close(series, 0);
-    // A step going back (a restarted run) starts a new bucket, so a level-0 bucket's steps never go
-    // back and its first and last steps bound them: a zoom's window finds every row it holds.
-    else if (d[o + COUNT] !== 0 && step < (d[o + LAST_STEP] as number)) this.close(series, 0);
+    // A bucket spans at most SPAN_BYTES; and a step going back (a restarted run) starts a new
+    // bucket, so a level-0 bucket's steps never go back and its first and last steps bound them:
+    // a zoom's window finds every row it holds.
+    if (
+      d[o + COUNT] !== 0 &&
+      (offset - (d[o + OFFSET] as number) > SPAN_BYTES || step < (d[o + LAST_STEP] as number))
+    )
+      this.close(series, 0);
     if (d[o + COUNT] === 0) openBucket(d, o, series, 0, step, ts, value, offset);
     else addRow(d, o, step, ts, value, offset);
     if ((d[o + COUNT] as number) >= LEVEL0_ROWS) this.close(series, 0);
+  }
+
+  /**
+   * The rows of `table`, taken as `add()` of each value in row order would, to the same buckets
+   * and the same records in the same order: each series' column goes into its open bucket in one
+   * loop, with the bucket's numbers in locals between closes, and the records emitted are then put
+   * back in row order.
+   */
+  addTable(table: RowTable): void {
+    if (table.rows === 0) return;
+    this.tableStart = this.outLength;
+    for (let i = 0; i < table.k; i++) this.addColumn(table, i);
+    const start = this.tableStart;
+    this.tableStart = -1;
+    if (table.k > 1) this.putInRowOrder(start, table.rows);
+  }
+
+  /** Column `i` of `table`: the values of one series, a row at a time. */
+  private addColumn(table: RowTable, i: number): void {
+    const { k, rows, steps, ts, values, offsets } = table;
+    const series = table.series[i] as number;
+    const d = this.states.open(series, 0);
+    const o = this.states.bucketAt(series);
+    let r = 0;
+    while (r < rows) {
+      const cell = r * k + i;
+      // As add(): a bucket spans at most SPAN_BYTES, and a step going back starts a new one.
+      if (
+        d[o + COUNT] !== 0 &&
+        ((offsets[cell] as number) - (d[o + OFFSET] as number) > SPAN_BYTES ||
+          (steps[r] as number) < (d[o + LAST_STEP] as number))
+      ) {
+        this.emitRow = r;
+        this.close(series, 0);
+      }
+      if (d[o + COUNT] === 0) {
+        // One row: a bucket holds LEVEL0_ROWS > 1 of them, so it is not full yet.
+        openBucket(
+          d,
+          o,
+          series,
+          0,
+          steps[r] as number,
+          ts[r] as number,
+          values[cell] as number,
+          offsets[cell] as number,
+        );
+        r++;
+        continue;
+      }
+      // Rows that only add to the open bucket, until it is full or a row starts a new one.
+      const first = d[o + OFFSET] as number;
+      let count = d[o + COUNT] as number;
+      let nan = d[o + NAN] as number;
+      let posInf = d[o + POS_INF] as number;
+      let negInf = d[o + NEG_INF] as number;
+      let sum = d[o + SUM] as number;
+      let min = d[o + MIN] as number;
+      let minStep = d[o + MIN_STEP] as number;
+      let max = d[o + MAX] as number;
+      let maxStep = d[o + MAX_STEP] as number;
+      let lastStep = d[o + LAST_STEP] as number;
+      const from = r;
+      for (; r < rows && count < LEVEL0_ROWS; r++) {
+        const step = steps[r] as number;
+        const at = r * k + i;
+        if ((offsets[at] as number) - first > SPAN_BYTES || step < lastStep) break;
+        const value = values[at] as number;
+        count++;
+        if (value - value !== 0) {
+          if (value === Infinity) posInf++;
+          else if (value === -Infinity) negInf++;
+          else nan++;
+        } else {
+          sum += value;
+          if (value < min) {
+            min = value;
+            minStep = step;
+          }
+          if (value > max) {
+            max = value;
+            maxStep = step;
+          }
+        }
+        lastStep = step;
+      }
+      if (r === from) continue;
+      const last = r - 1;
+      d[o + COUNT] = count;
+      d[o + NAN] = nan;
+      d[o + POS_INF] = posInf;
+      d[o + NEG_INF] = negInf;
+      d[o + SUM] = sum;
+      d[o + MIN] = min;
+      d[o + MIN_STEP] = minStep;
+      d[o + MAX] = max;
+      d[o + MAX_STEP] = maxStep;
+      d[o + LAST_STEP] = lastStep;
+      d[o + LAST_TS] = ts[last] as number;
+      d[o + LAST] = values[last * k + i] as number;
+      d[o + LAST_OFFSET] = offsets[last * k + i] as number;
+      if (count >= LEVEL0_ROWS) {
+        this.emitRow = last;
+        this.close(series, 0);
+      }
+    }
+  }
+
+  /**
+   * Reorders the `out` records from `start` (emitted by `addTable`, a series at a time) by the row
+   * each was emitted at, as adds in row order would have emitted them; records of one row keep
+   * their order (its series in order, and a bucket before those it closed above). A counting sort
+   * over the table's rows.
+   */
+  private putInRowOrder(start: number, rows: number): void {
+    const count = this.outLength - start;
+    const recordRows = this.recordRows;
+    let sorted = true;
+    for (let j = 1; j < count && sorted; j++)
+      sorted = (recordRows[j - 1] as number) <= (recordRows[j] as number);
+    if (sorted) return;
+    if (this.rowStarts.length < rows + 1)
+      this.rowStarts = new Int32Array(Math.max(rows + 1, this.rowStarts.length * 2));
+    const starts = this.rowStarts;
+    starts.fill(0, 0, rows + 1);
+    for (let j = 0; j < count; j++) (starts[(recordRows[j] as number) + 1] as number)++;
+    for (let r = 0; r < rows; r++) starts[r + 1] = (starts[r + 1] as number) + (starts[r] as number);
+    const out = this.out;
+    const held = out.slice(start * RECORD_COLUMNS, this.outLength * RECORD_COLUMNS);
+    for (let j = 0; j < count; j++) {
+      const to = (start + (starts[recordRows[j] as number] as number)++) * RECORD_COLUMNS;
+      const from = j * RECORD_COLUMNS;
+      for (let c = 0; c < RECORD_COLUMNS; c++) out[to + c] = held[from + c] as number;
+    }
   }
 
   /** A malformed line past the previous block's end (one before it is counted there already). */
@@ -357,7 +511,19 @@ export class IndexBuilder {
       bigger.set(this.out);
       this.out = bigger;
     }
-    this.out.set(from.subarray(f, f + RECORD_COLUMNS), this.outLength * RECORD_COLUMNS);
+    // Copied number by number: a subarray to copy from is an object per record.
+    const out = this.out;
+    const t = this.outLength * RECORD_COLUMNS;
+    for (let c = 0; c < RECORD_COLUMNS; c++) out[t + c] = from[f + c] as number;
+    if (this.tableStart >= 0) {
+      const j = this.outLength - this.tableStart;
+      if (j >= this.recordRows.length) {
+        const bigger = new Int32Array(this.recordRows.length * 2);
+        bigger.set(this.recordRows);
+        this.recordRows = bigger;
+      }
+      this.recordRows[j] = this.emitRow;
+    }
     this.outLength++;
   }
 }

@@ -70,9 +70,15 @@ export class IndexFile {
 
   /**
    * Appends a block for `stream` (read for the header and tail hashes). Without a stream (a gzip
-   * segment, closed for good) the block carries no hashes.
+   * segment, closed for good) the block carries no hashes. `knownTail`: the block's tail hash when
+   * the caller has it (a writer keeps the bytes it appended); the stream is then opened only for
+   * the header.
    */
-  append(stream: string | undefined, block: IndexBlock): void {
+  append(stream: string | undefined, block: IndexBlock, knownTail?: number): void {
+    if (stream !== undefined && knownTail !== undefined && this.headerWritten) {
+      this.write(encodeBlockParts(block, knownTail));
+      return;
+    }
     const streamFd = stream === undefined ? undefined : fs.openSync(stream, 'r');
     try {
       this.appendThrough(streamFd, block);
@@ -97,13 +103,7 @@ export class IndexFile {
       );
     }
     parts.push(...encodeBlockParts(block, streamFd === undefined ? 0 : tailHash(streamFd, block.end)));
-    // Written as they are, not joined: a first block can be tens of MB (see encodeBlockParts).
-    const fd = this.open();
-    for (const bytes of parts) {
-      fs.writeSync(fd, bytes, 0, bytes.length, this.position);
-      this.position += bytes.length;
-    }
-    this.headerWritten = true;
+    this.write(parts);
   }
 
   /** The index moves with its stream (rotation renames the active file to a segment). */
@@ -119,6 +119,26 @@ export class IndexFile {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     writtenHere.delete(this.path);
+  }
+
+  /**
+   * Writes `parts` at the end, in one call (a flush's block is a head and its records), not joined:
+   * a first block can be tens of MB (see encodeBlockParts).
+   */
+  private write(parts: readonly Buffer[]): void {
+    const fd = this.open();
+    const total = parts.reduce((sum, bytes) => sum + bytes.length, 0);
+    let written = fs.writevSync(fd, parts, this.position);
+    // A short write (rare on a regular file) is finished part by part.
+    let partAt = this.position;
+    for (const bytes of parts) {
+      for (let at = Math.min(written, bytes.length); at < bytes.length;)
+        at += fs.writeSync(fd, bytes, at, bytes.length - at, partAt + at);
+      written = Math.max(0, written - bytes.length);
+      partAt += bytes.length;
+    }
+    this.position += total;
+    this.headerWritten = true;
   }
 
   private open(): number {

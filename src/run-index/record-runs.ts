@@ -123,15 +123,17 @@ class RunTable {
 
 /** Moves record i to place[i] for every i, in place, following each cycle of the permutation. */
 function permute(records: Float64Array, place: Int32Array): void {
-  const held = new Float64Array(RECORD_COLUMNS);
   for (let i = 0; i < place.length; i++) {
     while (place[i] !== i) {
       const j = place[i] as number;
       const oi = i * RECORD_COLUMNS;
       const oj = j * RECORD_COLUMNS;
-      held.set(records.subarray(oj, oj + RECORD_COLUMNS));
-      records.copyWithin(oj, oi, oi + RECORD_COLUMNS);
-      records.set(held, oi);
+      // Swapped number by number: subarrays to copy through were three objects per move.
+      for (let c = 0; c < RECORD_COLUMNS; c++) {
+        const held = records[oj + c] as number;
+        records[oj + c] = records[oi + c] as number;
+        records[oi + c] = held;
+      }
       place[i] = place[j] as number;
       place[j] = j;
     }

@@ -7,18 +7,38 @@
 import type { Row } from '../pipeline/row.js';
 import { IndexBuilder, type IndexBlock } from './index-builder.js';
 import { IndexFile } from './index-file.js';
+import { RowTable } from './row-table.js';
 import { besidePath } from './index-path.js';
+import { StreamTail } from './stream-tail.js';
+
+/**
+ * Series ids of one phase's names. A training loop logs the same names in the same order every
+ * step, so the last row's names and ids, by position, answer most rows by comparing strings (the
+ * very same string, usually) instead of hashing each name; they hold as many entries as the
+ * widest row.
+ */
+class PhaseIds {
+  readonly byName = new Map<string, number>();
+  readonly lastNames: string[] = [];
+  readonly lastIds: number[] = [];
+
+  clear(): void {
+    this.byName.clear();
+    this.lastNames.length = 0;
+    this.lastIds.length = 0;
+  }
+}
 
 export class SinkIndex {
   private builder = new IndexBuilder();
   private file: IndexFile;
   private finished = false;
-  private pending: { file: IndexFile; block: IndexBlock }[] = [];
-  private readonly byPhase = {
-    train: new Map<string, number>(),
-    eval: new Map<string, number>(),
-    system: new Map<string, number>(),
-  };
+  private pending: { file: IndexFile; block: IndexBlock; tail: number | undefined }[] = [];
+  /** The stream's last bytes; the new file after a rotation starts at offset 0, which resets it. */
+  private readonly tail = new StreamTail();
+  /** Rows of the same names, taken by the builder a table at a time. */
+  private readonly table = new RowTable();
+  private readonly byPhase = { train: new PhaseIds(), eval: new PhaseIds(), system: new PhaseIds() };
 
   constructor(
     private stream: string,
@@ -28,49 +48,106 @@ export class SinkIndex {
   }
 
   /**
-   * Takes the rows of one appended chunk: `rows[i]` was encoded as `chunk[ends[i-1], ends[i])`,
-   * `bytes` is the chunk's UTF-8 length and `offset` the stream byte where it starts.
+   * Takes the rows of one appended chunk, encoded one line per scalar (one per system row) in
+   * order: line i ends at `lineEnds[i]` of `chunk` (LineEncoder's ends), `bytes` is the chunk as
+   * UTF-8 and `offset` the stream byte where it starts. Consecutive rows of the same names go to
+   * the builder as a table (RowTable); the others a value at a time.
    */
   addRows(
     rows: readonly Row[],
-    ends: readonly number[],
     count: number,
+    lineEnds: readonly number[],
     chunk: string,
-    bytes: number,
+    bytes: Uint8Array,
     offset: number,
   ): void {
-    // ASCII (the usual case): characters are bytes, and line starts come from indexOf alone.
-    const ascii = bytes === chunk.length;
-    let at = 0;
-    let byteAt = offset;
+    this.tail.appended(bytes, offset);
+    // ASCII (the usual case): characters are bytes, and a line starts where the one before ends.
+    const ascii = bytes.byteLength === chunk.length;
+    const builder = this.builder;
+    const table = this.table;
+    let line = 0;
+    let lineStart = 0;
+    let byteStart = offset;
+    // Rows of one phase come in runs: its ids are looked up when the phase changes.
+    let phase: Row['phase'] | undefined;
+    let ids = this.byPhase.train;
+    let tablePhase: Row['phase'] | undefined;
     for (let r = 0; r < count; r++) {
       const row = rows[r] as Row;
-      const ids = this.byPhase[row.phase];
+      if (row.phase !== phase) {
+        phase = row.phase;
+        ids = this.byPhase[phase];
+      }
       const step = typeof row.step === 'bigint' ? Number(row.step) : row.step;
       // The stream holds the time rounded to microseconds (encodeTs); so does the index.
       const ts = Math.round(row.ts * 1e6) / 1e6;
       const { names, values } = row;
-      const system = row.phase === 'system';
-      for (let i = 0; i < names.length; i++) {
-        const lineStart = ascii ? offset + at : byteAt;
-        this.builder.add(
-          this.id(ids, row.phase, names[i] as string),
-          step,
-          ts,
-          values[i] as number,
-          lineStart,
-        );
-        if (system) continue;
-        const next = chunk.indexOf('\n', at) + 1;
-        if (!ascii) byteAt += Buffer.byteLength(chunk.slice(at, next));
-        at = next;
+      const k = names.length;
+      // Series ids: the last row's of this phase where the names are the same (a table's next row).
+      let same = true;
+      for (let i = 0; i < k; i++) {
+        const name = names[i] as string;
+        if (ids.lastNames[i] === name) continue;
+        same = false;
+        ids.lastNames[i] = name;
+        ids.lastIds[i] = this.id(ids, phase, name);
       }
-      if (system) {
-        const next = ends[r] as number;
-        if (!ascii) byteAt += Buffer.byteLength(chunk.slice(at, next));
-        at = next;
+      if (phase === 'system') {
+        // The rows before go in first, so records come out in row order. One line holds every
+        // value of a system row.
+        this.takeTable();
+        for (let i = 0; i < k; i++)
+          builder.add(
+            ids.lastIds[i] as number,
+            step,
+            ts,
+            values[i] as number,
+            ascii ? offset + lineStart : byteStart,
+          );
+        const end = lineEnds[line++] as number;
+        if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
+        lineStart = end;
+        continue;
+      }
+      if (!(same && phase === tablePhase && table.takes(k))) {
+        this.takeTable();
+        tablePhase = table.start(ids.lastIds, k) ? phase : undefined;
+      }
+      if (tablePhase === undefined) {
+        // A row that names a series twice: its values in order, one at a time.
+        for (let i = 0; i < k; i++) {
+          builder.add(
+            ids.lastIds[i] as number,
+            step,
+            ts,
+            values[i] as number,
+            ascii ? offset + lineStart : byteStart,
+          );
+          const end = lineEnds[line++] as number;
+          if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
+          lineStart = end;
+        }
+        continue;
+      }
+      const at = table.rows++;
+      table.steps[at] = step;
+      table.ts[at] = ts;
+      for (let i = 0, cell = at * k; i < k; i++, cell++) {
+        table.values[cell] = values[i] as number;
+        table.offsets[cell] = ascii ? offset + lineStart : byteStart;
+        const end = lineEnds[line++] as number;
+        if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
+        lineStart = end;
       }
     }
+    this.takeTable();
+  }
+
+  /** Hands the table's rows to the builder; later rows of the same names go on into it. */
+  private takeTable(): void {
+    this.builder.addTable(this.table);
+    this.table.rows = 0;
   }
 
   /** Bytes of bucket records held in memory until the next cut. */
@@ -85,14 +162,14 @@ export class SinkIndex {
     this.finished = final;
     const block = this.builder.cut(end, final);
     if (block.records.length === 0 && block.defs.length === 0 && !block.final) return;
-    this.pending.push({ file: this.file, block });
+    this.pending.push({ file: this.file, block, tail: this.tail.hashAt(end) });
   }
 
   /** Appends the blocks cut so far; call only after the stream bytes they cover were written. */
   writePending(stream = this.stream): void {
     const pending = this.pending;
     this.pending = [];
-    for (const { file, block } of pending) file.append(stream, block);
+    for (const { file, block, tail } of pending) file.append(stream, block, tail);
   }
 
   /**
@@ -106,18 +183,18 @@ export class SinkIndex {
     this.file.rename(besidePath(segment));
     this.file = new IndexFile(besidePath(this.stream), 0, process.pid);
     this.builder = new IndexBuilder();
-    for (const map of Object.values(this.byPhase)) map.clear();
+    for (const ids of Object.values(this.byPhase)) ids.clear();
   }
 
   close(): void {
     this.file.close();
   }
 
-  private id(ids: Map<string, number>, phase: string, name: string): number {
-    let id = ids.get(name);
+  private id(ids: PhaseIds, phase: string, name: string): number {
+    let id = ids.byName.get(name);
     if (id === undefined) {
       id = this.builder.seriesId(this.runId, phase, name);
-      ids.set(name, id);
+      ids.byName.set(name, id);
     }
     return id;
   }

@@ -82,3 +82,18 @@ describe('the records a cut hands over', () => {
     expect(small.records.buffer.byteLength).toBe(small.records.byteLength);
   });
 });
+
+describe('where a level-0 bucket ends', () => {
+  it('keeps rows logged again at the same step in one bucket, and starts a new one only when a step goes back', () => {
+    const builder = new IndexBuilder();
+    const id = builder.seriesId('r', 'train', 'loss');
+    // 10 rows at step 5, then 10 at step 3 (a restarted run), then 10 at step 4.
+    const steps = [...Array(10).fill(5), ...Array(10).fill(3), ...Array(10).fill(4)] as number[];
+    steps.forEach((step, i) => builder.add(id, step, i, i, i * 100));
+    const { records } = builder.cut(3000, true);
+    const counts: number[] = [];
+    for (let o = 0; o < records.length; o += RECORD_COLUMNS)
+      if (records[o + LEVEL] === 0) counts.push(records[o + COUNT] as number);
+    expect(counts).toEqual([10, 20]);
+  });
+});

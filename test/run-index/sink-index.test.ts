@@ -86,6 +86,74 @@ describe('the NDJSON sink keeps an index as it writes', () => {
     await expectSameAsFullScan(index, file);
   });
 
+  it('indexes each name under its own series when rows change which names they log, and in what order', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const sink = exporter(file);
+    const orders = [
+      ['loss', 'lr', 'acc'],
+      ['lr', 'loss'],
+      ['acc'],
+      ['loss', 'acc', 'lr', 'grad_norm/ü'],
+      ['lr'],
+    ];
+    for (let s = 0; s < 3000; s += 100) {
+      const batch: Row[] = [];
+      for (let step = s; step < s + 100; step++) {
+        const names = orders[step % orders.length] as string[];
+        batch.push({
+          stream: 'train',
+          phase: 'train',
+          step,
+          ts: 1_700_000_000 + step,
+          names,
+          values: names.map((n) => n.length * step),
+        });
+        if (step % 7 === 0)
+          batch.push({
+            stream: 'train',
+            phase: 'eval',
+            step,
+            ts: 1_700_000_000 + step,
+            names: ['lr', 'loss'],
+            values: [-step, step],
+          });
+      }
+      sink.write(batch);
+      if (s % 1000 === 0) await sink.flush();
+    }
+    await sink.close();
+    const index = await loadStreamIndex(file, { env });
+    expect({ reused: index.reused, scanned: index.scanned }).toEqual({ reused: true, scanned: 0 });
+    expect(index.defs.map((d) => `${d.phase}/${d.name}`).sort()).toEqual([
+      'eval/loss',
+      'eval/lr',
+      'train/acc',
+      'train/grad_norm/ü',
+      'train/loss',
+      'train/lr',
+    ]);
+    await expectSameAsFullScan(index, file);
+  });
+
+  it('writes each later block without reading the stream back: its tail hash comes from the bytes it appended', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    const sink = exporter(file);
+    sink.write(rows(0, 100));
+    await sink.flush();
+    const opens = vi.spyOn(fs, 'openSync');
+    for (let s = 100; s < 1000; s += 100) {
+      sink.write(rows(s, s + 100));
+      await sink.flush();
+    }
+    const streamOpens = opens.mock.calls.filter(([opened]) => opened === file).length;
+    opens.mockRestore();
+    await sink.close();
+    expect(streamOpens).toBe(0);
+    const index = await loadStreamIndex(file, { env });
+    expect({ reused: index.reused, scanned: index.scanned }).toEqual({ reused: true, scanned: 0 });
+    await expectSameAsFullScan(index, file);
+  });
+
   it('lets a reader see a live stream from its flushed blocks, re-reading only the open buckets', async () => {
     const file = path.join(dir, 'metrics.ndjson');
     const sink = exporter(file);

@@ -13,7 +13,7 @@ import { AppendFile } from '../file/append-file.js';
 import { claimFile, type FileClaim } from '../file/file-claim.js';
 import { RotationPolicy } from '../file/rotation-policy.js';
 import { RotationRunner } from '../file/rotation-runner.js';
-import { LineEncoder } from '../../ndjson/line/encode-line.js';
+import { LineEncoder, type LineEnds } from '../../ndjson/line/encode-line.js';
 import { gzipSegment, pruneSegments } from './segment-maintenance.js';
 import { listSegments, segmentPath } from '../../ndjson/segments.js';
 
@@ -74,9 +74,9 @@ export class NdjsonExporter implements RowSink {
   private readonly maintenance = new Set<Promise<unknown>>();
   private index: SinkIndex | undefined;
   private readonly maxHeldIndexBytes: number;
-  /** Rows of the chunk being written and where each ends in it (reused between writes). */
+  /** Rows of the chunk being written and where each of their lines ends in it (reused between writes). */
   private readonly indexRows: Row[] = [];
-  private readonly indexEnds: number[] = [];
+  private readonly indexLines: LineEnds = { at: [], count: 0 };
 
   constructor(options: NdjsonExporterOptions) {
     this.name = options.sinkName ?? 'ndjson';
@@ -129,6 +129,7 @@ export class NdjsonExporter implements RowSink {
     let chunk = '';
     const index = this.index;
     let indexed = 0;
+    this.indexLines.count = 0;
     let lines = 0;
     // A stuck sink at its cap drops the chunk whole: encoding stops once it cannot fit.
     const room = this.file.roomNow();
@@ -139,10 +140,10 @@ export class NdjsonExporter implements RowSink {
       if (linesPerRow !== undefined) linesPerRow[lines] = row.phase === 'system' ? 1 : row.names.length;
       lines++;
       if (chunk.length > room) continue;
-      chunk += this.encoder.encodeRow(row);
-      if (index !== undefined) {
-        this.indexRows[indexed] = row;
-        this.indexEnds[indexed++] = chunk.length;
+      if (index === undefined) chunk += this.encoder.encodeRow(row);
+      else {
+        chunk += this.encoder.encodeRow(row, this.indexLines, chunk.length);
+        this.indexRows[indexed++] = row;
       }
     }
     this.linesWritten += lines;
@@ -155,7 +156,7 @@ export class NdjsonExporter implements RowSink {
       else {
         // Encoded here rather than in append(): the index needs the byte length, and it is one pass.
         const bytes = Buffer.from(chunk, 'utf8');
-        index.addRows(this.indexRows, this.indexEnds, indexed, chunk, bytes.length, this.file.size);
+        index.addRows(this.indexRows, indexed, this.indexLines.at, chunk, bytes, this.file.size);
         this.file.append(bytes, lines);
         this.indexRows.length = 0;
         if (index.heldBytes > this.maxHeldIndexBytes && !this.file.isStuck) this.flushSync();

@@ -31,6 +31,18 @@ export interface LineEncoderOptions {
   extraTags?: Record<string, string | number>;
 }
 
+/**
+ * Where the lines of encoded rows end, for a caller that indexes them (the NDJSON sink's run
+ * index): the encoder knows each line's length as it builds it, where finding it again means
+ * scanning the text for newlines.
+ */
+export interface LineEnds {
+  /** `at[i]`: where line i ends (after its newline), in UTF-16 units of the caller's chunk. */
+  readonly at: number[];
+  /** Lines recorded. */
+  count: number;
+}
+
 export class LineEncoder {
   private readonly afterTs: string;
   private readonly nameCache = new Map<string, string>();
@@ -46,8 +58,11 @@ export class LineEncoder {
       .join('');
   }
 
-  /** Encodes a row: one line per scalar, or one snapshot line for a system sample. */
-  encodeRow(row: StepRow): string {
+  /**
+   * Encodes a row: one line per scalar, or one snapshot line for a system sample. With `ends`, the
+   * end of each line is recorded there, counted from `base` (where the row starts in the chunk).
+   */
+  encodeRow(row: StepRow, ends?: LineEnds, base = 0): string {
     const head = `${LINE_HEAD}${encodeTs(row.ts)}${this.afterTs}${encodeStep(row.step)}`;
     const tail = this.tags(row.phase);
     if (row.phase === 'system') {
@@ -55,11 +70,14 @@ export class LineEncoder {
       for (let i = 0; i < row.names.length; i++) {
         values += `${i === 0 ? '' : ','}${this.jsonName(row.names[i] as string)}:${encodeValue(row.values[i] as number)}`;
       }
-      return `${head},"name":"system","values":{${values}}${tail}`;
+      const line = `${head},"name":"system","values":{${values}}${tail}`;
+      if (ends !== undefined) ends.at[ends.count++] = base + line.length;
+      return line;
     }
     let out = '';
     for (let i = 0; i < row.names.length; i++) {
       out += head + this.namePart(row.names[i] as string) + encodeValue(row.values[i] as number) + tail;
+      if (ends !== undefined) ends.at[ends.count++] = base + out.length;
     }
     return out;
   }

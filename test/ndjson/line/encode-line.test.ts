@@ -59,4 +59,27 @@ describe('NDJSON line encoding', () => {
       '{"v":1,"ts":5,"run_id":"r1","step":1,"name":"loss","value":0.5,"tags":{"phase":"train"}}\n',
     );
   });
+
+  it('records where each line it writes ends, counted from where the row starts in the chunk', () => {
+    const encoder = new LineEncoder({ runId: 'r1' });
+    const ends = { at: [] as number[], count: 0 };
+    let chunk = encoder.encodeRow(
+      { phase: 'train', step: 1, ts: 5, names: ['loss', 'lr/ü'], values: [0.5, NaN] },
+      ends,
+      0,
+    );
+    chunk += encoder.encodeRow(
+      { phase: 'system', step: 1, ts: 5, names: ['cpu_percent', 'mem'], values: [1, 2] },
+      ends,
+      chunk.length,
+    );
+    chunk += encoder.encodeRow(
+      { phase: 'eval', step: 2, ts: 6, names: ['acc'], values: [-0] },
+      ends,
+      chunk.length,
+    );
+    const newlines = [...chunk.matchAll(/\n/g)].map((m) => (m.index as number) + 1);
+    expect(newlines).toHaveLength(4);
+    expect({ count: ends.count, at: ends.at }).toEqual({ count: 4, at: newlines });
+  });
 });
