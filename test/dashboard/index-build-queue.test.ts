@@ -1,7 +1,8 @@
 /**
- * The dashboard builds the run indexes of streams first read without one one at a time
- * (src/dashboard/index-build-queue.ts): real streams, real index builds in worker threads. Workers
- * run the compiled builder (dist/, built by the test global setup), as in parallel-backlog.test.ts.
+ * The dashboard builds the run indexes of streams first read without one one at a time, and none
+ * while its first round reads its runs (src/dashboard/index-build-queue.ts): real streams, real
+ * index builds and first reads in worker threads. Workers run the compiled code (dist/, built by
+ * the test global setup), as in parallel-backlog.test.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,11 +10,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type * as Queue from '../../src/dashboard/index-build-queue.js';
+import type * as Live from '../../src/dashboard/live-runs.js';
 import { besidePath } from '../../src/run-index/index-path.js';
 import { decodeIndex } from '../../src/run-index/index-codec.js';
 import { scalarLine } from '../helpers/dashboard-runs.js';
 
 const DIST = fileURLToPath(new URL('../../dist/src/dashboard/index-build-queue.js', import.meta.url));
+const LIVE_DIST = fileURLToPath(new URL('../../dist/src/dashboard/live-runs.js', import.meta.url));
 
 let dir: string;
 beforeEach(() => {
@@ -43,7 +46,7 @@ describe('the index build queue', () => {
     const queue = new IndexBuildQueue();
     const errors: string[] = [];
     for (const stream of streams) queue.add([stream], (message) => errors.push(message));
-    expect(queue.counters()).toEqual({ queued: streams.length - 1, running: 1, done: 0 });
+    expect(queue.counters()).toEqual({ queued: streams.length - 1, running: 1, done: 0, held: false });
     let mostRunning = 0;
     const deadline = Date.now() + 60_000;
     while (queue.counters().done < streams.length && Date.now() < deadline) {
@@ -57,7 +60,71 @@ describe('the index build queue', () => {
     }
     expect(errors).toEqual([]);
     expect(mostRunning).toBe(INDEX_BUILDS_AT_ONCE);
-    expect(queue.counters()).toEqual({ queued: 0, running: 0, done: streams.length });
+    expect(queue.counters()).toEqual({ queued: 0, running: 0, done: streams.length, held: false });
     for (const stream of streams) expect(whole(stream), stream).toBe(true);
+  });
+
+  it('starts no build while held, then builds every queued stream in the order asked once released', async () => {
+    const { IndexBuildQueue } = (await import(pathToFileURL(DIST).href)) as typeof Queue;
+    const streams = [0, 1].map((i) => path.join(dir, `metrics-${i}.ndjson`));
+    for (const stream of streams) writeStream(stream, 5_000);
+    const queue = new IndexBuildQueue();
+    const errors: string[] = [];
+    queue.hold();
+    for (const stream of streams) queue.add([stream], (message) => errors.push(message));
+    expect(queue.counters()).toEqual({ queued: 2, running: 0, done: 0, held: true });
+    // Long enough for a build that was started to have written its index (about 0.2 s each).
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(queue.counters()).toEqual({ queued: 2, running: 0, done: 0, held: true });
+    for (const stream of streams) expect(fs.existsSync(besidePath(stream)), stream).toBe(false);
+    queue.release();
+    expect(queue.counters()).toEqual({ queued: 1, running: 1, done: 0, held: false });
+    const deadline = Date.now() + 60_000;
+    while (queue.counters().done < streams.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(errors).toEqual([]);
+    for (const stream of streams) expect(whole(stream), stream).toBe(true);
+  });
+
+  it("runs no index build while the dashboard's first round reads its runs in worker threads", async () => {
+    const { LiveRuns } = (await import(pathToFileURL(LIVE_DIST).href)) as typeof Live;
+    const streams = [0, 1, 2].map((i) => path.join(dir, `run-${i}`, '.codex', 'metrics.ndjson'));
+    for (const stream of streams) {
+      fs.mkdirSync(path.dirname(stream), { recursive: true });
+      writeStream(stream, 20_000);
+    }
+    // Every stream is read by worker threads (parallelMinBytes 1), none from or into an index in
+    // the dashboard's thread (indexCatchUpBytes 0): each is then queued for its index build.
+    const live = new LiveRuns({
+      inputs: [dir],
+      backlog: { jobs: 2, parallelMinBytes: 1, indexCatchUpBytes: 0 },
+      pollMs: 60_000,
+    });
+    try {
+      let reading = true;
+      let mostRunning = 0;
+      let heldSeen = false;
+      const sampler = setInterval(() => {
+        if (!reading) return;
+        const { running, held } = live.indexBuilds.counters();
+        mostRunning = Math.max(mostRunning, running);
+        heldSeen ||= held;
+      }, 1);
+      await live.start().finally(() => {
+        reading = false;
+        clearInterval(sampler);
+      });
+      expect(mostRunning).toBe(0);
+      expect(heldSeen).toBe(true);
+      const afterRead = live.indexBuilds.counters();
+      expect(afterRead.held).toBe(false);
+      expect(afterRead.queued + afterRead.running).toBe(streams.length);
+      const deadline = Date.now() + 60_000;
+      while (live.indexBuilds.counters().done < streams.length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      for (const stream of streams) expect(whole(stream), stream).toBe(true);
+    } finally {
+      live.stop();
+    }
   });
 });
