@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type * as Queue from '../../src/dashboard/index-build-queue.js';
 import type * as Live from '../../src/dashboard/live-runs.js';
+import { BUILDS_PER_WORKER } from '../../src/run-index/index-build-worker.js';
 import { besidePath } from '../../src/run-index/index-path.js';
 import { decodeIndex } from '../../src/run-index/index-codec.js';
 import { scalarLine } from '../helpers/dashboard-runs.js';
@@ -46,7 +47,13 @@ describe('the index build queue', () => {
     const queue = new IndexBuildQueue();
     const errors: string[] = [];
     for (const stream of streams) queue.add([stream], (message) => errors.push(message));
-    expect(queue.counters()).toEqual({ queued: streams.length - 1, running: 1, done: 0, held: false });
+    expect(queue.counters()).toEqual({
+      queued: streams.length - 1,
+      running: 1,
+      done: 0,
+      held: false,
+      workersStarted: 1,
+    });
     let mostRunning = 0;
     const deadline = Date.now() + 60_000;
     while (queue.counters().done < streams.length && Date.now() < deadline) {
@@ -60,7 +67,14 @@ describe('the index build queue', () => {
     }
     expect(errors).toEqual([]);
     expect(mostRunning).toBe(INDEX_BUILDS_AT_ONCE);
-    expect(queue.counters()).toEqual({ queued: 0, running: 0, done: streams.length, held: false });
+    expect(queue.counters()).toEqual({
+      queued: 0,
+      running: 0,
+      done: streams.length,
+      held: false,
+      // The builds asked together run one after the other in a worker, BUILDS_PER_WORKER each.
+      workersStarted: Math.ceil(streams.length / BUILDS_PER_WORKER),
+    });
     for (const stream of streams) expect(whole(stream), stream).toBe(true);
   });
 
@@ -72,13 +86,13 @@ describe('the index build queue', () => {
     const errors: string[] = [];
     queue.hold();
     for (const stream of streams) queue.add([stream], (message) => errors.push(message));
-    expect(queue.counters()).toEqual({ queued: 2, running: 0, done: 0, held: true });
+    expect(queue.counters()).toEqual({ queued: 2, running: 0, done: 0, held: true, workersStarted: 0 });
     // Long enough for a build that was started to have written its index (about 0.2 s each).
     await new Promise((r) => setTimeout(r, 1000));
-    expect(queue.counters()).toEqual({ queued: 2, running: 0, done: 0, held: true });
+    expect(queue.counters()).toEqual({ queued: 2, running: 0, done: 0, held: true, workersStarted: 0 });
     for (const stream of streams) expect(fs.existsSync(besidePath(stream)), stream).toBe(false);
     queue.release();
-    expect(queue.counters()).toEqual({ queued: 1, running: 1, done: 0, held: false });
+    expect(queue.counters()).toEqual({ queued: 1, running: 1, done: 0, held: false, workersStarted: 1 });
     const deadline = Date.now() + 60_000;
     while (queue.counters().done < streams.length && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
@@ -126,5 +140,54 @@ describe('the index build queue', () => {
     } finally {
       live.stop();
     }
+  });
+
+  it('ends its worker thread once the queue is empty, and starts another for a stream asked later', async () => {
+    const { IndexBuildQueue } = (await import(pathToFileURL(DIST).href)) as typeof Queue;
+    const threads = (): number =>
+      Number(/Threads:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1]);
+    const streams = [0, 1].map((i) => path.join(dir, `metrics-${i}.ndjson`));
+    for (const stream of streams) writeStream(stream, 5_000);
+    const queue = new IndexBuildQueue();
+    const errors: string[] = [];
+    const before = threads();
+    const buildAll = async (asked: string[]): Promise<void> => {
+      const done = queue.counters().done + asked.length;
+      for (const stream of asked) queue.add([stream], (message) => errors.push(message));
+      const deadline = Date.now() + 60_000;
+      while (queue.counters().done < done && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+    };
+    await buildAll([streams[0] as string]);
+    // The worker thread is gone (its exit is asynchronous).
+    const deadline = Date.now() + 10_000;
+    while (threads() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(threads()).toBe(before);
+    await buildAll([streams[1] as string]);
+    expect(errors).toEqual([]);
+    expect(queue.counters().workersStarted).toBe(2);
+    for (const stream of streams) expect(whole(stream), stream).toBe(true);
+  });
+
+  it('ends a worker after BUILDS_PER_WORKER builds and goes on in a new one', async () => {
+    const { IndexBuildQueue } = (await import(pathToFileURL(DIST).href)) as typeof Queue;
+    const streams = Array.from({ length: BUILDS_PER_WORKER + 1 }, (_, i) =>
+      path.join(dir, `metrics-${i}.ndjson`),
+    );
+    for (const stream of streams) writeStream(stream, 2_000);
+    const queue = new IndexBuildQueue();
+    const errors: string[] = [];
+    const started: number[] = [];
+    for (const stream of streams) queue.add([stream], (message) => errors.push(message));
+    const deadline = Date.now() + 60_000;
+    while (queue.counters().done < streams.length && Date.now() < deadline) {
+      started[queue.counters().done] = queue.counters().workersStarted;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(errors).toEqual([]);
+    // The first BUILDS_PER_WORKER builds in the first worker, the one after in a second.
+    expect(started.slice(0, BUILDS_PER_WORKER)).toEqual(new Array(BUILDS_PER_WORKER).fill(1));
+    expect(queue.counters().workersStarted).toBe(2);
+    for (const stream of streams) expect(whole(stream), stream).toBe(true);
   });
 });
