@@ -1,9 +1,9 @@
 /**
  * One worker thread that builds run indexes, one stream file after another, kept while there are
- * more to build (up to BUILDS_PER_WORKER). A worker started for each stream loaded and compiled the builder again every
- * time, which was most of a build of a 27 MB stream: 20 such builds took 363 to 475 ms each with a
- * worker per build, 121 to 238 ms each in one worker (bench/RESULTS.md). The worker does not keep
- * the process alive: a dashboard told to stop exits at once (build-in-background.ts).
+ * more to build (up to BUILDS_PER_WORKER). A worker started for each stream loaded and compiled the
+ * builder again every time, which was most of a build of a 27 MB stream: 20 such builds took 363
+ * to 475 ms each with a worker per build, 121 to 238 ms each in one worker (bench/RESULTS.md). The
+ * worker does not keep the process alive: a dashboard told to stop exits at once.
  */
 import { Worker } from 'node:worker_threads';
 import { workersAvailable } from '../ndjson/worker-pool.js';
