@@ -49,7 +49,14 @@ export class IndexBuildWorker {
   build(path: string): Promise<void> {
     if (this.pending !== undefined)
       return Promise.reject(new Error('an index build is already running in this worker: wait for it'));
-    const worker = (this.worker ??= this.start());
+    let worker: Worker;
+    try {
+      worker = this.worker ??= this.start();
+    } catch (error) {
+      // A worker that cannot start (node started with a V8 flag a worker refuses) fails this
+      // build as a build that ran would: the caller reports it.
+      return Promise.reject(error as Error);
+    }
     return new Promise<void>((resolve, reject) => {
       this.pending = { worker, resolve, reject };
       worker.postMessage({ index: this.tasks++, path });
