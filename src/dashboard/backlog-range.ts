@@ -10,7 +10,7 @@ import {
   type PhaseId,
 } from '../ndjson/line/metric-visitor.js';
 import { NameTable } from '../ndjson/line/name-table.js';
-import { readMetricRecords } from '../ndjson/read-metric-records.js';
+import { readMetricRecords, WORKER_CHUNK_BYTES } from '../ndjson/read-metric-records.js';
 import { BucketSeries, type BucketSeriesState } from './bucket-series.js';
 import type { Phase } from '../step.js';
 
@@ -87,6 +87,7 @@ export async function readBacklogRange(range: BacklogRange): Promise<RangePart> 
     start: range.start,
     end: range.end,
     gzip: range.gzip,
+    chunkBytes: WORKER_CHUNK_BYTES,
   });
   const series: SeriesPart[] = [];
   visitor.series.forEach((byPhase, run) =>

@@ -13,6 +13,13 @@ import { maxLineBytesFromEnv } from './line/max-line.js';
 
 /** Big enough that syscalls and per-chunk work vanish against the parsing; small enough to stay in cache-friendly, bounded memory. */
 export const DEFAULT_CHUNK_BYTES = 4 << 20;
+/**
+ * The chunk of a worker thread's read (a first read's byte range, a background index build): each
+ * task takes a new buffer, and the dead ones of earlier tasks stay in the worker until its heap is
+ * collected. One index worker building 20 streams of 27 MB peaked 57 to 63 MB over the process's
+ * start with 1 MiB chunks, 90 to 91 MB with 4 MiB, at the same speed (bench/RESULTS.md).
+ */
+export const WORKER_CHUNK_BYTES = 1 << 20;
 
 export interface ReadOptions {
   /** First byte to read (a line start); default 0. Plain files only. */

@@ -6,26 +6,35 @@
  */
 import fs from 'node:fs';
 import { errnoCode, errorText } from '../errors.js';
-import { runPool, workersAvailable } from '../ndjson/worker-pool.js';
+import { IndexBuildWorker } from './index-build-worker.js';
 
-const WORKER_URL = new URL('./index-worker.js', import.meta.url);
-
-export function buildInBackground(
+/**
+ * Builds the indexes of `files` in `worker` (kept for the caller's next builds), or in a worker of
+ * their own that ends with them.
+ */
+export async function buildInBackground(
   files: readonly string[],
   onError: (message: string) => void,
+  worker?: IndexBuildWorker,
 ): Promise<void> {
   // Only regular files: a FIFO has no index (its bytes are read once), and a worker blocked in
   // opening one, or in any other system call, cannot be ended, so it would hold the exit.
   const regular = files.filter((file) => isRegularFile(file, onError));
-  if (regular.length === 0 || !workersAvailable(WORKER_URL)) return Promise.resolve();
-  const tasks = regular.map((path, index) => ({ index, path }));
-  // In the background: a dashboard told to stop exits at once, leaving at worst a torn last
-  // block, which the next reader ignores and rebuilds (docs/run-index.md).
-  return runPool(WORKER_URL, tasks, 1, undefined, true).then(
-    () => undefined,
-    (error: unknown) =>
-      onError(`cannot index ${regular.join(', ')} (${errorText(error)}); it is read in full next time`),
-  );
+  if (regular.length === 0 || !IndexBuildWorker.available()) return;
+  const builder = worker ?? new IndexBuildWorker();
+  try {
+    // In the background: a dashboard told to stop exits at once, leaving at worst a torn last
+    // block, which the next reader ignores and rebuilds (docs/run-index.md).
+    for (const file of regular) {
+      await builder
+        .build(file)
+        .catch((error: unknown) =>
+          onError(`cannot index ${file} (${errorText(error)}); it is read in full next time`),
+        );
+    }
+  } finally {
+    if (worker === undefined) builder.close();
+  }
 }
 
 function isRegularFile(file: string, onError: (message: string) => void): boolean {

@@ -33,6 +33,8 @@ export interface LoadOptions {
   maxScanBytes?: number;
   /** Answer the open buckets (default true): a build that only writes the index leaves them out. */
   openBuckets?: boolean;
+  /** Bytes the stream is read in at a time (default DEFAULT_CHUNK_BYTES of read-metric-records.ts). */
+  chunkBytes?: number;
 }
 
 export interface LoadedIndex {
@@ -210,6 +212,7 @@ export async function loadStreamIndexWithin(
           fd,
           start: resume,
           end: wholeEnd,
+          chunkBytes: options.chunkBytes,
           onProcessor: (processor) => (visitor.processor = processor),
         });
         scanned = stats.bytes;
@@ -218,6 +221,7 @@ export async function loadStreamIndexWithin(
     } else if (found === undefined) {
       if (fs.statSync(stream).size > (options.maxScanBytes ?? Infinity)) return undefined;
       const stats = await readMetricRecords(stream, visitor, visitor.tables, {
+        chunkBytes: options.chunkBytes,
         onProcessor: (processor) => (visitor.processor = processor),
       });
       scanned = stats.bytes;

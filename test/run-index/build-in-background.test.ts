@@ -60,4 +60,20 @@ describe('an index built in the background', () => {
     expect(exited).toBe(true);
     expect(err).toBe('');
   });
+
+  it('reports a build whose worker cannot start (node started with a flag a worker refuses)', () => {
+    const stream = path.join(dir, 'metrics.ndjson');
+    fs.writeFileSync(stream, '{"step":1,"name":"loss","value":1}\n');
+    const script = `
+      const { buildInBackground } = await import(${JSON.stringify(BUILD)});
+      await buildInBackground([${JSON.stringify(stream)}], (m) => console.error(m));`;
+    const child = spawnSync(
+      process.execPath,
+      ['--max-semi-space-size=1', '--input-type=module', '-e', script],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(child.status).toBe(0);
+    expect(child.stderr).toContain(`cannot index ${stream} (`);
+    expect(child.stderr).toContain('it is read in full next time');
+  });
 });
