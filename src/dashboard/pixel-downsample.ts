@@ -68,14 +68,25 @@ export class Column {
 export function stepExtent(series: readonly BucketSeries[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
+  // The four step columns of each bucket read in turn, no array of them a bucket: this runs over
+  // every bucket of a chart's series per answer (39,000 at 100 runs).
+  const [x0, xMin, xMax, xNf] = [B.X0, B.XMIN, B.XMAX, B.XNF];
   for (const s of series) {
-    for (let b = 0; b < s.length; b++) {
-      const o = b * COLUMNS;
-      for (const col of [B.X0, B.XMIN, B.XMAX, B.XNF]) {
-        const x = s.data[o + col] as number;
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-      }
+    const d = s.data;
+    for (let o = 0, end = s.length * COLUMNS; o < end; o += COLUMNS) {
+      // NaN (no non-finite value: XNF) compares false, and is left out as before.
+      const first = d[o + x0] as number;
+      const atMin = d[o + xMin] as number;
+      const atMax = d[o + xMax] as number;
+      const atNf = d[o + xNf] as number;
+      if (first < lo) lo = first;
+      if (first > hi) hi = first;
+      if (atMin < lo) lo = atMin;
+      if (atMin > hi) hi = atMin;
+      if (atMax < lo) lo = atMax;
+      if (atMax > hi) hi = atMax;
+      if (atNf < lo) lo = atNf;
+      if (atNf > hi) hi = atNf;
     }
   }
   for (const s of series) {

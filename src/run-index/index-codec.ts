@@ -15,7 +15,7 @@
  * CRC-32 of its records) · state buckets (bucket-record.ts, f64) · u32 children of each · zero
  * padding to 8 bytes. Then the records (bucket-record.ts, f64 LE), run after run.
  */
-import { crc32 } from '@node-rs/crc32';
+import { crc32 } from './crc32.js';
 import os from 'node:os';
 import { RECORD_BYTES, RECORD_COLUMNS } from './bucket-record.js';
 import { groupRuns, RUN_FIELDS } from './record-runs.js';

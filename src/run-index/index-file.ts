@@ -5,7 +5,7 @@
  * Writes are synchronous and small (a block per flush); a failure is reported once by the caller
  * and the index is given up: readers then build their own.
  */
-import { crc32 } from '@node-rs/crc32';
+import { crc32 } from './crc32.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';

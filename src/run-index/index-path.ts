@@ -49,9 +49,14 @@ export function writableFolder(dir: string): boolean {
   }
 }
 
-/** Existing index paths for a stream, beside first. */
-export function indexCandidates(stream: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  return [besidePath(stream), cachePath(stream, env)];
+/**
+ * Existing index paths for a stream, beside first. The cache path (a real path, walked a folder at
+ * a time, and a hash) is worked out only when the one beside does not do: a dashboard opening 100
+ * runs looked for each index in both places, 22 ms of its start.
+ */
+export function* indexCandidates(stream: string, env: NodeJS.ProcessEnv = process.env): Generator<string> {
+  yield besidePath(stream);
+  yield cachePath(stream, env);
 }
 
 /** Where a new index for the stream goes. */

@@ -7,7 +7,7 @@
  * million names; src/dashboard/catalog/). The checks are those of stream-index.ts `validBlocks`:
  * a torn block ends the list, a stale index (another inode, head or tail) gives undefined.
  */
-import { crc32 } from '@node-rs/crc32';
+import { crc32 } from './crc32.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { errnoCode } from '../errors.js';

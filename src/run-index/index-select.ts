@@ -10,7 +10,7 @@
  * index whole (stream-index.ts), which reads the rows after it and appends a block.
  */
 import fs from 'node:fs';
-import { crc32 } from '@node-rs/crc32';
+import { crc32 } from './crc32.js';
 import { errnoCode } from '../errors.js';
 import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import { wholeLinesEnd } from '../ndjson/split-points.js';

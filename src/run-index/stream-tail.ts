@@ -4,7 +4,7 @@
  * at every flush. It answers only for the end it has seen the bytes up to; anything else (bytes it
  * was not shown) is read from the stream as before.
  */
-import { crc32 } from '@node-rs/crc32';
+import { crc32 } from './crc32.js';
 import { TAIL_BYTES } from './index-codec.js';
 
 export class StreamTail {

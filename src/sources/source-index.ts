@@ -14,7 +14,7 @@
  * a temporary name and renamed over the old one, so a reader sees the old index or the new one; a
  * torn one (a crash in the middle of a copy, a full disk) fails its CRCs and is ignored.
  */
-import { crc32 } from '@node-rs/crc32';
+import { crc32 } from '../run-index/crc32.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, errorText } from '../errors.js';
