@@ -154,8 +154,25 @@ export async function openOnce(
     return { loadMs, rssMb: peakRssMb(server.pid as number) };
   } finally {
     await page.close();
-    server.kill('SIGTERM');
+    await stopProcess(server);
   }
+}
+
+/** Bounds how long a stopped process may take to exit before it is killed outright. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Stops a child and waits until it has exited: the next open starts on a machine where the last
+ * server is gone, not one still shutting down beside it (its teardown competed with the next
+ * open's start for the 2 CPUs).
+ */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 /**
@@ -268,6 +285,6 @@ export async function tensorboard(
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
-    child.kill('SIGTERM');
+    await stopProcess(child);
   }
 }

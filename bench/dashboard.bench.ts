@@ -26,6 +26,7 @@ import {
   peakRssMb,
   replayToTensorBoard,
   SCALARS,
+  stopProcess,
   tensorboard,
   TENSORBOARD_TIMEOUT_MS,
   waitForLine,
@@ -146,7 +147,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     rssMb = peakRssMb(server.pid as number);
   } finally {
     await browser.close();
-    server.kill('SIGTERM');
+    await stopProcess(server);
   }
   indexedOpens.push(loadMs);
   indexedOpens.sort((a, b) => a - b);
