@@ -158,6 +158,15 @@ export async function openOnce(
   }
 }
 
+/**
+ * Writes back what the bench just wrote (gigabytes of generated stream, an index, event files)
+ * before a timed open: the opens and TensorBoard's load are timed on a settled machine, not
+ * beside the kernel writing those pages to disk.
+ */
+export function settleWrites(): void {
+  spawnSync('sync', { stdio: 'ignore' });
+}
+
 /** Bounds how long a stopped process may take to exit before it is killed outright. */
 const STOP_TIMEOUT_MS = 10_000;
 

@@ -24,6 +24,7 @@ import {
   launchChromium,
   openOnce,
   replayToTensorBoard,
+  settleWrites,
   SCALARS,
   tensorboard,
   TENSORBOARD_TIMEOUT_MS,
@@ -96,6 +97,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   let indexAfterRenderMs = NaN;
   let wholeIndexes = 0;
   const indexedOpens: number[] = [];
+  settleWrites();
   let rssMb = 0;
   try {
     // The first open: each stream is read in full and indexed in the background; the bench waits
@@ -140,6 +142,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     const out = path.join(tmpDir, 'tb');
     for (const stream of streams) replayToTensorBoard(stream, out);
     say('TensorBoard event files written');
+    settleWrites();
     tb = await tensorboard(python, path.join(out, 'runs'), runs * SCALARS.length, steps - 1);
     say(`TensorBoard served every tag after ${tb.ms.toFixed(0)} ms`);
   }

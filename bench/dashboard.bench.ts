@@ -25,6 +25,7 @@ import {
   openOnce,
   peakRssMb,
   replayToTensorBoard,
+  settleWrites,
   SCALARS,
   stopProcess,
   tensorboard,
@@ -72,6 +73,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   const indexMb = indexed ? fs.statSync(index).size / 1e6 : NaN;
   // The indexed open, several times: on a shared machine one figure swings by ±40 %.
   const indexedOpens: number[] = [];
+  settleWrites();
   for (let i = 1; i < INDEXED_OPENS; i++)
     indexedOpens.push((await openOnce(browser, runDir, () => Promise.resolve())).loadMs);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -160,6 +162,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   if (python !== undefined && fs.existsSync(python)) {
     const out = path.join(tmpDir, 'tb');
     replayToTensorBoard(stream, out);
+    settleWrites();
     tb = await tensorboard(python, path.join(out, 'runs'), SCALARS.length, n - 1);
   }
   const notMeasured = 'TensorBoard: not measured (set CODEX_TENSORBOARD_PYTHON)';
