@@ -11,6 +11,7 @@ describe('bench commands', () => {
     ['every-point/run.js', /^usage: node dist\/bench\/every-point\/run\.js .*--steps=N/],
     ['first-open-rss.js', /^usage: node dist\/bench\/first-open-rss\.js generate DIR RUNS STEPS/],
     ['names-index-memory.js', /^usage: node dist\/bench\/names-index-memory\.js \[NAMES/],
+    ['open-ab.js', /^usage: node dist\/bench\/open-ab\.js DIR OPENS DIST_A/],
   ])('%s --help prints its usage and exits 0 at once', (script, usage) => {
     const result = spawnSync(process.execPath, [DIST + script, '--help'], {
       encoding: 'utf8',
