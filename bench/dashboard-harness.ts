@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { INDEX_MIN_BYTES } from '../src/dashboard/index-backlog.js';
 import { PARALLEL_MIN_BYTES } from '../src/dashboard/read-backlog.js';
 import { decodeIndex } from '../src/run-index/index-codec.js';
@@ -138,11 +138,13 @@ export function launchChromium(): Promise<Browser> {
 export async function openOnce(
   browser: Browser,
   input: string,
-  meanwhile: () => Promise<void>,
+  meanwhile: (page: Page, server: ChildProcess) => Promise<void>,
+  options: { cli?: string; beforeStart?: (page: Page) => Promise<void> } = {},
 ): Promise<{ loadMs: number; rssMb: number }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await options.beforeStart?.(page);
   const started = performance.now();
-  const server = spawn(process.execPath, [CLI, 'dashboard', input, '--port', '0'], {
+  const server = spawn(process.execPath, [options.cli ?? CLI, 'dashboard', input, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
@@ -150,7 +152,7 @@ export async function openOnce(
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 600_000 });
     const loadMs = performance.now() - started;
-    await meanwhile();
+    await meanwhile(page, server);
     return { loadMs, rssMb: peakRssMb(server.pid as number) };
   } finally {
     await page.close();

@@ -9,11 +9,10 @@
  *
  *   node dist/bench/open-ab.js DIR OPENS DIST_A [DIST_B ...]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launchChromium, stopProcess, waitForLine } from './dashboard-harness.js';
+import { launchChromium, openOnce } from './dashboard-harness.js';
 
 const USAGE = 'usage: node dist/bench/open-ab.js DIR OPENS DIST_A [DIST_B ...]';
 
@@ -68,26 +67,25 @@ const loads: number[] = [];
 try {
   for (let i = 0; i < opens; i++)
     for (const [d, cli] of clis.entries()) {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      // The page's own time of its first complete render, to set against its answers' arrival.
-      // (Strings, as the benchmarks compile without DOM types.)
-      await page.addInitScript({ content: MARK_READY });
-      const started = performance.now();
-      const server = spawn(process.execPath, [cli, 'dashboard', dir, '--port', '0'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      try {
-        const url = await waitForLine(server, /dashboard: (http\S+)/, 'the dashboard');
-        await page.goto(url);
-        await page.waitForSelector('body[data-ready="true"]', { timeout: 600_000 });
-        const loadMs = performance.now() - started;
-        const serverCpuMs = cpuMs(server.pid as number);
-        const [afterIndexMs, afterLastChartMs] = (await page.evaluate(PAGE_TIMES)) as [number, number];
-        (figures[d] as Open[]).push({ loadMs, serverCpuMs, afterIndexMs, afterLastChartMs });
-      } finally {
-        await page.close();
-        await stopProcess(server);
-      }
+      let figure: Omit<Open, 'loadMs'> | undefined;
+      const { loadMs } = await openOnce(
+        browser,
+        dir,
+        async (page, server) => {
+          const serverCpuMs = cpuMs(server.pid as number);
+          const [afterIndexMs, afterLastChartMs] = (await page.evaluate(PAGE_TIMES)) as [number, number];
+          figure = { serverCpuMs, afterIndexMs, afterLastChartMs };
+        },
+        // The page's own time of its first complete render, to set against its answers' arrival.
+        // (Strings, as the benchmarks compile without DOM types.)
+        {
+          cli,
+          beforeStart: async (page) => {
+            await page.addInitScript({ content: MARK_READY });
+          },
+        },
+      );
+      (figures[d] as Open[]).push({ loadMs, ...(figure as Omit<Open, 'loadMs'>) });
       loads.push(os.loadavg()[0] as number);
     }
 } finally {
