@@ -93,37 +93,21 @@ export class SinkIndex {
         ids.lastNames[i] = name;
         ids.lastIds[i] = this.id(ids, phase, name);
       }
-      if (phase === 'system') {
-        // The rows before go in first, so records come out in row order. One line holds every
-        // value of a system row.
-        this.takeTable();
-        for (let i = 0; i < k; i++)
-          builder.add(
-            ids.lastIds[i] as number,
-            step,
-            ts,
-            values[i] as number,
-            ascii ? offset + lineStart : byteStart,
-          );
-        const end = lineEnds[line++] as number;
-        if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
-        lineStart = end;
-        continue;
-      }
-      if (!(same && phase === tablePhase && table.takes(k))) {
+      // A system row: the rows before go in first, so records come out in row order.
+      const system = phase === 'system';
+      if (system) this.takeTable();
+      else if (!(same && phase === tablePhase && table.takes(k))) {
         this.takeTable();
         tablePhase = table.start(ids.lastIds, k) ? phase : undefined;
       }
-      if (tablePhase === undefined) {
-        // A row that names a series twice: its values in order, one at a time.
-        for (let i = 0; i < k; i++) {
-          builder.add(
-            ids.lastIds[i] as number,
-            step,
-            ts,
-            values[i] as number,
-            ascii ? offset + lineStart : byteStart,
-          );
+      if (system || tablePhase === undefined) {
+        // One value at a time: a system row's values share its one line; a row that names a
+        // series twice has a line a value, taken in order.
+        const lines = system ? 1 : k;
+        for (let l = 0, i = 0; l < lines; l++) {
+          const at = ascii ? offset + lineStart : byteStart;
+          for (const last = system ? k : i + 1; i < last; i++)
+            builder.add(ids.lastIds[i] as number, step, ts, values[i] as number, at);
           const end = lineEnds[line++] as number;
           if (!ascii) byteStart += Buffer.byteLength(chunk.slice(lineStart, end));
           lineStart = end;
