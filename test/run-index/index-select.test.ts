@@ -134,6 +134,18 @@ describe('reading the runs of an index a reader built', () => {
     }
   });
 
+  it('keeps a scratch buffer up to its bound between reads, and lets a bigger one go', () => {
+    const scratch = new RecordScratch();
+    const small = scratch.reset().take(1000);
+    expect(scratch.reset().take(1000).buffer).toBe(small.buffer);
+    const atBound = scratch.reset().take(RecordScratch.MAX_KEPT_BYTES / 8);
+    expect(scratch.reset().take(10).buffer).toBe(atBound.buffer);
+    const past = scratch.reset().take(RecordScratch.MAX_KEPT_BYTES / 8 + 1);
+    const next = scratch.reset().take(10);
+    expect(next.buffer).not.toBe(past.buffer);
+    expect(next.buffer.byteLength).toBeLessThan(RecordScratch.MAX_KEPT_BYTES);
+  });
+
   it('reads a tenth of the index or less for a dense series of 1,000,000 rows', async () => {
     const file = path.join(dir, 'metrics.ndjson');
     let text = '';
