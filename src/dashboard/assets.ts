@@ -1,8 +1,10 @@
 /**
  * The page's script and stylesheet, bundled at build time (`scripts/build-dashboard.mjs`: our
- * client code with uPlot from node_modules) into dist/src/dashboard/assets/. Found from the
+ * client code with uPlot from node_modules) into dist/src/dashboard/assets/, and the page that
+ * carries them inline. Found from the
  * package root, so the server works both from dist/ and from the TypeScript sources in tests.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,8 +47,8 @@ export const MISSING_ASSETS =
   'the dashboard page is not built: run "npm run build" in the codex-telemetry package';
 
 /**
- * No inline script or style, no other origin: the page can only run our bundle and talk to us.
- * uPlot sets element styles through the CSSOM, which style-src does not govern.
+ * What every answer but the page carries: no script, style or other origin at all. uPlot sets
+ * element styles through the CSSOM, which style-src does not govern.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -59,9 +61,49 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export const PAGE = `<!doctype html>
+/** A CSP source that allows exactly one inline block, by its SHA-256. */
+export function cspHash(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+/** The bundle and stylesheet as they can sit inside `<script>` and `<style>`: neither closes early. */
+export function inlineAssets(): Assets | undefined {
+  const assets = loadAssets();
+  if (assets === undefined) return undefined;
+  return {
+    js: assets.js.replace(/<\/script/gi, '<\\/script'),
+    css: assets.css.replace(/<\/style/gi, '<\\/style'),
+  };
+}
+
+export interface LivePage {
+  html: string;
+  /** The page's Content-Security-Policy: its one script and one stylesheet, by hash, and nothing else inline. */
+  policy: string;
+}
+
+let livePageCached: LivePage | undefined;
+
+/**
+ * The served page with its script and stylesheet inline: the browser runs the script as the page
+ * arrives instead of asking for it in a second round trip (the answers are `no-store`, so nothing
+ * was cached between loads anyway). The policy stays as strict: only those two blocks, by hash.
+ */
+export function livePage(): LivePage | undefined {
+  if (livePageCached !== undefined) return livePageCached;
+  const assets = inlineAssets();
+  if (assets === undefined) return undefined;
+  const policy = CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self'",
+    `script-src ${cspHash(assets.js)}`,
+  ).replace("style-src 'self'", `style-src ${cspHash(assets.css)}`);
+  livePageCached = {
+    policy,
+    html: `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>codex-telemetry dashboard</title><link rel="icon" href="data:,"><link rel="stylesheet" href="assets/dashboard.css">
-<script src="assets/dashboard.js" defer></script></head>
-<body><main id="dashboard"></main></body></html>
-`;
+<title>codex-telemetry dashboard</title><link rel="icon" href="data:,"><style>${assets.css}</style></head>
+<body><main id="dashboard"></main><script>${assets.js}</script></body></html>
+`,
+  };
+  return livePageCached;
+}

@@ -1,10 +1,10 @@
 /**
- * What the dashboard answers without its runs: a refused Host name or method, the page, its script
- * and stylesheet. Its own small module, so a server can answer these while the modules that read
+ * What the dashboard answers without its runs: a refused Host name or method, and the page (its
+ * script and stylesheet inline). Its own small module, so a server can answer these while the modules that read
  * runs are still loading (server.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONTENT_SECURITY_POLICY, loadAssets, MISSING_ASSETS, PAGE } from './assets.js';
+import { CONTENT_SECURITY_POLICY, livePage, MISSING_ASSETS } from './assets.js';
 import { hostAllowed } from '../net/host-allowed.js';
 
 export const TEXT = 'text/plain; charset=utf-8';
@@ -15,11 +15,12 @@ export function send(
   type: string,
   body: string | Buffer,
   head = false,
+  policy = CONTENT_SECURITY_POLICY,
 ): void {
   response.writeHead(status, {
     'content-type': type,
     'content-length': Buffer.byteLength(body),
-    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'content-security-policy': policy,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-store',
@@ -29,7 +30,7 @@ export function send(
 
 /**
  * Answers a request from a Host a loopback-bound server refuses (403), a method other than GET or
- * HEAD (405), the page and its assets; false for anything else (the API, `/files/`).
+ * HEAD (405), the page; false for anything else (the API, `/files/`).
  */
 export function pageRoute(request: IncomingMessage, response: ServerResponse, host: string): boolean {
   if (!hostAllowed(request, host)) {
@@ -45,16 +46,10 @@ export function pageRoute(request: IncomingMessage, response: ServerResponse, ho
   const [pathname = '/'] = (request.url ?? '/').split('?', 1);
   switch (pathname) {
     case '/':
-    case '/index.html':
-      send(response, 200, 'text/html; charset=utf-8', PAGE, head);
-      return true;
-    case '/assets/dashboard.js':
-    case '/assets/dashboard.css': {
-      const assets = loadAssets();
-      if (assets === undefined) send(response, 503, TEXT, `${MISSING_ASSETS}\n`);
-      else if (pathname.endsWith('.js'))
-        send(response, 200, 'text/javascript; charset=utf-8', assets.js, head);
-      else send(response, 200, 'text/css; charset=utf-8', assets.css, head);
+    case '/index.html': {
+      const page = livePage();
+      if (page === undefined) send(response, 503, TEXT, `${MISSING_ASSETS}\n`, head);
+      else send(response, 200, 'text/html; charset=utf-8', page.html, head, page.policy);
       return true;
     }
   }

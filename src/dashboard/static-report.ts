@@ -3,9 +3,8 @@
  * chart code and stylesheet inlined, the charts' data embedded as JSON, and a Content-Security-
  * Policy that allows exactly those inline blocks by hash, so it opens from file:// with no network.
  */
-import { createHash } from 'node:crypto';
 import type { Phase } from '../step.js';
-import { loadAssets, MISSING_ASSETS } from './assets.js';
+import { cspHash, inlineAssets, MISSING_ASSETS } from './assets.js';
 import { chartPlace, compareSections } from './chart-key.js';
 import {
   colorOf,
@@ -105,10 +104,6 @@ export function staticModel(title: string, runs: readonly SampledRun[]): StaticM
   };
 }
 
-function hash(text: string): string {
-  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-}
-
 /** JSON inside <script> must not close the element early. */
 function embedJson(id: string, json: string): string {
   return `<script type="application/json" id="${id}">${json.replace(/</g, '\\u003c')}</script>`;
@@ -126,14 +121,13 @@ export interface InlineDashboard {
  * contents, which the CSP must allow too. A string (why not) when the package was not built.
  */
 export function inlineDashboard(model: StaticModel, pageStyles: readonly string[]): InlineDashboard | string {
-  const assets = loadAssets();
+  const assets = inlineAssets();
   if (assets === undefined) return MISSING_ASSETS;
-  const js = assets.js.replace(/<\/script/gi, '<\\/script');
-  const css = assets.css.replace(/<\/style/gi, '<\\/style');
+  const { js, css } = assets;
   const csp = [
     "default-src 'none'",
-    `script-src ${hash(js)}`,
-    `style-src ${[css, ...pageStyles].map(hash).join(' ')}`,
+    `script-src ${cspHash(js)}`,
+    `style-src ${[css, ...pageStyles].map(cspHash).join(' ')}`,
     'img-src data: blob:',
     "base-uri 'none'",
     "form-action 'none'",

@@ -71,6 +71,11 @@ describe.skipIf(!hasChromium)(
       const server = await startDashboard({ inputs: [run], port: 0 });
       servers.push(server);
       const page = await chrome.browser.newPage();
+      // The page's script and stylesheet are inline, allowed by hash: a refused one says so here.
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/.test(message.text())) refused.push(message.text());
+      });
       await page.setViewportSize({ width: 1400, height: 900 });
       await page.goto(server.url);
       await page.waitForSelector('body[data-ready="true"]');
@@ -79,7 +84,9 @@ describe.skipIf(!hasChromium)(
       );
       const right = Math.max(...boxes.map((b) => b.right));
       // Two columns across the window, not two fixed 576 px cards and a quarter left empty.
+      expect(new Set(boxes.map((b) => Math.round(b.left))).size).toBe(2);
       expect(right).toBeGreaterThan(1400 - 60);
+      expect(refused).toEqual([]);
       // uPlot draws axis titles on the canvas; the card names the titles it asked for.
       const titles = await page.$eval(
         '.dash-chart[data-metric="a"]',

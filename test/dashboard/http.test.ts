@@ -1,4 +1,5 @@
 /** The dashboard server over plain HTTP: what it serves, what it refuses, and the headers it sends. */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -68,18 +69,39 @@ describe('the dashboard server', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves the page with a strict Content-Security-Policy and its bundled assets from itself', async () => {
+  it('serves the page with its bundle inline, allowed by hash in a strict Content-Security-Policy', async () => {
     const page = await get(port, '/');
     expect(page.status).toBe(200);
-    expect(page.headers['content-security-policy']).toMatch(
-      /default-src 'none'; script-src 'self'; style-src 'self'/,
-    );
+    const policy = page.headers['content-security-policy'] as string;
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.body).not.toMatch(/https?:\/\//);
-    const js = await get(port, '/assets/dashboard.js');
-    expect(js.status).toBe(200);
-    expect(js.headers['content-type']).toMatch(/^text\/javascript/);
-    expect(js.body).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+    // One script and one stylesheet, inline (no second request before the script runs), and the
+    // policy allows exactly those two blocks: nothing from anywhere, no other inline code.
+    expect(page.body).not.toMatch(/<script[^>]*\bsrc=|<link[^>]*stylesheet/);
+    const scripts = [...page.body.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] as string);
+    const styles = [...page.body.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1] as string);
+    expect([scripts.length, styles.length]).toEqual([1, 1]);
+    const built = (file: string): string =>
+      fs.readFileSync(new URL(`../../dist/src/dashboard/assets/${file}`, import.meta.url), 'utf8');
+    expect([scripts[0], styles[0]]).toEqual([built('dashboard.js'), built('dashboard.css')]);
+    const sha = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+    expect(policy).toBe(
+      [
+        "default-src 'none'",
+        `script-src ${sha(scripts[0] as string)}`,
+        `style-src ${sha(styles[0] as string)}`,
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+      ].join('; '),
+    );
+    // Every other answer allows no script or style at all.
+    expect((await get(port, '/api/index')).headers['content-security-policy']).toMatch(
+      /^default-src 'none'; script-src 'self'; style-src 'self'/,
+    );
+    expect((await get(port, '/assets/dashboard.js')).status).toBe(404);
   });
 
   it('answers the index and a chart as JSON', async () => {
