@@ -156,6 +156,17 @@ describe('rank bands and the hover readout', () => {
     expect(unsmoothed.data[2]).toEqual(raw.hi);
   });
 
+  it('gives each line its own spacing and its points’ places on the shared rows, when asked', () => {
+    const sparse = series({ id: 's', step: [0, 50, 100], y: [1, 2, 3] });
+    const dense = series({ id: 'd', step: [0, 10, 20, 30], y: [4, 5, 6, 7] });
+    const plot = plotData([sparse, dense], initialState(), { mode: 'step', smoothing: 0 });
+    expect(plot.data[0]).toEqual([0, 10, 20, 30, 50, 100]);
+    expect([plot.spacing(0), plot.spacing(1)]).toEqual([50, 10]);
+    expect(plot.pointIndex(0)).toEqual([0, null, null, null, 1, 2]);
+    expect(plot.pointIndex(1)).toEqual([0, 1, 2, 3, null, null]);
+    expect(plot.points).toBe(7);
+  });
+
   it('finds a line’s nearest point within reach of the cursor, and none past the end of a run', () => {
     const xs = [0, 10, 20, 30, 40];
     const ended = [1, 2, null, null, null];

@@ -45,17 +45,17 @@ describe('the page logic that runs without a browser', () => {
       { x: [0, 2], columns: [[10, 12]] },
       { x: [1, 2], columns: [[21, 22]] },
     ]);
-    expect(out).toEqual({
-      x: [0, 1, 2],
-      columns: [
+    expect([out.x, out.columns, [out.points(0), out.points(1)]]).toEqual([
+      [0, 1, 2],
+      [
         [10, null, 12],
         [null, 21, 22],
       ],
-      points: [
+      [
         [0, null, 1],
         [null, 0, 1],
       ],
-    });
+    ]);
   });
 
   it('aligns many runs whose steps differ on a bounded grid, keeping every point of every line within a pixel and a half', () => {
@@ -79,7 +79,7 @@ describe('the page logic that runs without a browser', () => {
     expect(out.x.length).toBeLessThanOrEqual(maxRows + 2);
     expect(out.x).toEqual([...out.x].sort((a, b) => a - b));
     tracks.forEach((t, k) => {
-      const own = out.points[k] as (number | null)[];
+      const own = out.points(k);
       const column = out.columns[k] as (number | null)[];
       // Every point kept, once, in its line's order, its value beside it, near its own x.
       const kept = own.flatMap((i, row) => (i === null ? [] : [[i, row] as const]));

@@ -41,8 +41,8 @@ export class ChartView {
   private readonly pinButton: HTMLButtonElement;
   private visible: SeriesModel[] = [];
   private lineColumn: number[] = [];
-  private pointIndex: (number | null)[][] = [];
-  private spacing: number[] = [];
+  private pointIndex: (k: number) => (number | null)[] = () => [];
+  private spacing: (k: number) => number = () => 0;
   private mode: ChartMode = { mode: 'step', smoothing: 0 };
   private unit: AxisUnit = axisUnit(undefined, '');
 
@@ -241,7 +241,7 @@ export class ChartView {
     const xs = u.data[0];
     const parts = this.visible.flatMap((s, i) => {
       const column = u.data[this.lineColumn[i] as number] as (number | null)[];
-      const row = nearestPoint(xs, column, x, Math.max(pixels, this.spacing[i] ?? 0));
+      const row = nearestPoint(xs, column, x, Math.max(pixels, this.spacing(i)));
       if (row === null) return [];
       const smoothedColumn =
         this.mode.smoothing > 0
@@ -259,7 +259,7 @@ export class ChartView {
         if (hi !== null && hi !== undefined && lo !== null && lo !== undefined)
           value += `, ranks ${this.unit.value(lo)}–${this.unit.value(hi)}`;
       }
-      const point = this.pointIndex[i]?.[row];
+      const point = this.pointIndex(i)[row];
       const place = point === null || point === undefined ? '' : pointPlace(s, point, xMode);
       return [`${s.label}: ${value}${place === '' ? '' : ` at ${place}`}`];
     });

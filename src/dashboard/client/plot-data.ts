@@ -16,10 +16,13 @@ export interface PlotData {
   bands: uPlot.Band[];
   /** For each visible model series: the data column of its line (for the hover readout). */
   lineColumn: number[];
-  /** For each visible model series: per row of `data`, the index of its point there, or null. */
-  pointIndex: (number | null)[][];
-  /** For each visible model series: the median x distance between its neighbouring points. */
-  spacing: number[];
+  /**
+   * For visible model series `k`: per row of `data`, the index of its point there, or null. Made
+   * when first asked (the hover readout), as is `spacing`.
+   */
+  pointIndex(k: number): (number | null)[];
+  /** For visible model series `k`: the median x distance between its neighbouring points. */
+  spacing(k: number): number;
   /** Finite points drawn, over all visible lines. */
   points: number;
 }
@@ -45,14 +48,18 @@ export function plotData(
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
   const lineColumn: number[] = [];
-  const spacing: number[] = [];
   const keep = (v: number | null | undefined): number | null =>
     v === null || v === undefined || !Number.isFinite(v) || (state.logY && v <= 0) ? null : v;
   let points = 0;
   for (const s of visible) {
-    const x = s.step.map((_, i) => xOf(s, i, mode.mode));
-    const y = s.y.map(keep);
-    points += y.filter((v, i) => v !== null && x[i] !== null).length;
+    const n = s.step.length;
+    const x = new Array<number | null>(n);
+    const y = new Array<number | null>(s.y.length);
+    for (let i = 0; i < y.length; i++) y[i] = keep(s.y[i]);
+    for (let i = 0; i < n; i++) {
+      x[i] = xOf(s, i, mode.mode);
+      if (x[i] !== null && i < y.length && y[i] !== null) points++;
+    }
     const dash = s.dashed ? [6, 4] : undefined;
     const smoothing = mode.smoothing;
     const columns = [y];
@@ -100,18 +107,18 @@ export function plotData(
       bands.push({ series: [hi, hi + 1], fill: fade(s.color, 0.2) });
     }
     tracks.push({ x, columns });
-    spacing.push(medianSpacing(x));
   }
   // Each series' own point indexes on the same rows (aligned.points): the readout finds a point's
   // step and time there.
   const aligned = align(tracks, maxRows);
+  const spacings: number[] = [];
   return {
     data: [aligned.x, ...aligned.columns] as uPlot.AlignedData,
     series,
     bands,
     lineColumn,
-    pointIndex: aligned.points,
-    spacing,
+    pointIndex: (k) => aligned.points(k),
+    spacing: (k) => (spacings[k] ??= tracks[k] === undefined ? 0 : medianSpacing((tracks[k] as Track).x)),
     points,
   };
 }
