@@ -37,6 +37,8 @@ export interface BucketBudgetCounters {
   overBudget: boolean;
   /** Bytes the series' bucket arrays take now. */
   bytesHeld: number;
+  /** Series whose buckets are read when their chart is first asked for, not read yet (deferred-series.ts). */
+  unread: number;
 }
 
 export class BucketBudget {
@@ -67,7 +69,11 @@ export class BucketBudget {
 
   counters(): BucketBudgetCounters {
     let bytesHeld = 0;
-    for (const series of this.series) bytesHeld += series.data.byteLength;
+    let unread = 0;
+    for (const series of this.series) {
+      bytesHeld += series.data.byteLength;
+      if (series.unsettled) unread++;
+    }
     return {
       budget: this.budget,
       series: this.series.length,
@@ -75,6 +81,7 @@ export class BucketBudget {
       shrinks: this.shrinks,
       overBudget: this.series.length * MIN_SERIES_BUCKETS > this.budget,
       bytesHeld,
+      unread,
     };
   }
 

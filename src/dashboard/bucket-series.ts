@@ -65,9 +65,62 @@ export class BucketSeries implements BucketSeriesState {
    * (bucket-budget.ts) or a worker reads for such a store.
    */
   private cap: number;
+  /**
+   * Buckets to be read when the series is first drawn or appended to, in order (the first read of
+   * a stream from its run index: deferred-series.ts), with the points each holds, already counted
+   * in `points`; and what a failed read threw, thrown again to every reader.
+   */
+  private deferred: { load: () => BucketSeriesState; points: number }[] | undefined = undefined;
+  private failed: unknown = undefined;
 
   constructor(cap = MAX_BUCKETS) {
     this.cap = checkedCap(cap);
+  }
+
+  /**
+   * Buckets this series gets when it is first read (`settle`), after those it holds: `points` is
+   * how many points they hold, counted now (the run clock picks a run's densest series by it).
+   */
+  defer(load: () => BucketSeriesState, points: number): void {
+    (this.deferred ??= []).push({ load, points });
+    this.points += points;
+  }
+
+  /** Whether buckets are still to be read (see `defer`). */
+  get unsettled(): boolean {
+    return this.deferred !== undefined;
+  }
+
+  /**
+   * Reads the deferred buckets, in order. A read that fails (its run index rewritten since) is
+   * thrown, now and on every later call: the series holds what came after it.
+   */
+  settle(): void {
+    if (this.failed !== undefined) throw this.failed;
+    const deferred = this.deferred;
+    if (deferred === undefined) return;
+    this.deferred = undefined;
+    for (const part of deferred) {
+      this.points -= part.points;
+      let state: BucketSeriesState;
+      try {
+        state = part.load();
+      } catch (error) {
+        this.failed = error;
+        for (const left of deferred.slice(deferred.indexOf(part) + 1)) this.points -= left.points;
+        throw error;
+      }
+      this.append(state);
+    }
+  }
+
+  /** settle(), for a writer: the points it adds go after the deferred ones, whatever became of them. */
+  private settleBeforeWrite(): void {
+    try {
+      this.settle();
+    } catch {
+      // Kept in `failed`: every chart of this series says so.
+    }
   }
 
   /**
@@ -81,6 +134,7 @@ export class BucketSeries implements BucketSeriesState {
   }
 
   add(step: number, ts: number, value: number): void {
+    if (this.deferred !== undefined) this.settleBeforeWrite();
     this.points++;
     if (Number.isNaN(this.firstTs)) this.firstTs = ts;
     this.lastStep = step;
@@ -131,6 +185,7 @@ export class BucketSeries implements BucketSeriesState {
   }
 
   append(later: BucketSeriesState): void {
+    if (this.deferred !== undefined) this.settleBeforeWrite();
     if (later.points === 0) return;
     if (Number.isNaN(this.firstTs)) this.firstTs = later.firstTs;
     this.lastStep = later.lastStep;

@@ -15,6 +15,12 @@ import { LEVELS, readSelectedRuns, RecordScratch, type SelectedRuns } from '../r
 import { loadStreamIndexWithin, type LoadedIndex } from '../run-index/stream-index.js';
 import type { BucketSeriesState } from './bucket-series.js';
 import { chartPlace } from './chart-key.js';
+import {
+  coarsestLevels,
+  DEFERRED_MAX_BLOCKS,
+  deferredSeries,
+  type DeferredSeries,
+} from './deferred-series.js';
 import { bucketStatesOf, firstRenderLevels } from './index-buckets.js';
 import type { Phase } from '../step.js';
 import type { StreamSpec } from './discover.js';
@@ -63,26 +69,34 @@ export async function readBacklogFromIndex(
   for (const segment of segments) total += fs.statSync(segment.path).size;
   if (total < minBytes) return undefined;
   const loaded: OpenedIndex[] = [];
-  const states: BucketSeriesState[][] = [];
+  const states: (BucketSeriesState | DeferredSeries)[][] = [];
   const stamps: string[] = [];
   let budget = maxScanBytes;
   for (const file of files) {
     // Stamped before the load: a file that grows meanwhile no longer matches what the zoom holds.
     stamps.push(fileStamp(fs.statSync(file)));
-    // An index that accounts for the whole file: only the runs drawn are read.
+    // An index that accounts for the whole file: only the runs drawn are read, or, from an index
+    // of few blocks, each series' coarsest runs now and the runs drawn when its chart is asked for
+    // (deferred-series.ts).
     let levels: Int32Array | undefined;
+    let coarsest: Int32Array | undefined;
     // Its records are turned into series states before the next read takes the scratch again.
     const selected = readSelectedRuns(
       file,
-      (counts, defs) => {
+      (counts, defs, blocks) => {
         levels = firstRenderLevels(counts, defs.length, LEVELS);
-        return wantedLevels(levels, LEVELS);
+        if (blocks > DEFERRED_MAX_BLOCKS) return wantedLevels(levels, LEVELS);
+        coarsest = coarsestLevels(counts, defs.length, LEVELS);
+        return wantedLevels(coarsest, LEVELS);
       },
       process.env,
       SCRATCH.reset(),
     );
     if (selected !== undefined) {
-      const fileStates = bucketStatesOf(selected.defs, selected.records, selected.open, true, levels);
+      const fileStates =
+        coarsest === undefined
+          ? bucketStatesOf(selected.defs, selected.records, selected.open, true, levels)
+          : deferredSeries(selected, levels as Int32Array, coarsest);
       if (fileStates === undefined) return undefined;
       loaded.push(selected);
       states.push(fileStates);
@@ -103,7 +117,9 @@ export async function readBacklogFromIndex(
     loaded.push(index);
     states.push(fileStates);
   }
-  loaded.forEach((index, i) => apply(index, states[i] as BucketSeriesState[], spec, store, runNames));
+  loaded.forEach((index, i) =>
+    apply(index, states[i] as (BucketSeriesState | DeferredSeries)[], spec, store, runNames),
+  );
   // A whole index goes to the zoom as it is; one read in part is read again by the zoom, a series
   // at a time (zoom/index-cache.ts).
   loaded.forEach((index, i) => {
@@ -133,20 +149,21 @@ function wantedLevels(chosen: Int32Array, levels: number): Uint8Array {
   return wanted;
 }
 
-/** Each series' buckets (see bucketStatesOf) into the store. */
+/** Each series' buckets (see bucketStatesOf), or how to read them when drawn, into the store. */
 function apply(
   index: OpenedIndex,
-  states: readonly BucketSeriesState[],
+  states: readonly (BucketSeriesState | DeferredSeries)[],
   spec: StreamSpec,
   store: SeriesStore,
   runNames: RunNames,
 ): void {
   index.defs.forEach((def, id) => {
-    const state = states[id] as BucketSeriesState;
+    const state = states[id] as BucketSeriesState | DeferredSeries;
     if (state.points === 0) return;
     const phase = def.phase as Phase;
     const series = store.series(runNames.name(def.run), spec.rank, phase, def.name);
-    series.append(state);
+    if ('load' in state) series.defer(state.load, state.points);
+    else series.append(state);
     store.origins.add(series, { activePath: spec.activePath, runId: def.run, phase, name: def.name });
     store.touch(chartPlace(phase, def.name).metric);
   });

@@ -27,6 +27,8 @@ function densestTrainSeries(store: SeriesStore, run: string): BucketSeries | und
 export function runClock(store: SeriesStore, run: string, width: number): RunClock | undefined {
   const series = densestTrainSeries(store, run);
   if (series === undefined) return undefined;
+  // Its buckets may not be read yet (deferred-series.ts); its points were counted at the start.
+  series.settle();
   const [from, to] = stepExtent([series]);
   const line = pixelLine(series, width, from, to);
   const pairs = line.ts

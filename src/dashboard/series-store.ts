@@ -77,9 +77,16 @@ export class SeriesStore {
     this.buckets = new BucketBudget(bucketBudget);
   }
 
-  /** The chart named `metric`: a held one, or one made from a catalog (see catalog/catalog-charts.ts). */
+  /**
+   * The chart named `metric`: a held one, or one made from a catalog (see catalog/catalog-charts.ts),
+   * its series' deferred buckets read (deferred-series.ts). Throws INDEX_CHANGED when a run index
+   * they are read from was rewritten since the start.
+   */
   chart(metric: string): Chart | undefined {
-    return this.charts.get(metric) ?? this.catalog.chart(metric);
+    const chart = this.charts.get(metric) ?? this.catalog.chart(metric);
+    if (chart !== undefined)
+      for (const line of chart.lines.values()) for (const series of line.ranks.values()) series.settle();
+    return chart;
   }
 
   /** A stream opened as a catalog: its names are listed, its charts made when asked for. */

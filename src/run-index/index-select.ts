@@ -30,6 +30,8 @@ const GAP_BYTES = 64 << 10;
 export interface SelectedRuns {
   /** The index file read. */
   path: string;
+  /** Its blocks' heads, as read (where every run lies: series-runs.ts reads one series' again). */
+  index: ScannedIndex;
   defs: SeriesDef[];
   /** The picked runs' records, a few arrays (one per read). */
   records: Float64Array[];
@@ -44,9 +46,10 @@ export interface SelectedRuns {
 
 /**
  * Which runs to read: `counts[id * LEVELS + level]` is how many finished buckets series `id` has
- * at `level`; answer, in the same places, 1 for a wanted level.
+ * at `level`, and `blocks` how many blocks the index has (a series has a run in each); answer, in
+ * the same places, 1 for a wanted level.
  */
-export type RunPicker = (counts: Int32Array, defs: readonly SeriesDef[]) => Uint8Array;
+export type RunPicker = (counts: Int32Array, defs: readonly SeriesDef[], blocks: number) => Uint8Array;
 
 /**
  * Where the picked runs' records are read to: by default new arrays the caller keeps; a
@@ -134,7 +137,7 @@ function readPicked(
       const level = block.runs[r + 1] as number;
       if (level < LEVELS) counts[(block.runs[r] as number) * LEVELS + level] += block.runs[r + 2] as number;
     }
-  const wanted = pick(counts, defs);
+  const wanted = pick(counts, defs, index.blocks.length);
   const records: Float64Array[] = [];
   let bytesRead = 0;
   const fd = fs.openSync(index.path, 'r');
@@ -189,6 +192,7 @@ function readPicked(
   }
   return {
     path: index.path,
+    index,
     defs,
     records,
     open,

@@ -8,12 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUCKET as B, COLUMNS, type BucketSeries } from '../../src/dashboard/bucket-series.js';
-import { SeriesStore } from '../../src/dashboard/series-store.js';
+import { chartData } from '../../src/dashboard/chart-data.js';
+import { SeriesStore, type Chart } from '../../src/dashboard/series-store.js';
+import { DEFERRED_MAX_BLOCKS } from '../../src/dashboard/deferred-series.js';
+import { TelemetryError } from '../../src/errors.js';
 import { StreamReader } from '../../src/dashboard/stream-reader.js';
 import type { MalformedLine } from '../../src/ndjson/line/metric-visitor.js';
 import { MALFORMED_SAMPLES } from '../../src/run-index/index-builder.js';
 import { besidePath } from '../../src/run-index/index-path.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
+import { RECORD_BYTES } from '../../src/run-index/bucket-record.js';
+import { scanIndex } from '../../src/run-index/index-scan.js';
 import { appendStream, streamLines, writeStream } from '../run-index/make-stream.js';
 
 let dir: string;
@@ -50,11 +55,22 @@ function summary(s: BucketSeries): Summary {
   return { points: s.points, nan: s.nan, posInf: s.posInf, negInf: s.negInf, min, max, steps: [lo, hi] };
 }
 
+/** Every chart as a reader of the store gets it (`chart()` reads the series it defers). */
 function summaries(store: SeriesStore): Record<string, Summary> {
   const out: Record<string, Summary> = {};
+  for (const metric of store.charts.keys())
+    for (const [id, line] of (store.chart(metric) as Chart).lines)
+      for (const [rank, series] of line.ranks) out[`${metric}|${id}|${rank}`] = summary(series);
+  return out;
+}
+
+/** Which series of each chart still wait for their buckets (deferred-series.ts). */
+function unsettled(store: SeriesStore): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
   for (const chart of store.charts.values())
-    for (const [id, line] of chart.lines)
-      for (const [rank, series] of line.ranks) out[`${chart.metric}|${id}|${rank}`] = summary(series);
+    out[chart.metric] = [...chart.lines.values()].some((line) =>
+      [...line.ranks.values()].some((series) => series.unsettled),
+    );
   return out;
 }
 
@@ -90,6 +106,88 @@ describe('the dashboard opens a stream from its run index', () => {
     await full.reader.poll();
     expect(summaries(indexed.store)).toEqual(summaries(full.store));
     await indexed.reader.close();
+    await full.reader.close();
+  });
+
+  it('reads a series when its chart is first asked for, and says so when its index was rewritten since', async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    writeStream(file, 0, 20_000);
+    await loadStreamIndex(file, {});
+    const full = await open(file, false);
+    const indexed = await open(file, true);
+    const charts = Object.keys(unsettled(indexed.store));
+    expect(charts.length).toBeGreaterThan(2);
+    expect(Object.values(unsettled(indexed.store)).every(Boolean)).toBe(true);
+    // `/api/index` shows how many series are still unread.
+    const unread = (): number => indexed.store.index().buckets.unread;
+    const series = indexed.store.index().buckets.series;
+    expect(unread()).toBe(series);
+    // Points are counted at the start, for the run clock's choice of a run's densest series.
+    const points = (store: SeriesStore, metric: string): number[] =>
+      [...(store.charts.get(metric) as Chart).lines.values()].flatMap((line) =>
+        [...line.ranks.values()].map((series) => series.points),
+      );
+    for (const metric of charts) expect(points(indexed.store, metric)).toEqual(points(full.store, metric));
+    // A system chart asked for first: its samples are placed on the run's densest training series
+    // (the run clock), whose buckets are read for it.
+    const system = indexed.store.charts.get('system/cpu_percent');
+    const clock = chartData(indexed.store, (system as Chart).metric, { width: 600 })?.series[0]?.clock;
+    expect(clock?.step.length).toBeGreaterThan(100);
+    expect(Math.max(...(clock?.step ?? []))).toBeGreaterThan(19_900);
+    expect(unsettled(indexed.store).loss).toBe(false);
+    // The system chart's line and the run's densest training series (`loss`) were read for it.
+    expect(unread()).toBe(series - 2);
+    indexed.store.chart('loss');
+    expect(unread()).toBe(series - 2);
+    expect(unsettled(indexed.store)).toEqual(
+      Object.fromEntries(charts.map((m) => [m, m !== 'loss' && m !== (system as Chart).metric])),
+    );
+    expect(summaries(indexed.store)).toEqual(summaries(full.store));
+    await indexed.reader.close();
+
+    // The index rewritten in place since the open (a byte of each of its records changed): each
+    // chart asks for a restart instead of drawing other buckets than the index had when opened.
+    const again = await open(file, true);
+    const index = besidePath(file);
+    const streamFd = fs.openSync(file, 'r');
+    const scanned = scanIndex(index, streamFd, 'head');
+    fs.closeSync(streamFd);
+    const bytes = fs.readFileSync(index);
+    for (const block of scanned?.blocks ?? [])
+      for (let r = 0; r < block.records; r++) bytes[block.recordsAt + r * RECORD_BYTES + 3] ^= 0xff;
+    fs.writeFileSync(index, bytes);
+    const asked = Object.keys(unsettled(again.store)).map((metric) => {
+      try {
+        again.store.chart(metric);
+        return 'drawn';
+      } catch (error) {
+        expect(error).toBeInstanceOf(TelemetryError);
+        expect((error as TelemetryError).code).toBe('INDEX_CHANGED');
+        expect((error as Error).message).toMatch(/restart the dashboard/);
+        return 'changed';
+      }
+    });
+    expect(asked).toEqual(asked.map(() => 'changed'));
+    await again.reader.close();
+    await full.reader.close();
+  });
+
+  it(`reads every series at the start from an index of more than ${DEFERRED_MAX_BLOCKS} blocks (a read a block a series)`, async () => {
+    const file = path.join(dir, 'metrics.ndjson');
+    writeStream(file, 0, 2000);
+    // Each load that finds rows after the index appends a block for them.
+    for (let k = 1; k <= DEFERRED_MAX_BLOCKS; k++) {
+      await loadStreamIndex(file, { rescanBytes: 0 });
+      appendStream(file, k * 2000, (k + 1) * 2000);
+    }
+    await loadStreamIndex(file, { rescanBytes: 0 });
+    const blocks = (await loadStreamIndex(file, { rescanBytes: 0 }))?.blocks.length ?? 0;
+    expect(blocks).toBe(DEFERRED_MAX_BLOCKS + 1);
+    const many = await open(file, true);
+    expect(Object.values(unsettled(many.store)).some(Boolean)).toBe(false);
+    const full = await open(file, false);
+    expect(summaries(many.store)).toEqual(summaries(full.store));
+    await many.reader.close();
     await full.reader.close();
   });
 
