@@ -27,6 +27,7 @@ import {
   openBucket,
   LAST_STEP,
   POS_INF,
+  RECORD_BYTES,
   RECORD_COLUMNS,
   SERIES,
   SUM,
@@ -104,9 +105,13 @@ export class IndexBuilder {
   /** Series ids by run, then phase, then name: the names are the definitions' own strings. */
   private readonly byKey = new Map<string, Map<string, Map<string, number>>>();
   private readonly states = new SeriesStates(MAX_LEVELS);
+  /** Series are defined by define(), without keys (see there). */
+  private unkeyed = false;
   private newDefs = 0;
   private out = new Float64Array(64 * RECORD_COLUMNS);
   private outLength = 0;
+  /** Level-0 buckets opened since the last cut (see grownBytes). */
+  private openedSinceCut = 0;
   private malformedCount = 0;
   private malformedSamples: MalformedLine[] = [];
   /** Samples kept in earlier blocks. */
@@ -124,8 +129,21 @@ export class IndexBuilder {
     return this.outLength * RECORD_COLUMNS * 8;
   }
 
+  /**
+   * What the builder grew by since the last cut: the records emitted and the level-0 buckets
+   * opened, a record's bytes each. A stream of very many names opens a bucket a row, and its
+   * records come only when a cut closes the old ones; a build written in parts cuts on this.
+   */
+  get grownBytes(): number {
+    return (this.outLength + this.openedSinceCut) * RECORD_BYTES;
+  }
+
   /** The id of a series, defined on first use. */
   seriesId(run: string, phase: string, name: string): number {
+    if (this.unkeyed)
+      throw new Error(
+        'this index builder defines series without looking them up: call define(), not seriesId()',
+      );
     let phases = this.byKey.get(run);
     if (phases === undefined) this.byKey.set(run, (phases = new Map()));
     let names = phases.get(phase);
@@ -137,6 +155,30 @@ export class IndexBuilder {
       this.defs.push({ id, run, phase, name });
     }
     return id;
+  }
+
+  /**
+   * A new series, not looked up: for a caller that finds its series itself and never names one
+   * twice (IndexingVisitor on a build from nothing). The builder then keeps no map of keys (a
+   * million names: a Map of a million entries), and `seriesId` is refused.
+   */
+  define(run: string, phase: string, name: string): number {
+    if (this.byKey.size > 0)
+      throw new Error('this index builder looks series up by key: call seriesId(), not define()');
+    this.unkeyed = true;
+    const id = this.states.add();
+    this.defs.push({ id, run, phase, name });
+    return id;
+  }
+
+  /**
+   * Lets go of the definitions already handed over in blocks (a build that only writes its index
+   * has written them): `defs` then lists only series defined since, while ids go on from where
+   * they were.
+   */
+  forgetCutDefs(): void {
+    this.defs.splice(0, this.newDefs);
+    this.newDefs = 0;
   }
 
   /** One row of a series, from the line starting at byte `offset`. */
@@ -151,8 +193,10 @@ export class IndexBuilder {
       (offset - (d[o + OFFSET] as number) > SPAN_BYTES || step < (d[o + LAST_STEP] as number))
     )
       this.close(series, 0);
-    if (d[o + COUNT] === 0) openBucket(d, o, series, 0, step, ts, value, offset);
-    else addRow(d, o, step, ts, value, offset);
+    if (d[o + COUNT] === 0) {
+      openBucket(d, o, series, 0, step, ts, value, offset);
+      this.openedSinceCut++;
+    } else addRow(d, o, step, ts, value, offset);
     if ((d[o + COUNT] as number) >= LEVEL0_ROWS) this.close(series, 0);
   }
 
@@ -201,6 +245,7 @@ export class IndexBuilder {
           values[cell] as number,
           offsets[cell] as number,
         );
+        this.openedSinceCut++;
         r++;
         continue;
       }
@@ -361,6 +406,7 @@ export class IndexBuilder {
     };
     this.newDefs = this.defs.length;
     this.outLength = 0;
+    this.openedSinceCut = 0;
     this.samplesBefore += this.malformedSamples.length;
     this.malformedCount = 0;
     this.malformedSamples = [];
