@@ -11,6 +11,8 @@ import {
   copyBucket,
   COUNT,
   FANOUT,
+  FIRST_STEP,
+  FIRST_TS,
   LAST,
   LAST_OFFSET,
   LAST_TS,
@@ -183,8 +185,22 @@ export class IndexBuilder {
 
   /** One row of a series, from the line starting at byte `offset`. */
   add(series: number, step: number, ts: number, value: number, offset: number): void {
-    const d = this.states.open(series, 0);
-    const o = this.states.bucketAt(series);
+    const states = this.states;
+    let d = states.full(series, 0);
+    if (d === undefined) {
+      // A compact chunk (series-states.ts): a bucket of one row is kept as that row.
+      const first = states.rowOffset(series, 0);
+      if (first >= 0 && offset - first <= SPAN_BYTES && step >= states.rowStep(series, 0))
+        d = states.open(series, 0);
+      else {
+        // No bucket open, or the open one ends here (as below): this row opens one.
+        if (first >= 0) this.close(series, 0);
+        states.setRow(series, 0, step, ts, value, offset);
+        this.openedSinceCut++;
+        return;
+      }
+    }
+    const o = states.bucketAt(series);
     // A bucket spans at most SPAN_BYTES; and a step going back (a restarted run) starts a new
     // bucket, so a level-0 bucket's steps never go back and its first and last steps bound them:
     // a zoom's window finds every row it holds.
@@ -360,10 +376,9 @@ export class IndexBuilder {
     const oldest = end - this.rescanBytes;
     const states = this.states;
     for (let series = 0; series < states.length; series++) {
-      const at = states.bucketAt(series);
       if (final) {
         for (let level = 0; level < states.levels(series); level++) {
-          if (states.open(series, level)[at + COUNT] === 0) continue;
+          if (states.count(series, level) === 0) continue;
           // A level whose series fits in one bucket is the series' coarsest: a level above it
           // would copy that bucket, so a series of a few rows would cost MAX_LEVELS records.
           if (level > 0 && (states.emitted(series, level - 1)[states.slot(series)] as number) <= 1) {
@@ -372,19 +387,14 @@ export class IndexBuilder {
           }
           this.close(series, level);
         }
-      } else {
-        const d = states.open(series, 0);
-        if (d[at + COUNT] !== 0 && (d[at + OFFSET] as number) < oldest) this.close(series, 0);
-      }
+      } else if (states.count(series, 0) !== 0 && states.firstOffset(series, 0) < oldest)
+        this.close(series, 0);
     }
     const open = withState && !final ? this.openState() : undefined;
     let resume = end;
     if (open === undefined)
-      for (let series = 0; series < states.length; series++) {
-        const d = states.open(series, 0);
-        const at = states.bucketAt(series);
-        if (d[at + COUNT] !== 0) resume = Math.min(resume, d[at + OFFSET] as number);
-      }
+      for (let series = 0; series < states.length; series++)
+        if (states.count(series, 0) !== 0) resume = Math.min(resume, states.firstOffset(series, 0));
     const used = this.outLength * RECORD_COLUMNS;
     // A block that fills most of the buffer takes it as it is (a reader's first block of a big
     // stream: 60 MB at 20 scalars × 1,000,000 steps, which a copy would double), and the builder
@@ -490,11 +500,9 @@ export class IndexBuilder {
   private openCount(): number {
     const states = this.states;
     let count = 0;
-    for (let series = 0; series < states.length; series++) {
-      const at = states.bucketAt(series);
+    for (let series = 0; series < states.length; series++)
       for (let level = 0; level < states.levels(series); level++)
-        if (states.open(series, level)[at + COUNT] !== 0) count++;
-    }
+        if (states.count(series, level) !== 0) count++;
     return count;
   }
 
@@ -504,30 +512,24 @@ export class IndexBuilder {
     const open = new Float64Array(count * RECORD_COLUMNS);
     const children = new Uint32Array(count);
     let i = 0;
-    for (let series = 0; series < states.length; series++) {
-      const at = states.bucketAt(series);
+    for (let series = 0; series < states.length; series++)
       for (let level = states.levels(series) - 1; level >= 0; level--) {
-        const d = states.open(series, level);
-        if (d[at + COUNT] === 0) continue;
-        open.set(d.subarray(at, at + RECORD_COLUMNS), i * RECORD_COLUMNS);
-        children[i++] = states.children(series, level)[states.slot(series)] as number;
+        if (states.count(series, level) === 0) continue;
+        states.writeBucket(series, level, open, i * RECORD_COLUMNS);
+        children[i++] = states.childrenOf(series, level);
       }
-    }
     return { open, children };
   }
 
   private close(series: number, level: number): void {
     const states = this.states;
-    const d = states.open(series, level);
-    const o = states.bucketAt(series);
     const slot = states.slot(series);
-    this.emit(d, o);
+    const t = this.nextRecord();
+    states.writeBucket(series, level, this.out, t);
     (states.emitted(series, level)[slot] as number)++;
-    if (level === 0) states.covered(series)[slot] = d[o + LAST_OFFSET] as number;
-    d[o + COUNT] = 0;
-    states.children(series, level)[slot] = 0;
-    if (level + 1 < MAX_LEVELS)
-      this.propagate(series, this.out, (this.outLength - 1) * RECORD_COLUMNS, level + 1, true);
+    if (level === 0) states.covered(series)[slot] = this.out[t + LAST_OFFSET] as number;
+    states.clear(series, level);
+    if (level + 1 < MAX_LEVELS) this.propagate(series, this.out, t, level + 1, true);
   }
 
   /** Merges a finished bucket into the open bucket of `level`, closing it after FANOUT children. */
@@ -535,6 +537,22 @@ export class IndexBuilder {
     if (level >= MAX_LEVELS) return;
     const states = this.states;
     states.reach(series, level);
+    // A bucket of one row into an empty compact one: kept as its row (series-states.ts), one child.
+    if (
+      states.full(series, level) === undefined &&
+      states.rowOffset(series, level) < 0 &&
+      from[f + COUNT] === 1
+    ) {
+      states.setRow(
+        series,
+        level,
+        from[f + FIRST_STEP] as number,
+        from[f + FIRST_TS] as number,
+        from[f + LAST] as number,
+        from[f + OFFSET] as number,
+      );
+      return;
+    }
     const d = states.open(series, level);
     const o = states.bucketAt(series);
     const children = states.children(series, level);
@@ -551,16 +569,14 @@ export class IndexBuilder {
     }
   }
 
-  private emit(from: Float64Array, f: number): void {
+  /** Room for one more record in `out`: where it starts (the caller writes it). */
+  private nextRecord(): number {
     if ((this.outLength + 1) * RECORD_COLUMNS > this.out.length) {
       const bigger = new Float64Array(this.out.length * 2);
       bigger.set(this.out);
       this.out = bigger;
     }
-    // Copied number by number: a subarray to copy from is an object per record.
-    const out = this.out;
     const t = this.outLength * RECORD_COLUMNS;
-    for (let c = 0; c < RECORD_COLUMNS; c++) out[t + c] = from[f + c] as number;
     if (this.tableStart >= 0) {
       const j = this.outLength - this.tableStart;
       if (j >= this.recordRows.length) {
@@ -571,5 +587,6 @@ export class IndexBuilder {
       this.recordRows[j] = this.emitRow;
     }
     this.outLength++;
+    return t;
   }
 }
