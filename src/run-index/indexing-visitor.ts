@@ -12,7 +12,8 @@ import type { IndexBuilder } from './index-builder.js';
 /** Feeds re-read rows to the builder, skipping those already in a finished level-0 bucket. */
 export class IndexingVisitor implements MetricVisitor {
   processor: LineProcessor | undefined;
-  readonly tables = { names: new NameTable(), runs: new NameTable() };
+  /** Names as their bytes only: the builder asks for each name's string once, when it defines a series. */
+  readonly tables = { names: new NameTable({ keepStrings: false }), runs: new NameTable() };
   private readonly ids: number[][][] = [[], [], []];
   /**
    * Called at the start of a line once the builder has grown by `partBytes` since its last cut

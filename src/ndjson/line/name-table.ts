@@ -14,10 +14,26 @@ export function hashStep(hash: number, byte: number): number {
 const INITIAL_SLOTS = 256;
 const INITIAL_BYTES = 4096;
 
+/** A lone UTF-16 surrogate: such a string has no UTF-8 bytes of its own (they become U+FFFD). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 export class NameTable {
-  /** id → name. */
+  /** id → name (empty in a table that keeps no strings: use name()). */
   readonly names: string[] = [];
   private readonly byString = new Map<string, number>();
+  /** Ids given: names.length, unless the table keeps no strings. */
+  private count = 0;
+  /**
+   * A table that keeps no strings (`keepStrings` false) holds each name as its UTF-8 bytes only,
+   * and makes its string when name() asks: a run index build asks once a series, and a million
+   * names held as strings and a Map of them took 80 MB more. Every name is then found through the
+   * bytes, by idOfString too, so `hash` must be hashStep's (the scanner's); a string with a lone
+   * surrogate, which has no bytes of its own, is kept as a string.
+   */
+  private readonly keepStrings: boolean;
+  /** Names with a lone surrogate in a table that keeps no strings: id by name, and name by id. */
+  private readonly odd = new Map<string, number>();
+  private readonly oddNames = new Map<number, string>();
   /** Open-addressed byte index: slot → id (−1 empty), with the hash of that slot. */
   private slotIds = new Int32Array(INITIAL_SLOTS).fill(-1);
   private slotHashes = new Int32Array(INITIAL_SLOTS);
@@ -32,22 +48,48 @@ export class NameTable {
   private byteStarts = new Float64Array(INITIAL_SLOTS);
   private byteLengths = new Int32Array(INITIAL_SLOTS);
 
+  constructor(options: { keepStrings?: boolean } = {}) {
+    this.keepStrings = options.keepStrings ?? true;
+  }
+
   get size(): number {
-    return this.names.length;
+    return this.count;
   }
 
   name(id: number): string {
-    return this.names[id] as string;
+    if (this.keepStrings) return this.names[id] as string;
+    const start = this.byteStarts[id] as number;
+    return (
+      this.oddNames.get(id) ?? Buffer.from(this.bytes.buffer, start, this.byteLengths[id]).toString('utf8')
+    );
   }
 
   idOfString(name: string): number {
+    if (!this.keepStrings) return this.idOfStringBytes(name);
     let id = this.byString.get(name);
     if (id === undefined) {
-      id = this.names.length;
+      id = this.count++;
       this.names.push(name);
       this.byString.set(name, id);
     }
     return id;
+  }
+
+  /** idOfString in a table that keeps no strings: the name is found by its bytes. */
+  private idOfStringBytes(name: string): number {
+    if (LONE_SURROGATE.test(name)) {
+      let id = this.odd.get(name);
+      if (id === undefined) {
+        id = this.count++;
+        this.odd.set(name, id);
+        this.oddNames.set(id, name);
+      }
+      return id;
+    }
+    const bytes = Buffer.from(name, 'utf8');
+    let hash = HASH_SEED;
+    for (let i = 0; i < bytes.length; i++) hash = hashStep(hash, bytes[i] as number);
+    return this.idOfBytes(bytes, 0, bytes.length, hash);
   }
 
   /** Id of the UTF-8 bytes `buf[start, end)` (valid UTF-8, no escapes); `hash` from `hashStep`. */
@@ -69,7 +111,9 @@ export class NameTable {
       }
       if (same) return id;
     }
-    const id = this.idOfString(Buffer.from(buf.buffer, buf.byteOffset + start, length).toString('utf8'));
+    const id = this.keepStrings
+      ? this.idOfString(Buffer.from(buf.buffer, buf.byteOffset + start, length).toString('utf8'))
+      : this.count++;
     // A copy: `buf` is the reader's reused chunk buffer.
     this.keepBytes(id, buf, start, end);
     this.insert(hash, id);
