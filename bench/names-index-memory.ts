@@ -63,8 +63,10 @@ const end = wholeLinesEnd(fd, fs.fstatSync(fd).size);
 const writer = new BlockWriter(indexPath, 0, stream, fd, (message) => process.stderr.write(`${message}\n`));
 visitor.partBytes = MAX_PART_RECORD_BYTES;
 visitor.onPart = (partEnd) => {
-  writer.append(builder.cut(partEnd));
+  const block = builder.cut(partEnd);
+  writer.append(block);
   builder.forgetCutDefs();
+  builder.recycle(block.records);
 };
 await readMetricRecords(stream, visitor, visitor.tables, {
   fd,

@@ -390,6 +390,8 @@ export class IndexBuilder {
       } else if (states.count(series, 0) !== 0 && states.firstOffset(series, 0) < oldest)
         this.close(series, 0);
     }
+    // The level-0 rows of series whose buckets were all closed (a million one-row names: 32 MB).
+    states.releaseEmpty(0);
     const open = withState && !final ? this.openState() : undefined;
     let resume = end;
     if (open === undefined)
@@ -421,6 +423,16 @@ export class IndexBuilder {
     this.malformedCount = 0;
     this.malformedSamples = [];
     return block;
+  }
+
+  /**
+   * Takes back the records of a block cut from this builder once they are written (a build in
+   * parts): the next block's records go into their buffer, not into one grown again from 64
+   * records by doubling, whose copies a build of many parts would otherwise allocate each time.
+   */
+  recycle(records: Float64Array): void {
+    if (this.outLength === 0 && records.buffer.byteLength > this.out.byteLength)
+      this.out = new Float64Array(records.buffer as ArrayBuffer);
   }
 
   /**

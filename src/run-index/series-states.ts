@@ -148,12 +148,15 @@ export class SeriesStates {
   }
 
   rowOffset(series: number, level: number): number {
-    return this.rows(series, level)[(series & CHUNK_MASK) * ROW_COLUMNS + ROW_OFFSET] as number;
+    const rows = (this.levelChunks[level] as LevelChunks).rows[series >> CHUNK_SHIFT];
+    // A chunk let go of by releaseEmpty() has no bucket open.
+    return rows === undefined ? -1 : (rows[(series & CHUNK_MASK) * ROW_COLUMNS + ROW_OFFSET] as number);
   }
 
   /** Opens the compact bucket of `series` at `level` with one row. Compact chunks only. */
   setRow(series: number, level: number, step: number, ts: number, value: number, offset: number): void {
-    const rows = this.rows(series, level);
+    const chunks = this.levelChunks[level] as LevelChunks;
+    const rows = (chunks.rows[series >> CHUNK_SHIFT] ??= emptyRows());
     const at = (series & CHUNK_MASK) * ROW_COLUMNS;
     rows[at + ROW_STEP] = step;
     rows[at + ROW_TS] = ts;
@@ -188,7 +191,8 @@ export class SeriesStates {
   clear(series: number, level: number): void {
     const full = this.full(series, level);
     if (full === undefined) {
-      this.rows(series, level)[(series & CHUNK_MASK) * ROW_COLUMNS + ROW_OFFSET] = -1;
+      const rows = (this.levelChunks[level] as LevelChunks).rows[series >> CHUNK_SHIFT];
+      if (rows !== undefined) rows[(series & CHUNK_MASK) * ROW_COLUMNS + ROW_OFFSET] = -1;
       return;
     }
     full[this.bucketAt(series) + COUNT] = 0;
@@ -209,16 +213,37 @@ export class SeriesStates {
     return (this.levelChunks[level] as LevelChunks).rows[series >> CHUNK_SHIFT] as Float64Array;
   }
 
+  /**
+   * Lets go of the compact chunks of `level` with no bucket open (allocated again when one
+   * opens): the level-0 rows of a million one-row names whose buckets a cut closed, 32 MB. Returns
+   * the chunks let go of.
+   */
+  releaseEmpty(level: number): number {
+    const all = (this.levelChunks[level] as LevelChunks).rows;
+    let released = 0;
+    for (let chunk = 0; chunk < all.length; chunk++) {
+      const rows = all[chunk];
+      if (rows === undefined) continue;
+      let open = false;
+      for (let at = ROW_OFFSET; at < rows.length && !open; at += ROW_COLUMNS)
+        open = (rows[at] as number) >= 0;
+      if (open) continue;
+      all[chunk] = undefined;
+      released++;
+    }
+    return released;
+  }
+
   private allocate(level: number, chunk: number): void {
     const chunks = this.levelChunks[level] as LevelChunks;
-    chunks.rows[chunk] = new Float64Array(CHUNK_SERIES * ROW_COLUMNS).fill(-1);
+    chunks.rows[chunk] = emptyRows();
     chunks.emitted[chunk] = new Int32Array(CHUNK_SERIES);
   }
 
   /** Turns the compact chunk of `level` into full buckets, each one-row bucket as openBucket() gives it. */
   private makeFull(chunk: number, level: number): Float64Array {
     const chunks = this.levelChunks[level] as LevelChunks;
-    const rows = chunks.rows[chunk] as Float64Array;
+    const rows = chunks.rows[chunk] ?? emptyRows();
     const open = new Float64Array(CHUNK_SERIES * RECORD_COLUMNS);
     const children = new Int32Array(CHUNK_SERIES);
     for (let i = 0; i < CHUNK_SERIES; i++) {
@@ -242,4 +267,9 @@ export class SeriesStates {
     this.fullChunks++;
     return open;
   }
+}
+
+/** Compact buckets of a chunk, none open. */
+function emptyRows(): Float64Array {
+  return new Float64Array(CHUNK_SERIES * ROW_COLUMNS).fill(-1);
 }

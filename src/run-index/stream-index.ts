@@ -195,6 +195,7 @@ export async function loadStreamIndexWithin(
       countMalformed(malformed, block);
       writer.append(block);
       builder.forgetCutDefs();
+      builder.recycle(block.records);
     };
     if (parts !== undefined) {
       visitor.partBytes = options.partBytes ?? MAX_PART_RECORD_BYTES;
