@@ -75,7 +75,7 @@ await readMetricRecords(stream, visitor, visitor.tables, {
 });
 global.gc?.();
 stage(`every row read (${writer.parts} parts written)`);
-const block = builder.cut(end, false, true);
+const block = builder.cutLast(end);
 global.gc?.();
 stage(`last cut (${block.records.length / 18} records)`);
 writer.append(block);

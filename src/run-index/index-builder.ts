@@ -426,6 +426,21 @@ export class IndexBuilder {
   }
 
   /**
+   * The last block of a build written in parts: cut() with the open buckets, or, when they number
+   * more than MAX_STATE_BUCKETS (a stream of very many names), with every open level-0 bucket
+   * closed first, so that its `resume` is its `end` and the next reader reads no row again (a
+   * million one-row names: 8 MiB of stream, whose 68,000 series a catalog would hold).
+   */
+  cutLast(end: number): IndexBlock {
+    if (this.openCount() > MAX_STATE_BUCKETS) {
+      const states = this.states;
+      for (let series = 0; series < states.length; series++)
+        if (states.count(series, 0) !== 0) this.close(series, 0);
+    }
+    return this.cut(end, false, true);
+  }
+
+  /**
    * Takes back the records of a block cut from this builder once they are written (a build in
    * parts): the next block's records go into their buffer, not into one grown again from 64
    * records by doubling, whose copies a build of many parts would otherwise allocate each time.

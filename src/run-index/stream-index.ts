@@ -191,7 +191,7 @@ export async function loadStreamIndexWithin(
     const malformed = indexMalformed(blocks);
     /** Cuts a part and writes it; the last carries the open buckets, as a reader's one block does. */
     const writePart = (writer: BlockWriter, partEnd: number, isLast: boolean): void => {
-      const block = builder.cut(partEnd, false, isLast);
+      const block = isLast ? builder.cutLast(partEnd) : builder.cut(partEnd);
       countMalformed(malformed, block);
       writer.append(block);
       builder.forgetCutDefs();

@@ -11,6 +11,7 @@ import { RECORD_BYTES } from '../../src/run-index/bucket-record.js';
 import { MAX_PART_RECORD_BYTES } from '../../src/run-index/block-writer.js';
 import { decodeIndex } from '../../src/run-index/index-codec.js';
 import { besidePath } from '../../src/run-index/index-path.js';
+import { MAX_STATE_BUCKETS } from '../../src/run-index/index-builder.js';
 import { loadStreamIndex } from '../../src/run-index/stream-index.js';
 import { expectSameAsFullScan } from './index-check.js';
 import { streamLines } from './make-stream.js';
@@ -97,5 +98,17 @@ describe('an index built in parts', () => {
     expect(grown.reused).toBe(true);
     expect(grown.written).toBeGreaterThan(0);
     expect(await expectSameAsFullScan(await loadStreamIndex(file, { env }), file)).toBeGreaterThan(3_000);
+  });
+
+  it('closes every level-0 bucket in its last block when their state is too big to carry, so nothing is read again', async () => {
+    const n = MAX_STATE_BUCKETS + 2_000;
+    const file = namesStream(n);
+    const built = await loadStreamIndex(file, { env, inParts: true });
+    const last = blocksOf(file).at(-1);
+    expect(last?.state).toBeUndefined();
+    expect(last?.resume).toBe(built.end);
+    const read = await loadStreamIndex(file, { env });
+    expect(read.scanned).toBe(0);
+    expect(await expectSameAsFullScan(read, file)).toBeGreaterThanOrEqual(n);
   });
 });
