@@ -1,9 +1,10 @@
 /**
  * Where the memory goes when a run index is built for a stream of very many names (the index a
- * dashboard's first open builds in the background): the builder is fed every row, cut once with
- * its open buckets, as a reader does (stream-index.ts), and the block written. Prints the process's
- * memory after each stage and its peak RSS. Not a row of `run-all`: one process per measurement,
- * since a peak RSS is the process's.
+ * dashboard's first open builds in the background): the builder is fed every row, a block cut and
+ * written each MAX_PART_RECORD_BYTES of records, and the last one cut with its open buckets, as a
+ * build that only writes its index does (stream-index.ts, `inParts`). Prints the process's memory
+ * after each stage and its peak RSS. Not a row of `run-all`: one process per measurement, since a
+ * peak RSS is the process's.
  *
  *   node dist/bench/names-index-memory.js [names=1000000] [dir=/tmp/codex-names-index]
  */
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { readMetricRecords } from '../src/ndjson/read-metric-records.js';
 import { wholeLinesEnd } from '../src/ndjson/split-points.js';
 import { IndexBuilder } from '../src/run-index/index-builder.js';
-import { IndexFile } from '../src/run-index/index-file.js';
+import { BlockWriter, MAX_PART_RECORD_BYTES } from '../src/run-index/block-writer.js';
 import { besidePath } from '../src/run-index/index-path.js';
 import { IndexingVisitor } from '../src/run-index/stream-index.js';
 import { generate } from './dashboard-names.bench.js';
@@ -56,22 +57,29 @@ fs.rmSync(indexPath, { force: true });
 
 stage('start');
 const builder = new IndexBuilder();
-const visitor = new IndexingVisitor(builder, () => undefined);
+const visitor = new IndexingVisitor(builder, () => undefined, true);
 const fd = fs.openSync(stream, 'r');
 const end = wholeLinesEnd(fd, fs.fstatSync(fd).size);
+const writer = new BlockWriter(indexPath, 0, stream, fd, (message) => process.stderr.write(`${message}\n`));
+visitor.partBytes = MAX_PART_RECORD_BYTES;
+visitor.onPart = (partEnd) => {
+  const block = builder.cut(partEnd);
+  writer.append(block);
+  builder.forgetCutDefs();
+  builder.recycle(block.records);
+};
 await readMetricRecords(stream, visitor, visitor.tables, {
   fd,
   end,
   onProcessor: (processor) => (visitor.processor = processor),
 });
 global.gc?.();
-stage(`every row read (${builder.defs.length} series)`);
-const block = builder.cut(end, false, true);
+stage(`every row read (${writer.parts} parts written)`);
+const block = builder.cutLast(end);
 global.gc?.();
-stage(`cut (${block.records.length / 18} records)`);
-const file = new IndexFile(indexPath, 0);
-file.appendThrough(fd, block);
-file.close();
+stage(`last cut (${block.records.length / 18} records)`);
+writer.append(block);
+writer.close();
 fs.closeSync(fd);
 global.gc?.();
 stage(`written (${(fs.statSync(indexPath).size / MB).toFixed(0)} MB)`);

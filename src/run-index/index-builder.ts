@@ -11,6 +11,8 @@ import {
   copyBucket,
   COUNT,
   FANOUT,
+  FIRST_STEP,
+  FIRST_TS,
   LAST,
   LAST_OFFSET,
   LAST_TS,
@@ -27,6 +29,7 @@ import {
   openBucket,
   LAST_STEP,
   POS_INF,
+  RECORD_BYTES,
   RECORD_COLUMNS,
   SERIES,
   SUM,
@@ -104,9 +107,13 @@ export class IndexBuilder {
   /** Series ids by run, then phase, then name: the names are the definitions' own strings. */
   private readonly byKey = new Map<string, Map<string, Map<string, number>>>();
   private readonly states = new SeriesStates(MAX_LEVELS);
+  /** Series are defined by define(), without keys (see there). */
+  private unkeyed = false;
   private newDefs = 0;
   private out = new Float64Array(64 * RECORD_COLUMNS);
   private outLength = 0;
+  /** Level-0 buckets opened since the last cut (see grownBytes). */
+  private openedSinceCut = 0;
   private malformedCount = 0;
   private malformedSamples: MalformedLine[] = [];
   /** Samples kept in earlier blocks. */
@@ -124,8 +131,21 @@ export class IndexBuilder {
     return this.outLength * RECORD_COLUMNS * 8;
   }
 
+  /**
+   * What the builder grew by since the last cut: the records emitted and the level-0 buckets
+   * opened, a record's bytes each. A stream of very many names opens a bucket a row, and its
+   * records come only when a cut closes the old ones; a build written in parts cuts on this.
+   */
+  get grownBytes(): number {
+    return (this.outLength + this.openedSinceCut) * RECORD_BYTES;
+  }
+
   /** The id of a series, defined on first use. */
   seriesId(run: string, phase: string, name: string): number {
+    if (this.unkeyed)
+      throw new Error(
+        'this index builder defines series without looking them up: call define(), not seriesId()',
+      );
     let phases = this.byKey.get(run);
     if (phases === undefined) this.byKey.set(run, (phases = new Map()));
     let names = phases.get(phase);
@@ -139,10 +159,48 @@ export class IndexBuilder {
     return id;
   }
 
+  /**
+   * A new series, not looked up: for a caller that finds its series itself and never names one
+   * twice (IndexingVisitor on a build from nothing). The builder then keeps no map of keys (a
+   * million names: a Map of a million entries), and `seriesId` is refused.
+   */
+  define(run: string, phase: string, name: string): number {
+    if (this.byKey.size > 0)
+      throw new Error('this index builder looks series up by key: call seriesId(), not define()');
+    this.unkeyed = true;
+    const id = this.states.add();
+    this.defs.push({ id, run, phase, name });
+    return id;
+  }
+
+  /**
+   * Lets go of the definitions already handed over in blocks (a build that only writes its index
+   * has written them): `defs` then lists only series defined since, while ids go on from where
+   * they were.
+   */
+  forgetCutDefs(): void {
+    this.defs.splice(0, this.newDefs);
+    this.newDefs = 0;
+  }
+
   /** One row of a series, from the line starting at byte `offset`. */
   add(series: number, step: number, ts: number, value: number, offset: number): void {
-    const d = this.states.open(series, 0);
-    const o = this.states.bucketAt(series);
+    const states = this.states;
+    let d = states.full(series, 0);
+    if (d === undefined) {
+      // A compact chunk (series-states.ts): a bucket of one row is kept as that row.
+      const first = states.rowOffset(series, 0);
+      if (first >= 0 && offset - first <= SPAN_BYTES && step >= states.rowStep(series, 0))
+        d = states.open(series, 0);
+      else {
+        // No bucket open, or the open one ends here (as below): this row opens one.
+        if (first >= 0) this.close(series, 0);
+        states.setRow(series, 0, step, ts, value, offset);
+        this.openedSinceCut++;
+        return;
+      }
+    }
+    const o = states.bucketAt(series);
     // A bucket spans at most SPAN_BYTES; and a step going back (a restarted run) starts a new
     // bucket, so a level-0 bucket's steps never go back and its first and last steps bound them:
     // a zoom's window finds every row it holds.
@@ -151,8 +209,10 @@ export class IndexBuilder {
       (offset - (d[o + OFFSET] as number) > SPAN_BYTES || step < (d[o + LAST_STEP] as number))
     )
       this.close(series, 0);
-    if (d[o + COUNT] === 0) openBucket(d, o, series, 0, step, ts, value, offset);
-    else addRow(d, o, step, ts, value, offset);
+    if (d[o + COUNT] === 0) {
+      openBucket(d, o, series, 0, step, ts, value, offset);
+      this.openedSinceCut++;
+    } else addRow(d, o, step, ts, value, offset);
     if ((d[o + COUNT] as number) >= LEVEL0_ROWS) this.close(series, 0);
   }
 
@@ -201,6 +261,7 @@ export class IndexBuilder {
           values[cell] as number,
           offsets[cell] as number,
         );
+        this.openedSinceCut++;
         r++;
         continue;
       }
@@ -315,10 +376,9 @@ export class IndexBuilder {
     const oldest = end - this.rescanBytes;
     const states = this.states;
     for (let series = 0; series < states.length; series++) {
-      const at = states.bucketAt(series);
       if (final) {
         for (let level = 0; level < states.levels(series); level++) {
-          if (states.open(series, level)[at + COUNT] === 0) continue;
+          if (states.count(series, level) === 0) continue;
           // A level whose series fits in one bucket is the series' coarsest: a level above it
           // would copy that bucket, so a series of a few rows would cost MAX_LEVELS records.
           if (level > 0 && (states.emitted(series, level - 1)[states.slot(series)] as number) <= 1) {
@@ -327,19 +387,16 @@ export class IndexBuilder {
           }
           this.close(series, level);
         }
-      } else {
-        const d = states.open(series, 0);
-        if (d[at + COUNT] !== 0 && (d[at + OFFSET] as number) < oldest) this.close(series, 0);
-      }
+      } else if (states.count(series, 0) !== 0 && states.firstOffset(series, 0) < oldest)
+        this.close(series, 0);
     }
+    // The level-0 rows of series whose buckets were all closed (a million one-row names: 32 MB).
+    states.releaseEmpty(0);
     const open = withState && !final ? this.openState() : undefined;
     let resume = end;
     if (open === undefined)
-      for (let series = 0; series < states.length; series++) {
-        const d = states.open(series, 0);
-        const at = states.bucketAt(series);
-        if (d[at + COUNT] !== 0) resume = Math.min(resume, d[at + OFFSET] as number);
-      }
+      for (let series = 0; series < states.length; series++)
+        if (states.count(series, 0) !== 0) resume = Math.min(resume, states.firstOffset(series, 0));
     const used = this.outLength * RECORD_COLUMNS;
     // A block that fills most of the buffer takes it as it is (a reader's first block of a big
     // stream: 60 MB at 20 scalars × 1,000,000 steps, which a copy would double), and the builder
@@ -361,10 +418,36 @@ export class IndexBuilder {
     };
     this.newDefs = this.defs.length;
     this.outLength = 0;
+    this.openedSinceCut = 0;
     this.samplesBefore += this.malformedSamples.length;
     this.malformedCount = 0;
     this.malformedSamples = [];
     return block;
+  }
+
+  /**
+   * The last block of a build written in parts: cut() with the open buckets, or, when they number
+   * more than MAX_STATE_BUCKETS (a stream of very many names), with every open level-0 bucket
+   * closed first, so that its `resume` is its `end` and the next reader reads no row again (a
+   * million one-row names: 8 MiB of stream, whose 68,000 series a catalog would hold).
+   */
+  cutLast(end: number): IndexBlock {
+    if (this.openCount() > MAX_STATE_BUCKETS) {
+      const states = this.states;
+      for (let series = 0; series < states.length; series++)
+        if (states.count(series, 0) !== 0) this.close(series, 0);
+    }
+    return this.cut(end, false, true);
+  }
+
+  /**
+   * Takes back the records of a block cut from this builder once they are written (a build in
+   * parts): the next block's records go into their buffer, not into one grown again from 64
+   * records by doubling, whose copies a build of many parts would otherwise allocate each time.
+   */
+  recycle(records: Float64Array): void {
+    if (this.outLength === 0 && records.buffer.byteLength > this.out.byteLength)
+      this.out = new Float64Array(records.buffer as ArrayBuffer);
   }
 
   /**
@@ -444,11 +527,9 @@ export class IndexBuilder {
   private openCount(): number {
     const states = this.states;
     let count = 0;
-    for (let series = 0; series < states.length; series++) {
-      const at = states.bucketAt(series);
+    for (let series = 0; series < states.length; series++)
       for (let level = 0; level < states.levels(series); level++)
-        if (states.open(series, level)[at + COUNT] !== 0) count++;
-    }
+        if (states.count(series, level) !== 0) count++;
     return count;
   }
 
@@ -458,30 +539,24 @@ export class IndexBuilder {
     const open = new Float64Array(count * RECORD_COLUMNS);
     const children = new Uint32Array(count);
     let i = 0;
-    for (let series = 0; series < states.length; series++) {
-      const at = states.bucketAt(series);
+    for (let series = 0; series < states.length; series++)
       for (let level = states.levels(series) - 1; level >= 0; level--) {
-        const d = states.open(series, level);
-        if (d[at + COUNT] === 0) continue;
-        open.set(d.subarray(at, at + RECORD_COLUMNS), i * RECORD_COLUMNS);
-        children[i++] = states.children(series, level)[states.slot(series)] as number;
+        if (states.count(series, level) === 0) continue;
+        states.writeBucket(series, level, open, i * RECORD_COLUMNS);
+        children[i++] = states.childrenOf(series, level);
       }
-    }
     return { open, children };
   }
 
   private close(series: number, level: number): void {
     const states = this.states;
-    const d = states.open(series, level);
-    const o = states.bucketAt(series);
     const slot = states.slot(series);
-    this.emit(d, o);
+    const t = this.nextRecord();
+    states.writeBucket(series, level, this.out, t);
     (states.emitted(series, level)[slot] as number)++;
-    if (level === 0) states.covered(series)[slot] = d[o + LAST_OFFSET] as number;
-    d[o + COUNT] = 0;
-    states.children(series, level)[slot] = 0;
-    if (level + 1 < MAX_LEVELS)
-      this.propagate(series, this.out, (this.outLength - 1) * RECORD_COLUMNS, level + 1, true);
+    if (level === 0) states.covered(series)[slot] = this.out[t + LAST_OFFSET] as number;
+    states.clear(series, level);
+    if (level + 1 < MAX_LEVELS) this.propagate(series, this.out, t, level + 1, true);
   }
 
   /** Merges a finished bucket into the open bucket of `level`, closing it after FANOUT children. */
@@ -489,6 +564,22 @@ export class IndexBuilder {
     if (level >= MAX_LEVELS) return;
     const states = this.states;
     states.reach(series, level);
+    // A bucket of one row into an empty compact one: kept as its row (series-states.ts), one child.
+    if (
+      states.full(series, level) === undefined &&
+      states.rowOffset(series, level) < 0 &&
+      from[f + COUNT] === 1
+    ) {
+      states.setRow(
+        series,
+        level,
+        from[f + FIRST_STEP] as number,
+        from[f + FIRST_TS] as number,
+        from[f + LAST] as number,
+        from[f + OFFSET] as number,
+      );
+      return;
+    }
     const d = states.open(series, level);
     const o = states.bucketAt(series);
     const children = states.children(series, level);
@@ -505,16 +596,14 @@ export class IndexBuilder {
     }
   }
 
-  private emit(from: Float64Array, f: number): void {
+  /** Room for one more record in `out`: where it starts (the caller writes it). */
+  private nextRecord(): number {
     if ((this.outLength + 1) * RECORD_COLUMNS > this.out.length) {
       const bigger = new Float64Array(this.out.length * 2);
       bigger.set(this.out);
       this.out = bigger;
     }
-    // Copied number by number: a subarray to copy from is an object per record.
-    const out = this.out;
     const t = this.outLength * RECORD_COLUMNS;
-    for (let c = 0; c < RECORD_COLUMNS; c++) out[t + c] = from[f + c] as number;
     if (this.tableStart >= 0) {
       const j = this.outLength - this.tableStart;
       if (j >= this.recordRows.length) {
@@ -525,5 +614,6 @@ export class IndexBuilder {
       this.recordRows[j] = this.emitRow;
     }
     this.outLength++;
+    return t;
   }
 }

@@ -6,17 +6,18 @@
  * so the next open reads less.
  */
 import fs from 'node:fs';
-import { errnoCode, errorText } from '../errors.js';
-import type { MetricVisitor, PhaseId, MalformedLine } from '../ndjson/line/metric-visitor.js';
-import { PHASE_NAMES } from '../ndjson/line/metric-visitor.js';
-import { NameTable } from '../ndjson/line/name-table.js';
-import type { LineProcessor } from '../ndjson/line/line-processor.js';
+import { errnoCode } from '../errors.js';
+import type { MalformedLine } from '../ndjson/line/metric-visitor.js';
 import { readMetricRecords } from '../ndjson/read-metric-records.js';
 import { wholeLinesEnd } from '../ndjson/split-points.js';
 import { decodeIndex, type IndexHeader, type StoredBlock } from './index-codec.js';
 import { IndexBuilder, type IndexBlock, type SeriesDef } from './index-builder.js';
-import { hashRange, IndexFile, tailHash, writtenByThisProcess } from './index-file.js';
+import { hashRange, tailHash, writtenByThisProcess } from './index-file.js';
 import { indexCandidates, newIndexPath } from './index-path.js';
+import { IndexingVisitor } from './indexing-visitor.js';
+import { BlockWriter, MAX_PART_RECORD_BYTES } from './block-writer.js';
+
+export { IndexingVisitor };
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -35,6 +36,15 @@ export interface LoadOptions {
   openBuckets?: boolean;
   /** Bytes the stream is read in at a time (default DEFAULT_CHUNK_BYTES of read-metric-records.ts). */
   chunkBytes?: number;
+  /**
+   * Only the index file is wanted (a build in the background, or before a catalog opens): blocks
+   * are written as the stream is read, one each MAX_PART_RECORD_BYTES of records
+   * (block-writer.ts), and the answer's `defs`, `blocks` and `open` are left empty. A stream whose
+   * index is smaller gets one block, as without it. Default false.
+   */
+  inParts?: boolean;
+  /** The growth a build in parts cuts a block at (default MAX_PART_RECORD_BYTES; tests go lower). */
+  partBytes?: number;
 }
 
 export interface LoadedIndex {
@@ -53,6 +63,14 @@ export interface LoadedIndex {
   reused: boolean;
   /** The stream's malformed lines: how many, and the first few (`line` 0: only the offset is known). */
   malformed: { count: number; samples: MalformedLine[] };
+  /** Blocks this load appended to the index file (a build in parts: more than one past its bound). */
+  written: number;
+}
+
+/** Adds the malformed lines of `block` to `malformed`. */
+function countMalformed(malformed: LoadedIndex['malformed'], block: IndexBlock): void {
+  malformed.count += block.malformed?.count ?? 0;
+  malformed.samples.push(...(block.malformed?.samples ?? []));
 }
 
 /** The malformed lines an index's blocks hold, all together. */
@@ -136,46 +154,6 @@ function validBlocksIn(bytes: Buffer, candidate: string, fd: number | undefined)
   };
 }
 
-/** Feeds re-read rows to the builder, skipping those already in a finished level-0 bucket. */
-export class IndexingVisitor implements MetricVisitor {
-  processor: LineProcessor | undefined;
-  readonly tables = { names: new NameTable(), runs: new NameTable() };
-  private readonly ids: number[][][] = [[], [], []];
-
-  constructor(
-    private readonly builder: IndexBuilder,
-    private readonly onMalformed: (line: MalformedLine) => void,
-  ) {}
-
-  scalar(phase: PhaseId, name: number, run: number, step: number | bigint, ts: number, value: number): void {
-    const byRun = this.ids[phase] as number[][];
-    const byName = (byRun[run + 1] ??= []);
-    let id = byName[name];
-    if (id === undefined) {
-      id = this.builder.seriesId(
-        run < 0 ? '' : this.tables.runs.name(run),
-        PHASE_NAMES[phase],
-        this.tables.names.name(name),
-      );
-      byName[name] = id;
-    }
-    const offset = (this.processor as LineProcessor).lineStart;
-    if (offset <= this.builder.covered(id)) return;
-    this.builder.add(id, typeof step === 'bigint' ? Number(step) : step, ts, value, offset);
-  }
-
-  /** Malformed lines before this offset are counted in the index's blocks already. */
-  countFrom = 0;
-  /** Lines before the range read, which its malformed lines are numbered from; undefined: not known. */
-  lineBase: number | undefined = 0;
-
-  malformed(line: MalformedLine): void {
-    const numbered = { ...line, line: this.lineBase === undefined ? 0 : this.lineBase + line.line };
-    this.onMalformed(numbered);
-    if (line.offset >= this.countFrom) this.builder.malformed(numbered);
-  }
-}
-
 export async function loadStreamIndex(stream: string, options: LoadOptions = {}): Promise<LoadedIndex> {
   return (await loadStreamIndexWithin(stream, options)) as LoadedIndex;
 }
@@ -187,6 +165,7 @@ export async function loadStreamIndexWithin(
 ): Promise<LoadedIndex | undefined> {
   const gzip = stream.endsWith('.gz');
   const fd = gzip ? undefined : fs.openSync(stream, 'r');
+  let parts: BlockWriter | undefined;
   try {
     let found: Found | undefined;
     for (const candidate of indexCandidates(stream, options.env)) {
@@ -198,8 +177,31 @@ export async function loadStreamIndexWithin(
     builder.restore(blocks);
     const last = blocks.at(-1);
     const resume = last?.resume ?? 0;
-    const visitor = new IndexingVisitor(builder, options.onMalformed ?? (() => undefined));
+    const writes = (options.write ?? true) && found?.owned !== true;
+    parts =
+      options.inParts === true && writes && fd !== undefined
+        ? blockWriter(stream, fd, found, options)
+        : undefined;
+    const visitor = new IndexingVisitor(
+      builder,
+      options.onMalformed ?? (() => undefined),
+      parts !== undefined && blocks.length === 0,
+    );
     visitor.countFrom = last?.end ?? 0;
+    const malformed = indexMalformed(blocks);
+    /** Cuts a part and writes it; the last carries the open buckets, as a reader's one block does. */
+    const writePart = (writer: BlockWriter, partEnd: number, isLast: boolean): void => {
+      const block = isLast ? builder.cutLast(partEnd) : builder.cut(partEnd);
+      countMalformed(malformed, block);
+      writer.append(block);
+      builder.forgetCutDefs();
+      builder.recycle(block.records);
+    };
+    if (parts !== undefined) {
+      visitor.partBytes = options.partBytes ?? MAX_PART_RECORD_BYTES;
+      const writer = parts;
+      visitor.onPart = (partEnd) => writePart(writer, partEnd, false);
+    }
     // Line numbers are known when the read starts at the stream's first line.
     visitor.lineBase = resume === 0 ? 0 : undefined;
     let end = last?.end ?? 0;
@@ -228,12 +230,27 @@ export async function loadStreamIndexWithin(
       end = stats.bytes;
     }
     let indexPath = found?.path;
+    let written = 0;
+    if (parts !== undefined) {
+      if (end > (last?.end ?? 0)) writePart(parts, end, true);
+      return {
+        path: parts.failed ? undefined : parts.target,
+        defs: [],
+        blocks: [],
+        open: new Float64Array(0),
+        end,
+        scanned,
+        reused: found !== undefined,
+        malformed,
+        written: parts.parts,
+      };
+    }
     if (end > (last?.end ?? 0) || (gzip && found === undefined)) {
       // A reader cuts once per open: the block carries its open buckets (see IndexBuilder.cut).
       const block = builder.cut(end, gzip, !gzip);
       blocks.push(block);
-      if ((options.write ?? true) && found?.owned !== true)
-        indexPath = writeBlock(stream, found, block, options);
+      if (writes) indexPath = writeBlock(blockWriter(stream, fd, found, options), block);
+      if (writes && indexPath !== undefined) written = 1;
     }
     return {
       path: indexPath,
@@ -244,33 +261,31 @@ export async function loadStreamIndexWithin(
       scanned,
       reused: found !== undefined,
       malformed: indexMalformed(blocks),
+      written,
     };
   } finally {
+    parts?.close();
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
-function writeBlock(
+/** A writer of the index of `stream`: the index found (its valid bytes kept), or a new one. */
+function blockWriter(
   stream: string,
+  fd: number | undefined,
   found: Found | undefined,
-  block: IndexBlock,
   options: LoadOptions,
-): string | undefined {
+): BlockWriter {
   const target = found?.path ?? newIndexPath(stream, options.env);
-  const file = new IndexFile(target, found?.validBytes ?? 0);
+  return new BlockWriter(target, found?.validBytes ?? 0, stream, fd, options.onWarning);
+}
+
+/** Appends `block` alone: the file written, or undefined when it cannot be. */
+function writeBlock(writer: BlockWriter, block: IndexBlock): string | undefined {
   try {
-    file.append(stream.endsWith('.gz') ? undefined : stream, block);
-    return target;
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code !== 'EACCES' && code !== 'EROFS' && code !== 'ENOSPC' && code !== 'EPERM' && code !== 'EDQUOT')
-      throw error;
-    options.onWarning?.(
-      `cannot keep an index of ${stream} at ${target} (${errorText(error)}); it is read in full next time`,
-    );
-    return undefined;
+    return writer.append(block) ? writer.target : undefined;
   } finally {
-    file.close();
+    writer.close();
   }
 }
 

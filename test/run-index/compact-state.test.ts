@@ -141,6 +141,39 @@ describe('the index builder with its state in shared arrays', () => {
   });
 });
 
+/** `rounds` rows of each of `n` names, a round after the other: each name's rows lie far apart. */
+function roundsStream(n: number, rounds: number): string {
+  const file = path.join(dir, `rounds-${n}x${rounds}.ndjson`);
+  let text = '';
+  for (let round = 0; round < rounds; round++)
+    for (let i = 0; i < n; i++)
+      text += `{"v":1,"ts":${1.76e9 + round * n + i},"step":${round},"name":"w_${i}","value":${(i * round) % 13},"tags":{"phase":"train"}}\n`;
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('open buckets of one row, kept as their row', () => {
+  it('merges names whose rows come back after their buckets closed, and carries them as state, as the per-series builder did', async () => {
+    // Each flush closes the buckets older than 64 KiB: every row becomes a level-0 bucket of its
+    // own, kept as its row one level up until the next round's bucket merges into it.
+    const file = roundsStream(2_000, 9);
+    const ours = new IndexBuilder(64 << 10);
+    const reference = new ReferenceIndexBuilder(64 << 10);
+    let flushes = 0;
+    await feed(file, [ours, reference], 700, ([a, b]) => {
+      flushes++;
+      expectSameBlocks(a as IndexBlock, b as IndexBlock);
+    });
+    expect(flushes).toBeGreaterThan(20);
+    const end = fs.statSync(file).size;
+    const a = ours.cut(end, false, true);
+    expect(a.state?.children.some((children) => children > 1)).toBe(true);
+    expect(a.state?.children.some((children) => children === 1)).toBe(true);
+    expectSameBlocks(a, reference.cut(end, false, true));
+    expect(ours.openBuckets()).toEqual(reference.openBuckets());
+  });
+});
+
 describe('a sparse series (a bucket closed by its span) as it grows a level', () => {
   it('keeps the row that closes a bucket while the series grows a level (the old builder lost it)', () => {
     const builder = new IndexBuilder();

@@ -64,6 +64,7 @@ function asLoaded(selected: SelectedRuns): LoadedIndex {
     scanned: 0,
     reused: true,
     malformed: selected.malformed,
+    written: 0,
   };
 }
 

@@ -15,7 +15,7 @@ const INDEX_WORKER_URL = new URL('../../run-index/index-worker.js', import.meta.
 export async function buildIndexFirst(file: string, onError: (message: string) => void): Promise<void> {
   if (workersAvailable(INDEX_WORKER_URL)) return buildInBackground([file], onError);
   try {
-    await loadStreamIndex(file, { openBuckets: false, onWarning: onError });
+    await loadStreamIndex(file, { inParts: true, onWarning: onError });
   } catch (error) {
     onError(`cannot index ${file} (${errorText(error)}); it is read in full instead`);
   }

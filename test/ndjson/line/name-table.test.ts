@@ -83,4 +83,43 @@ describe('NameTable', () => {
     expect(table.idOfBytes(Buffer.from('dcbaXYZ'), 3, 7, 7)).toBe(2);
     expect(table.names).toEqual(['abcd', 'wxyz', 'aXYZ']);
   });
+
+  it('keeping no strings, gives the same ids by string and by bytes, and each name back from its bytes', () => {
+    const table = new NameTable({ keepStrings: false });
+    const names = ['loss', 'train/ε', 'layer_7/grad_norm', '', 'x'.repeat(300)];
+    names.forEach((name, i) => {
+      const bytes = Buffer.from(`"${name}"`);
+      expect(table.idOfBytes(bytes, 1, bytes.length - 1, hashOf(bytes.subarray(1, bytes.length - 1)))).toBe(
+        i,
+      );
+    });
+    names.forEach((name, i) => expect(table.idOfString(name)).toBe(i));
+    expect(table.idOfString('acc')).toBe(names.length);
+    const acc = Buffer.from('acc');
+    expect(table.idOfBytes(acc, 0, 3, hashOf(acc))).toBe(names.length);
+    expect(table.size).toBe(names.length + 1);
+    expect(table.names).toEqual([]);
+    expect([...names, 'acc'].map((_, i) => table.name(i))).toEqual([...names, 'acc']);
+  });
+
+  it('keeping no strings, tells a name with a lone surrogate from the one its bytes would decode to', () => {
+    const table = new NameTable({ keepStrings: false });
+    const lone = 'a\ud800';
+    const replaced = 'a\ufffd';
+    expect(table.idOfString(lone)).toBe(0);
+    expect(table.idOfString(replaced)).toBe(1);
+    expect(table.idOfString(lone)).toBe(0);
+    expect(table.name(0)).toBe(lone);
+    expect(table.name(1)).toBe(replaced);
+  });
+
+  it('keeping no strings, finds thousands of names through growth', () => {
+    const table = new NameTable({ keepStrings: false });
+    for (let i = 0; i < 5000; i++) expect(table.idOfString(`metric/${i}`)).toBe(i);
+    for (let i = 0; i < 5000; i++) {
+      const bytes = Buffer.from(`metric/${i}`);
+      expect(table.idOfBytes(bytes, 0, bytes.length, hashOf(bytes))).toBe(i);
+    }
+    expect(table.name(4321)).toBe('metric/4321');
+  });
 });
