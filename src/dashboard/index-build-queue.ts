@@ -1,16 +1,16 @@
 /**
  * The run indexes a dashboard builds beside the streams it first read without one, one at a time:
- * each build is a worker thread (about 35 MB of RSS while it runs), and a first open of 100 runs
- * asks for 100 of them, each as soon as its stream is read. Built one after the other, in the order
- * the streams were read, at most one such worker is alive, whatever the number of runs.
+ * each build runs in a child process (index-build-worker.ts), and a first open of 100 runs asks for
+ * 100 of them, each as soon as its stream is read. Built one after the other, in the order the
+ * streams were read, at most one such process is alive, whatever the number of runs.
  *
  * While the dashboard's first round reads its runs, the queue is held (`hold`): the builds wait
- * until that read is done (`release`), so the first read's worker threads and an index build's are
+ * until that read is done (`release`), so the first read's worker threads and an index build are
  * never alive together. The first open of 100 runs × 10,000 steps peaked at 321 to 326 MB with the
  * builds running beside the read (bench/first-open-rss.ts; bench/RESULTS.md).
  *
- * The builds queued one after the other run in one worker thread (index-build-worker.ts), ended
- * when the queue is empty: a worker per build spent more time starting than building.
+ * The builds queued one after the other run in one process (index-build-worker.ts), ended when
+ * the queue is empty: a worker per build spent more time starting than building.
  */
 import { buildInBackground } from '../run-index/build-in-background.js';
 import { IndexBuildWorker } from '../run-index/index-build-worker.js';
@@ -29,10 +29,12 @@ export interface IndexBuildCounters {
   /** Whether the builds wait for the dashboard's first read of its runs to end. */
   held: boolean;
   /**
-   * Worker threads started for the builds since the start: one per stretch of queued builds, and
+   * Build processes started for the builds since the start: one per stretch of queued builds, and
    * another every BUILDS_PER_WORKER builds (index-build-worker.ts).
    */
   workersStarted: number;
+  /** The highest peak RSS of a build process (MB): its memory is not the dashboard's. */
+  peakRssMb: number;
 }
 
 export class IndexBuildQueue {
@@ -66,6 +68,7 @@ export class IndexBuildQueue {
       done: this.done,
       held: this.held,
       workersStarted: this.worker.started,
+      peakRssMb: this.worker.peakRssMb,
     };
   }
 
@@ -73,7 +76,7 @@ export class IndexBuildQueue {
     if (this.held || this.running >= INDEX_BUILDS_AT_ONCE) return;
     const build = this.waiting.shift();
     if (build === undefined) {
-      // Nothing left to build: the worker's memory goes back until the next stream asks.
+      // Nothing left to build: the build process's memory goes back until the next stream asks.
       this.worker.close();
       return;
     }

@@ -236,10 +236,14 @@ export class StreamReader {
     if (!many) return false;
     // A failed build is reported and leaves no index: the stream is read as before.
     const { buildIndexFirst } = await import('./catalog/index-first.js');
-    await buildIndexFirst(this.spec.activePath, (message) => process.stderr.write(`dashboard: ${message}\n`));
+    const buildRssMb = await buildIndexFirst(this.spec.activePath, (message) =>
+      process.stderr.write(`dashboard: ${message}\n`),
+    );
+    const catalog = this.store.catalog;
+    catalog.indexedFirstPeakRssMb = Math.max(catalog.indexedFirstPeakRssMb, buildRssMb);
     if (this.closed) return true;
     if (!(await this.openCatalog())) return false;
-    this.store.catalog.indexedFirst++;
+    catalog.indexedFirst++;
     return true;
   }
 

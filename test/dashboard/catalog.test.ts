@@ -143,6 +143,7 @@ describe('a stream of very many names opened as a catalog', () => {
       loads: MAX_CATALOG_CHARTS,
       evicted: 0,
       indexedFirst: 0,
+      indexedFirstPeakRssMb: 0,
     });
     // Asked again, the first is the most recent: the next new chart drops the second.
     chartData(live.store, name(0), { width: 600 });

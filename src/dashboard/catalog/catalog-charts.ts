@@ -35,6 +35,8 @@ export interface CatalogCounters {
    * catalog (names-at-start.ts).
    */
   indexedFirst: number;
+  /** The highest peak RSS of the process that built such an index (MB; index-build-worker.ts). */
+  indexedFirstPeakRssMb: number;
 }
 
 export class CatalogCharts {
@@ -49,6 +51,7 @@ export class CatalogCharts {
   private evicted = 0;
   /** See CatalogCounters. */
   indexedFirst = 0;
+  indexedFirstPeakRssMb = 0;
 
   constructor(
     /** The store's: where a zoom finds the stream of each series made. */
@@ -148,6 +151,7 @@ export class CatalogCharts {
       loads: this.loads,
       evicted: this.evicted,
       indexedFirst: this.indexedFirst,
+      indexedFirstPeakRssMb: this.indexedFirstPeakRssMb,
     };
   }
 
