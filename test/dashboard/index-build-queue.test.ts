@@ -90,24 +90,11 @@ describe('the index build queue', () => {
     const errors: string[] = [];
     queue.hold();
     for (const stream of streams) queue.add([stream], (message) => errors.push(message));
-    expect(queue.counters()).toEqual({
-      queued: 2,
-      running: 0,
-      done: 0,
-      held: true,
-      workersStarted: 0,
-      peakRssMb: 0,
-    });
+    const held = { queued: 2, running: 0, done: 0, held: true, workersStarted: 0, peakRssMb: 0 };
+    expect(queue.counters()).toEqual(held);
     // Long enough for a build that was started to have written its index (about 0.2 s each).
     await new Promise((r) => setTimeout(r, 1000));
-    expect(queue.counters()).toEqual({
-      queued: 2,
-      running: 0,
-      done: 0,
-      held: true,
-      workersStarted: 0,
-      peakRssMb: 0,
-    });
+    expect(queue.counters()).toEqual(held);
     for (const stream of streams) expect(fs.existsSync(besidePath(stream)), stream).toBe(false);
     queue.release();
     expect(queue.counters()).toEqual({

@@ -79,7 +79,7 @@ describe('an index built in the background', () => {
     expect(fs.existsSync(`${stream}.idx`) && fs.statSync(`${stream}.idx`).size > 4096).toBe(false);
   });
 
-  it('never starts on a FIFO, whose open would block the worker past any exit', async () => {
+  it('never starts on a FIFO, whose open would block the build, which would never answer', async () => {
     const stream = path.join(dir, 'metrics.ndjson');
     expect(spawnSync('mkfifo', [stream]).status).toBe(0);
     const { exited, out, err } = await buildThenLeave(stream);
