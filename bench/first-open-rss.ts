@@ -2,9 +2,10 @@
  * The dashboard's first open of many runs without indexes, for its memory: the server's peak RSS
  * (VmHWM: worker threads are threads of the server, so theirs is in it) while it reads every stream
  * and then builds their indexes, and the peak of the server and its child processes together (the
- * index builds run in a child process: src/run-index/index-build-worker.ts). Not a bench run by run-all.ts: the set takes gigabytes, so it is
- * generated once into a folder kept between runs, and each build (this one, a baseline's) is
- * measured on it in turn in the same session.
+ * first open of very many names builds its index in a child process: index-build-worker.ts). Not
+ * a bench run by run-all.ts: the set takes gigabytes, so it is generated once into a folder kept
+ * between runs, and each build (this one, a baseline's) is measured on it in turn in the same
+ * session.
  *
  *   node dist/bench/first-open-rss.js generate DIR RUNS STEPS
  *   node dist/bench/first-open-rss.js measure DIR [CLI]

@@ -1,16 +1,20 @@
 /**
  * The run indexes a dashboard builds beside the streams it first read without one, one at a time:
- * each build runs in a child process (index-build-worker.ts), and a first open of 100 runs asks for
- * 100 of them, each as soon as its stream is read. Built one after the other, in the order the
- * streams were read, at most one such process is alive, whatever the number of runs.
+ * each build is a worker thread (about 35 MB of RSS while it runs), and a first open of 100 runs
+ * asks for 100 of them, each as soon as its stream is read. Built one after the other, in the order
+ * the streams were read, at most one such worker is alive, whatever the number of runs.
  *
  * While the dashboard's first round reads its runs, the queue is held (`hold`): the builds wait
- * until that read is done (`release`), so the first read's worker threads and an index build are
+ * until that read is done (`release`), so the first read's worker threads and an index build's are
  * never alive together. The first open of 100 runs × 10,000 steps peaked at 321 to 326 MB with the
  * builds running beside the read (bench/first-open-rss.ts; bench/RESULTS.md).
  *
- * The builds queued one after the other run in one process (index-build-worker.ts), ended when
- * the queue is empty: a worker per build spent more time starting than building.
+ * The builds queued one after the other run in one worker thread (index-build-worker.ts), ended
+ * when the queue is empty: a worker per build spent more time starting than building.
+ * Threads, not the build process the first open of very many names uses: builds of this size run
+ * as processes held 336 to 537 MB with the server at once (a node process more, and two while one
+ * ended and the next started) against 287 MB as threads, and took 40 against 36 s for 100 runs
+ * (bench/first-open-rss.ts; bench/RESULTS.md).
  */
 import { buildInBackground } from '../run-index/build-in-background.js';
 import { IndexBuildWorker } from '../run-index/index-build-worker.js';
@@ -29,12 +33,10 @@ export interface IndexBuildCounters {
   /** Whether the builds wait for the dashboard's first read of its runs to end. */
   held: boolean;
   /**
-   * Build processes started for the builds since the start: one per stretch of queued builds, and
+   * Worker threads started for the builds since the start: one per stretch of queued builds, and
    * another every BUILDS_PER_WORKER builds (index-build-worker.ts).
    */
   workersStarted: number;
-  /** The highest peak RSS of a build process (MB): its memory is not the dashboard's. */
-  peakRssMb: number;
 }
 
 export class IndexBuildQueue {
@@ -68,7 +70,6 @@ export class IndexBuildQueue {
       done: this.done,
       held: this.held,
       workersStarted: this.worker.started,
-      peakRssMb: this.worker.peakRssMb,
     };
   }
 
@@ -76,7 +77,7 @@ export class IndexBuildQueue {
     if (this.held || this.running >= INDEX_BUILDS_AT_ONCE) return;
     const build = this.waiting.shift();
     if (build === undefined) {
-      // Nothing left to build: the build process's memory goes back until the next stream asks.
+      // Nothing left to build: the worker's memory goes back until the next stream asks.
       this.worker.close();
       return;
     }

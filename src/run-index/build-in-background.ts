@@ -1,26 +1,26 @@
 /**
- * Indexes stream files in one build process, one file after the other, while the caller goes on:
+ * Indexes stream files in one worker thread, one file after the other, while the caller goes on:
  * a big stream first read without an index (in the parallel reader) opens from its index the next
- * time. Failures are reported, never thrown: the index is only a cache. The build process does
- * not keep the caller alive.
+ * time. Failures are reported, never thrown: the index is only a cache. The worker does not keep
+ * the process alive.
  */
 import fs from 'node:fs';
 import { errnoCode, errorText } from '../errors.js';
 import { IndexBuildWorker } from './index-build-worker.js';
 
 /**
- * Builds the indexes of `files` in `worker` (kept for the caller's next builds), or in a process
- * of their own that ends with them. Returns the build process's peak RSS (MB; 0 where none ran).
+ * Builds the indexes of `files` in `worker` (kept for the caller's next builds), or in a worker of
+ * their own that ends with them.
  */
 export async function buildInBackground(
   files: readonly string[],
   onError: (message: string) => void,
   worker?: IndexBuildWorker,
-): Promise<number> {
-  // Only regular files: a FIFO has no index (its bytes are read once), and a build blocked in
-  // opening one would never answer.
+): Promise<void> {
+  // Only regular files: a FIFO has no index (its bytes are read once), and a worker blocked in
+  // opening one, or in any other system call, cannot be ended, so it would hold the exit.
   const regular = files.filter((file) => isRegularFile(file, onError));
-  if (regular.length === 0 || !IndexBuildWorker.available()) return 0;
+  if (regular.length === 0 || !IndexBuildWorker.available()) return;
   const builder = worker ?? new IndexBuildWorker();
   try {
     // In the background: a dashboard told to stop exits at once, leaving at worst a torn last
@@ -35,7 +35,6 @@ export async function buildInBackground(
   } finally {
     if (worker === undefined) builder.close();
   }
-  return builder.peakRssMb;
 }
 
 function isRegularFile(file: string, onError: (message: string) => void): boolean {
