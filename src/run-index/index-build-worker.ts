@@ -159,14 +159,7 @@ export class IndexBuildWorker {
       this.settle(worker, error);
     });
     worker.on('error', (error: Error) => this.settle(worker, error));
-    // A dashboard that ends (SIGTERM, or its last handle closed) takes its build process with it:
-    // the closed channel ends the child, and this covers a child still starting.
-    const endWithParent = (): void => {
-      if (!(worker instanceof Worker)) worker.kill();
-    };
-    process.once('exit', endWithParent);
     worker.on('exit', (code: number | null, signal?: NodeJS.Signals | null) => {
-      process.removeListener('exit', endWithParent);
       if (this.worker === worker) this.worker = undefined;
       const kind = worker instanceof Worker ? 'worker' : 'build process';
       this.settle(worker, new Error(`the index ${kind} exited (${code ?? signal})`));
@@ -174,7 +167,17 @@ export class IndexBuildWorker {
     // After the listeners: adding a 'message' listener refs the worker again (a process's channel
     // too, unless it was unref'd explicitly, which holds from here on).
     worker.unref();
-    if (!(worker instanceof Worker)) worker.channel?.unref();
+    if (!(worker instanceof Worker)) {
+      worker.channel?.unref();
+      // A dashboard that ends (SIGTERM, or its last handle closed) takes its build process with
+      // it: the closed channel ends the child, and this covers a child still starting. A thread
+      // ends with the process anyway.
+      const endWithParent = (): void => {
+        worker.kill();
+      };
+      process.once('exit', endWithParent);
+      worker.once('exit', () => process.removeListener('exit', endWithParent));
+    }
     return worker;
   }
 }
