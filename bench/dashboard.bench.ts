@@ -31,6 +31,7 @@ import {
   tensorboard,
   TENSORBOARD_TIMEOUT_MS,
   waitForLine,
+  watchReady,
   type TensorBoardFigure,
 } from './dashboard-harness.js';
 import type { Bench, BenchResult } from './types.js';
@@ -77,6 +78,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   for (let i = 1; i < INDEXED_OPENS; i++)
     indexedOpens.push((await openOnce(browser, runDir, () => Promise.resolve())).loadMs);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const { ready } = await watchReady(page);
   const started = performance.now();
   const server = spawn(process.execPath, [CLI, 'dashboard', runDir, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -102,7 +104,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     const url = await waitForLine(server, /dashboard: (http\S+)/, 'the dashboard');
     serving = performance.now() - started;
     await page.goto(url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 600_000 });
+    await ready;
     loadMs = performance.now() - started;
     const firstRender = {
       charts: chartsFetched,
