@@ -10,10 +10,14 @@ import net from 'node:net';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** `::1` → `[::1]`, as it appears in a Host header; names lower-cased. */
+/**
+ * `::1` → `[::1]`, as it appears in a Host header; names lower-cased. Only a name with a colon is
+ * asked of `net.isIPv6`: its first call builds node's IPv6 pattern, 8 ms of the dashboard's first
+ * answer (the page) in a profile, for a bind address that is almost always 127.0.0.1.
+ */
 function hostName(host: string): string {
   const lower = host.toLowerCase();
-  return net.isIPv6(lower) ? `[${lower}]` : lower;
+  return lower.includes(':') && net.isIPv6(lower) ? `[${lower}]` : lower;
 }
 
 function isLoopbackBind(bindHost: string): boolean {
