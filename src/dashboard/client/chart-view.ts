@@ -9,6 +9,7 @@ import type { ChartModel, SeriesModel } from '../chart-model.js';
 import { chartCsv } from './csv.js';
 import { el } from './dom.js';
 import { formatDuration, formatTick, formatValue, nonFiniteText } from './format.js';
+import { linePath } from './line-path.js';
 import { drawMarks } from './marks.js';
 import { plotData } from './plot-data.js';
 import { formatWall, NEAR_PX, nearestPoint, pointPlace } from './readout.js';
@@ -103,6 +104,9 @@ export class ChartView {
     // this one was drawn), and a page of 100 runs' legends is a big layout.
     const width = this.plotWidth();
     const plot = plotData(this.visible, this.state, mode, ALIGN_ROWS_PER_PIXEL * width);
+    // A chart without bands draws its lines with the one-loop builder (line-path.ts); a band's fill
+    // needs uPlot's own, which also clips the band by its edges.
+    if (plot.bands.length === 0) for (const series of plot.series.slice(1)) series.paths = linePath;
     this.lineColumn = plot.lineColumn;
     this.pointIndex = plot.pointIndex;
     this.spacing = plot.spacing;
