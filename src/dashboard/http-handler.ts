@@ -14,6 +14,7 @@ import { chartData } from './chart-data.js';
 import type { Finished, LiveRuns } from './live-runs.js';
 import type { IndexQuery } from './series-store.js';
 import { resolveFile } from './safe-files.js';
+import { settleAhead } from './settle-ahead.js';
 import { pageRoute, send } from './page-routes.js';
 import { errorText, TelemetryError } from '../errors.js';
 import { zoomData } from './zoom/zoom-data.js';
@@ -124,7 +125,11 @@ function routes(
         );
         if (!warmedUp && index.charts[0] !== undefined) {
           warmedUp = true;
-          setImmediate(() => warmUpCharts(live, (index.charts[0] as { metric: string }).metric));
+          const listed = index.charts.map((chart) => chart.metric);
+          setImmediate(() => {
+            warmUpCharts(live, listed[0] as string);
+            settleAhead(live.store, listed);
+          });
         }
         return true;
       }
