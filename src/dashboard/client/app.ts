@@ -49,9 +49,7 @@ export class App {
   ) {}
 
   async start(title: string): Promise<void> {
-    const asked = this.source.index();
-    if (this.source.live) warmUpChart(this.root, this.state);
-    const index = await asked;
+    const index = await this.source.index();
     const hasTime = !this.source.live ? index.charts.length > 0 && (await this.anyTime()) : true;
     this.root.append(
       el('header', { class: 'dash-header' }, el('h1', {}, title), this.status),
@@ -67,7 +65,11 @@ export class App {
       });
     this.applyIndex(index);
     const first = this.observer === undefined ? index.charts.map((c) => c.metric) : this.onScreen();
-    await Promise.all(first.map((metric) => this.load(metric)));
+    const loads = first.map((metric) => this.load(metric));
+    // Drawn while the first charts' answers are on their way (asked above), not while the index
+    // was: the server answers the index within a few ms now, and its charts take longer.
+    if (this.source.live) warmUpChart(this.root, this.state);
+    await Promise.all(loads);
     document.body.dataset.ready = 'true';
     this.source.subscribe({
       change: (change) => this.onChange(change),

@@ -1,8 +1,9 @@
 /**
- * One chart drawn off screen and thrown away while a live page waits for the server's first answer
- * (the runs' index). The first uPlot chart of a page costs tens of milliseconds more than the next
- * (canvas and font set-up, its code and ours run cold), and that wait is idle time on the page's
- * thread: the charts the user waits for are then drawn warm.
+ * One chart drawn off screen and thrown away while a live page waits for the answers of its first
+ * charts (asked for just before). The first uPlot chart of a page costs tens of milliseconds more
+ * than the next (canvas and font set-up, its code and ours run cold), and that wait is idle time on
+ * the page's thread: the charts the user waits for are then drawn warm. (It was drawn while the
+ * page waited for the index, which the server now answers within a few milliseconds.)
  */
 import type { ChartModel } from '../chart-model.js';
 import { ChartView } from './chart-view.js';
