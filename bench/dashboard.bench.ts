@@ -36,7 +36,11 @@ import {
 } from './dashboard-harness.js';
 import type { Bench, BenchResult } from './types.js';
 
-/** Opens of the indexed run timed (the median is the figure); the last one also measures latency. */
+/**
+ * Opens of the indexed run timed (the median is the figure). One open more reads each `/api/`
+ * answer back through playwright (what the first render asked for) and measures latency: its time
+ * has a row of its own, out of the median, as that reading back is work the page's opens don't do.
+ */
 const INDEXED_OPENS = 5;
 
 function steps(quick: boolean): number {
@@ -78,7 +82,7 @@ export const run: Bench = async ({ quick, tmpDir }) => {
   // The indexed open, several times: on a shared machine one figure swings by ±40 %.
   const indexedOpens: number[] = [];
   settleWrites();
-  for (let i = 1; i < INDEXED_OPENS; i++)
+  for (let i = 0; i < INDEXED_OPENS; i++)
     indexedOpens.push((await openOnce(browser, runDir, () => Promise.resolve())).loadMs);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const { ready } = await watchReady(page);
@@ -156,7 +160,6 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     await browser.close();
     await stopProcess(server);
   }
-  indexedOpens.push(loadMs);
   indexedOpens.sort((a, b) => a - b);
   const indexedMedian = indexedOpens[Math.floor(indexedOpens.length / 2)] as number;
   latencies.sort((a, b) => a - b);
@@ -221,6 +224,16 @@ export const run: Bench = async ({ quick, tmpDir }) => {
     ratio: tb === undefined ? undefined : tb.ms / indexedMedian,
     goal: '<= 0.1x TensorBoard',
     met: tb === undefined ? undefined : indexedMedian <= tb.ms / 10,
+  });
+  results.push({
+    figure: `  the open whose /api answers are read back (the rows below), load to first complete render, ${size}`,
+    unit: 'ms',
+    ours: loadMs,
+    baseline: undefined,
+    baselineName: 'informational: not in the median above',
+    ratio: undefined,
+    goal: 'informational',
+    met: undefined,
   });
   results.push({
     figure: `  of which: dashboard server start to its URL (it reads the runs after, while the page loads), ${size}`,
