@@ -1,11 +1,11 @@
 /**
  * A line's path for uPlot in one loop: the same segments as uPlot's own `linear` builder draws for
  * a plain line on linear scales (no fill, no band, gaps spanned, fewer than 4 points a pixel column,
- * as the server's buckets are; plot-data.ts gives it only to the lines of a chart without bands),
- * with each point's pixel worked out inline. uPlot's builder makes
- * four calls a point (value to position on each axis, rounding, the segment); for the 1,200 lines
- * of a first render of 100 runs that was 277 ms of the page's 1.4 s of script in a chromium CPU
- * profile. Anything else, a log axis or a band's edge, goes to uPlot's builder.
+ * as the server's buckets are; chart-view.ts gives it only to the lines of a chart without bands),
+ * with each point's pixel worked out inline. uPlot's builder makes four calls a point (value to
+ * position on each axis, rounding, the segment); for the 1,200 lines of a first render of 100 runs
+ * that was 277 ms of the page's 1.4 s of script in a chromium CPU profile. Anything else, a log
+ * axis or a line dense enough for uPlot to thin, goes to uPlot's builder.
  */
 import uPlot from 'uplot';
 
@@ -22,11 +22,22 @@ function noFill(u: uPlot, seriesIdx: number, fill: uPlot.Series['fill']): boolea
   return (typeof fill === 'function' ? fill(u, seriesIdx) : fill) == null;
 }
 
+/** A line's series and the scales it is drawn on. */
+function placeOf(
+  u: uPlot,
+  seriesIdx: number,
+): { series: uPlot.Series; xScale: uPlot.Scale; yScale: uPlot.Scale } {
+  const series = u.series[seriesIdx] as uPlot.Series;
+  return {
+    series,
+    xScale: u.scales[u.series[0]?.scale ?? 'x'] as uPlot.Scale,
+    yScale: u.scales[series.scale ?? 'y'] as uPlot.Scale,
+  };
+}
+
 /** Whether `linePath` draws this line itself (else uPlot's builder does). */
 export function drawsItself(u: uPlot, seriesIdx: number, idx0: number, idx1: number): boolean {
-  const series = u.series[seriesIdx] as uPlot.Series;
-  const xScale = u.scales[u.series[0]?.scale ?? 'x'] as uPlot.Scale;
-  const yScale = u.scales[series.scale ?? 'y'] as uPlot.Scale;
+  const { series, xScale, yScale } = placeOf(u, seriesIdx);
   return (
     xScale.distr === 1 &&
     yScale.distr === 1 &&
@@ -43,9 +54,7 @@ export function drawsItself(u: uPlot, seriesIdx: number, idx0: number, idx1: num
 /** The builder to give a line series as `paths`. */
 export const linePath: uPlot.Series.PathBuilder = (u, seriesIdx, idx0, idx1) => {
   if (!drawsItself(u, seriesIdx, idx0, idx1)) return uPlotLinear(u, seriesIdx, idx0, idx1);
-  const series = u.series[seriesIdx] as uPlot.Series;
-  const xScale = u.scales[u.series[0]?.scale ?? 'x'] as uPlot.Scale;
-  const yScale = u.scales[series.scale ?? 'y'] as uPlot.Scale;
+  const { xScale, yScale } = placeOf(u, seriesIdx);
   const { left, top, width, height } = u.bbox;
   const xs = u.data[0];
   const ys = u.data[seriesIdx] as (number | null | undefined)[];
